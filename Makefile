@@ -1,0 +1,59 @@
+# The two commands: `make run` and `make test`. Everything they need is set up on the way.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+export FLASK_APP := wsgi
+
+.PHONY: run test setup db demo translations extract-messages bench clean
+
+setup: $(VENV)/.installed node_modules/.installed translations
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Compiled catalogues are build output (*.mo is ignored by git).
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d inspect_app/translations
+
+# Refresh the catalogues after changing user-facing text; then translate the new entries in zh.
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o inspect_app/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i inspect_app/translations/messages.pot -d inspect_app/translations --no-fuzzy-matching --ignore-obsolete
+
+db: setup
+	$(BIN)/flask db upgrade
+
+demo: db
+	$(BIN)/flask demo
+
+run: demo
+	@echo ""
+	@echo "SafeCampus Inspect: http://$(HOST):$(PORT)/"
+	@echo ""
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+# The suite runs on SQLite; with TEST_DATABASE_URL set (as .ci/run does) it runs again on PostgreSQL.
+test: setup
+	$(BIN)/python -m pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+	  TEST_DB=postgresql $(BIN)/python -m pytest -q; \
+	fi
+
+bench: demo
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) node_modules instance .pytest_cache

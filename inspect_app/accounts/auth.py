@@ -1,0 +1,41 @@
+"""How a request becomes a user: a browser's session key or an API bearer token."""
+from flask import Flask, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager
+
+from inspect_app.accounts.models import SessionKind
+from inspect_app.accounts.services import load_session_user
+from inspect_app.errors import api_error, wants_json
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def init_app(app: Flask, login_manager: LoginManager) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    # "basic": phones change networks all day; the session key itself is what we revoke.
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_browser_user(session_key: str):
+        if bearer_token():
+            # A request that names a token is judged by that token alone, never by a cookie.
+            return None
+        return load_session_user(session_key, SessionKind.WEB)
+
+    @login_manager.request_loader
+    def load_bearer_user(_request):
+        token = bearer_token()
+        return load_session_user(token, SessionKind.API) if token else None
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if wants_json():
+            return api_error(401)
+        return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))

@@ -1,0 +1,51 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from inspect_app.accounts.models import Role
+
+MIN_PASSWORD = 10
+
+
+class SignInForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
+                           render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[
+        DataRequired(), Length(min=3, max=64),
+        Regexp(r"^[a-z0-9_.-]+$", message=_l("Use lower-case letters, digits, '.', '_' or '-'.")),
+    ], render_kw={"autocapitalize": "none"})
+    display_name = StringField(_l("Real name"), validators=[DataRequired(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[(r.value, r.label) for r in Role],
+                       validators=[DataRequired()])
+    school_id = SelectField(_l("School (duty officers only)"), coerce=int, validators=[Optional()])
+    pseudonym = StringField(_l("Pseudonym (volunteers only)"), validators=[Optional(), Length(max=64)])
+    manages_volunteers = BooleanField(_l("Volunteer programme admin (may see volunteers' real names)"))
+    password = PasswordField(_l("Initial password"), validators=[
+        DataRequired(), Length(min=MIN_PASSWORD, max=256,
+                               message=_l("At least %(n)s characters.", n=MIN_PASSWORD))],
+        render_kw={"autocomplete": "new-password"})
+
+    def __init__(self, *args, schools=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [(r.value, r.label) for r in Role]
+        self.school_id.choices = [(0, "—")] + [(s.id, f"{s.district} · {s.name}") for s in schools]
+
+    def validate_school_id(self, field):
+        if self.role.data == Role.DUTY_OFFICER and not field.data:
+            raise ValidationError(_l("A duty officer must belong to a school."))
+        if self.role.data != Role.DUTY_OFFICER and field.data:
+            raise ValidationError(_l("Only duty officers belong to a school."))
+
+    def validate_pseudonym(self, field):
+        if self.role.data == Role.VOLUNTEER and not (field.data or "").strip():
+            raise ValidationError(_l("A volunteer needs a pseudonym: schools and staff see only that."))
+
+    def validate_manages_volunteers(self, field):
+        if field.data and self.role.data != Role.ADMIN:
+            raise ValidationError(_l("Only an administrator can run the volunteer programme."))

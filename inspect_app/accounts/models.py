@@ -1,0 +1,204 @@
+"""Users and the server-side sessions that make sign-out and disabling real."""
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+
+from inspect_app.dbtypes import UTCDateTime, utcnow
+from inspect_app.extensions import db
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    LEADER = "leader"
+    INSPECTOR = "inspector"
+    VOLUNTEER = "volunteer"
+    DUTY_OFFICER = "duty_officer"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.LEADER: _l("Bureau leader"),
+    Role.INSPECTOR: _l("Inspector"),
+    Role.VOLUNTEER: _l("Parent volunteer"),
+    Role.DUTY_OFFICER: _l("School duty officer"),
+}
+
+
+class AccountError(Exception):
+    """An account change that the rules forbid; the message is shown to the user."""
+
+
+def _hasher() -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=current_app.config["ARGON2_TIME_COST"],
+        memory_cost=current_app.config["ARGON2_MEMORY_COST"],
+    )
+
+
+def _digest(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        # A duty officer belongs to exactly one school; nobody else is bound to one.
+        sa.CheckConstraint(
+            "(role = 'duty_officer' AND school_id IS NOT NULL) OR "
+            "(role <> 'duty_officer' AND school_id IS NULL)",
+            name="school_only_for_duty_officer",
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    # What everyone but the volunteer programme admin sees of a volunteer.
+    pseudonym: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    role: so.Mapped[Role] = so.mapped_column(sa.Enum(Role, native_enum=False, length=20,
+                                                     values_callable=lambda e: [m.value for m in e]))
+    school_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("schools.id"), index=True)
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    # Only the volunteer programme admin may see who a volunteer really is.
+    manages_volunteers: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    school: so.Mapped["School | None"] = so.relationship(  # noqa: F821
+        foreign_keys=[school_id], back_populates="duty_officers")
+
+    # Set on the instance by the session loader; Flask-Login stores get_id() in the cookie.
+    session_key = None  # str | None
+    auth_session = None  # AuthSession | None
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str | None:
+        # Flask-Login's "alternative token" pattern: the cookie holds a revocable session key,
+        # never the user id, so signing out or disabling the account ends every copied cookie.
+        return self.session_key
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = _hasher().hash(password)
+
+    def check_password(self, password: str) -> bool:
+        try:
+            ok = _hasher().verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        if ok and _hasher().check_needs_rehash(self.password_hash):
+            self.set_password(password)
+        return ok
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def name_for(self, viewer: "User | None") -> str:
+        """The name a viewer may see: volunteers are known by pseudonym to all but their admin."""
+        if self.role is Role.VOLUNTEER and self.pseudonym:
+            if viewer is None or (viewer.id != self.id and not viewer.manages_volunteers):
+                return self.pseudonym
+        return self.display_name
+
+    def disable(self) -> None:
+        """Disable the account and end all of its sessions and tokens."""
+        if not self.active:
+            raise AccountError(_l("This account is already disabled."))
+        self.active = False
+        self.disabled_at = utcnow()
+        AuthSession.revoke_all_for(self)
+
+    def enable(self) -> None:
+        if self.active:
+            raise AccountError(_l("This account is already enabled."))
+        self.active = True
+        self.disabled_at = None
+
+
+class SessionKind(enum.StrEnum):
+    WEB = "web"
+    API = "api"
+
+
+class AuthSession(db.Model):
+    """One signed-in browser or one API token; only a hash of its key is stored."""
+
+    __tablename__ = "auth_sessions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                               index=True)
+    kind: so.Mapped[SessionKind] = so.mapped_column(
+        sa.Enum(SessionKind, native_enum=False, length=8,
+                values_callable=lambda e: [m.value for m in e]))
+    key_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User] = so.relationship()
+
+    @classmethod
+    def issue(cls, user: User, kind: SessionKind, lifetime: timedelta) -> tuple["AuthSession", str]:
+        raw_key = secrets.token_urlsafe(32)
+        session = cls(user=user, kind=kind, key_hash=_digest(raw_key),
+                      expires_at=utcnow() + lifetime)
+        db.session.add(session)
+        return session, raw_key
+
+    @classmethod
+    def find_valid(cls, raw_key: str, kind: SessionKind) -> "AuthSession | None":
+        session = db.session.scalar(sa.select(cls).where(cls.key_hash == _digest(raw_key),
+                                                         cls.kind == kind))
+        if session is None or not session.is_valid():
+            return None
+        return session
+
+    @classmethod
+    def revoke_all_for(cls, user: User) -> None:
+        db.session.execute(sa.update(cls).where(cls.user_id == user.id, cls.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()))
+
+    def is_valid(self) -> bool:
+        return self.revoked_at is None and self.expires_at > utcnow() and self.user.active
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = utcnow()
+
+
+class SignInAttempt(db.Model):
+    """Every sign-in attempt, kept so throttling works across processes and hosts."""
+
+    __tablename__ = "signin_attempts"
+    __table_args__ = (
+        sa.Index("ix_signin_attempts_username_at", "username", "at"),
+        sa.Index("ix_signin_attempts_ip_at", "ip", "at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64))
+    ip: so.Mapped[str] = so.mapped_column(sa.String(45))
+    succeeded: so.Mapped[bool]
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

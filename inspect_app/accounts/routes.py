@@ -1,0 +1,127 @@
+"""Sign-in, sign-out and the admin's user pages."""
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from inspect_app.accounts import bp
+from inspect_app.accounts.access import roles_required
+from inspect_app.accounts.forms import SignInForm, UserForm
+from inspect_app.accounts.models import AccountError, Role, SessionKind, User
+from inspect_app.accounts.services import SignInThrottled, authenticate, normalise_username
+from inspect_app.errors import refuse
+from inspect_app.extensions import db
+from inspect_app.htmx import is_htmx
+from inspect_app.schools.models import School
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: a crafted link must not bounce a signed-in user elsewhere."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("core.home")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    """Staff sign-in; failures are throttled per username and per address."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = SignInForm()
+    if form.validate_on_submit():
+        try:
+            result = authenticate(form.username.data, form.password.data,
+                                  request.remote_addr or "", SessionKind.WEB)
+        except SignInThrottled as throttled:
+            minutes = max(1, round(throttled.retry_after_s / 60))
+            refuse(429, _("Too many failed sign-ins. Please wait %(n)s minutes and try again.",
+                          n=minutes), Retry_After=str(throttled.retry_after_s))
+        db.session.commit()
+        if result.user is not None:
+            login_user(result.user)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append(_("Wrong username or password, or the account is disabled."))
+    return render_template("accounts/sign_in.html", form=form), 200 if not form.errors else 422
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out():
+    """End this browser's session on the server, so a copied cookie stops working too."""
+    if current_user.auth_session is not None:
+        current_user.auth_session.revoke()
+        db.session.commit()
+    logout_user()
+    flash(_("You have signed out."), "success")
+    return redirect(url_for("accounts.sign_in"))
+
+
+@bp.get("/users")
+@roles_required(Role.ADMIN)
+def list_users():
+    """All accounts, for the admin."""
+    role = request.args.get("role")
+    query = sa.select(User).order_by(User.role, User.username)
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == role)
+    users = db.session.scalars(query).all()
+    return render_template("accounts/users.html", users=users, roles=list(Role), role=role)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def create_user():
+    """Create an account; a duty officer is bound to one school."""
+    schools = db.session.scalars(sa.select(School).order_by(School.district, School.name)).all()
+    form = UserForm(schools=schools)
+    if form.validate_on_submit():
+        username = normalise_username(form.username.data)
+        if db.session.scalar(sa.select(User.id).where(User.username == username)):
+            form.username.errors.append(_("This username is taken."))
+        else:
+            role = Role(form.role.data)
+            user = User(username=username, display_name=form.display_name.data.strip(), role=role,
+                        school_id=form.school_id.data if role is Role.DUTY_OFFICER else None,
+                        pseudonym=(form.pseudonym.data or "").strip() or None,
+                        manages_volunteers=bool(form.manages_volunteers.data))
+            user.set_password(form.password.data)
+            db.session.add(user)
+            db.session.commit()
+            flash(_("Account %(name)s created.", name=username), "success")
+            return redirect(url_for("accounts.list_users"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/user_form.html", form=form), status
+
+
+def _change_active(user_id: int, enable: bool):
+    user = db.session.get(User, user_id) or abort(404)
+    if user.id == current_user.id:
+        refuse(409, _("You cannot disable your own account."))
+    try:
+        user.enable() if enable else user.disable()
+    except AccountError as error:
+        refuse(409, str(error))
+    db.session.commit()
+    if is_htmx():
+        return render_template("accounts/_user_row.html", user=user)
+    flash(_("Account %(name)s enabled.", name=user.username) if enable
+          else _("Account %(name)s disabled; its sessions have ended.", name=user.username), "success")
+    return redirect(url_for("accounts.list_users"))
+
+
+@bp.post("/users/<int:user_id>/disable")
+@roles_required(Role.ADMIN)
+def disable_user(user_id: int):
+    """Disable an account: its sessions and API tokens end at once."""
+    return _change_active(user_id, enable=False)
+
+
+@bp.post("/users/<int:user_id>/enable")
+@roles_required(Role.ADMIN)
+def enable_user(user_id: int):
+    """Enable a disabled account again (it signs in afresh)."""
+    return _change_active(user_id, enable=True)

@@ -1,0 +1,117 @@
+"""API views: thin wrappers over the same services the pages use."""
+import sqlalchemy as sa
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from inspect_app.accounts.auth import bearer_token
+from inspect_app.accounts.models import Role, SessionKind
+from inspect_app.accounts.services import SignInThrottled, authenticate
+from inspect_app.api import bp
+from inspect_app.api.openapi import openapi_document
+from inspect_app.errors import api_error, refuse
+from inspect_app.extensions import csrf, db
+from inspect_app.schools.access import can_open_by_scan, resolve_qr_token, visible_schools
+from inspect_app.schools.models import School
+from inspect_app.schools.qr import qr_url
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi"}
+
+# Bearer requests carry no ambient credential, so they need no CSRF token; cookie requests do.
+csrf.exempt(bp)
+
+
+@bp.before_request
+def protect_cookie_writes():
+    if request.method not in SAFE_METHODS and not bearer_token() \
+            and request.endpoint not in PUBLIC_ENDPOINTS:
+        csrf.protect()
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        refuse(400, _("The request body must be a JSON object."))
+    return body
+
+
+def school_json(school: School, with_qr: bool = False) -> dict:
+    data = {"id": school.id, "name": school.name, "district": school.district,
+            "kind": school.kind.value, "lat": school.lat, "lon": school.lon,
+            "radius_m": school.radius_m}
+    if with_qr:
+        data["qr_url"] = qr_url(school)
+    return data
+
+
+@bp.post("/auth/token")
+def issue_token():
+    """A bearer token for a username and password (throttled like the sign-in page)."""
+    body = json_body()
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        refuse(400, _("Send a username and a password."))
+    try:
+        result = authenticate(username, password, request.remote_addr or "", SessionKind.API)
+    except SignInThrottled as throttled:
+        refuse(429, _("Too many failed sign-ins. Please wait %(n)s minutes and try again.",
+                      n=max(1, round(throttled.retry_after_s / 60))),
+               Retry_After=str(throttled.retry_after_s))
+    db.session.commit()
+    if result.user is None:
+        return api_error(401, "invalid_credentials",
+                         _("Wrong username or password, or the account is disabled."))
+    expires = current_app.config["API_TOKEN_LIFETIME"]
+    return jsonify(token=result.raw_key, token_type="Bearer",
+                   expires_in=int(expires.total_seconds()))
+
+
+@bp.delete("/auth/token")
+@login_required
+def revoke_token():
+    """Revoke the token this request carries (sign-out for programs and the phone)."""
+    if current_user.auth_session is None or not bearer_token():
+        refuse(400, _("Only a bearer token can be revoked here."))
+    current_user.auth_session.revoke()
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/me")
+@login_required
+def show_me():
+    """Who the token or session belongs to."""
+    user = current_user
+    return jsonify(id=user.id, username=user.username, role=user.role.value,
+                   display_name=user.name_for(user), school_id=user.school_id)
+
+
+@bp.get("/schools")
+@login_required
+def list_schools():
+    """The schools this user may see (admins also get each poster's URL)."""
+    schools = db.session.scalars(visible_schools(current_user)
+                                 .order_by(School.district, School.name)).all()
+    with_qr = current_user.role is Role.ADMIN
+    return jsonify(schools=[school_json(s, with_qr) for s in schools])
+
+
+@bp.get("/schools/lookup")
+@login_required
+def lookup_school():
+    """The school behind a scanned QR token; 410 when the poster was replaced."""
+    school, retired = resolve_qr_token(request.args.get("qr", ""))
+    if school is None:
+        refuse(404, _("This code is not one of ours."))
+    if retired:
+        refuse(410, _("This code was replaced by a new poster."))
+    if not can_open_by_scan(current_user, school):
+        refuse(403, _("This code belongs to another school."))
+    return jsonify(school_json(school, current_user.role is Role.ADMIN))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The whole API as OpenAPI 3."""
+    return jsonify(openapi_document())

@@ -1,0 +1,95 @@
+"""Static files under fingerprinted names, cached for a year, compressed once per process.
+
+``asset_url("css/app.css")`` gives ``/static/css/app.3f2a9c1b.css``. A changed file gets a new
+name, so browsers and the service worker can keep every file forever without going stale.
+Third-party code comes from node_modules (installed from package-lock.json), never from git.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import mimetypes
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import brotli
+from flask import Blueprint, Flask, abort, current_app, request, url_for
+
+from inspect_app import PROJECT_ROOT
+
+bp = Blueprint("assets", __name__)
+
+STATIC_ROOT = PROJECT_ROOT / "static"
+# Public name -> path inside node_modules.
+VENDOR_FILES = {
+    "vendor/htmx.min.js": "htmx.org/dist/htmx.min.js",
+}
+FINGERPRINT = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
+YEAR = 365 * 24 * 3600
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml",
+                "application/manifest+json")
+
+
+def _source(name: str) -> Path | None:
+    if name in VENDOR_FILES:
+        return Path(current_app.config["NODE_MODULES_DIR"]) / VENDOR_FILES[name]
+    path = (STATIC_ROOT / name).resolve()
+    if STATIC_ROOT.resolve() not in path.parents or not path.is_file():
+        return None
+    return path
+
+
+@lru_cache(maxsize=256)
+def _load(path: Path, mtime_ns: int) -> tuple[bytes, str, dict[str, bytes]]:
+    """File bytes, their hash and compressed variants; keyed by mtime so edits show up."""
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()[:10]
+    mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    encoded: dict[str, bytes] = {}
+    if mimetype.startswith(COMPRESSIBLE) and len(data) > 500:
+        encoded = {"br": brotli.compress(data, quality=11), "gzip": gzip.compress(data, 9, mtime=0)}
+    return data, digest, encoded
+
+
+def _read(name: str):
+    path = _source(name)
+    if path is None or not path.is_file():
+        return None
+    return _load(path, path.stat().st_mtime_ns)
+
+
+def asset_url(name: str) -> str:
+    loaded = _read(name)
+    if loaded is None:
+        raise LookupError(f"no static file {name!r}")
+    stem, dot, ext = name.rpartition(".")
+    return url_for("assets.serve_asset", filename=f"{stem}.{loaded[1]}.{ext}")
+
+
+@bp.get("/static/<path:filename>")
+def serve_asset(filename: str):
+    """A static file; immutable when asked for under its current fingerprint."""
+    match = FINGERPRINT.match(filename)
+    name = f"{match['stem']}{match['ext']}" if match else filename
+    loaded = _read(name)
+    if loaded is None or (match and match["hash"] != loaded[1]):
+        abort(404)
+    data, digest, encoded = loaded
+    response = current_app.response_class(mimetype=mimetypes.guess_type(name)[0])
+    encoding = next((e for e in ("br", "gzip") if e in encoded
+                     and e in request.accept_encodings), None)
+    response.set_data(encoded[encoding] if encoding else data)
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    if encoded:
+        response.vary.add("Accept-Encoding")
+    response.headers["Cache-Control"] = (f"public, max-age={YEAR}, immutable" if match
+                                         else "public, max-age=300")
+    response.set_etag(digest)
+    return response.make_conditional(request)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals["asset_url"] = asset_url

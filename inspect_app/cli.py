@@ -1,0 +1,77 @@
+"""Flask commands: the demo city, the school register, the first admin account."""
+import getpass
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from inspect_app.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(users_group)
+    app.cli.add_command(schools_group)
+
+
+@click.command("demo")
+def demo_command():
+    """Load the demo city (idempotent) and print the sign-ins."""
+    from inspect_app.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
+    summary = load_demo()
+    db.session.commit()
+    click.echo(f"Demo city: {summary['schools']} schools ({summary['created']} new), "
+               f"{summary['accounts']} accounts.")
+    click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
+    for username, role, *_ in ACCOUNTS:
+        click.echo(f"  {username:<11} {role.value}")
+
+
+@click.group("users")
+def users_group():
+    """Manage accounts."""
+
+
+@users_group.command("create-admin")
+@click.argument("username")
+@click.option("--display-name", default="管理员")
+def create_admin(username: str, display_name: str):
+    """Create the first administrator (asks for the password)."""
+    from inspect_app.accounts.models import Role, User
+    from inspect_app.accounts.services import normalise_username
+    username = normalise_username(username)
+    if db.session.scalar(sa.select(User.id).where(User.username == username)):
+        raise click.ClickException(f"user {username!r} exists already")
+    password = getpass.getpass("Password: ")
+    if len(password) < 10:
+        raise click.ClickException("the password needs at least 10 characters")
+    user = User(username=username, display_name=display_name, role=Role.ADMIN,
+                manages_volunteers=True)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Administrator {username} created.")
+
+
+@click.group("schools")
+def schools_group():
+    """Manage the school register."""
+
+
+@schools_group.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(csv_file: Path):
+    """Import schools from a CSV (UTF-8 or GBK); all rows or none."""
+    from inspect_app.schools.services import ImportFileError, import_schools
+    try:
+        result = import_schools(csv_file.read_bytes(), current_app.config["DEFAULT_SCHOOL_RADIUS_M"])
+    except ImportFileError as error:
+        raise click.ClickException(str(error))
+    if result.errors:
+        db.session.rollback()
+        for error in result.errors:
+            click.echo(f"line {error.line}: {error.message}", err=True)
+        raise click.ClickException("nothing was imported")
+    db.session.commit()
+    click.echo(f"{result.created} created, {result.updated} updated")

@@ -1,0 +1,78 @@
+"""Configuration from the environment, with safe embedded defaults.
+
+Everything that differs between a laptop, CI and a province deployment comes from environment
+variables; with none set the app runs on SQLite and local files under ``instance/``.
+"""
+import os
+from datetime import timedelta
+
+
+def _database_url() -> str | None:
+    url = os.environ.get("DATABASE_URL")
+    if url and url.startswith(("postgres://", "postgresql://")):
+        # Hosting platforms hand out libpq-style URLs; we talk to PostgreSQL through psycopg 3.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    # None means "generate once and keep in instance/secret_key" (done by the factory, not here).
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _database_url()  # None: SQLite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    STORAGE_DIR = os.environ.get("STORAGE_DIR")  # None: instance/storage
+    NODE_MODULES_DIR = os.environ.get("NODE_MODULES_DIR")  # None: next to the package
+
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh": "简体中文", "en": "English"}
+
+    # Sessions: the cookie only names a server-side AuthSession row, so sign-out really ends it.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE")  # also Secure whenever the request is HTTPS
+    WEB_SESSION_LIFETIME = timedelta(days=14)
+    API_TOKEN_LIFETIME = timedelta(days=30)
+    # A phone may sit offline for hours before it replays; a 1 h CSRF token would strand its queue.
+    WTF_CSRF_TIME_LIMIT = 12 * 3600
+
+    # Sign-in throttling, counted in the database so it holds across worker processes and hosts.
+    SIGNIN_WINDOW = timedelta(minutes=15)
+    SIGNIN_MAX_FAILURES_PER_USER = 5
+    SIGNIN_MAX_FAILURES_PER_IP = 30
+
+    # Argon2id parameters (argon2-cffi's RFC 9106 "low memory" profile by default).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    SCHOOL_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+    DEFAULT_SCHOOL_RADIUS_M = 200
+    # The address printed in QR codes (e.g. https://inspect.example.gov.cn); None: the request's host.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_MIN_SIZE = 500
+    COMPRESS_MIMETYPES = [
+        "text/html", "text/css", "text/plain", "application/json",
+        "application/javascript", "text/javascript", "image/svg+xml",
+    ]
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests/conftest.py switches to TEST_DATABASE_URL
+    # Cheap hashing keeps the suite fast; the algorithm and code path stay the same.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024

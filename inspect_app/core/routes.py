@@ -1,0 +1,60 @@
+import sqlalchemy as sa
+from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+from inspect_app.accounts.models import Role
+from inspect_app.core import bp
+from inspect_app.extensions import db
+from inspect_app.i18n import LANG_COOKIE
+from inspect_app.schools.access import visible_schools
+
+
+class LanguageForm(FlaskForm):
+    lang = HiddenField()
+    next = HiddenField()
+
+
+@bp.app_context_processor
+def shell_context():
+    return {"language_form": LanguageForm(), "languages": current_app.config["LANGUAGES"],
+            "Role": Role}
+
+
+@bp.get("/")
+@login_required
+def home():
+    """The start page for the signed-in role."""
+    if current_user.role is Role.DUTY_OFFICER:
+        return redirect(url_for("schools.show_school", school_id=current_user.school_id))
+    school_count = db.session.scalar(sa.select(sa.func.count()).select_from(
+        visible_schools(current_user).subquery()))
+    return render_template("core/home.html", school_count=school_count)
+
+
+@bp.post("/language")
+def set_language():
+    """Remember the chosen language in a cookie (no account needed: the public pages use it too)."""
+    form = LanguageForm()
+    target = url_for("core.home")
+    if form.validate_on_submit():
+        nxt = form.next.data or ""
+        if nxt.startswith("/") and not nxt.startswith("//"):
+            target = nxt
+    response = redirect(target)
+    if form.lang.data in current_app.config["LANGUAGES"]:
+        response.set_cookie(LANG_COOKIE, form.lang.data, max_age=365 * 24 * 3600,
+                            samesite="Lax", httponly=True, secure=request.is_secure)
+    return response
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the app and its database answer; 503 otherwise."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        current_app.logger.exception("health check: database unreachable")
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok")

@@ -1,0 +1,88 @@
+"""Errors in the user's language: JSON for the API, a page (or fragment) for people."""
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from inspect_app.htmx import is_htmx
+
+# Machine codes for the API, by status.
+CODES = {
+    400: "bad_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "too_large",
+    415: "unsupported_media_type", 422: "invalid", 429: "rate_limited", 500: "server_error",
+}
+
+
+def messages() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood. Please check what you sent and try again."),
+        401: _("Please sign in first."),
+        403: _("You do not have permission to do this."),
+        404: _("This page or item does not exist, or you cannot see it."),
+        405: _("This action is not allowed here."),
+        409: _("Someone changed this at the same time. Please reload and try again."),
+        410: _("This is no longer available."),
+        413: _("The upload is too large."),
+        415: _("This type of file is not supported."),
+        422: _("Some of what you sent is not valid."),
+        429: _("Too many attempts. Please wait a while and try again."),
+        500: _("Something went wrong on our side. Please try again; nothing you sent was lost."),
+    }
+
+
+def wants_json() -> bool:
+    return request.blueprint == "api" or request.path.startswith("/api/")
+
+
+def api_error(status: int, code: str | None = None, message: str | None = None, **headers):
+    """The error shape every API client relies on."""
+    body = {"error": {"code": code or CODES.get(status, "error"),
+                      "message": message or messages().get(status, "")}}
+    response = jsonify(body)
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+class Refusal(HTTPException):
+    """An HTTP error whose message was chosen for the user (and optional headers, e.g. Retry-After)."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(description=message)
+        self.code = status
+        self.extra_headers = headers or {}
+
+
+def refuse(status: int, message: str, **headers: str):
+    raise Refusal(status, message, {k.replace("_", "-"): v for k, v in headers.items()})
+
+
+def error_page(status: int, message: str | None = None):
+    template = "errors/_error.html" if is_htmx() else "errors/error.html"
+    body = render_template(template, status=status, message=message or messages().get(status, ""))
+    return make_response(body, status)
+
+
+def handle_http_error(error: HTTPException):
+    status = error.code or 500
+    message = error.description if isinstance(error, Refusal) else None
+    if isinstance(error, CSRFError):
+        message = _("This form has expired. Please reload the page and try again.")
+    response = api_error(status, message=message) if wants_json() else error_page(status, message)
+    response.headers.update(getattr(error, "extra_headers", {}))
+    return response
+
+
+def handle_unexpected(error: Exception):
+    current_app.logger.exception("unhandled error")
+    return handle_http_error(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    if not app.testing:
+        # In tests an unexpected exception should fail loudly instead of becoming a page.
+        app.register_error_handler(Exception, handle_unexpected)

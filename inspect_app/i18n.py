@@ -1,0 +1,49 @@
+"""Language and time zone: Simplified Chinese by default, English on request."""
+from datetime import datetime, timedelta
+
+from babel.dates import format_skeleton
+from flask import Flask, current_app, request
+from flask_babel import get_locale, get_timezone, gettext
+
+from inspect_app.extensions import babel
+
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    if chosen in languages:
+        return chosen
+    # Programs talking to the API say which language they want; browsers get Chinese by default.
+    if request.blueprint == "api" and request.accept_languages:
+        best = request.accept_languages.best_match(list(languages))
+        if best:
+            return best
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(app.root_path) + "/translations")
+    app.jinja_env.filters["when"] = when
+    app.context_processor(template_context)
+
+
+def when(value: datetime | None) -> str:
+    """Times as people say them: "今天 14:05", "昨天 09:30", else "11月20日" (Asia/Shanghai)."""
+    if value is None:
+        return ""
+    tz = get_timezone()
+    local = value.astimezone(tz)
+    today = datetime.now(tz).date()
+    clock = local.strftime("%H:%M")
+    if local.date() == today:
+        return gettext("Today %(time)s", time=clock)
+    if local.date() == today - timedelta(days=1):
+        return gettext("Yesterday %(time)s", time=clock)
+    return format_skeleton("MMMd", local, locale=get_locale(), tzinfo=tz)
+
+
+def template_context() -> dict:
+    return {"current_locale": str(get_locale())}

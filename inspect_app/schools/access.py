@@ -1,0 +1,61 @@
+"""Who may see which school: decided here and nowhere else."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+
+from inspect_app.accounts.models import Role, User
+from inspect_app.extensions import db
+from inspect_app.schools.models import RetiredQrToken, School, school_assignments
+
+SEE_ALL = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
+
+
+def visible_schools(user: User) -> sa.Select:
+    """A query for the schools this user may list and open."""
+    query = sa.select(School)
+    if user.role in SEE_ALL:
+        return query
+    if user.role is Role.VOLUNTEER:
+        return query.join(school_assignments).where(school_assignments.c.user_id == user.id)
+    if user.role is Role.DUTY_OFFICER:
+        return query.where(School.id == user.school_id)
+    return query.where(sa.false())
+
+
+def can_view_school(user: User, school: School) -> bool:
+    if user.role in SEE_ALL:
+        return True
+    if user.role is Role.DUTY_OFFICER:
+        return user.school_id == school.id
+    if user.role is Role.VOLUNTEER:
+        return any(u.id == user.id for u in school.assigned_users)
+    return False
+
+
+def can_open_by_scan(user: User, school: School) -> bool:
+    """Holding the poster is enough for a volunteer; a duty officer only opens their own school."""
+    if user.role is Role.VOLUNTEER:
+        return True
+    return can_view_school(user, school)
+
+
+def get_school_or_404(school_id: int, user: User) -> School:
+    """The school, or 404 when this user may not see it (its existence must not leak)."""
+    school = db.session.get(School, school_id)
+    if school is None or not can_view_school(user, school):
+        abort(404)
+    return school
+
+
+def resolve_qr_token(token: str) -> tuple[School | None, bool]:
+    """(school, retired): the school behind a scanned token and whether the token was replaced."""
+    if not token or len(token) > 64:
+        return None, False
+    school = db.session.scalar(sa.select(School).where(School.qr_token == token))
+    if school is not None:
+        return school, False
+    retired = db.session.get(RetiredQrToken, token)
+    if retired is not None:
+        return retired.school, True
+    return None, False

@@ -1,0 +1,112 @@
+"""Schools and the QR tokens printed on their posters."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from inspect_app.accounts.models import User
+from inspect_app.dbtypes import UTCDateTime, utcnow
+from inspect_app.extensions import db
+
+
+class SchoolKind(enum.StrEnum):
+    KINDERGARTEN = "kindergarten"
+    PRIMARY = "primary"
+    JUNIOR_HIGH = "junior_high"
+    NINE_YEAR = "nine_year"
+    SENIOR_HIGH = "senior_high"
+    VOCATIONAL = "vocational"
+    SPECIAL = "special"
+    TRAINING = "training"
+
+    @property
+    def label(self) -> str:
+        return str(KIND_LABELS[self])
+
+
+KIND_LABELS = {
+    SchoolKind.KINDERGARTEN: _l("Kindergarten"),
+    SchoolKind.PRIMARY: _l("Primary school"),
+    SchoolKind.JUNIOR_HIGH: _l("Junior high school"),
+    SchoolKind.NINE_YEAR: _l("Nine-year school"),
+    SchoolKind.SENIOR_HIGH: _l("Senior high school"),
+    SchoolKind.VOCATIONAL: _l("Vocational school"),
+    SchoolKind.SPECIAL: _l("Special education school"),
+    SchoolKind.TRAINING: _l("Training institution"),
+}
+
+
+def new_qr_token() -> str:
+    # 128 bits: unguessable, and short enough to keep the printed code easy to scan.
+    return secrets.token_urlsafe(16)
+
+
+# Who is assigned to a school: its responsible inspectors (责任督学) and assigned volunteers.
+school_assignments = sa.Table(
+    "school_assignments",
+    db.metadata,
+    sa.Column("school_id", sa.ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+)
+
+
+class School(db.Model):
+    __tablename__ = "schools"
+    __table_args__ = (
+        sa.UniqueConstraint("district", "name", name="uq_schools_district_name"),
+        sa.CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coords"),
+        sa.CheckConstraint("radius_m > 0", name="radius_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    district: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(128))
+    kind: so.Mapped[SchoolKind] = so.mapped_column(
+        sa.Enum(SchoolKind, native_enum=False, length=20,
+                values_callable=lambda e: [m.value for m in e]))
+    address: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
+    lat: so.Mapped[float]
+    lon: so.Mapped[float]
+    radius_m: so.Mapped[int] = so.mapped_column(default=200)
+    qr_token: so.Mapped[str] = so.mapped_column(sa.String(43), unique=True, default=new_qr_token)
+    qr_issued_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    duty_officers: so.Mapped[list[User]] = so.relationship(
+        back_populates="school", foreign_keys=[User.school_id])
+    assigned_users: so.Mapped[list[User]] = so.relationship(
+        secondary=school_assignments, order_by=User.username)
+    retired_tokens: so.Mapped[list["RetiredQrToken"]] = so.relationship(
+        back_populates="school", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<School {self.id} {self.name}>"
+
+    @property
+    def responsible_inspectors(self) -> list[User]:
+        return [u for u in self.assigned_users if u.role.value == "inspector"]
+
+    def rotate_qr(self) -> None:
+        """Issue a new token; the old one keeps answering 'replaced' (410), never the school."""
+        self.retired_tokens.append(RetiredQrToken(token=self.qr_token, retired_at=utcnow()))
+        self.qr_token = new_qr_token()
+        self.qr_issued_at = utcnow()
+
+
+class RetiredQrToken(db.Model):
+    """A token from a replaced poster, kept so a scan of it says 'replaced' rather than 'unknown'."""
+
+    __tablename__ = "retired_qr_tokens"
+
+    token: so.Mapped[str] = so.mapped_column(sa.String(43), primary_key=True)
+    school_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("schools.id", ondelete="CASCADE"),
+                                                 index=True)
+    retired_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    school: so.Mapped[School] = so.relationship(back_populates="retired_tokens")

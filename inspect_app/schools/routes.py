@@ -1,0 +1,112 @@
+"""The scan landing, the school pages and the admin's register, import and posters."""
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from inspect_app.accounts.access import roles_required
+from inspect_app.accounts.models import Role
+from inspect_app.errors import error_page, refuse
+from inspect_app.extensions import db
+from inspect_app.htmx import render
+from inspect_app.schools import bp
+from inspect_app.schools.access import (can_open_by_scan, get_school_or_404, resolve_qr_token,
+                                        visible_schools)
+from inspect_app.schools.forms import ImportForm
+from inspect_app.schools.models import School
+from inspect_app.schools.qr import qr_svg, qr_url
+from inspect_app.schools.services import ImportFileError, import_schools
+
+PAGE_SIZE = 50
+
+
+@bp.get("/s/<token>")
+def scan_landing(token: str):
+    """What a poster's QR code opens: public page signed out, the role's start page signed in."""
+    school, retired = resolve_qr_token(token)
+    if school is None:
+        return error_page(404, _("This code is not one of ours. Please check the poster or ask the school office."))
+    if retired:
+        return error_page(410, _("This code was replaced by a new poster. Please scan the poster now on display at the school."))
+    if not current_user.is_authenticated:
+        return render_template("schools/landing_public.html", school=school)
+    if not can_open_by_scan(current_user, school):
+        return error_page(403, _("This code belongs to another school. You can only open your own school."))
+    return render_template("schools/start.html", school=school, scanned=True)
+
+
+@bp.get("/schools/")
+@login_required
+def list_schools():
+    """The schools this user may see, searchable by name or district."""
+    q = (request.args.get("q") or "").strip()[:64]
+    page = request.args.get("page", 1, type=int)
+    query = visible_schools(current_user).order_by(School.district, School.name)
+    if q:
+        like = f"%{q}%"
+        query = query.where(sa.or_(School.name.ilike(like), School.district.ilike(like)))
+    schools = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+    return render("schools/list.html", "schools/_results.html", schools=schools, q=q)
+
+
+@bp.get("/schools/<int:school_id>")
+@login_required
+def show_school(school_id: int):
+    """A school's start page, reached from the list instead of the poster."""
+    school = get_school_or_404(school_id, current_user)
+    return render_template("schools/start.html", school=school, scanned=False)
+
+
+@bp.route("/schools/import", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def import_school_file():
+    """Import the register from a CSV (UTF-8 or GBK); all rows or none."""
+    form = ImportForm()
+    result = None
+    if form.validate_on_submit():
+        data = form.file.data.read(current_app.config["SCHOOL_IMPORT_MAX_BYTES"] + 1)
+        if len(data) > current_app.config["SCHOOL_IMPORT_MAX_BYTES"]:
+            refuse(413, _("The file is too large (at most 2 MB). Split it and import the parts."))
+        try:
+            result = import_schools(data, current_app.config["DEFAULT_SCHOOL_RADIUS_M"])
+        except ImportFileError as error:
+            form.file.errors.append(str(error))
+        else:
+            if not result.errors:
+                db.session.commit()
+                flash(_("Imported: %(created)s new schools, %(updated)s updated.",
+                        created=result.created, updated=result.updated), "success")
+                return redirect(url_for("schools.list_schools"))
+            db.session.rollback()
+    status = 422 if form.errors or (result and result.errors) else 200
+    return render_template("schools/import.html", form=form, result=result), status
+
+
+@bp.get("/schools/<int:school_id>/poster")
+@roles_required(Role.ADMIN)
+def show_poster(school_id: int):
+    """One school's A4 poster, ready to print."""
+    school = db.session.get(School, school_id) or abort(404)
+    url = qr_url(school)
+    return render_template("schools/posters.html", posters=[(school, url, qr_svg(url))])
+
+
+@bp.get("/schools/posters")
+@roles_required(Role.ADMIN)
+def show_all_posters():
+    """Every school's poster, one A4 page each, for printing in one go."""
+    schools = db.session.scalars(sa.select(School).order_by(School.district, School.name)).all()
+    posters = [(s, url, qr_svg(url)) for s in schools for url in [qr_url(s)]]
+    return render_template("schools/posters.html", posters=posters)
+
+
+@bp.post("/schools/<int:school_id>/rotate-qr")
+@roles_required(Role.ADMIN)
+def rotate_qr(school_id: int):
+    """Replace a school's code (a poster was lost or photographed); the old one answers 410."""
+    school = db.session.get(School, school_id) or abort(404)
+    school.rotate_qr()
+    db.session.commit()
+    flash(_("A new code was issued for %(name)s. Print the new poster; the old one no longer works.",
+            name=school.name), "success")
+    return redirect(url_for("schools.show_poster", school_id=school.id))
