@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from inspect_app.accounts.models import Role
@@ -21,8 +22,7 @@ class UserForm(FlaskForm):
         Regexp(r"^[a-z0-9_.-]+$", message=_l("Use lower-case letters, digits, '.', '_' or '-'.")),
     ], render_kw={"autocapitalize": "none"})
     display_name = StringField(_l("Real name"), validators=[DataRequired(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=[(r.value, r.label) for r in Role],
-                       validators=[DataRequired()])
+    role = SelectField(_l("Role"), validators=[DataRequired()])
     school_id = SelectField(_l("School (duty officers only)"), coerce=int, validators=[Optional()])
     pseudonym = StringField(_l("Pseudonym (volunteers only)"), validators=[Optional(), Length(max=64)])
     manages_volunteers = BooleanField(_l("Volunteer programme admin (may see volunteers' real names)"))
@@ -33,8 +33,9 @@ class UserForm(FlaskForm):
 
     def __init__(self, *args, schools=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = [(r.value, r.label) for r in Role]
-        self.school_id.choices = [(0, "—")] + [(s.id, f"{s.district} · {s.name}") for s in schools]
+        self.role.choices = [SelectChoice(r.value, r.label) for r in Role]
+        self.school_id.choices = [SelectChoice(0, "—")] + [
+            SelectChoice(s.id, f"{s.district} · {s.name}") for s in schools]
 
     def validate_school_id(self, field):
         if self.role.data == Role.DUTY_OFFICER and not field.data:

@@ -1,0 +1,177 @@
+"""Fixtures: one migrated database per run (SQLite, or PostgreSQL with TEST_DB=postgresql),
+emptied after every test; callable factories; a browser-like client that signs in for real."""
+from __future__ import annotations
+
+import os
+import re
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from inspect_app import create_app
+from inspect_app.accounts.models import Role, User
+from inspect_app.config import TestConfig
+from inspect_app.extensions import db
+from inspect_app.schools.models import School, SchoolKind
+
+PASSWORD = "correct-horse-1"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def _database_url() -> str:
+    if os.environ.get("TEST_DB") == "postgresql":
+        url = os.environ.get("TEST_DATABASE_URL")
+        if not url:
+            pytest.exit("TEST_DB=postgresql needs TEST_DATABASE_URL", returncode=2)
+        if url.startswith(("postgres://", "postgresql://")):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    return "sqlite://"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = _database_url()
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url,
+                     STORAGE_DIR=str(tmp_path_factory.mktemp("storage")))
+    with app.app_context():
+        if url.startswith("postgresql"):
+            # A clean schema each run, built by the same migrations production runs.
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_database(app):
+    yield
+    with app.app_context():
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+
+
+class Browser:
+    """The test client with the manners of a real browser form: it sends the page's CSRF token."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+        self.token: str | None = None
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def csrf(self) -> str:
+        page = self.client.get("/accounts/sign-in")
+        if page.status_code == 302:  # signed in: any page with a form carries the token
+            page = self.client.get("/schools/")
+        match = CSRF_RE.search(page.get_data(as_text=True))
+        assert match, "no CSRF token on the page"
+        self.token = match.group(1) or match.group(2)
+        return self.token
+
+    def form_post(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf())
+        return self.client.post(url, data=data, **kwargs)
+
+    def sign_in(self, username: str, password: str = PASSWORD):
+        response = self.form_post("/accounts/sign-in", {"username": username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+
+@pytest.fixture
+def browser(app):
+    return Browser(app)
+
+
+@pytest.fixture
+def make_browser(app):
+    return lambda: Browser(app)
+
+
+@pytest.fixture
+def make_school(app):
+    counter = iter(range(1, 10_000))
+
+    def factory(**kwargs) -> SimpleNamespace:
+        n = next(counter)
+        values = dict(district="澄江街道", name=f"测试学校{n}", kind=SchoolKind.PRIMARY,
+                      address=f"测试路{n}号", lat=31.9 + n / 1000, lon=120.28, radius_m=200)
+        values.update(kwargs)
+        with app.app_context():
+            school = School(**values)
+            db.session.add(school)
+            db.session.commit()
+            return SimpleNamespace(id=school.id, name=school.name, qr_token=school.qr_token)
+    return factory
+
+
+@pytest.fixture
+def make_user(app):
+    counter = iter(range(1, 10_000))
+
+    def factory(role: Role | str = Role.INSPECTOR, school_id: int | None = None,
+                assigned_school_ids=(), **kwargs) -> SimpleNamespace:
+        role = Role(role)
+        n = next(counter)
+        values = dict(username=f"{role.value}{n}", display_name=f"{role.value} {n}",
+                      pseudonym=f"志愿者{n}" if role is Role.VOLUNTEER else None)
+        values.update(kwargs)
+        with app.app_context():
+            user = User(role=role, school_id=school_id, **values)
+            user.set_password(PASSWORD)
+            db.session.add(user)
+            schools = [db.session.get(School, sid) for sid in assigned_school_ids]
+            for school in schools:
+                school.assigned_users.append(user)
+            db.session.commit()
+            return SimpleNamespace(id=user.id, username=user.username, role=role, school_id=school_id)
+    return factory
+
+
+@pytest.fixture
+def world(make_school, make_user):
+    """Two schools and one user of every role: the officer and the volunteer belong to school A."""
+    a = make_school(name="甲校")
+    b = make_school(name="乙校")
+    users = {
+        "admin": make_user(Role.ADMIN, manages_volunteers=True),
+        "leader": make_user(Role.LEADER),
+        "inspector": make_user(Role.INSPECTOR, assigned_school_ids=[a.id]),
+        "volunteer": make_user(Role.VOLUNTEER, assigned_school_ids=[a.id]),
+        "officer": make_user(Role.DUTY_OFFICER, school_id=a.id),
+        "officer_b": make_user(Role.DUTY_OFFICER, school_id=b.id),
+    }
+    return SimpleNamespace(a=a, b=b, **users)
+
+
+@pytest.fixture
+def login_as(world, make_browser):
+    """A browser signed in as one of the world's users ("admin", "officer", … or None for anonymous)."""
+    def factory(who: str | None) -> Browser:
+        browser = make_browser()
+        if who is not None:
+            browser.sign_in(getattr(world, who).username)
+        return browser
+    return factory
+
+
+@pytest.fixture
+def api_token(app, world):
+    def factory(who: str) -> dict[str, str]:
+        client = app.test_client()
+        response = client.post("/api/v1/auth/token",
+                               json={"username": getattr(world, who).username, "password": PASSWORD})
+        assert response.status_code == 200, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+    return factory

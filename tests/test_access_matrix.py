@@ -1,0 +1,87 @@
+"""Every route × every role (and signed out): who gets in, who is sent away, who never learns it exists.
+
+test_every_route_is_in_the_matrix makes a new route fail the suite until its row is written here.
+"""
+import pytest
+
+ROLES = ["anon", "admin", "leader", "inspector", "volunteer", "officer", "officer_b"]
+SIGNIN = "signin"  # 302 to the sign-in page
+
+
+def row(anon, admin, leader, inspector, volunteer, officer, officer_b):
+    return dict(zip(ROLES, [anon, admin, leader, inspector, volunteer, officer, officer_b]))
+
+
+# (endpoint, method, url template, expected status per role). {a}/{b}: the schools' ids,
+# {ta}: school A's QR token, {u}: an ordinary inspector's id, {d}: a disabled user's id.
+MATRIX = [
+    ("core.home", "GET", "/", row(SIGNIN, 200, 200, 200, 200, 302, 302)),
+    ("core.healthz", "GET", "/healthz", row(200, 200, 200, 200, 200, 200, 200)),
+    ("core.set_language", "POST", "/language", row(302, 302, 302, 302, 302, 302, 302)),
+    ("accounts.sign_in", "GET", "/accounts/sign-in", row(200, 302, 302, 302, 302, 302, 302)),
+    ("accounts.sign_in", "POST", "/accounts/sign-in", row(422, 302, 302, 302, 302, 302, 302)),
+    ("accounts.sign_out", "POST", "/accounts/sign-out", row(SIGNIN, 302, 302, 302, 302, 302, 302)),
+    ("accounts.list_users", "GET", "/accounts/users", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("accounts.create_user", "GET", "/accounts/users/new", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("accounts.create_user", "POST", "/accounts/users/new", row(SIGNIN, 422, 403, 403, 403, 403, 403)),
+    ("accounts.disable_user", "POST", "/accounts/users/{u}/disable",
+     row(SIGNIN, 302, 403, 403, 403, 403, 403)),
+    ("accounts.enable_user", "POST", "/accounts/users/{d}/enable",
+     row(SIGNIN, 302, 403, 403, 403, 403, 403)),
+    ("schools.scan_landing", "GET", "/s/{ta}", row(200, 200, 200, 200, 200, 200, 403)),
+    ("schools.list_schools", "GET", "/schools/", row(SIGNIN, 200, 200, 200, 200, 200, 200)),
+    ("schools.show_school", "GET", "/schools/{a}", row(SIGNIN, 200, 200, 200, 200, 200, 404)),
+    ("schools.show_school", "GET", "/schools/{b}", row(SIGNIN, 200, 200, 200, 404, 404, 200)),
+    ("schools.import_school_file", "GET", "/schools/import", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("schools.import_school_file", "POST", "/schools/import",
+     row(SIGNIN, 422, 403, 403, 403, 403, 403)),
+    ("schools.show_poster", "GET", "/schools/{a}/poster", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("schools.show_all_posters", "GET", "/schools/posters", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("schools.rotate_qr", "POST", "/schools/{a}/rotate-qr", row(SIGNIN, 302, 403, 403, 403, 403, 403)),
+    ("assets.serve_asset", "GET", "/static/css/app.css", row(200, 200, 200, 200, 200, 200, 200)),
+    ("api.issue_token", "POST", "/api/v1/auth/token", row(400, 400, 400, 400, 400, 400, 400)),
+    ("api.revoke_token", "DELETE", "/api/v1/auth/token", row(401, 400, 400, 400, 400, 400, 400)),
+    ("api.show_me", "GET", "/api/v1/me", row(401, 200, 200, 200, 200, 200, 200)),
+    ("api.list_schools", "GET", "/api/v1/schools", row(401, 200, 200, 200, 200, 200, 200)),
+    ("api.lookup_school", "GET", "/api/v1/schools/lookup?qr={ta}", row(401, 200, 200, 200, 200, 200, 403)),
+    ("api.openapi", "GET", "/api/v1/openapi.json", row(200, 200, 200, 200, 200, 200, 200)),
+]
+
+CASES = [pytest.param(endpoint, method, url, role, expected[role], id=f"{method} {url} as {role}")
+         for endpoint, method, url, expected in MATRIX for role in ROLES]
+
+
+@pytest.fixture
+def targets(world, make_user, app):
+    from inspect_app.accounts.models import User
+    from inspect_app.extensions import db
+    plain = make_user("inspector")
+    disabled = make_user("inspector")
+    with app.app_context():
+        db.session.get(User, disabled.id).disable()
+        db.session.commit()
+    return {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id}
+
+
+@pytest.mark.parametrize("endpoint, method, url, role, expected", CASES)
+def test_route_access(login_as, targets, endpoint, method, url, role, expected):
+    browser = login_as(None if role == "anon" else role)
+    url = url.format(**targets)
+    token = browser.csrf()
+    if method == "GET":
+        response = browser.get(url)
+    else:
+        response = browser.open(url, method=method, data={"csrf_token": token},
+                                headers={"X-CSRFToken": token})
+    if expected == SIGNIN:
+        assert response.status_code == 302
+        assert "/accounts/sign-in" in response.headers["Location"]
+    else:
+        assert response.status_code == expected, response.get_data(as_text=True)[:300]
+
+
+def test_every_route_is_in_the_matrix(app):
+    covered = {(endpoint, method) for endpoint, method, _, _ in MATRIX}
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (rule.endpoint, method) in covered, f"{method} {rule.rule} has no row in MATRIX"
