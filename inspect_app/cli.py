@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from inspect_app.extensions import db
 
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command():
     """Load the demo city (idempotent) and print the sign-ins."""
     from inspect_app.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
@@ -28,7 +30,7 @@ def demo_command():
         click.echo(f"  {username:<11} {role.value}")
 
 
-@click.group("users")
+@click.group("users", cls=AppGroup)
 def users_group():
     """Manage accounts."""
 
@@ -54,7 +56,7 @@ def create_admin(username: str, display_name: str):
     click.echo(f"Administrator {username} created.")
 
 
-@click.group("schools")
+@click.group("schools", cls=AppGroup)
 def schools_group():
     """Manage the school register."""
 

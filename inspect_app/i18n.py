@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta
 
 from babel.dates import format_skeleton
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale, get_timezone, gettext
 
 from inspect_app.extensions import babel
@@ -12,6 +12,8 @@ LANG_COOKIE = "lang"
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # commands and background jobs speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     if chosen in languages:
         return chosen

@@ -1,0 +1,126 @@
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from inspect_app.accounts.models import AuthSession, User
+from inspect_app.dbtypes import utcnow
+from inspect_app.extensions import db
+from tests.conftest import PASSWORD
+
+
+def test_sign_in_lands_on_home_and_shows_the_role(login_as):
+    browser = login_as("inspector")
+    page = browser.get("/")
+    assert page.status_code == 200
+    assert "督学" in page.get_data(as_text=True)
+
+
+def test_wrong_password_is_refused_in_chinese(browser, world):
+    response = browser.form_post("/accounts/sign-in", {"username": world.inspector.username,
+                                                        "password": "not-the-password"})
+    assert response.status_code == 422
+    assert "用户名或密码错误" in response.get_data(as_text=True)
+    assert browser.get("/").status_code == 302
+
+
+def test_sign_in_without_csrf_token_is_refused(browser, world):
+    response = browser.post("/accounts/sign-in", data={"username": world.inspector.username,
+                                                       "password": PASSWORD})
+    assert response.status_code == 400
+    assert "页面已过期" in response.get_data(as_text=True)
+    assert browser.get("/").status_code == 302
+
+
+def test_state_change_without_csrf_token_changes_nothing(login_as, world, app):
+    admin = login_as("admin")
+    response = admin.post(f"/schools/{world.a.id}/rotate-qr")
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.get(User, world.admin.id) is not None
+        from inspect_app.schools.models import School
+        assert db.session.get(School, world.a.id).qr_token == world.a.qr_token
+
+
+def test_htmx_sends_the_csrf_token_in_a_header(login_as, world):
+    admin = login_as("admin")
+    token = admin.csrf()
+    response = admin.post(f"/accounts/users/{world.leader.id}/disable",
+                          headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert response.status_code == 200
+    assert 'id="user-%d"' % world.leader.id in response.get_data(as_text=True)
+    assert "已停用" in response.get_data(as_text=True)
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(login_as):
+    browser = login_as("inspector")
+    stolen = browser.get_cookie("session").value
+    assert browser.get("/").status_code == 200
+    browser.form_post("/accounts/sign-out")
+    assert browser.get("/").status_code == 302
+    browser.set_cookie("session", stolen)
+    response = browser.get("/")
+    assert response.status_code == 302
+    assert "/accounts/sign-in" in response.headers["Location"]
+
+
+def test_disabling_an_account_ends_its_sessions_and_tokens(login_as, api_token, world):
+    victim = login_as("inspector")
+    headers = api_token("inspector")
+    assert victim.get("/").status_code == 200
+    admin = login_as("admin")
+    assert admin.form_post(f"/accounts/users/{world.inspector.id}/disable").status_code == 302
+    assert victim.get("/").status_code == 302
+    assert victim.get("/api/v1/me", headers=headers).status_code == 401
+    again = login_as(None)
+    response = again.form_post("/accounts/sign-in", {"username": world.inspector.username,
+                                                      "password": PASSWORD})
+    assert response.status_code == 422
+
+
+def test_an_expired_session_no_longer_signs_in(login_as, app):
+    browser = login_as("leader")
+    with app.app_context():
+        db.session.execute(sa.update(AuthSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    assert browser.get("/").status_code == 302
+
+
+def test_admin_cannot_disable_themselves(login_as, world):
+    admin = login_as("admin")
+    response = admin.form_post(f"/accounts/users/{world.admin.id}/disable")
+    assert response.status_code == 409
+    assert "不能停用自己的账号" in response.get_data(as_text=True)
+
+
+def test_session_cookie_flags(app, world, make_browser):
+    browser = make_browser()
+    browser.sign_in(world.inspector.username)
+    cookie = browser.get_cookie("session")
+    assert cookie.http_only and cookie.same_site == "Lax" and not cookie.secure
+
+    secure = app.test_client()
+    page = secure.get("/accounts/sign-in", base_url="https://inspect.test")
+    token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = secure.post("/accounts/sign-in", base_url="https://inspect.test",
+                           data={"csrf_token": token, "username": world.inspector.username,
+                                 "password": PASSWORD},
+                           headers={"Referer": "https://inspect.test/accounts/sign-in"})
+    assert response.status_code == 302
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert "HttpOnly" in response.headers["Set-Cookie"]
+    assert "Strict-Transport-Security" in response.headers
+
+
+def test_next_parameter_cannot_send_the_user_elsewhere(browser, world):
+    token = browser.csrf()
+    response = browser.post("/accounts/sign-in?next=//evil.example/x",
+                            data={"csrf_token": token, "username": world.inspector.username,
+                                  "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+
+
+def test_the_stored_password_is_an_argon2_hash(app, world):
+    with app.app_context():
+        user = db.session.get(User, world.inspector.id)
+        assert user.password_hash.startswith("$argon2id$")
+        assert PASSWORD not in user.password_hash
