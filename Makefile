@@ -25,12 +25,12 @@ node_modules/.installed: package.json package-lock.json
 
 # Compiled catalogues are build output (*.mo is ignored by git).
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d inspect_app/translations
+	$(BIN)/pybabel -q compile -d inspect_app/translations
 
 # Refresh the catalogues after changing user-facing text; then translate the new entries in zh.
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o inspect_app/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i inspect_app/translations/messages.pot -d inspect_app/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o inspect_app/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel -q update -i inspect_app/translations/messages.pot -d inspect_app/translations --no-fuzzy-matching --ignore-obsolete
 
 db: setup
 	$(BIN)/flask db upgrade
