@@ -24,7 +24,7 @@ class UserForm(FlaskForm):
     display_name = StringField(_l("Real name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     school_id = SelectField(_l("School (duty officers only)"), coerce=int, validators=[Optional()])
-    pseudonym = StringField(_l("Pseudonym (volunteers only)"), validators=[Optional(), Length(max=64)])
+    pseudonym = StringField(_l("Pseudonym (volunteers only)"), validators=[Length(max=64)])
     manages_volunteers = BooleanField(_l("Volunteer programme admin (may see volunteers' real names)"))
     password = PasswordField(_l("Initial password"), validators=[
         DataRequired(), Length(min=MIN_PASSWORD, max=256,

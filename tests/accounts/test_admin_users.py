@@ -1,0 +1,80 @@
+"""The admin's account pages: create, disable, and volunteers known only by pseudonym."""
+import pytest
+import sqlalchemy as sa
+
+from inspect_app.accounts.models import Role, User
+from inspect_app.extensions import db
+
+
+def _user(app, username):
+    with app.app_context():
+        return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+def test_admin_creates_a_duty_officer_bound_to_a_school(login_as, world, app):
+    admin = login_as("admin")
+    response = admin.form_post("/accounts/users/new", {
+        "username": "zhou", "display_name": "周老师", "role": "duty_officer",
+        "school_id": str(world.b.id), "password": "a-long-password"})
+    assert response.status_code == 302
+    user = _user(app, "zhou")
+    assert user.role is Role.DUTY_OFFICER and user.school_id == world.b.id
+    login_as(None).sign_in("zhou", "a-long-password")
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"role": "duty_officer", "school_id": "0"}, "学校值班人员必须属于一所学校"),
+    ({"role": "inspector", "school_id": "{a}"}, "只有学校值班人员属于某所学校"),
+    ({"role": "volunteer", "pseudonym": ""}, "家长志愿者需要化名"),
+    ({"role": "inspector", "password": "short"}, "至少 10 个字符"),
+    ({"role": "inspector", "username": "Bad Name!"}, "请使用小写字母"),
+    ({"role": "inspector", "manages_volunteers": "y"}, "只有管理员可以负责家长志愿者工作"),
+    ({"role": "superuser"}, "不是有效的选择"),
+])
+def test_invalid_accounts_are_refused_with_a_reason(login_as, world, app, form, message):
+    admin = login_as("admin")
+    data = {"username": "newbie", "display_name": "新人", "school_id": "0", "password": "a-long-password"}
+    data.update({k: v.format(a=world.a.id) for k, v in form.items()})
+    response = admin.form_post("/accounts/users/new", data)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert _user(app, "newbie") is None
+
+
+def test_a_taken_username_is_refused(login_as, world):
+    admin = login_as("admin")
+    response = admin.form_post("/accounts/users/new", {
+        "username": world.leader.username, "display_name": "x", "role": "leader", "school_id": "0",
+        "password": "a-long-password"})
+    assert response.status_code == 422
+    assert "该用户名已被使用" in response.get_data(as_text=True)
+
+
+def test_volunteers_are_known_by_pseudonym_except_to_their_programme_admin(login_as, make_user, world):
+    volunteer = make_user("volunteer", display_name="真名张三", pseudonym="志愿者99")
+    plain_admin = make_user("admin")
+    browser = login_as(None)
+    browser.sign_in(plain_admin.username)
+    page = browser.get("/accounts/users").get_data(as_text=True)
+    assert "志愿者99" in page and "真名张三" not in page
+
+    programme_admin = login_as("admin").get("/accounts/users").get_data(as_text=True)
+    assert "真名张三" in programme_admin
+
+    self_view = login_as(None)
+    self_view.sign_in(volunteer.username)
+    assert "真名张三" in self_view.get("/").get_data(as_text=True)
+
+
+def test_a_disabled_account_can_be_enabled_again(login_as, world, app):
+    admin = login_as("admin")
+    admin.form_post(f"/accounts/users/{world.leader.id}/disable")
+    assert not _user(app, world.leader.username).active
+    again = admin.form_post(f"/accounts/users/{world.leader.id}/disable")
+    assert again.status_code == 409 and "该账号已经停用" in again.get_data(as_text=True)
+    assert admin.form_post(f"/accounts/users/{world.leader.id}/enable").status_code == 302
+    login_as(None).sign_in(world.leader.username)
+
+
+def test_unknown_user_is_404(login_as):
+    assert login_as("admin").form_post("/accounts/users/99999/disable").status_code == 404
