@@ -34,6 +34,7 @@ extract-messages: $(VENV)/.installed
 
 db: setup
 	$(BIN)/flask db upgrade
+	$(BIN)/flask checklists install
 
 demo: db
 	$(BIN)/flask demo

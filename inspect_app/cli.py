@@ -14,13 +14,16 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(users_group)
     app.cli.add_command(schools_group)
+    app.cli.add_command(checklists_group)
 
 
 @click.command("demo")
 @with_appcontext
 def demo_command():
     """Load the demo city (idempotent) and print the sign-ins."""
+    from inspect_app.checklists.services import install_builtin_templates
     from inspect_app.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
+    install_builtin_templates()
     summary = load_demo()
     db.session.commit()
     click.echo(f"Demo city: {summary['schools']} schools ({summary['created']} new), "
@@ -77,3 +80,17 @@ def import_command(csv_file: Path):
         raise click.ClickException("nothing was imported")
     db.session.commit()
     click.echo(f"{result.created} created, {result.updated} updated")
+
+
+@click.group("checklists", cls=AppGroup)
+def checklists_group():
+    """Manage checklist templates."""
+
+
+@checklists_group.command("install")
+def install_checklists():
+    """Add the shipped templates that are missing (existing ones and their versions are kept)."""
+    from inspect_app.checklists.services import install_builtin_templates
+    added = install_builtin_templates()
+    db.session.commit()
+    click.echo(f"{added} checklist templates added")

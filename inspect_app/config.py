@@ -52,6 +52,8 @@ class Config:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
 
+    # A phone photo is 3-5 MB before the phone shrinks it; 15 MB leaves room for HEIC and odd cameras.
+    PHOTO_MAX_BYTES = 15 * 1024 * 1024
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     SCHOOL_IMPORT_MAX_BYTES = 2 * 1024 * 1024
     DEFAULT_SCHOOL_RADIUS_M = 200

@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(app.root_path) + "/translations")
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["date_only"] = date_only
     app.context_processor(template_context)
 
 
@@ -45,6 +46,13 @@ def when(value: datetime | None) -> str:
     if local.date() == today - timedelta(days=1):
         return gettext("Yesterday %(time)s", time=clock)
     return format_skeleton("MMMd", local, locale=get_locale(), tzinfo=tz)
+
+
+def date_only(value: datetime | None) -> str:
+    """A date without the time: what a school may know of a covert check."""
+    if value is None:
+        return ""
+    return format_skeleton("MMMd", value.astimezone(get_timezone()), locale=get_locale())
 
 
 def template_context() -> dict:

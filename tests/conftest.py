@@ -175,3 +175,70 @@ def api_token(app, world):
         assert response.status_code == 200, response.get_json()
         return {"Authorization": f"Bearer {response.get_json()['token']}"}
     return factory
+
+
+def jpeg_bytes(size=(64, 48), color=(200, 30, 30), exif=None) -> bytes:
+    """A small real JPEG; a different colour gives different content (and hash)."""
+    import io
+
+    from PIL import Image
+    out = io.BytesIO()
+    image = Image.new("RGB", size, color)
+    image.save(out, "JPEG", **({"exif": exif} if exif is not None else {}))
+    return out.getvalue()
+
+
+@pytest.fixture
+def templates(app):
+    from inspect_app.checklists.services import install_builtin_templates
+    with app.app_context():
+        install_builtin_templates()
+        db.session.commit()
+        from inspect_app.checklists.models import ChecklistTemplate
+        return {t.code: SimpleNamespace(id=t.id, version_id=t.current_version.id,
+                                        codes=[i.code for i in t.current_version.items],
+                                        photo_codes=[i.code for i in t.current_version.items if i.photo_required])
+                for t in db.session.scalars(sa.select(ChecklistTemplate))}
+
+
+@pytest.fixture
+def make_visit(app, templates):
+    """A visit by `author` at `school`: every item passed except `fail` (with a photo unless photo=False)."""
+    import uuid
+    from datetime import timezone
+
+    from inspect_app.checklists.models import TemplateVersion, VisitMode
+    from inspect_app.dbtypes import utcnow
+    from inspect_app.photos.services import PhotoFields, receive_photo
+    from inspect_app.visits import services
+    from inspect_app.visits.models import Result
+
+    colours = iter(range(1, 250))
+
+    def factory(author, school, template="onsite", mode=VisitMode.OVERT, submit=True, fail=("G1",),
+                photo=True, answer_all=True) -> SimpleNamespace:
+        with app.test_request_context("/"):
+            user = db.session.get(User, author.id)
+            version = db.session.get(TemplateVersion, templates[template].version_id)
+            visit = services.start_visit(user, db.session.get(School, school.id), VisitMode(mode), version,
+                                         started_at=utcnow(), location=services.Location(31.9, 120.28, 10),
+                                         qr_token=None, client_time=None)
+            for item in version.items if answer_all else []:
+                services.record_answer(visit, item, Result.FAIL if item.code in fail else Result.PASS)
+            db.session.commit()
+            visit_id = visit.id
+            findings = {f.item_code: f.id for f in visit.findings}
+            photo_ids = []
+            if photo:
+                for code, finding_id in findings.items():
+                    photo_id = str(uuid.uuid4())
+                    receive_photo(photo_id, user, jpeg_bytes(color=(next(colours), 40, 40)),
+                                  PhotoFields(captured_at=utcnow().astimezone(timezone.utc), finding_id=finding_id))
+                    photo_ids.append(photo_id)
+            if submit:
+                from inspect_app.visits.models import Visit
+                visit = db.session.get(Visit, visit_id)
+                services.submit(visit, utcnow(), None)
+                db.session.commit()
+            return SimpleNamespace(id=visit_id, findings=findings, photos=photo_ids)
+    return factory

@@ -45,6 +45,29 @@ MATRIX = [
     ("api.list_schools", "GET", "/api/v1/schools", row(401, 200, 200, 200, 200, 200, 200)),
     ("api.lookup_school", "GET", "/api/v1/schools/lookup?qr={ta}", row(401, 200, 200, 200, 200, 200, 403)),
     ("api.openapi", "GET", "/api/v1/openapi.json", row(200, 200, 200, 200, 200, 200, 200)),
+    # Checklists: admins only. {t}: a template id.
+    ("checklists.list_templates", "GET", "/checklists/", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("checklists.edit_template", "GET", "/checklists/{t}/edit", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("checklists.edit_template", "POST", "/checklists/{t}/edit", row(SIGNIN, 422, 403, 403, 403, 403, 403)),
+    # Visits. {v}: the inspector's visit at A in progress; {vs}: submitted; {f}: its finding;
+    # {p}: the photo on the submitted visit's finding.
+    ("visits.start_visit", "POST", "/visits/start", row(SIGNIN, 400, 400, 400, 400, 400, 400)),
+    ("visits.list_my_visits", "GET", "/visits/", row(SIGNIN, 200, 200, 200, 200, 200, 200)),
+    ("visits.show_visit", "GET", "/visits/{v}", row(SIGNIN, 200, 200, 200, 404, 404, 404)),
+    ("visits.show_visit", "GET", "/visits/{vs}", row(SIGNIN, 200, 200, 200, 404, 200, 404)),
+    ("visits.answer_item", "POST", "/visits/{v}/items/G2", row(SIGNIN, 403, 403, 400, 404, 404, 404)),
+    ("visits.answer_item", "POST", "/visits/{vs}/items/G2", row(SIGNIN, 403, 403, 409, 404, 403, 404)),
+    ("visits.add_finding", "POST", "/visits/{v}/findings", row(SIGNIN, 403, 403, 302, 404, 404, 404)),
+    ("visits.update_finding", "POST", "/visits/{v}/findings/{f}", row(SIGNIN, 403, 403, 422, 404, 404, 404)),
+    ("visits.add_photo", "POST", "/visits/{v}/findings/{f}/photos", row(SIGNIN, 403, 403, 422, 404, 404, 404)),
+    ("visits.submit_visit", "POST", "/visits/{v}/submit", row(SIGNIN, 403, 403, 422, 404, 404, 404)),
+    ("photos.serve_photo", "GET", "/photos/{p}/thumb", row(SIGNIN, 200, 200, 200, 404, 200, 404)),
+    ("photos.serve_photo", "GET", "/photos/{p}/original", row(SIGNIN, 200, 200, 200, 404, 404, 404)),
+    ("api.list_checklists", "GET", "/api/v1/checklists?mode=overt", row(401, 200, 200, 200, 200, 200, 200)),
+    ("api.put_visit", "PUT", "/api/v1/visits/{new}", row(401, 400, 400, 400, 400, 400, 400)),
+    ("api.show_visit", "GET", "/api/v1/visits/{v}", row(401, 200, 200, 200, 404, 404, 404)),
+    ("api.show_visit", "GET", "/api/v1/visits/{vs}", row(401, 200, 200, 200, 404, 200, 404)),
+    ("api.put_photo", "PUT", "/api/v1/photos/{new}", row(401, 400, 400, 400, 400, 400, 400)),
 ]
 
 CASES = [pytest.param(endpoint, method, url, role, expected[role], id=f"{method} {url} as {role}")
@@ -52,7 +75,7 @@ CASES = [pytest.param(endpoint, method, url, role, expected[role], id=f"{method}
 
 
 @pytest.fixture
-def targets(world, make_user, app):
+def targets(world, make_user, app, templates, make_visit):
     from inspect_app.accounts.models import User
     from inspect_app.extensions import db
     plain = make_user("inspector")
@@ -60,7 +83,11 @@ def targets(world, make_user, app):
     with app.app_context():
         db.session.get(User, disabled.id).disable()
         db.session.commit()
-    return {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id}
+    draft = make_visit(world.inspector, world.a, submit=False, photo=False)
+    done = make_visit(world.inspector, world.a)
+    return {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id,
+            "t": templates["onsite"].id, "v": draft.id, "vs": done.id, "f": draft.findings["G1"],
+            "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01"}
 
 
 @pytest.mark.parametrize("endpoint, method, url, role, expected", CASES)

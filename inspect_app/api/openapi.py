@@ -17,6 +17,15 @@ def _json(schema_ref: str, description: str = "OK") -> dict:
 SECURED = [{"bearer": []}, {"cookie": []}]
 
 
+def UUID_PARAM(name: str) -> dict:  # noqa: N802 - reads like the constant it stands for
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+
+
+LOCATION = {"type": "object", "nullable": True, "required": ["lat", "lon"],
+            "properties": {"lat": {"type": "number"}, "lon": {"type": "number"},
+                           "accuracy_m": {"type": "number"}}}
+
+
 def openapi_document() -> dict:
     return {
         "openapi": "3.0.3",
@@ -70,6 +79,57 @@ def openapi_document() -> dict:
                         "qr_url": {"type": "string", "description": "admins only"},
                     },
                 },
+                "ChecklistList": {"type": "object", "properties": {"checklists": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {"id": {"type": "integer"}, "code": {"type": "string"},
+                                   "name": {"type": "string"}, "version_id": {"type": "integer"},
+                                   "items": {"type": "array", "items": {"type": "object", "properties": {
+                                       "code": {"type": "string"}, "text": {"type": "string"},
+                                       "severity": {"type": "string"}, "photo_required": {"type": "boolean"},
+                                       "deadline_hours": {"type": "integer"}}}}}}}}},
+                "VisitInput": {
+                    "type": "object", "required": ["school_id", "version_id", "mode", "started_at"],
+                    "properties": {
+                        "school_id": {"type": "integer"}, "version_id": {"type": "integer"},
+                        "mode": {"type": "string", "enum": ["overt", "covert", "self_check"]},
+                        "started_at": {"type": "string", "format": "date-time"},
+                        "submitted_at": {"type": "string", "format": "date-time", "nullable": True},
+                        "qr_token": {"type": "string"}, "corrects": {"type": "string", "format": "uuid"},
+                        "location": LOCATION,
+                        "answers": {"type": "array", "items": {"type": "object", "required": ["code", "result"],
+                                    "properties": {"code": {"type": "string"},
+                                                   "result": {"type": "string", "enum": ["pass", "fail", "na"]},
+                                                   "note": {"type": "string"}}}},
+                        "findings": {"type": "array", "items": {"type": "object", "required": ["id"],
+                                     "properties": {"id": {"type": "string", "format": "uuid"},
+                                                    "code": {"type": "string", "nullable": True},
+                                                    "description": {"type": "string"},
+                                                    "severity": {"type": "string",
+                                                                 "enum": ["minor", "major", "critical"]},
+                                                    "fixed_on_site": {"type": "boolean"},
+                                                    "location": LOCATION,
+                                                    "captured_at": {"type": "string", "format": "date-time"}}}},
+                    },
+                },
+                "Photo": {"type": "object", "required": ["id", "url", "thumb_url"],
+                          "properties": {"id": {"type": "string"}, "url": {"type": "string"},
+                                         "thumb_url": {"type": "string"}, "finding_id": {"type": "string"},
+                                         "sha256": {"type": "string"}, "flags": {"type": "array",
+                                                                                 "items": {"type": "string"}}}},
+                "Visit": {"type": "object", "required": ["id", "school_id", "mode", "status", "answers", "findings"],
+                          "properties": {
+                              "id": {"type": "string"}, "school_id": {"type": "integer"},
+                              "mode": {"type": "string"}, "status": {"type": "string"},
+                              "answers": {"type": "array", "items": {"type": "object"}},
+                              "findings": {"type": "array", "items": {"type": "object", "properties": {
+                                  "photos": {"type": "array", "items": {"$ref": "#/components/schemas/Photo"}}}}},
+                              "flags": {"type": "object", "description": "bureau and author only", "properties": {
+                                  "distance_m": {"type": "number", "nullable": True},
+                                  "on_site": {"type": "boolean", "nullable": True},
+                                  "clock_skew_s": {"type": "number", "nullable": True},
+                                  "incomplete": {"type": "boolean"},
+                                  "reused_photos": {"type": "array", "items": {"type": "string"}}}},
+                              "source": {"type": "string", "description": "schools see 'inspection_group'"}}},
                 "SchoolList": {
                     "type": "object", "required": ["schools"],
                     "properties": {"schools": {"type": "array",
@@ -114,6 +174,54 @@ def openapi_document() -> dict:
                               "404": _error_response("Unknown code"),
                               "410": _error_response("Code replaced by a new poster")},
             }},
+            "/checklists": {"get": {
+                "summary": "Templates the user may use at a school in a mode", "security": SECURED,
+                "parameters": [
+                    {"name": "mode", "in": "query", "required": True,
+                     "schema": {"type": "string", "enum": ["overt", "covert", "self_check"]}},
+                    {"name": "school_id", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {"200": _json("ChecklistList"), "400": _error_response("Unknown mode"),
+                              "403": _error_response("Not allowed here")},
+            }},
+            "/visits/{visit_id}": {
+                "parameters": [UUID_PARAM("visit_id")],
+                "put": {
+                    "summary": "Create or replay a whole visit (idempotent on the phone's UUID)",
+                    "description": ("201 when created, 200 for an identical replay (nothing written) or for "
+                                    "a replacement while the visit is still in progress; 409 for a different "
+                                    "body under a submitted visit. X-Client-Time (ISO 8601) measures clock skew."),
+                    "security": SECURED,
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/VisitInput"}}}},
+                    "responses": {"200": _json("Visit"), "201": _json("Visit", "Created"),
+                                  "400": _error_response("Malformed"), "403": _error_response("Not allowed"),
+                                  "409": _error_response("Different body under a submitted visit"),
+                                  "422": _error_response("Invalid content")},
+                },
+                "get": {
+                    "summary": "A visit with its flags and photo links", "security": SECURED,
+                    "responses": {"200": _json("Visit"), "404": _error_response("Not found or not yours")},
+                },
+            },
+            "/photos/{photo_id}": {
+                "parameters": [UUID_PARAM("photo_id")],
+                "put": {
+                    "summary": "Upload one photo (idempotent on the phone's UUID)",
+                    "security": SECURED,
+                    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                        "type": "object", "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"},
+                                       "captured_at": {"type": "string", "format": "date-time"},
+                                       "lat": {"type": "number"}, "lon": {"type": "number"},
+                                       "accuracy_m": {"type": "number"},
+                                       "finding_id": {"type": "string", "format": "uuid"}}}}}},
+                    "responses": {"200": _json("Photo"), "201": _json("Photo", "Created"),
+                                  "409": _error_response("Id used for other content"),
+                                  "413": _error_response("Too large"),
+                                  "415": _error_response("Not an image we accept"),
+                                  "422": _error_response("Damaged, empty or a pixel bomb")},
+                },
+            },
             "/openapi.json": {"get": {
                 "summary": "This document", "security": [],
                 "responses": {"200": {"description": "OpenAPI 3 document"}},

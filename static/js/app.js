@@ -9,7 +9,92 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
-  // Distance to the school, only when the user already allowed location: no prompt on page load.
+  // --- Location -------------------------------------------------------------------------------
+  // The latest fix from watchPosition; forms take it when they are sent (flagged, never required).
+  var lastFix = null;
+  var watching = false;
+
+  function watchLocation() {
+    if (watching || !navigator.geolocation) return;
+    watching = true;
+    navigator.geolocation.watchPosition(function (pos) {
+      lastFix = pos;
+      document.querySelectorAll(".geo-status").forEach(function (el) {
+        var label = document.body.dataset.accuracyLabel || "";
+        el.textContent = label.replace("{m}", String(Math.round(pos.coords.accuracy)));
+      });
+    }, function () {}, { enableHighAccuracy: true, maximumAge: 30000, timeout: 20000 });
+  }
+
+  function fill(form) {
+    var set = function (name, value) {
+      var input = form.querySelector("input[name='" + name + "']");
+      if (input) input.value = value;
+    };
+    if (lastFix) {
+      set("lat", lastFix.coords.latitude);
+      set("lon", lastFix.coords.longitude);
+      set("accuracy_m", Math.round(lastFix.coords.accuracy));
+    }
+    var now = new Date().toISOString();
+    set("client_time", now);
+    set("captured_at", now);
+  }
+
+  // Plain forms (start, submit): wait briefly for a first fix when there is none yet.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.querySelector("input[name='client_time'], input[name='captured_at']")) return;
+    if (form.hasAttribute("data-geolocate") && !lastFix && navigator.geolocation && !form.dataset.waited) {
+      event.preventDefault();
+      form.dataset.waited = "1";
+      var status = form.querySelector(".geo-status");
+      if (status) status.textContent = document.body.dataset.locatingLabel || "";
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        lastFix = pos; fill(form); form.submit();
+      }, function () { fill(form); form.submit(); }, { enableHighAccuracy: true, timeout: 8000, maximumAge: 30000 });
+      return;
+    }
+    fill(form);
+  }, true);
+
+  // htmx requests (answers, photos): the same fields, filled just before sending.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt.closest("form");
+    if (!form) return;
+    fill(form);
+    ["lat", "lon", "accuracy_m", "captured_at", "client_time"].forEach(function (name) {
+      var input = form.querySelector("input[name='" + name + "']");
+      if (input && input.value) event.detail.parameters[name] = input.value;
+    });
+  });
+
+  // --- Sync state and errors ------------------------------------------------------------------
+  function setSync(state) {
+    document.querySelectorAll("[data-sync-state]").forEach(function (el) {
+      el.dataset.state = state;
+      el.textContent = document.body.dataset["sync" + state.charAt(0).toUpperCase() + state.slice(1)] || el.textContent;
+    });
+  }
+  document.addEventListener("htmx:beforeRequest", function () { setSync("pending"); });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    setSync(event.detail.successful ? "saved" : "failed");
+  });
+  // htmx does not swap 4xx/5xx answers; show their message instead of failing silently.
+  document.addEventListener("htmx:responseError", function (event) {
+    var box = document.getElementById("toast");
+    if (!box) return;
+    var doc = new DOMParser().parseFromString(event.detail.xhr.responseText || "", "text/html");
+    var message = doc.querySelector("[role=alert] p");
+    box.textContent = message ? message.textContent : box.dataset.fallback;
+    box.hidden = false;
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var box = document.getElementById("toast");
+    if (box) { box.textContent = box.dataset.offline; box.hidden = false; }
+  });
+
+  // --- Distance to the school on its page ------------------------------------------------------
   function haversine(lat1, lon1, lat2, lon2) {
     var r = 6371000, rad = Math.PI / 180;
     var dLat = (lat2 - lat1) * rad, dLon = (lon2 - lon1) * rad;
@@ -21,6 +106,7 @@
   function showDistance() {
     var el = document.querySelector("[data-distance-to]");
     if (!el || !navigator.geolocation || !navigator.permissions) return;
+    // Only when location was already allowed: no permission prompt just for opening a page.
     navigator.permissions.query({ name: "geolocation" }).then(function (status) {
       if (status.state !== "granted") return;
       navigator.geolocation.getCurrentPosition(function (pos) {
@@ -32,5 +118,8 @@
     }).catch(function () {});
   }
 
-  document.addEventListener("DOMContentLoaded", showDistance);
+  document.addEventListener("DOMContentLoaded", function () {
+    showDistance();
+    if (document.querySelector("[data-geolocate]")) watchLocation();
+  });
 })();

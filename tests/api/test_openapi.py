@@ -5,7 +5,8 @@ import re
 def test_openapi_lists_every_api_route_and_no_other(app):
     document = app.test_client().get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
-    documented = {(path, method.upper()) for path, ops in document["paths"].items() for method in ops}
+    documented = {(path, method.upper()) for path, ops in document["paths"].items()
+                  for method in ops if method != "parameters"}
     served = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/"):

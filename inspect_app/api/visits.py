@@ -1,0 +1,108 @@
+"""API views for checklists, visits and photos (API.md): idempotent PUTs on the phone's UUIDs."""
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from inspect_app.api import bp
+from inspect_app.api.routes import json_body
+from inspect_app.checklists.models import VisitMode
+from inspect_app.checklists.services import templates_for
+from inspect_app.errors import api_error, refuse
+from inspect_app.extensions import db
+from inspect_app.photos.processing import PhotoRejected
+from inspect_app.photos.services import (FieldError, PhotoConflict, parse_fields, parse_time, parse_uuid,
+                                         photo_messages, receive_photo)
+from inspect_app.schools.access import get_school_or_404
+from inspect_app.visits import payload
+from inspect_app.visits.access import can_start, get_visit_or_404
+from inspect_app.visits.models import Finding
+from inspect_app.visits.present import photo_json, visit_json
+from inspect_app.visits.services import VisitError
+
+
+def client_time():
+    """The phone's clock when it sent this request (header X-Client-Time), to measure skew."""
+    try:
+        return parse_time(request.headers.get("X-Client-Time"))
+    except FieldError:
+        return None
+
+
+@bp.get("/checklists")
+@login_required
+def list_checklists():
+    """Templates the user may use at a school in a mode, with the current version's items."""
+    school = get_school_or_404(request.args.get("school_id", type=int) or 0, current_user) \
+        if request.args.get("school_id") else None
+    try:
+        mode = VisitMode(request.args.get("mode", ""))
+    except ValueError:
+        refuse(400, _("mode must be one of overt, covert, self_check."))
+    if school is not None and not can_start(current_user, school, mode):
+        refuse(403, _("You cannot start this kind of visit at this school."))
+    result = []
+    for template in templates_for(current_user, mode):
+        version = template.current_version
+        result.append({
+            "id": template.id, "code": template.code, "name": template.name, "version_id": version.id,
+            "version": version.number,
+            "items": [{"code": i.code, "section": i.section, "text": i.text, "guidance": i.guidance,
+                       "severity": i.severity.value, "photo_required": i.photo_required,
+                       "deadline_hours": i.deadline_hours} for i in version.items],
+        })
+    return jsonify(checklists=result)
+
+
+@bp.put("/visits/<visit_id>")
+@login_required
+def put_visit(visit_id: str):
+    """Create a whole visit (201), replay it (200), or refuse a different body (409)."""
+    body = json_body()
+    try:
+        outcome = payload.apply(current_user, visit_id, body, client_time())
+        db.session.commit()
+    except VisitError as error:
+        db.session.rollback()
+        return api_error(error.status, error.code, error.message)
+    response = jsonify(visit_json(outcome.visit, current_user))
+    response.status_code = 201 if outcome.created else 200
+    return response
+
+
+@bp.get("/visits/<visit_id>")
+@login_required
+def show_visit(visit_id: str):
+    """A visit with its flags and photo links, as this user may see it."""
+    return jsonify(visit_json(get_visit_or_404(visit_id, current_user), current_user))
+
+
+@bp.put("/photos/<photo_id>")
+@login_required
+def put_photo(photo_id: str):
+    """Upload one photo (multipart); the same upload again is 200, different content 409."""
+    try:
+        photo_id = parse_uuid(photo_id)
+        fields = parse_fields(request.form)
+    except FieldError as error:
+        return api_error(422, "invalid", str(error))
+    upload = request.files.get("file")
+    if upload is None:
+        return api_error(400, "bad_request", _("Send the photo as the multipart field “file”."))
+    limit = current_app.config["PHOTO_MAX_BYTES"]
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        return api_error(413, "too_large", photo_messages()["too_large"])
+    if fields.finding_id is not None:
+        finding = db.session.get(Finding, fields.finding_id)
+        # Only the visit's author attaches photos to its findings; a stranger learns nothing.
+        if finding is not None and finding.visit.author_id != current_user.id:
+            return api_error(404, "not_found", _("No such finding among your visits."))
+    try:
+        photo, created = receive_photo(photo_id, current_user, data, fields)
+    except PhotoRejected as rejected:
+        return api_error(rejected.status, rejected.code, photo_messages()[rejected.reason])
+    except PhotoConflict:
+        return api_error(409, "conflict", _("This photo id was already used for another upload."))
+    response = jsonify(photo_json(photo, with_metadata=True) | {"finding_id": photo.finding_id})
+    response.status_code = 201 if created else 200
+    return response

@@ -1,0 +1,172 @@
+"""Checklist templates as data. A template has versions; a version's items never change once a
+visit may have answered them, so an edit always makes a new version."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from inspect_app.accounts.models import Role, User
+from inspect_app.dbtypes import UTCDateTime, utcnow
+from inspect_app.extensions import db
+
+
+def _enum(cls, length=20):
+    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class Severity(enum.StrEnum):
+    MINOR = "minor"        # 一般
+    MAJOR = "major"        # 较重
+    CRITICAL = "critical"  # 严重
+
+    @property
+    def label(self) -> str:
+        return str(SEVERITY_LABELS[self])
+
+
+SEVERITY_LABELS = {Severity.MINOR: _l("Minor"), Severity.MAJOR: _l("Serious"),
+                   Severity.CRITICAL: _l("Critical")}
+
+
+class VisitMode(enum.StrEnum):
+    OVERT = "overt"            # 明查
+    COVERT = "covert"          # 暗访
+    SELF_CHECK = "self_check"  # 自查
+    FOLLOW_UP = "follow_up"    # 回头看
+
+    @property
+    def label(self) -> str:
+        return str(MODE_LABELS[self])
+
+
+MODE_LABELS = {VisitMode.OVERT: _l("Overt inspection"), VisitMode.COVERT: _l("Covert check"),
+               VisitMode.SELF_CHECK: _l("Daily self-check"), VisitMode.FOLLOW_UP: _l("Follow-up visit")}
+
+# Who may run which kind of visit (PRODUCT.md, roles table).
+MODES_BY_ROLE = {
+    Role.LEADER: (VisitMode.OVERT,),
+    Role.INSPECTOR: (VisitMode.OVERT, VisitMode.COVERT),
+    Role.VOLUNTEER: (VisitMode.COVERT,),
+    Role.DUTY_OFFICER: (VisitMode.SELF_CHECK,),
+    Role.ADMIN: (),
+}
+
+
+def localised(zh: str, en: str) -> str:
+    return en if str(get_locale()) == "en" and en else zh
+
+
+class ChecklistTemplate(db.Model):
+    __tablename__ = "checklist_templates"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    name_zh: so.Mapped[str] = so.mapped_column(sa.String(100))
+    name_en: so.Mapped[str] = so.mapped_column(sa.String(100))
+    # Space-separated VisitMode values this template serves.
+    modes_text: so.Mapped[str] = so.mapped_column("modes", sa.String(64))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    versions: so.Mapped[list["TemplateVersion"]] = so.relationship(
+        back_populates="template", order_by="TemplateVersion.number", cascade="all, delete-orphan")
+
+    @property
+    def name(self) -> str:
+        return localised(self.name_zh, self.name_en)
+
+    @property
+    def modes(self) -> set[VisitMode]:
+        return {VisitMode(m) for m in self.modes_text.split()}
+
+    @modes.setter
+    def modes(self, values) -> None:
+        self.modes_text = " ".join(sorted(VisitMode(v).value for v in values))
+
+    @property
+    def current_version(self) -> "TemplateVersion | None":
+        return self.versions[-1] if self.versions else None
+
+    def new_version(self, items: list["ChecklistItem"], author: User | None, note: str = "") -> "TemplateVersion":
+        """Publish a new version with these items; earlier versions stay as they were."""
+        number = (self.current_version.number + 1) if self.current_version else 1
+        version = TemplateVersion(template=self, number=number, created_by=author, note=note)
+        for position, item in enumerate(items, start=1):
+            item.position = position
+            version.items.append(item)
+        self.versions.append(version)
+        return version
+
+
+class TemplateVersion(db.Model):
+    __tablename__ = "template_versions"
+    __table_args__ = (sa.UniqueConstraint("template_id", "number", name="uq_template_versions_number"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    template_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("checklist_templates.id"), index=True)
+    number: so.Mapped[int]
+    note: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+
+    template: so.Mapped[ChecklistTemplate] = so.relationship(back_populates="versions")
+    created_by: so.Mapped[User | None] = so.relationship()
+    items: so.Mapped[list["ChecklistItem"]] = so.relationship(
+        back_populates="version", order_by="ChecklistItem.position", cascade="all, delete-orphan")
+
+    def item(self, code: str) -> "ChecklistItem | None":
+        return next((i for i in self.items if i.code == code), None)
+
+    def sections(self) -> list[tuple[str, list["ChecklistItem"]]]:
+        grouped: dict[str, list[ChecklistItem]] = {}
+        for item in self.items:
+            grouped.setdefault(item.section, []).append(item)
+        return list(grouped.items())
+
+
+class ChecklistItem(db.Model):
+    __tablename__ = "checklist_items"
+    __table_args__ = (
+        sa.UniqueConstraint("version_id", "code", name="uq_checklist_items_version_code"),
+        sa.CheckConstraint("deadline_hours > 0", name="deadline_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("template_versions.id"), index=True)
+    position: so.Mapped[int]
+    code: so.Mapped[str] = so.mapped_column(sa.String(32))
+    section_zh: so.Mapped[str] = so.mapped_column(sa.String(100))
+    section_en: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
+    text_zh: so.Mapped[str] = so.mapped_column(sa.String(500))
+    text_en: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    guidance_zh: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    guidance_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    severity: so.Mapped[Severity] = so.mapped_column(_enum(Severity), default=Severity.MINOR)
+    photo_required: so.Mapped[bool] = so.mapped_column(default=False)
+    deadline_hours: so.Mapped[int] = so.mapped_column(default=72)
+
+    version: so.Mapped[TemplateVersion] = so.relationship(back_populates="items")
+
+    @property
+    def section(self) -> str:
+        return localised(self.section_zh, self.section_en)
+
+    @property
+    def text(self) -> str:
+        return localised(self.text_zh, self.text_en)
+
+    @property
+    def guidance(self) -> str:
+        return localised(self.guidance_zh, self.guidance_en)
+
+    def copy(self) -> "ChecklistItem":
+        return ChecklistItem(**{c: getattr(self, c) for c in COPIED_FIELDS})
+
+
+COPIED_FIELDS = ("code", "section_zh", "section_en", "text_zh", "text_en", "guidance_zh",
+                 "guidance_en", "severity", "photo_required", "deadline_hours")

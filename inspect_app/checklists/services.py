@@ -1,0 +1,41 @@
+"""Installing the shipped templates, choosing templates for a visit, publishing edits."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from inspect_app.accounts.models import User
+from inspect_app.checklists.builtin import BUILTIN
+from inspect_app.checklists.models import (MODES_BY_ROLE, ChecklistItem, ChecklistTemplate,
+                                           TemplateVersion, VisitMode)
+from inspect_app.extensions import db
+
+
+def install_builtin_templates() -> int:
+    """Add shipped templates that are missing (the caller commits); returns how many were added."""
+    existing = set(db.session.scalars(sa.select(ChecklistTemplate.code)))
+    added = 0
+    for code, name_zh, name_en, modes, rows in BUILTIN:
+        if code in existing:
+            continue
+        template = ChecklistTemplate(code=code, name_zh=name_zh, name_en=name_en)
+        template.modes = modes
+        items = [ChecklistItem(code=c, section_zh=sz, section_en=se, text_zh=tz, text_en=te,
+                               guidance_zh=g, severity=sev, photo_required=photo, deadline_hours=hours)
+                 for c, sz, se, tz, te, g, sev, photo, hours in rows]
+        template.new_version(items, author=None, note="shipped")
+        db.session.add(template)
+        added += 1
+    return added
+
+
+def templates_for(user: User, mode: VisitMode) -> list[ChecklistTemplate]:
+    """Active templates this user may answer in this mode."""
+    if mode not in MODES_BY_ROLE.get(user.role, ()):
+        return []
+    templates = db.session.scalars(sa.select(ChecklistTemplate).where(ChecklistTemplate.active)
+                                   .order_by(ChecklistTemplate.id)).all()
+    return [t for t in templates if mode in t.modes and t.current_version is not None]
+
+
+def get_version(version_id: int) -> TemplateVersion | None:
+    return db.session.get(TemplateVersion, version_id)

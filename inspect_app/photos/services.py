@@ -1,0 +1,157 @@
+"""Receiving a photo: idempotent on the phone's UUID, image work outside any transaction."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from inspect_app.accounts.models import User
+from inspect_app.extensions import db
+from inspect_app.photos.models import SIZES, Photo, file_key
+from inspect_app.photos.processing import PhotoRejected, process
+from inspect_app.photos.storage import storage
+
+
+@dataclass(frozen=True)
+class PhotoFields:
+    captured_at: datetime | None = None
+    lat: float | None = None
+    lon: float | None = None
+    accuracy_m: float | None = None
+    finding_id: str | None = None
+
+
+class FieldError(Exception):
+    """A form field of the upload is malformed; the message is for the user."""
+
+
+def parse_uuid(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise FieldError(_("“%(value)s” is not a valid id.", value=str(value)[:40])) from None
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise FieldError(_("“%(value)s” is not a time with an offset (ISO 8601).", value=str(value)[:40])) from None
+    if moment.tzinfo is None:
+        raise FieldError(_("The time “%(value)s” needs an offset, such as +08:00.", value=str(value)[:40]))
+    return moment
+
+
+def parse_number(value, low: float, high: float, name: str) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise FieldError(_("%(name)s must be a number.", name=name)) from None
+    if not math.isfinite(number) or not low <= number <= high:
+        raise FieldError(_("%(name)s must be between %(low)s and %(high)s.", name=name, low=low, high=high))
+    return number
+
+
+def parse_fields(form) -> PhotoFields:
+    lat = parse_number(form.get("lat"), -90, 90, "lat")
+    lon = parse_number(form.get("lon"), -180, 180, "lon")
+    if (lat is None) != (lon is None):
+        raise FieldError(_("Send both lat and lon, or neither."))
+    return PhotoFields(captured_at=parse_time(form.get("captured_at")), lat=lat, lon=lon,
+                       accuracy_m=parse_number(form.get("accuracy_m"), 0, 100_000, "accuracy_m"),
+                       finding_id=parse_uuid(form.get("finding_id")))
+
+
+def _request_hash(sha256: str, fields: PhotoFields) -> str:
+    payload = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(fields).items()}
+    return hashlib.sha256(json.dumps([sha256, payload], sort_keys=True).encode()).hexdigest()
+
+
+def photo_messages() -> dict[str, str]:
+    limit_mb = current_app.config["PHOTO_MAX_BYTES"] // (1024 * 1024)
+    return {
+        "empty": _("The photo file is empty. Please take the photo again."),
+        "unsupported": _("This is not a photo we can read. Use JPEG, PNG, WebP or HEIC."),
+        "bomb": _("This image is far too large in pixels. Please take a normal photo."),
+        "damaged": _("The photo file is damaged or incomplete. Please take it again."),
+        "too_large": _("The photo is too large (at most %(mb)s MB). Please take it again.", mb=limit_mb),
+    }
+
+
+class PhotoConflict(Exception):
+    """Another upload already used this id with different content."""
+
+
+def receive_photo(photo_id: str, uploader: User, data: bytes, fields: PhotoFields) -> tuple[Photo, bool]:
+    """Store the photo once; (photo, created). An identical replay returns the stored one."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    request_hash = _request_hash(sha256, fields)
+    existing = db.session.get(Photo, photo_id)
+    if existing is not None:
+        return _replay(existing, uploader, request_hash), False
+    # End the read transaction: decoding a 12 MP photo must not hold a database lock.
+    db.session.rollback()
+    processed = process(data)
+
+    files = {"original": data, "display": processed.display, "thumb": processed.thumb}
+    store = storage()
+    for size in SIZES:
+        store.put(file_key(photo_id, sha256, size), files[size])
+    photo = Photo(id=photo_id, uploader_id=uploader.id, finding_id=fields.finding_id, sha256=sha256,
+                  request_hash=request_hash, mime=processed.mime, size_bytes=len(data),
+                  width=processed.width, height=processed.height, captured_at=fields.captured_at,
+                  lat=fields.lat, lon=fields.lon, accuracy_m=fields.accuracy_m,
+                  exif_time=processed.exif_time, exif_lat=processed.exif_lat,
+                  exif_lon=processed.exif_lon, flags_text=" ".join(processed.flags))
+    db.session.add(photo)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # Two replays raced; the first one won. Its files have other names unless the bytes match.
+        db.session.rollback()
+        winner = db.session.get(Photo, photo_id)
+        if winner is None or winner.sha256 != sha256:
+            for size in SIZES:
+                store.delete(file_key(photo_id, sha256, size))
+        if winner is None:
+            raise
+        return _replay(winner, uploader, request_hash), False
+    except BaseException:
+        db.session.rollback()
+        for size in SIZES:
+            store.delete(file_key(photo_id, sha256, size))
+        raise
+    return photo, True
+
+
+def _replay(existing: Photo, uploader: User, request_hash: str) -> Photo:
+    if existing.uploader_id != uploader.id or existing.request_hash != request_hash:
+        raise PhotoConflict()
+    return existing
+
+
+def photos_for_findings(finding_ids: list[str]) -> dict[str, list[Photo]]:
+    if not finding_ids:
+        return {}
+    photos = db.session.scalars(sa.select(Photo).where(Photo.finding_id.in_(finding_ids))
+                                .order_by(Photo.created_at, Photo.id)).all()
+    grouped: dict[str, list[Photo]] = {}
+    for photo in photos:
+        grouped.setdefault(photo.finding_id, []).append(photo)
+    return grouped
+
+
+__all__ = ["PhotoRejected", "receive_photo", "parse_fields", "PhotoFields", "FieldError", "PhotoConflict"]

@@ -1,0 +1,65 @@
+"""Who may start, see and change a visit: decided here and nowhere else."""
+from __future__ import annotations
+
+from flask import abort
+
+from inspect_app.accounts.models import Role, User
+from inspect_app.checklists.models import MODES_BY_ROLE, VisitMode
+from inspect_app.extensions import db
+from inspect_app.photos.access import register_policy
+from inspect_app.photos.models import Photo
+from inspect_app.schools.access import can_view_school
+from inspect_app.schools.models import School
+from inspect_app.visits.models import Finding, Visit
+
+BUREAU = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
+
+
+def can_start(user: User, school: School, mode: VisitMode, qr_token: str | None = None) -> bool:
+    """Overt: leaders and inspectors; covert: inspectors, and volunteers at a school assigned to
+    them or whose poster they scanned; self-check: the school's own duty officer."""
+    if mode not in MODES_BY_ROLE.get(user.role, ()):
+        return False
+    if mode is VisitMode.SELF_CHECK:
+        return user.school_id == school.id
+    if user.role is Role.VOLUNTEER:
+        return can_view_school(user, school) or bool(qr_token and qr_token == school.qr_token)
+    return can_view_school(user, school)
+
+
+def can_view_visit(user: User, visit: Visit) -> bool:
+    if user.role in BUREAU:
+        return True
+    if user.id == visit.author_id:
+        return True
+    if user.role is Role.DUTY_OFFICER:
+        # The school sees what was found at it, but only once submitted: never a visit in progress.
+        return visit.school_id == user.school_id and visit.submitted
+    return False
+
+
+def can_edit_visit(user: User, visit: Visit) -> bool:
+    return user.id == visit.author_id and not visit.submitted
+
+
+def get_visit_or_404(visit_id: str, user: User) -> Visit:
+    visit = db.session.get(Visit, visit_id[:36])
+    if visit is None or not can_view_visit(user, visit):
+        abort(404)
+    return visit
+
+
+def shows_source(viewer: User, visit: Visit) -> bool:
+    """Schools never learn who inspected them, nor the exact time of a covert check."""
+    return viewer.role is not Role.DUTY_OFFICER or viewer.id == visit.author_id
+
+
+@register_policy
+def finding_photo_policy(user: User, photo: Photo) -> bool:
+    if photo.finding_id is None:
+        return False
+    finding = db.session.get(Finding, photo.finding_id)
+    # Only photos the visit's own author uploaded belong to its findings.
+    if finding is None or finding.visit.author_id != photo.uploader_id:
+        return False
+    return can_view_visit(user, finding.visit)

@@ -1,0 +1,236 @@
+"""The whole-visit PUT of the API (the phone's outbox replays it): validate, then create or compare.
+
+A replay of the same body is the same submission (200, nothing written); a different body under a
+submitted visit's id is a conflict (409). A visit still in progress may be replaced by its author.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+
+from inspect_app.accounts.models import User
+from inspect_app.checklists.models import Severity, TemplateVersion, VisitMode
+from inspect_app.checklists.services import templates_for
+from inspect_app.extensions import db
+from inspect_app.photos.services import FieldError, parse_number, parse_time, parse_uuid
+from inspect_app.schools.models import School
+from inspect_app.visits import services
+from inspect_app.visits.access import can_start
+from inspect_app.visits.models import Finding, Result, Visit
+from inspect_app.visits.services import Location, VisitError
+
+API_MODES = {VisitMode.OVERT, VisitMode.COVERT, VisitMode.SELF_CHECK}
+
+
+@dataclass
+class Outcome:
+    visit: Visit
+    created: bool
+
+
+def _location(value, where: str) -> Location | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise VisitError(_("%(where)s must be an object with lat and lon.", where=where), 400, "bad_request")
+    try:
+        lat = parse_number(value.get("lat"), -90, 90, f"{where}.lat")
+        lon = parse_number(value.get("lon"), -180, 180, f"{where}.lon")
+        accuracy = parse_number(value.get("accuracy_m"), 0, 100_000, f"{where}.accuracy_m")
+    except FieldError as error:
+        raise VisitError(str(error)) from None
+    if lat is None or lon is None:
+        raise VisitError(_("%(where)s needs both lat and lon.", where=where))
+    return Location(lat, lon, accuracy)
+
+
+def _time(value, where: str, required: bool = False) -> datetime | None:
+    if value is None and required:
+        raise VisitError(_("%(where)s is required.", where=where))
+    try:
+        return parse_time(value)
+    except FieldError as error:
+        raise VisitError(str(error)) from None
+
+
+def _text(value, where: str, limit: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise VisitError(_("%(where)s must be text.", where=where))
+    return value.strip()[:limit]
+
+
+def _list(body: dict, key: str) -> list:
+    value = body.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise VisitError(_("%(where)s must be a list of objects.", where=key), 400, "bad_request")
+    return value
+
+
+def _school_and_version(user: User, body: dict) -> tuple[School, VisitMode, TemplateVersion]:
+    try:
+        mode = VisitMode(body.get("mode"))
+    except ValueError:
+        raise VisitError(_("mode must be one of overt, covert, self_check.")) from None
+    if mode not in API_MODES:
+        raise VisitError(_("Follow-up visits are recorded on their tickets."))
+    school_id, version_id = body.get("school_id"), body.get("version_id")
+    if not isinstance(school_id, int) or not isinstance(version_id, int):
+        raise VisitError(_("school_id and version_id must be numbers."), 400, "bad_request")
+    school = db.session.get(School, school_id)
+    qr_token = body.get("qr_token") if isinstance(body.get("qr_token"), str) else None
+    if school is None or not can_start(user, school, mode, qr_token):
+        raise VisitError(_("You cannot start this kind of visit at this school."), 403, "forbidden")
+    version = db.session.get(TemplateVersion, version_id)
+    if version is None or version.template not in templates_for(user, mode):
+        raise VisitError(_("This checklist version cannot be used for this visit."))
+    return school, mode, version
+
+
+def apply(user: User, visit_id: str, body: dict, client_time: datetime | None) -> Outcome:
+    """Create, replay or (while in progress) replace a visit from its JSON body."""
+    try:
+        visit_id = parse_uuid(visit_id)
+    except FieldError as error:
+        raise VisitError(str(error), 404, "not_found") from None
+    digest = services.body_hash(body)
+    existing = db.session.get(Visit, visit_id)
+    if existing is not None:
+        if existing.author_id != user.id:
+            raise VisitError(_("This id belongs to another visit."), 409, "conflict")
+        if existing.body_hash == digest:
+            return Outcome(existing, created=False)
+        if existing.submitted:
+            raise VisitError(_("This visit was submitted and cannot be changed. "
+                               "Send a correction as a new visit that names it in “corrects”."),
+                             409, "visit_submitted")
+
+    school, mode, version = _school_and_version(user, body)
+    started_at = _time(body.get("started_at"), "started_at", required=True)
+    submitted_at = _time(body.get("submitted_at"), "submitted_at")
+    location = _location(body.get("location"), "location")
+    corrects = _corrects(user, body.get("corrects"))
+
+    if existing is None:
+        visit = Visit(id=visit_id, school=school, version=version, mode=mode, author=user,
+                      started_at=started_at)
+        db.session.add(visit)
+    else:
+        visit = existing
+        if (visit.school_id, visit.version_id, visit.mode) != (school.id, version.id, mode):
+            raise VisitError(_("school, checklist and mode of a visit cannot change."), 409, "conflict")
+        visit.started_at = started_at
+    visit.corrects_id = corrects
+    visit.qr_scanned = _text(body.get("qr_token"), "qr_token", 64) == school.qr_token
+    visit.clock_skew_s = services.clock_skew(client_time)
+    services.set_check_in(visit, location)
+    _apply_answers(visit, version, _list(body, "answers"))
+    _apply_findings(visit, version, _list(body, "findings"))
+    visit.body_hash = digest
+
+    if submitted_at is not None:
+        unanswered = [i.code for i in version.items if visit.answer_for(i.code) is None]
+        if unanswered:
+            raise VisitError(_("Answer every item before submitting; missing: %(codes)s.",
+                               codes=", ".join(unanswered)))
+        services.submit(visit, submitted_at, client_time)
+    return Outcome(visit, created=existing is None)
+
+
+def _corrects(user: User, value) -> str | None:
+    if value is None:
+        return None
+    try:
+        target_id = parse_uuid(value)
+    except FieldError as error:
+        raise VisitError(str(error)) from None
+    target = db.session.get(Visit, target_id)
+    if target is None or target.author_id != user.id or not target.submitted:
+        raise VisitError(_("“corrects” must name one of your own submitted visits."))
+    return target.id
+
+
+def _apply_answers(visit: Visit, version: TemplateVersion, rows: list[dict]) -> None:
+    seen = set()
+    for n, row in enumerate(rows):
+        code = row.get("code")
+        item = version.item(code) if isinstance(code, str) else None
+        if item is None:
+            raise VisitError(_("answers[%(n)s]: no item “%(code)s” in this checklist.", n=n, code=str(code)[:32]))
+        if code in seen:
+            raise VisitError(_("answers[%(n)s]: item %(code)s is answered twice.", n=n, code=code))
+        seen.add(code)
+        try:
+            result = Result(row.get("result"))
+        except ValueError:
+            raise VisitError(_("answers[%(n)s]: result must be pass, fail or na.", n=n)) from None
+        services.record_answer(visit, item, result, _text(row.get("note"), f"answers[{n}].note", 1000))
+    for answer in list(visit.answers):
+        if answer.code not in seen:
+            if (finding := visit.finding_for(answer.code)) is not None:
+                visit.findings.remove(finding)
+            visit.answers.remove(answer)
+
+
+def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[dict]) -> None:
+    sent: dict[str, Finding] = {}
+    for n, row in enumerate(rows):
+        where = f"findings[{n}]"
+        try:
+            finding_id = parse_uuid(row.get("id"))
+        except FieldError as error:
+            raise VisitError(f"{where}: {error}") from None
+        if finding_id is None:
+            raise VisitError(_("%(where)s needs an id (a UUID chosen by the phone).", where=where))
+        code = row.get("code")
+        if code is not None:
+            item = version.item(code) if isinstance(code, str) else None
+            answer = visit.answer_for(code) if item else None
+            if answer is None or answer.result is not Result.FAIL:
+                raise VisitError(_("%(where)s: item “%(code)s” was not answered as failed.",
+                                   where=where, code=str(code)[:32]))
+            finding = visit.finding_for(code)
+            if finding is None or finding.id in sent:
+                raise VisitError(_("%(where)s: item %(code)s has two findings.", where=where, code=code))
+            if finding.id != finding_id:
+                # The phone's id wins: its photos were uploaded naming it.
+                visit.findings.remove(finding)
+                finding = Finding(id=finding_id, item_code=code, position=item.position,
+                                  description=item.text_zh, severity=item.severity)
+                visit.findings.append(finding)
+        else:
+            finding = next((f for f in visit.findings if f.id == finding_id), None)
+            if finding is None:
+                taken = db.session.get(Finding, finding_id)
+                if taken is not None and taken.visit_id != visit.id:
+                    raise VisitError(_("%(where)s: this id belongs to another visit.", where=where), 409, "conflict")
+                finding = Finding(id=finding_id, item_code=None, position=10_000 + n,
+                                  description="", severity=Severity.MINOR)
+                visit.findings.append(finding)
+        description = _text(row.get("description"), f"{where}.description", 2000)
+        if code is None and not description:
+            raise VisitError(_("%(where)s: describe the problem.", where=where))
+        if description:
+            finding.description = description
+        if "severity" in row:
+            try:
+                finding.severity = Severity(row["severity"])
+            except ValueError:
+                raise VisitError(_("%(where)s: severity must be minor, major or critical.", where=where)) from None
+        finding.fixed_on_site = bool(row.get("fixed_on_site", False))
+        location = _location(row.get("location"), f"{where}.location")
+        finding.lat, finding.lon, finding.accuracy_m = (
+            (location.lat, location.lon, location.accuracy_m) if location else (None, None, None))
+        finding.captured_at = _time(row.get("captured_at"), f"{where}.captured_at")
+        sent[finding.id] = finding
+    for finding in list(visit.findings):
+        if finding.item_code is None and finding.id not in sent:
+            visit.findings.remove(finding)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,245 @@
+"""The visit in the browser: start from the school page, answer item by item, submit once."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from inspect_app.checklists.models import ChecklistTemplate, VisitMode
+from inspect_app.checklists.services import templates_for
+from inspect_app.dbtypes import utcnow
+from inspect_app.errors import refuse
+from inspect_app.extensions import db
+from inspect_app.htmx import is_htmx
+from inspect_app.photos.processing import PhotoRejected
+from inspect_app.photos.services import (FieldError, PhotoConflict, parse_fields, parse_number, parse_time,
+                                         photo_messages, receive_photo)
+from inspect_app.schools.models import School
+from inspect_app.visits import bp, services
+from inspect_app.visits.access import can_edit_visit, can_start, get_visit_or_404, shows_source
+from inspect_app.visits.forms import AnswerForm, FindingForm, PhotoForm, StartForm, SubmitForm
+from inspect_app.visits.models import Result, Visit, VisitLocked, VisitStatus
+
+
+@bp.app_context_processor
+def start_helpers():
+    return {"start_options": start_options, "self_check_today": self_check_today}
+
+
+def start_options(school: School, qr_token: str | None = None) -> list[tuple[VisitMode, list[ChecklistTemplate]]]:
+    """The kinds of visit this user may start here, each with its templates (pre-selected first)."""
+    if not current_user.is_authenticated:
+        return []
+    options = []
+    for mode in (VisitMode.OVERT, VisitMode.COVERT, VisitMode.SELF_CHECK):
+        if can_start(current_user, school, mode, qr_token):
+            templates = templates_for(current_user, mode)
+            if templates:
+                options.append((mode, templates))
+    return options
+
+
+def self_check_today(school: School) -> Visit | None:
+    from zoneinfo import ZoneInfo
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    start_of_day = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    return db.session.scalar(sa.select(Visit).where(
+        Visit.school_id == school.id, Visit.mode == VisitMode.SELF_CHECK,
+        Visit.status == VisitStatus.SUBMITTED, Visit.server_submitted_at >= start_of_day).limit(1))
+
+
+def _position(form) -> services.Location | None:
+    try:
+        lat = parse_number(form.lat.data, -90, 90, "lat")
+        lon = parse_number(form.lon.data, -180, 180, "lon")
+        accuracy = parse_number(form.accuracy_m.data, 0, 100_000, "accuracy_m")
+    except FieldError:
+        return None  # a garbled position is treated as none: the visit is flagged, not lost
+    return services.Location(lat, lon, accuracy) if lat is not None and lon is not None else None
+
+
+def _client_time(value: str | None) -> datetime | None:
+    try:
+        return parse_time(value)
+    except FieldError:
+        return None
+
+
+def _editable(visit_id: str) -> Visit:
+    """The visit, if the signed-in user is its author and it is still in progress."""
+    visit = get_visit_or_404(visit_id, current_user)
+    if visit.author_id != current_user.id:
+        refuse(403, _("Only the inspector who started this visit can change it."))
+    if not can_edit_visit(current_user, visit):
+        refuse(409, _("This visit was submitted and can no longer be changed."))
+    return visit
+
+
+@bp.post("/start")
+@login_required
+def start_visit():
+    """Start a visit at a school with a chosen checklist; location is recorded, never required."""
+    form = StartForm()
+    if not form.validate_on_submit():
+        refuse(400, _("The start form was incomplete. Please go back and try again."))
+    school = db.session.get(School, form.school_id.data) or abort(404)
+    try:
+        mode = VisitMode(form.mode.data)
+    except ValueError:
+        abort(400)
+    if not can_start(current_user, school, mode, form.qr_token.data):
+        abort(403)
+    template = db.session.get(ChecklistTemplate, form.template_id.data)
+    if template is None or template not in templates_for(current_user, mode):
+        refuse(422, _("This checklist cannot be used for this visit."))
+    visit = services.start_visit(current_user, school, mode, template.current_version,
+                                 started_at=utcnow(), location=_position(form),
+                                 qr_token=form.qr_token.data, client_time=_client_time(form.client_time.data))
+    db.session.commit()
+    return redirect(url_for("visits.show_visit", visit_id=visit.id))
+
+
+def _page_context(visit: Visit) -> dict:
+    photos = services.photos_by_finding(visit)
+    return {"visit": visit, "photos": photos, "answered": len(visit.answers),
+            "total": len(visit.version.items), "problems": services.missing(visit, photos),
+            "finding_form": FindingForm(formdata=None), "photo_form": PhotoForm(formdata=None),
+            "answer_form": AnswerForm(formdata=None), "submit_form": SubmitForm(formdata=None),
+            "Result": Result}
+
+
+@bp.get("/<visit_id>")
+@login_required
+def show_visit(visit_id: str):
+    """The checklist while in progress (for its author), the summary with its flags afterwards."""
+    visit = get_visit_or_404(visit_id, current_user)
+    if can_edit_visit(current_user, visit):
+        return render_template("visits/checklist.html", **_page_context(visit))
+    photos = services.photos_by_finding(visit)
+    full = shows_source(current_user, visit)
+    return render_template("visits/summary.html", visit=visit, photos=photos, full=full,
+                           flags=services.flags(visit, photos) if full else None, Result=Result)
+
+
+def _item_response(visit: Visit, code: str):
+    item = visit.version.item(code)
+    context = _page_context(visit)
+    if is_htmx():
+        return render_template("visits/_item_swap.html", item=item, **context)
+    return redirect(url_for("visits.show_visit", visit_id=visit.id, _anchor=f"item-{code}"))
+
+
+@bp.post("/<visit_id>/items/<code>")
+@login_required
+def answer_item(visit_id: str, code: str):
+    """Save one answer at once, so a reload or a dropped connection loses nothing already tapped."""
+    visit = _editable(visit_id)
+    item = visit.version.item(code) or abort(404)
+    form = AnswerForm()
+    if not form.validate_on_submit() or form.result.data not in set(Result):
+        refuse(400, _("Choose pass, fail or not applicable."))
+    services.record_answer(visit, item, Result(form.result.data), form.note.data)
+    db.session.commit()
+    return _item_response(visit, code)
+
+
+@bp.post("/<visit_id>/findings")
+@login_required
+def add_finding(visit_id: str):
+    """Add a problem that is not on the checklist."""
+    visit = _editable(visit_id)
+    finding = services.add_adhoc_finding(visit)
+    db.session.commit()
+    return redirect(url_for("visits.show_visit", visit_id=visit.id, _anchor=f"finding-{finding.id}"))
+
+
+def _finding(visit: Visit, finding_id: str):
+    return next((f for f in visit.findings if f.id == finding_id), None) or abort(404)
+
+
+def _finding_response(visit: Visit, finding_id: str, status: int = 200):
+    finding = _finding(visit, finding_id)
+    if is_htmx():
+        context = _page_context(visit)
+        return render_template("visits/_finding_swap.html", finding=finding, **context), status
+    return redirect(url_for("visits.show_visit", visit_id=visit.id, _anchor=f"finding-{finding.id}"))
+
+
+@bp.post("/<visit_id>/findings/<finding_id>")
+@login_required
+def update_finding(visit_id: str, finding_id: str):
+    """Save a finding's description, severity and whether it was fixed on the spot."""
+    visit = _editable(visit_id)
+    finding = _finding(visit, finding_id)
+    form = FindingForm()
+    if not form.validate_on_submit():
+        refuse(422, _("Describe the problem (at most 2000 characters)."))
+    finding.description = form.description.data.strip()
+    finding.severity = form.severity.data
+    finding.fixed_on_site = bool(form.fixed_on_site.data)
+    db.session.commit()
+    return _finding_response(visit, finding.id)
+
+
+@bp.post("/<visit_id>/findings/<finding_id>/photos")
+@login_required
+def add_photo(visit_id: str, finding_id: str):
+    """Attach a photo taken now; it is re-encoded and stripped before anyone sees it."""
+    visit = _editable(visit_id)
+    finding = _finding(visit, finding_id)
+    form = PhotoForm()
+    if not form.validate_on_submit():
+        refuse(422, _("Choose or take a photo first."))
+    data = form.file.data.read(current_app.config["PHOTO_MAX_BYTES"] + 1)
+    if len(data) > current_app.config["PHOTO_MAX_BYTES"]:
+        refuse(413, photo_messages()["too_large"])
+    position = _position(form)
+    try:
+        fields = parse_fields({"captured_at": form.captured_at.data or utcnow().isoformat(),
+                               "lat": position.lat if position else None,
+                               "lon": position.lon if position else None,
+                               "accuracy_m": position.accuracy_m if position else None,
+                               "finding_id": finding.id})
+        receive_photo(str(uuid.uuid4()), current_user, data, fields)
+    except FieldError as error:
+        refuse(422, str(error))
+    except PhotoRejected as rejected:
+        refuse(rejected.status, photo_messages()[rejected.reason])
+    except PhotoConflict:
+        refuse(409, _("Please try again."))
+    visit = _editable(visit_id)  # the photo service ended the transaction: load afresh
+    return _finding_response(visit, finding_id)
+
+
+@bp.post("/<visit_id>/submit")
+@login_required
+def submit_visit(visit_id: str):
+    """Submit once everything is answered; the reasons are shown while anything is missing."""
+    visit = _editable(visit_id)
+    form = SubmitForm()
+    if not form.validate_on_submit():
+        abort(400)
+    problems = services.missing(visit)
+    if problems:
+        context = _page_context(visit)
+        return render_template("visits/checklist.html", **context), 422
+    try:
+        services.submit(visit, utcnow(), _client_time(form.client_time.data))
+    except VisitLocked:
+        refuse(409, _("This visit was submitted and can no longer be changed."))
+    db.session.commit()
+    flash(_("Submitted. The school will see the problems as rectification tasks."), "success")
+    return redirect(url_for("visits.show_visit", visit_id=visit.id))
+
+
+@bp.get("/")
+@login_required
+def list_my_visits():
+    """My visits, the unfinished ones first, to pick up where I left off."""
+    visits = db.session.scalars(sa.select(Visit).where(Visit.author_id == current_user.id)
+                                .order_by(Visit.status, Visit.server_started_at.desc()).limit(100)).all()
+    return render_template("visits/mine.html", visits=visits)

@@ -1,0 +1,188 @@
+"""Starting, answering and submitting visits; one set of rules for the pages and the API."""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from blinker import Namespace
+from flask import current_app
+from flask_babel import gettext as _
+from geopy.distance import geodesic
+
+from inspect_app.accounts.models import User
+from inspect_app.checklists.models import ChecklistItem, Severity, TemplateVersion, VisitMode
+from inspect_app.dbtypes import utcnow
+from inspect_app.extensions import db
+from inspect_app.photos.models import Photo
+from inspect_app.photos.services import photos_for_findings
+from inspect_app.schools.models import School
+from inspect_app.visits.models import Answer, Finding, Result, Visit
+
+signals = Namespace()
+# Higher domains (tickets) subscribe; visits never imports them.
+visit_submitted = signals.signal("visit-submitted")
+
+CLOCK_SKEW_LIMIT_S = 300
+PHOTO_WINDOW_SLACK = timedelta(minutes=15)
+
+
+class VisitError(Exception):
+    """A visit cannot be saved as sent; status and message are for the caller."""
+
+    def __init__(self, message: str, status: int = 422, code: str = "invalid"):
+        super().__init__(message)
+        self.message, self.status, self.code = message, status, code
+
+
+@dataclass
+class Location:
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+
+
+def set_check_in(visit: Visit, location: Location | None) -> None:
+    """Record where the visit checked in and how far that is from the school (flagged, never blocked)."""
+    if location is None:
+        visit.lat = visit.lon = visit.accuracy_m = visit.distance_m = None
+        return
+    visit.lat, visit.lon, visit.accuracy_m = location.lat, location.lon, location.accuracy_m
+    visit.distance_m = round(geodesic((location.lat, location.lon), (visit.school.lat, visit.school.lon)).meters, 1)
+
+
+def clock_skew(client_time: datetime | None) -> float | None:
+    if client_time is None:
+        return None
+    return round((utcnow() - client_time).total_seconds(), 1)
+
+
+def start_visit(author: User, school: School, mode: VisitMode, version: TemplateVersion,
+                started_at: datetime, location: Location | None, qr_token: str | None,
+                client_time: datetime | None) -> Visit:
+    """A new visit in progress (the caller commits)."""
+    visit = Visit(id=str(uuid.uuid4()), school=school, version=version, mode=mode, author=author,
+                  started_at=started_at, qr_scanned=bool(qr_token and qr_token == school.qr_token),
+                  clock_skew_s=clock_skew(client_time))
+    set_check_in(visit, location)
+    db.session.add(visit)
+    return visit
+
+
+def finding_for_item(visit: Visit, item: ChecklistItem) -> Finding:
+    finding = visit.finding_for(item.code)
+    if finding is None:
+        # A deterministic id: the same failed item in the same visit is always the same finding.
+        finding = Finding(id=str(uuid.uuid5(uuid.UUID(visit.id), item.code)), item_code=item.code,
+                          description=item.text_zh, severity=item.severity,
+                          position=item.position)
+        visit.findings.append(finding)
+    return finding
+
+
+def record_answer(visit: Visit, item: ChecklistItem, result: Result, note: str | None = None) -> Answer:
+    """Answer one item; a failure opens its finding, a change of mind removes it (photos are kept)."""
+    visit.ensure_editable()
+    answer = visit.answer_for(item.code)
+    if answer is None:
+        answer = Answer(code=item.code, result=result)
+        visit.answers.append(answer)
+    answer.result = result
+    answer.answered_at = utcnow()
+    if note is not None:
+        answer.note = note.strip()[:1000]
+    if result is Result.FAIL:
+        finding_for_item(visit, item)
+    elif (finding := visit.finding_for(item.code)) is not None:
+        visit.findings.remove(finding)
+    return answer
+
+
+def add_adhoc_finding(visit: Visit) -> Finding:
+    visit.ensure_editable()
+    finding = Finding(id=str(uuid.uuid4()), item_code=None, description="", severity=Severity.MINOR,
+                      position=10_000 + len(visit.findings))
+    visit.findings.append(finding)
+    return finding
+
+
+def photos_by_finding(visit: Visit) -> dict[str, list[Photo]]:
+    """Photos attached to the visit's findings; only the author's own uploads count."""
+    grouped = photos_for_findings([f.id for f in visit.findings])
+    return {fid: [p for p in photos if p.uploader_id == visit.author_id] for fid, photos in grouped.items()}
+
+
+def missing(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> list[str]:
+    """What still stands between this visit and submission, in words for the inspector."""
+    photos = photos_by_finding(visit) if photos is None else photos
+    problems = []
+    for item in visit.version.items:
+        answer = visit.answer_for(item.code)
+        if answer is None:
+            problems.append(_("Item %(n)s is not answered yet.", n=item.position))
+        elif answer.result is Result.FAIL and item.photo_required:
+            finding = visit.finding_for(item.code)
+            if finding is None or not photos.get(finding.id):
+                problems.append(_("Item %(n)s needs a photo.", n=item.position))
+    for finding in visit.findings:
+        if finding.item_code is None and not finding.description.strip():
+            problems.append(_("An added problem has no description."))
+    return problems
+
+
+def submit(visit: Visit, submitted_at: datetime, client_time: datetime | None) -> None:
+    """Freeze the visit and tell the domains above (the caller commits once)."""
+    visit.submit(submitted_at)
+    if client_time is not None:
+        visit.clock_skew_s = clock_skew(client_time)
+    visit_submitted.send(current_app._get_current_object(), visit=visit)
+
+
+@dataclass
+class Flags:
+    distance_m: float | None
+    on_site: bool | None
+    no_location: bool
+    qr_scanned: bool
+    clock_skew_s: float | None
+    clock_skew_flag: bool
+    incomplete: bool
+    missing_photos: list[str] = field(default_factory=list)
+    reused_photos: list[str] = field(default_factory=list)
+    photos_outside_visit: list[str] = field(default_factory=list)
+
+
+def flags(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> Flags:
+    """Proof-of-presence signals the bureau reads next to every visit."""
+    photos = photos_by_finding(visit) if photos is None else photos
+    all_photos = [p for group in photos.values() for p in group]
+    missing_photos = []
+    for item in visit.version.items:
+        answer = visit.answer_for(item.code)
+        finding = visit.finding_for(item.code)
+        if answer and answer.result is Result.FAIL and item.photo_required and not (finding and photos.get(finding.id)):
+            missing_photos.append(item.code)
+    reused = []
+    if all_photos:
+        hashes = {p.sha256 for p in all_photos}
+        # The same file attached to a finding of any other visit: a recycled picture.
+        other = db.session.execute(
+            sa.select(Photo.sha256).join(Finding, Finding.id == Photo.finding_id)
+            .where(Photo.sha256.in_(hashes), Finding.visit_id != visit.id)).scalars().all()
+        reused = sorted(p.id for p in all_photos if p.sha256 in set(other))
+    end = (visit.submitted_at or utcnow()) + PHOTO_WINDOW_SLACK
+    start = visit.started_at - PHOTO_WINDOW_SLACK
+    outside = sorted(p.id for p in all_photos
+                     if any(t is not None and not start <= t <= end for t in (p.captured_at, p.exif_time)))
+    return Flags(distance_m=visit.distance_m, on_site=visit.on_site, no_location=visit.lat is None,
+                 qr_scanned=visit.qr_scanned, clock_skew_s=visit.clock_skew_s,
+                 clock_skew_flag=visit.clock_skew_s is not None and abs(visit.clock_skew_s) > CLOCK_SKEW_LIMIT_S,
+                 incomplete=bool(missing_photos), missing_photos=missing_photos,
+                 reused_photos=reused, photos_outside_visit=outside)
+
+
+def body_hash(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
