@@ -242,3 +242,58 @@ def make_visit(app, templates):
                 db.session.commit()
             return SimpleNamespace(id=visit_id, findings=findings, photos=photo_ids)
     return factory
+
+
+def form_fields(html: str, action: str | None = None) -> dict[str, str]:
+    """What a browser would send for the form (the first, or the one posting to `action`)."""
+    from html.parser import HTMLParser
+
+    class Parser(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.fields, self.active, self.done = {}, False, False
+            self.textarea = self.select = None
+            self.first_option = None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "form" and not self.done and (action is None or a.get("action") == action):
+                self.active = True
+            if not self.active:
+                return
+            if tag == "input" and a.get("name"):
+                if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                    return
+                if a.get("type") in ("submit", "file"):
+                    return
+                self.fields[a["name"]] = a.get("value", "")
+            elif tag == "textarea":
+                self.textarea = a.get("name")
+                self.fields[self.textarea] = ""
+            elif tag == "select":
+                self.select, self.first_option = a.get("name"), None
+            elif tag == "option" and self.select:
+                if self.first_option is None:
+                    self.first_option = a.get("value", "")
+                    self.fields.setdefault(self.select, self.first_option)
+                if "selected" in a:
+                    self.fields[self.select] = a.get("value", "")
+
+        def handle_endtag(self, tag):
+            if tag == "form" and self.active:
+                self.active, self.done = False, True
+            elif tag == "textarea":
+                # Browsers drop the newline that follows <textarea>.
+                value = self.fields[self.textarea]
+                self.fields[self.textarea] = value[2:] if value.startswith("\r\n") else value.removeprefix("\n")
+                self.textarea = None
+            elif tag == "select":
+                self.select = None
+
+        def handle_data(self, data):
+            if self.active and self.textarea:
+                self.fields[self.textarea] += data
+
+    parser = Parser()
+    parser.feed(html)
+    return parser.fields

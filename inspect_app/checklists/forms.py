@@ -30,7 +30,7 @@ class ItemForm(Form):
 
     @property
     def is_blank(self) -> bool:
-        return not (self.code.data or self.text_zh.data)
+        return not ((self.code.data or "").strip() or (self.text_zh.data or "").strip())
 
 
 class TemplateEditForm(FlaskForm):

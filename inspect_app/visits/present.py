@@ -32,7 +32,6 @@ def visit_json(visit: Visit, viewer: User) -> dict:
     photos = services.photos_by_finding(visit)
     data = {
         "id": visit.id, "school_id": visit.school_id, "mode": visit.mode.value,
-        "version_id": visit.version_id, "template": visit.version.template.code,
         "status": visit.status.value,
         "answers": [{"code": a.code, "result": a.result.value, "note": a.note} for a in visit.answers],
         "findings": [{
@@ -46,7 +45,7 @@ def visit_json(visit: Visit, viewer: User) -> dict:
     if full:
         flags = services.flags(visit, photos)
         data.update(
-            author_id=visit.author_id, started_at=_iso(visit.started_at),
+            version_id=visit.version_id, template=visit.version.template.code, author_id=visit.author_id, started_at=_iso(visit.started_at),
             submitted_at=_iso(visit.submitted_at), server_started_at=_iso(visit.server_started_at),
             server_submitted_at=_iso(visit.server_submitted_at), corrects=visit.corrects_id,
             location={"lat": visit.lat, "lon": visit.lon, "accuracy_m": visit.accuracy_m}

@@ -1,0 +1,274 @@
+"""The visit over the API exactly as API.md fixes it: idempotent PUTs, photos before or after."""
+import io
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from inspect_app.extensions import db
+from inspect_app.photos.models import Photo
+from inspect_app.visits.models import Answer, Finding, Visit
+from tests.conftest import jpeg_bytes
+
+NOW = datetime.now(timezone.utc)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def body(world, templates, fail=None, findings=None, submitted=True, template="onsite", mode="overt",
+         school=None, location=(31.9011, 120.2811)):
+    fail = fail or {}
+    codes = templates[template].codes
+    data = {
+        "school_id": (school or world.a).id, "version_id": templates[template].version_id, "mode": mode,
+        "started_at": (NOW - timedelta(minutes=30)).isoformat(),
+        "submitted_at": NOW.isoformat() if submitted else None,
+        "location": {"lat": location[0], "lon": location[1], "accuracy_m": 15} if location else None,
+        "answers": [{"code": c, "result": "fail" if c in fail else "pass", "note": ""} for c in codes],
+        "findings": findings if findings is not None else [
+            {"id": fid, "code": code, "description": f"问题 {code}", "severity": "major",
+             "fixed_on_site": False, "location": None, "captured_at": NOW.isoformat()}
+            for code, fid in fail.items()],
+    }
+    return data
+
+
+def put_photo(client, headers, finding_id=None, content=None, photo_id=None, **fields):
+    photo_id = photo_id or str(uuid.uuid4())
+    data = {"file": (io.BytesIO(content or jpeg_bytes()), "photo.jpg"),
+            "captured_at": NOW.isoformat(), "lat": "31.9", "lon": "120.28", "accuracy_m": "9", **fields}
+    if finding_id:
+        data["finding_id"] = finding_id
+    return photo_id, client.put(f"/api/v1/photos/{photo_id}", data=data, headers=headers,
+                                content_type="multipart/form-data")
+
+
+def count(app, model):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_first_put_creates_a_replay_changes_nothing_and_a_different_body_conflicts(
+        client, api_token, world, templates, app):
+    headers = api_token("inspector")
+    finding = str(uuid.uuid4())
+    visit_id = str(uuid.uuid4())
+    sent = body(world, templates, fail={"G2": finding})
+    first = client.put(f"/api/v1/visits/{visit_id}", json=sent, headers=headers)
+    assert first.status_code == 201, first.get_json()
+    rows = (count(app, Visit), count(app, Answer), count(app, Finding))
+    for _ in range(3):
+        replay = client.put(f"/api/v1/visits/{visit_id}", json=sent, headers=headers)
+        assert replay.status_code == 200
+        assert replay.get_json() == first.get_json()
+    assert (count(app, Visit), count(app, Answer), count(app, Finding)) == rows
+    changed = dict(sent, answers=[dict(a, note="改了") for a in sent["answers"]])
+    conflict = client.put(f"/api/v1/visits/{visit_id}", json=changed, headers=headers)
+    assert conflict.status_code == 409
+    assert conflict.get_json()["error"]["code"] == "visit_submitted"
+
+
+def test_a_visit_in_progress_can_be_replaced_until_it_is_submitted(client, api_token, world, templates, app):
+    headers = api_token("inspector")
+    visit_id = str(uuid.uuid4())
+    draft = body(world, templates, submitted=False)
+    draft["answers"] = draft["answers"][:3]
+    assert client.put(f"/api/v1/visits/{visit_id}", json=draft, headers=headers).status_code == 201
+    # Submitting with unanswered items is refused and saves nothing of the attempt.
+    half = dict(draft, submitted_at=NOW.isoformat())
+    refused = client.put(f"/api/v1/visits/{visit_id}", json=half, headers=headers)
+    assert refused.status_code == 422 and "G4" in refused.get_json()["error"]["message"]
+    whole = body(world, templates)
+    done = client.put(f"/api/v1/visits/{visit_id}", json=whole, headers=headers)
+    assert done.status_code == 200 and done.get_json()["status"] == "submitted"
+
+
+def test_photos_may_arrive_before_or_after_their_visit(client, api_token, world, templates):
+    headers = api_token("inspector")
+    before, after = str(uuid.uuid4()), str(uuid.uuid4())
+    early_id, early = put_photo(client, headers, finding_id=before)
+    assert early.status_code == 201
+    visit_id = str(uuid.uuid4())
+    sent = body(world, templates, fail={"G1": before, "I1": after})  # both need photos
+    visit = client.put(f"/api/v1/visits/{visit_id}", json=sent, headers=headers).get_json()
+    assert visit["flags"]["incomplete"] is True and visit["flags"]["missing_photos"] == ["I1"]
+    late_id, late = put_photo(client, headers, finding_id=after, content=jpeg_bytes(color=(1, 2, 3)))
+    assert late.status_code == 201
+    visit = client.get(f"/api/v1/visits/{visit_id}", headers=headers).get_json()
+    assert visit["flags"]["incomplete"] is False
+    photos = {f["code"]: [p["id"] for p in f["photos"]] for f in visit["findings"]}
+    assert photos == {"G1": [early_id], "I1": [late_id]}
+    served = client.get(visit["findings"][0]["photos"][0]["url"], headers=headers)
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+
+
+def test_a_photo_replay_is_one_photo_and_different_content_conflicts(client, api_token, world, app):
+    headers = api_token("inspector")
+    finding = str(uuid.uuid4())
+    photo_id, first = put_photo(client, headers, finding_id=finding)
+    for _ in range(3):
+        _, again = put_photo(client, headers, finding_id=finding, photo_id=photo_id)
+        assert again.status_code == 200
+    assert count(app, Photo) == 1
+    _, other = put_photo(client, headers, finding_id=finding, photo_id=photo_id, content=jpeg_bytes(color=(0, 0, 9)))
+    assert other.status_code == 409
+
+
+def test_only_the_author_attaches_photos_to_a_finding(client, api_token, world, templates, make_visit):
+    done = make_visit(world.inspector, world.a, photo=False)
+    finding = done.findings["G1"]
+    _, stranger = put_photo(client, api_token("leader"), finding_id=finding)
+    assert stranger.status_code == 404
+    # A stranger who uploads first, naming a finding that does not exist yet, never gets attached.
+    future = str(uuid.uuid4())
+    put_photo(client, api_token("leader"), finding_id=future)
+    headers = api_token("inspector")
+    visit_id = str(uuid.uuid4())
+    visit = client.put(f"/api/v1/visits/{visit_id}", json=body(world, templates, fail={"G1": future}),
+                       headers=headers).get_json()
+    assert visit["findings"][0]["photos"] == [] and visit["flags"]["incomplete"] is True
+
+
+def test_a_photo_used_in_two_visits_is_flagged(client, api_token, world, templates):
+    headers = api_token("inspector")
+    same = jpeg_bytes(color=(9, 9, 9))
+    ids = []
+    for _ in range(2):
+        finding = str(uuid.uuid4())
+        put_photo(client, headers, finding_id=finding, content=same)
+        visit_id = str(uuid.uuid4())
+        client.put(f"/api/v1/visits/{visit_id}", json=body(world, templates, fail={"G2": finding}), headers=headers)
+        ids.append(visit_id)
+    flags = client.get(f"/api/v1/visits/{ids[1]}", headers=headers).get_json()["flags"]
+    assert len(flags["reused_photos"]) == 1
+
+
+def test_distance_on_site_and_clock_skew_flags(client, api_token, world, templates, app):
+    headers = api_token("inspector")
+    with app.app_context():
+        from inspect_app.schools.models import School
+        school = db.session.get(School, world.a.id)
+        here = (school.lat, school.lon)
+    near = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=body(world, templates, location=here),
+                      headers={**headers, "X-Client-Time": NOW.isoformat()}).get_json()["flags"]
+    assert near["on_site"] is True and near["distance_m"] < 1 and near["clock_skew_flag"] is False
+    far = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=body(world, templates, location=(31.5, 120.0)),
+                     headers={**headers, "X-Client-Time": (NOW - timedelta(hours=2)).isoformat()}).get_json()["flags"]
+    assert far["on_site"] is False and far["distance_m"] > 10_000
+    assert far["clock_skew_flag"] is True and far["clock_skew_s"] > 7000
+    nowhere = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=body(world, templates, location=None),
+                         headers=headers).get_json()["flags"]
+    assert nowhere["no_location"] is True and nowhere["on_site"] is None
+
+
+@pytest.mark.parametrize("change, status", [
+    (lambda b: b.update(mode="teleport"), 422),
+    (lambda b: b.update(school_id="1"), 400),
+    (lambda b: b.pop("started_at"), 422),
+    (lambda b: b.update(started_at="yesterday"), 422),
+    (lambda b: b.update(started_at="2026-11-23T10:00:00"), 422),  # no offset
+    (lambda b: b.update(answers=[{"code": "ZZ9", "result": "pass"}]), 422),
+    (lambda b: b.update(answers=[{"code": "G1", "result": "maybe"}]), 422),
+    (lambda b: b.update(answers="all good"), 400),
+    (lambda b: b.update(location={"lat": "NaN", "lon": 1}), 422),
+    (lambda b: b.update(location={"lat": 91, "lon": 1}), 422),
+    (lambda b: b.update(findings=[{"id": "not-a-uuid", "code": None, "description": "x"}]), 422),
+    (lambda b: b.update(findings=[{"id": str(uuid.uuid4()), "code": "G1", "description": "x"}]), 422),
+    (lambda b: b.update(findings=[{"id": str(uuid.uuid4()), "code": None, "description": ""}]), 422),
+    (lambda b: b.update(version_id=999999), 422),
+    (lambda b: b.update(school_id=999999), 403),
+    (lambda b: b.update(mode="follow_up"), 422),
+])
+def test_bad_visits_get_a_4xx_and_a_message_never_a_500(client, api_token, world, templates, change, status, app):
+    sent = body(world, templates)
+    change(sent)
+    response = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=sent, headers=api_token("inspector"))
+    assert response.status_code == status, response.get_json()
+    assert response.get_json()["error"]["message"]
+    assert count(app, Visit) == 0
+
+
+def test_roles_over_the_api(client, api_token, world, templates):
+    officer = api_token("officer")
+    for mode, template in (("overt", "onsite"), ("covert", "covert")):
+        refused = client.put(f"/api/v1/visits/{uuid.uuid4()}", headers=officer,
+                             json=body(world, templates, mode=mode, template=template))
+        assert refused.status_code == 403
+    other_school = client.put(f"/api/v1/visits/{uuid.uuid4()}", headers=officer,
+                              json=body(world, templates, mode="self_check", template="selfcheck", school=world.b))
+    assert other_school.status_code == 403
+    own = client.put(f"/api/v1/visits/{uuid.uuid4()}", headers=officer,
+                     json=body(world, templates, mode="self_check", template="selfcheck"))
+    assert own.status_code == 201
+    listed = client.get(f"/api/v1/checklists?mode=self_check&school_id={world.a.id}", headers=officer).get_json()
+    assert [c["code"] for c in listed["checklists"]] == ["selfcheck"]
+    volunteer = client.get("/api/v1/checklists?mode=covert", headers=api_token("volunteer")).get_json()
+    assert [c["code"] for c in volunteer["checklists"]] == ["covert"]
+    assert client.get("/api/v1/checklists?mode=overt", headers=api_token("volunteer")).get_json()["checklists"] == []
+
+
+def test_the_school_sees_no_source_no_time_and_no_metadata(client, api_token, world, templates, make_visit, app):
+    done = make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V3",))
+    seen = client.get(f"/api/v1/visits/{done.id}", headers=api_token("officer")).get_json()
+    assert seen["source"] == "inspection_group"
+    for hidden in ("author_id", "started_at", "submitted_at", "location", "flags", "template"):
+        assert hidden not in seen
+    photo = seen["findings"][0]["photos"][0]
+    assert set(photo) == {"id", "url", "thumb_url"}
+    image = client.get(photo["url"], headers=api_token("officer"))
+    assert image.status_code == 200 and b"Exif\x00\x00" not in image.data
+    assert client.get(f"/photos/{photo['id']}/original", headers=api_token("officer")).status_code == 404
+    other = client.get(f"/api/v1/visits/{done.id}", headers=api_token("officer_b"))
+    assert other.status_code == 404
+    assert client.get(photo["url"], headers=api_token("officer_b")).status_code == 404
+
+
+@pytest.mark.parametrize("content, status", [
+    (b"", 422), (b"<svg onload=alert(1)>", 415), (b"GIF89a....", 415),
+])
+def test_bad_photo_uploads_over_the_api(client, api_token, content, status, app):
+    _, response = put_photo(client, api_token("inspector"), content=content or None) if content else (
+        None, client.put(f"/api/v1/photos/{uuid.uuid4()}", headers=api_token("inspector"),
+                         data={"file": (io.BytesIO(b""), "x.jpg")}, content_type="multipart/form-data"))
+    assert response.status_code == status
+    assert response.get_json()["error"]["message"]
+    assert count(app, Photo) == 0
+
+
+def test_a_huge_photo_is_413(client, api_token, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PHOTO_MAX_BYTES", 1000)
+    _, response = put_photo(client, api_token("inspector"), content=jpeg_bytes(size=(400, 400)) + b"\0" * 2000)
+    assert response.status_code == 413
+    assert "照片太大" in response.get_json()["error"]["message"]
+    # Past MAX_CONTENT_LENGTH the body is refused before it is read (raw bytes: no spooled file).
+    raw = (b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jpg\"\r\n\r\n"
+           + b"\xff" * (21 * 1024 * 1024) + b"\r\n--B--\r\n")
+    request_too_big = client.put(f"/api/v1/photos/{uuid.uuid4()}", headers=api_token("inspector"),
+                                 data=raw, content_type="multipart/form-data; boundary=B")
+    assert request_too_big.status_code == 413
+
+
+def test_malformed_photo_fields_are_422(client, api_token):
+    _, response = put_photo(client, api_token("inspector"), lat="NaN")
+    assert response.status_code == 422
+    _, response = put_photo(client, api_token("inspector"), captured_at="noon")
+    assert response.status_code == 422
+    response = client.put("/api/v1/photos/not-a-uuid", headers=api_token("inspector"),
+                          data={"file": (io.BytesIO(jpeg_bytes()), "x.jpg")}, content_type="multipart/form-data")
+    assert response.status_code == 422
+
+
+def test_a_correction_is_a_new_visit_naming_the_old(client, api_token, world, templates):
+    headers = api_token("inspector")
+    first = str(uuid.uuid4())
+    client.put(f"/api/v1/visits/{first}", json=body(world, templates), headers=headers)
+    fix = dict(body(world, templates), corrects=first)
+    response = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=fix, headers=headers)
+    assert response.status_code == 201 and response.get_json()["corrects"] == first
+    stranger = dict(body(world, templates), corrects=first)
+    refused = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=stranger, headers=api_token("leader"))
+    assert refused.status_code == 422
