@@ -49,6 +49,13 @@ def set_language():
     return response
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says; answer with the app's icon."""
+    from inspect_app.assets import asset_url
+    return redirect(asset_url("img/icon.svg"), code=301)
+
+
 @bp.get("/healthz")
 def healthz():
     """200 when the app and its database answer; 503 otherwise."""

@@ -19,12 +19,19 @@
     watching = true;
     navigator.geolocation.watchPosition(function (pos) {
       lastFix = pos;
-      document.querySelectorAll(".geo-status").forEach(function (el) {
-        var label = document.body.dataset.accuracyLabel || "";
-        el.textContent = label.replace("{m}", String(Math.round(pos.coords.accuracy)));
-      });
+      showAccuracy();
     }, function () {}, { enableHighAccuracy: true, maximumAge: 30000, timeout: 20000 });
   }
+
+  // "定位精度 ±12 米" under every camera button, also in fragments swapped in later.
+  function showAccuracy() {
+    if (!lastFix) return;
+    var label = document.body.dataset.accuracyLabel || "";
+    document.querySelectorAll(".geo-status").forEach(function (el) {
+      el.textContent = label.replace("{m}", String(Math.round(lastFix.coords.accuracy)));
+    });
+  }
+  document.addEventListener("htmx:afterSettle", showAccuracy);
 
   function fill(form) {
     var set = function (name, value) {
