@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-WORKERS ?= 2
+WORKERS ?= 3
 export FLASK_APP := wsgi
 
 .PHONY: run test setup db demo translations extract-messages bench clean

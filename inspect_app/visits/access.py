@@ -1,10 +1,11 @@
 """Who may start, see and change a visit: decided here and nowhere else."""
 from __future__ import annotations
 
+import sqlalchemy.orm as so
 from flask import abort
 
 from inspect_app.accounts.models import Role, User
-from inspect_app.checklists.models import MODES_BY_ROLE, VisitMode
+from inspect_app.checklists.models import MODES_BY_ROLE, TemplateVersion, VisitMode
 from inspect_app.extensions import db
 from inspect_app.photos.access import register_policy
 from inspect_app.photos.models import Photo
@@ -43,7 +44,11 @@ def can_edit_visit(user: User, visit: Visit) -> bool:
 
 
 def get_visit_or_404(visit_id: str, user: User) -> Visit:
-    visit = db.session.get(Visit, visit_id[:36])
+    # One round trip each for the visit and its collections: the checklist page touches them all.
+    visit = db.session.get(Visit, visit_id[:36], options=[
+        so.joinedload(Visit.school), so.joinedload(Visit.version).joinedload(TemplateVersion.template),
+        so.selectinload(Visit.version, TemplateVersion.items), so.selectinload(Visit.answers),
+        so.selectinload(Visit.findings)])
     if visit is None or not can_view_visit(user, visit):
         abort(404)
     return visit

@@ -6,7 +6,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 from flask_login import current_user, login_required
 
 from inspect_app.checklists.models import ChecklistTemplate, VisitMode
@@ -103,10 +105,21 @@ def start_visit():
     return redirect(url_for("visits.show_visit", visit_id=visit.id))
 
 
+def _item_labels() -> dict:
+    """Words every checklist item repeats, translated once per request rather than 60 times."""
+    return {"photo_if_failed": _("photo if failed"), "guidance": _("Guidance"),
+            "result_for": _("Result for item %(n)s", n="{n}"), "note": _("Note (optional)"),
+            "results": [(r.value, r.label) for r in (Result.PASS, Result.FAIL, Result.NA)]}
+
+
 def _page_context(visit: Visit) -> dict:
     photos = services.photos_by_finding(visit)
     return {"visit": visit, "photos": photos, "answered": len(visit.answers),
             "total": len(visit.version.items), "problems": services.missing(visit, photos),
+            "answers": {a.code: a for a in visit.answers},
+            "findings": {f.item_code: f for f in visit.findings if f.item_code},
+            "labels": _item_labels(), "csrf": generate_csrf(), "english": str(get_locale()) == "en",
+            "item_url_base": url_for("visits.answer_item", visit_id=visit.id, code="-")[:-1],
             "finding_form": FindingForm(formdata=None), "photo_form": PhotoForm(formdata=None),
             "answer_form": AnswerForm(formdata=None), "submit_form": SubmitForm(formdata=None),
             "Result": Result}
