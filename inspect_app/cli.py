@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(schools_group)
     app.cli.add_command(checklists_group)
+    app.cli.add_command(tickets_group)
 
 
 @click.command("demo")
@@ -94,3 +95,17 @@ def install_checklists():
     added = install_builtin_templates()
     db.session.commit()
     click.echo(f"{added} checklist templates added")
+
+
+@click.group("tickets", cls=AppGroup)
+def tickets_group():
+    """Rectification tickets."""
+
+
+@tickets_group.command("escalate")
+def escalate_command():
+    """Climb the escalation ladder for overdue tickets (run it from cron, e.g. hourly)."""
+    from inspect_app.tickets.services import escalate_overdue
+    steps = escalate_overdue()
+    db.session.commit()
+    click.echo(f"{steps} escalation steps taken")

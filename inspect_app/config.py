@@ -60,6 +60,16 @@ class Config:
     # The address printed in QR codes (e.g. https://inspect.example.gov.cn); None: the request's host.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
 
+    # Tickets: may an inspector verify a problem they found themselves? (The record says so either way.)
+    REQUIRE_INDEPENDENT_VERIFIER = _flag("REQUIRE_INDEPENDENT_VERIFIER")
+    # E-mail notices, off unless MAIL_SERVER is set; the in-app inbox always works.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@localhost")
+
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 

@@ -235,12 +235,16 @@ def make_visit(app, templates):
                     receive_photo(photo_id, user, jpeg_bytes(color=(next(colours), 40, 40)),
                                   PhotoFields(captured_at=utcnow().astimezone(timezone.utc), finding_id=finding_id))
                     photo_ids.append(photo_id)
+            tickets = []
             if submit:
+                from inspect_app.tickets.models import Ticket
                 from inspect_app.visits.models import Visit
                 visit = db.session.get(Visit, visit_id)
                 services.submit(visit, utcnow(), None)
                 db.session.commit()
-            return SimpleNamespace(id=visit_id, findings=findings, photos=photo_ids)
+                tickets = list(db.session.scalars(sa.select(Ticket.id).where(Ticket.visit_id == visit_id)
+                                                  .order_by(Ticket.id)))
+            return SimpleNamespace(id=visit_id, findings=findings, photos=photo_ids, tickets=tickets)
     return factory
 
 

@@ -69,6 +69,20 @@ MATRIX = [
     ("api.show_visit", "GET", "/api/v1/visits/{v}", row(401, 200, 200, 200, 404, 404, 404)),
     ("api.show_visit", "GET", "/api/v1/visits/{vs}", row(401, 200, 200, 200, 404, 200, 404)),
     ("api.put_photo", "PUT", "/api/v1/photos/{new}", row(401, 400, 400, 400, 400, 400, 400)),
+    # Tickets. {tk}: the ticket opened at school A by the submitted visit.
+    ("tickets.list_tickets", "GET", "/tickets/", row(SIGNIN, 200, 200, 200, 200, 200, 200)),
+    ("tickets.follow_up_queue", "GET", "/tickets/follow-up", row(SIGNIN, 403, 200, 200, 403, 403, 403)),
+    ("tickets.show_ticket", "GET", "/tickets/{tk}", row(SIGNIN, 200, 200, 200, 404, 200, 404)),
+    ("tickets.respond", "POST", "/tickets/{tk}/respond", row(SIGNIN, 403, 403, 403, 403, 422, 404)),
+    ("tickets.verify", "POST", "/tickets/{tk}/verify", row(SIGNIN, 403, 422, 422, 403, 403, 403)),
+    ("tickets.list_notifications", "GET", "/tickets/notifications", row(SIGNIN, 200, 200, 200, 200, 200, 200)),
+    ("tickets.mark_notifications_read", "POST", "/tickets/notifications/read",
+     row(SIGNIN, 302, 302, 302, 302, 302, 302)),
+    ("api.list_tickets", "GET", "/api/v1/tickets", row(401, 200, 200, 200, 200, 200, 200)),
+    ("api.show_ticket", "GET", "/api/v1/tickets/{tk}", row(401, 200, 200, 200, 404, 200, 404)),
+    ("api.put_response", "PUT", "/api/v1/tickets/{tk}/responses/{new}", row(401, 400, 400, 400, 404, 400, 404)),
+    ("api.put_verification", "PUT", "/api/v1/tickets/{tk}/verifications/{new}",
+     row(401, 400, 400, 400, 404, 400, 404)),
 ]
 
 CASES = [pytest.param(endpoint, method, url, role, expected[role], id=f"{method} {url} as {role}")
@@ -88,7 +102,7 @@ def targets(world, make_user, app, templates, make_visit):
     done = make_visit(world.inspector, world.a)
     return {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id,
             "t": templates["onsite"].id, "v": draft.id, "vs": done.id, "f": draft.findings["G1"],
-            "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01"}
+            "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01", "tk": done.tickets[0]}
 
 
 @pytest.mark.parametrize("endpoint, method, url, role, expected", CASES)

@@ -74,6 +74,7 @@ class User(UserMixin, db.Model):
                                                      values_callable=lambda e: [m.value for m in e]))
     school_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("schools.id"), index=True)
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    email: so.Mapped[str | None] = so.mapped_column(sa.String(255))  # for notices when SMTP is set up
     active: so.Mapped[bool] = so.mapped_column(default=True)
     # Only the volunteer programme admin may see who a volunteer really is.
     manages_volunteers: so.Mapped[bool] = so.mapped_column(default=False)

@@ -1,0 +1,47 @@
+"""Who may see and act on a ticket: decided here and nowhere else."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+
+from inspect_app.accounts.models import Role, User
+from inspect_app.extensions import db
+from inspect_app.photos.access import register_policy
+from inspect_app.photos.models import Photo
+from inspect_app.tickets.models import EventPhoto, Ticket, TicketEvent
+
+BUREAU = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
+
+
+def visible_tickets(user: User) -> sa.Select:
+    query = sa.select(Ticket)
+    if user.role in BUREAU:
+        return query
+    if user.role is Role.DUTY_OFFICER:
+        return query.where(Ticket.school_id == user.school_id)
+    return query.where(sa.false())  # volunteers follow their findings through their visits
+
+
+def can_view_ticket(user: User, ticket: Ticket) -> bool:
+    if user.role in BUREAU:
+        return True
+    return user.role is Role.DUTY_OFFICER and user.school_id == ticket.school_id
+
+
+def get_ticket_or_404(ticket_id: int, user: User) -> Ticket:
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or not can_view_ticket(user, ticket):
+        abort(404)
+    return ticket
+
+
+def shows_people(viewer: User) -> bool:
+    """The school sees "督查组" and dates; the bureau sees names and times."""
+    return viewer.role in BUREAU
+
+
+@register_policy
+def evidence_photo_policy(user: User, photo: Photo) -> bool:
+    ticket = db.session.scalar(sa.select(Ticket).join(TicketEvent).join(EventPhoto)
+                               .where(EventPhoto.photo_id == photo.id).limit(1))
+    return ticket is not None and can_view_ticket(user, ticket)

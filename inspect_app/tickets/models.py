@@ -1,0 +1,200 @@
+"""A ticket and its written record (书面交办): every step, who, when, what, with photos."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from inspect_app.accounts.models import Role, User
+from inspect_app.checklists.models import Severity
+from inspect_app.dbtypes import UTCDateTime, utcnow
+from inspect_app.extensions import db
+from inspect_app.schools.models import School
+from inspect_app.visits.models import Finding, Visit
+
+
+def _enum(cls, length=20):
+    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class TicketStatus(enum.StrEnum):
+    OPEN = "open"
+    RESPONDED = "responded"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+    @property
+    def label(self) -> str:
+        return str(STATUS_LABELS[self])
+
+
+STATUS_LABELS = {TicketStatus.OPEN: _l("To rectify"), TicketStatus.RESPONDED: _l("Awaiting verification"),
+                 TicketStatus.CLOSED: _l("Closed out"), TicketStatus.REOPENED: _l("Sent back")}
+
+
+class EventKind(enum.StrEnum):
+    OPENED = "opened"
+    RESPONDED = "responded"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    REMINDER = "reminder"
+    HEAD_NOTIFIED = "head_notified"
+    BUREAU_NOTICE = "bureau_notice"
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS[self])
+
+
+EVENT_LABELS = {
+    EventKind.OPENED: _l("Handed to the school"), EventKind.RESPONDED: _l("School reported rectification"),
+    EventKind.CLOSED: _l("Verified and closed out"), EventKind.REOPENED: _l("Sent back with a new deadline"),
+    EventKind.REMINDER: _l("Overdue: reminder sent"), EventKind.HEAD_NOTIFIED: _l("Overdue: school head notified"),
+    EventKind.BUREAU_NOTICE: _l("Overdue: bureau notice issued"),
+}
+
+# The escalation ladder: how long past the deadline each step is taken.
+LADDER = [(EventKind.REMINDER, timedelta(0)), (EventKind.HEAD_NOTIFIED, timedelta(days=1)),
+          (EventKind.BUREAU_NOTICE, timedelta(days=3))]
+
+
+class TicketError(Exception):
+    """A move the ticket's state does not allow; status 409 unless said otherwise."""
+
+    def __init__(self, message: str, status: int = 409):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+    __table_args__ = (sa.Index("ix_tickets_school_status", "school_id", "status"),
+                      sa.Index("ix_tickets_status_deadline", "status", "deadline"))
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    finding_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("findings.id"), unique=True)
+    visit_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("visits.id"), index=True)
+    school_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("schools.id"))
+    status: so.Mapped[TicketStatus] = so.mapped_column(_enum(TicketStatus), default=TicketStatus.OPEN)
+    severity: so.Mapped[Severity] = so.mapped_column(_enum(Severity))
+    deadline: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    opened_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    escalation_level: so.Mapped[int] = so.mapped_column(default=0)
+    # Optimistic locking: of two people acting at once, the second gets a conflict, not a fork.
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    finding: so.Mapped[Finding] = so.relationship()
+    visit: so.Mapped[Visit] = so.relationship()
+    school: so.Mapped[School] = so.relationship()
+    events: so.Mapped[list["TicketEvent"]] = so.relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
+
+    def overdue_at(self, now: datetime) -> bool:
+        return self.status is not TicketStatus.CLOSED and self.deadline < now
+
+    @property
+    def overdue(self) -> bool:
+        return self.overdue_at(utcnow())
+
+    def days_left(self, now: datetime | None = None) -> int:
+        """Whole days to the deadline (negative when overdue), as the school reads it."""
+        delta = self.deadline - (now or utcnow())
+        return delta.days if delta.total_seconds() >= 0 else -((-delta).days + (1 if (-delta).seconds else 0))
+
+    def _record(self, kind: EventKind, actor: User | None, text: str = "", **extra) -> "TicketEvent":
+        event = TicketEvent(kind=kind, actor=actor, text=text, **extra)
+        self.events.append(event)
+        return event
+
+    def open(self, inspector: User) -> "TicketEvent":
+        return self._record(EventKind.OPENED, inspector, self.finding.description)
+
+    def respond(self, officer: User, text: str) -> "TicketEvent":
+        """The school reports what it did. It never closes the ticket."""
+        if officer.role is not Role.DUTY_OFFICER or officer.school_id != self.school_id:
+            raise TicketError(str(_l("Only the school's duty officer can respond.")), 403)
+        if self.status is TicketStatus.CLOSED:
+            raise TicketError(str(_l("This ticket is already closed out.")))
+        self.status = TicketStatus.RESPONDED
+        return self._record(EventKind.RESPONDED, officer, text)
+
+    def verify(self, verifier: User, close: bool, note: str, new_deadline: datetime | None,
+               require_independent: bool) -> "TicketEvent":
+        """Close out (销号) or send back after a re-check by someone other than the school."""
+        if verifier.role not in (Role.INSPECTOR, Role.LEADER):
+            raise TicketError(str(_l("Only inspectors and leaders verify rectification.")), 403)
+        if self.status is TicketStatus.CLOSED:
+            raise TicketError(str(_l("This ticket is already closed out.")))
+        own = verifier.id == self.visit.author_id
+        if own and require_independent:
+            raise TicketError(str(_l("Another inspector must verify this: you found the problem yourself.")), 403)
+        if close:
+            self.status = TicketStatus.CLOSED
+            self.closed_at = utcnow()
+            return self._record(EventKind.CLOSED, verifier, note, self_verified=own)
+        if new_deadline is None or new_deadline <= utcnow():
+            raise TicketError(str(_l("Sending back needs a new deadline in the future.")), 422)
+        self.status = TicketStatus.REOPENED
+        self.deadline = new_deadline
+        self.escalation_level = 0
+        return self._record(EventKind.REOPENED, verifier, note, self_verified=own)
+
+    def escalate(self, now: datetime) -> list["TicketEvent"]:
+        """Climb the ladder as far as the time overdue calls for; each step once, each recorded."""
+        if self.status not in (TicketStatus.OPEN, TicketStatus.REOPENED) or not self.overdue_at(now):
+            return []
+        events = []
+        for level, (kind, after) in enumerate(LADDER, start=1):
+            if self.escalation_level < level and now - self.deadline >= after:
+                self.escalation_level = level
+                events.append(self._record(kind, None, at=now))
+        return events
+
+
+class TicketEvent(db.Model):
+    __tablename__ = "ticket_events"
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "client_id", name="uq_ticket_events_client"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    ticket_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: so.Mapped[EventKind] = so.mapped_column(_enum(EventKind))
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))  # None: the system
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    text: so.Mapped[str] = so.mapped_column(sa.String(2000), default="")
+    self_verified: so.Mapped[bool] = so.mapped_column(default=False)
+    # The phone's UUID for responses and verifications, and a hash of what it sent (idempotent PUT).
+    client_id: so.Mapped[str | None] = so.mapped_column(sa.String(36))
+    body_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+
+    ticket: so.Mapped[Ticket] = so.relationship(back_populates="events")
+    actor: so.Mapped[User | None] = so.relationship()
+    photos: so.Mapped[list["EventPhoto"]] = so.relationship(cascade="all, delete-orphan")
+
+
+class EventPhoto(db.Model):
+    """Evidence on a step: the school's after-photos, or the verifier's."""
+
+    __tablename__ = "ticket_event_photos"
+
+    event_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ticket_events.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    photo_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("photos.id"), primary_key=True, index=True)
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    ticket_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: so.Mapped[EventKind] = so.mapped_column(_enum(EventKind))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    read_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    ticket: so.Mapped[Ticket | None] = so.relationship()

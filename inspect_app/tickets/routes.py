@@ -1,0 +1,189 @@
+"""Tickets in the browser: the school's inbox and response, the inspector's follow-up queue."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
+
+from inspect_app.accounts.access import roles_required
+from inspect_app.accounts.models import Role
+from inspect_app.dbtypes import utcnow
+from inspect_app.errors import refuse
+from inspect_app.extensions import db
+from inspect_app.photos.processing import PhotoRejected
+from inspect_app.photos.services import PhotoConflict, PhotoFields, photo_messages, receive_photo
+from inspect_app.tickets import bp, services
+from inspect_app.tickets.access import get_ticket_or_404, shows_people, visible_tickets
+from inspect_app.tickets.forms import RespondForm, VerifyForm
+from inspect_app.tickets.models import Notification, Ticket, TicketError, TicketStatus
+
+ACTIVE = (TicketStatus.OPEN, TicketStatus.REOPENED, TicketStatus.RESPONDED)
+
+
+@bp.app_context_processor
+def ticket_helpers():
+    return {"unread_notifications": services.unread_count if current_user.is_authenticated else None,
+            "school_ticket_counts": services.school_counts}
+
+
+def _ordered(query: sa.Select) -> sa.Select:
+    # Overdue first, then by deadline: what needs doing soonest stays on top.
+    now = utcnow()
+    overdue_first = sa.case((sa.and_(Ticket.deadline < now, Ticket.status != TicketStatus.CLOSED), 0), else_=1)
+    return query.order_by(overdue_first, Ticket.deadline, Ticket.id)
+
+
+@bp.get("/")
+@login_required
+def list_tickets():
+    """Tickets this user may see: a school its own, the bureau all; open ones unless asked."""
+    status = request.args.get("status")
+    query = visible_tickets(current_user).options(so.joinedload(Ticket.school), so.joinedload(Ticket.finding))
+    if status in set(TicketStatus):
+        query = query.where(Ticket.status == status)
+    else:
+        query = query.where(Ticket.status.in_(ACTIVE))
+    tickets = db.session.scalars(_ordered(query).limit(500)).all()
+    return render_template("tickets/list.html", tickets=tickets, status=status, statuses=list(TicketStatus),
+                           people=shows_people(current_user), now=utcnow())
+
+
+@bp.get("/follow-up")
+@roles_required(Role.INSPECTOR, Role.LEADER)
+def follow_up_queue():
+    """Schools with tickets to verify on site (回头看): responded ones, and overdue ones."""
+    now = utcnow()
+    query = sa.select(Ticket).options(so.joinedload(Ticket.school), so.joinedload(Ticket.finding)).where(
+        sa.or_(Ticket.status == TicketStatus.RESPONDED,
+               sa.and_(Ticket.status.in_([TicketStatus.OPEN, TicketStatus.REOPENED]), Ticket.deadline < now)))
+    tickets = db.session.scalars(_ordered(query).limit(500)).all()
+    by_school: dict[int, list[Ticket]] = {}
+    for ticket in tickets:
+        by_school.setdefault(ticket.school_id, []).append(ticket)
+    groups = sorted(by_school.values(), key=lambda ts: (-sum(t.status is TicketStatus.RESPONDED for t in ts),
+                                                        ts[0].school.name))
+    return render_template("tickets/follow_up.html", groups=groups, now=now)
+
+
+def _detail(ticket: Ticket, respond_form=None, verify_form=None, status=200):
+    return render_template(
+        "tickets/detail.html", ticket=ticket, people=shows_people(current_user), now=utcnow(),
+        respond_form=respond_form or RespondForm(formdata=None),
+        verify_form=verify_form or VerifyForm(formdata=None),
+        can_respond=current_user.role is Role.DUTY_OFFICER and ticket.status is not TicketStatus.CLOSED,
+        can_verify=current_user.role in (Role.INSPECTOR, Role.LEADER) and ticket.status is not TicketStatus.CLOSED,
+    ), status
+
+
+@bp.get("/<int:ticket_id>")
+@login_required
+def show_ticket(ticket_id: int):
+    """A ticket with its written record as a timeline, and what this user can do next."""
+    ticket = get_ticket_or_404(ticket_id, current_user)
+    db.session.execute(sa.update(Notification).where(
+        Notification.user_id == current_user.id, Notification.ticket_id == ticket.id,
+        Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.commit()
+    return _detail(ticket)
+
+
+def _store_photos(files) -> list[str]:
+    """Keep each uploaded file as a photo first (outside the ticket's transaction); never lose one."""
+    ids = []
+    limit = current_app.config["PHOTO_MAX_BYTES"]
+    for upload in files or []:
+        if not upload or not upload.filename:
+            continue
+        data = upload.read(limit + 1)
+        if len(data) > limit:
+            refuse(413, photo_messages()["too_large"])
+        photo_id = str(uuid.uuid4())
+        try:
+            receive_photo(photo_id, current_user, data, PhotoFields(captured_at=utcnow()))
+        except PhotoRejected as rejected:
+            refuse(rejected.status, photo_messages()[rejected.reason])
+        except PhotoConflict:
+            refuse(409, _("Please try again."))
+        ids.append(photo_id)
+    return ids
+
+
+def _commit_step(ticket_id: int):
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        refuse(409, _("Someone else acted on this ticket at the same moment. Reload to see what they did."))
+
+
+@bp.post("/<int:ticket_id>/respond")
+@roles_required(Role.DUTY_OFFICER)
+def respond(ticket_id: int):
+    """The school reports its rectification with after-photos; only a verifier can close."""
+    ticket = get_ticket_or_404(ticket_id, current_user)
+    form = RespondForm()
+    if not form.validate_on_submit():
+        return _detail(ticket, respond_form=form, status=422)
+    photo_ids = _store_photos(form.photos.data)
+    ticket = get_ticket_or_404(ticket_id, current_user)
+    try:
+        services.respond(ticket, current_user, form.text.data, photo_ids)
+    except TicketError as error:
+        db.session.rollback()
+        refuse(error.status, error.message)
+    _commit_step(ticket_id)
+    flash(_("Your rectification report was sent. An inspector will verify it."), "success")
+    return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))
+
+
+def _end_of_day(day) -> datetime:
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time(23, 59, 59), tzinfo=tz).astimezone(timezone.utc)
+
+
+@bp.post("/<int:ticket_id>/verify")
+@roles_required(Role.INSPECTOR, Role.LEADER)
+def verify(ticket_id: int):
+    """Close out (销号) with re-check photos, or send back (退回) with a new deadline."""
+    ticket = get_ticket_or_404(ticket_id, current_user)
+    form = VerifyForm()
+    if not form.validate_on_submit() or form.outcome.data not in ("close", "reopen"):
+        return _detail(ticket, verify_form=form, status=422)
+    photo_ids = _store_photos(form.photos.data)
+    ticket = get_ticket_or_404(ticket_id, current_user)
+    deadline = _end_of_day(form.new_deadline.data) if form.new_deadline.data else None
+    try:
+        services.verify(ticket, current_user, form.outcome.data == "close", form.note.data or "", photo_ids, deadline)
+    except TicketError as error:
+        db.session.rollback()
+        refuse(error.status, error.message)
+    _commit_step(ticket_id)
+    flash(_("Closed out.") if form.outcome.data == "close" else _("Sent back with a new deadline."), "success")
+    return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))
+
+
+@bp.get("/notifications")
+@login_required
+def list_notifications():
+    """The inbox: what happened to tickets that concern me, newest first."""
+    notes = db.session.scalars(sa.select(Notification).where(Notification.user_id == current_user.id)
+                               .options(so.joinedload(Notification.ticket).joinedload(Ticket.school))
+                               .order_by(Notification.id.desc()).limit(200)).all()
+    return render_template("tickets/notifications.html", notes=notes)
+
+
+@bp.post("/notifications/read")
+@login_required
+def mark_notifications_read():
+    """Mark everything in my inbox as read."""
+    db.session.execute(sa.update(Notification).where(Notification.user_id == current_user.id,
+                                                     Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.commit()
+    return redirect(url_for("tickets.list_notifications"))

@@ -1,0 +1,184 @@
+"""Opening tickets from submitted visits, the school's responses, verification, escalation, notices."""
+from __future__ import annotations
+
+import hashlib
+import json
+import smtplib
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from inspect_app.accounts.models import Role, User
+from inspect_app.checklists.models import Severity
+from inspect_app.dbtypes import utcnow
+from inspect_app.extensions import db
+from inspect_app.photos.models import Photo
+from inspect_app.schools.models import School, school_assignments
+from inspect_app.tickets.models import (EventKind, EventPhoto, Notification, Ticket, TicketError,
+                                        TicketEvent, TicketStatus)
+from inspect_app.visits.models import Visit
+from inspect_app.visits.services import visit_submitted
+
+DEFAULT_DEADLINE_HOURS = {Severity.MINOR: 72, Severity.MAJOR: 48, Severity.CRITICAL: 24}
+
+
+@visit_submitted.connect
+def open_tickets(sender, visit: Visit, **_extra) -> list[Ticket]:
+    """Each finding not fixed on the spot becomes a ticket for the school, in the same transaction."""
+    tickets = []
+    for finding in visit.findings:
+        if finding.fixed_on_site:
+            continue
+        item = visit.version.item(finding.item_code) if finding.item_code else None
+        # The item's own deadline; an ad-hoc finding's follows its severity. A finding the inspector
+        # judged critical never waits longer than a critical one would.
+        hours = item.deadline_hours if item else DEFAULT_DEADLINE_HOURS[finding.severity]
+        if finding.severity is Severity.CRITICAL:
+            hours = min(hours, DEFAULT_DEADLINE_HOURS[Severity.CRITICAL])
+        ticket = Ticket(finding=finding, visit=visit, school_id=visit.school_id, severity=finding.severity,
+                        deadline=(visit.server_submitted_at or utcnow()) + timedelta(hours=hours))
+        db.session.add(ticket)
+        ticket.open(visit.author)
+        notify(ticket, EventKind.OPENED)
+        tickets.append(ticket)
+    return tickets
+
+
+def _photos(ids: list[str], owner: User) -> list[Photo]:
+    """Evidence photos named by id: they must exist and be the actor's own uploads."""
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise TicketError(_("photo_ids must be a list of photo ids."), 400)
+    photos = db.session.scalars(sa.select(Photo).where(Photo.id.in_(ids))).all() if ids else []
+    if len(photos) != len(set(ids)) or any(p.uploader_id != owner.id for p in photos):
+        raise TicketError(_("Some photos were not found among your uploads. Upload them first."), 422)
+    return photos
+
+
+def _attach(event: TicketEvent, photos: list[Photo]) -> None:
+    for photo in photos:
+        event.photos.append(EventPhoto(photo_id=photo.id))
+
+
+def body_hash(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def replayed(ticket: Ticket, client_id: str | None, digest: str) -> TicketEvent | None:
+    """The event already written for this client UUID (a replay), or a 409 if the body differs."""
+    if client_id is None:
+        return None
+    event = db.session.scalar(sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                           TicketEvent.client_id == client_id))
+    if event is not None and event.body_hash != digest:
+        raise TicketError(_("This id was already used for a different step on this ticket."))
+    return event
+
+
+def respond(ticket: Ticket, officer: User, text: str, photo_ids: list[str], client_id: str | None = None,
+            digest: str | None = None) -> TicketEvent:
+    """The school's rectification report with after-photos (the caller commits)."""
+    text = (text or "").strip()
+    if not text:
+        raise TicketError(_("Describe what was done to rectify the problem."), 422)
+    photos = _photos(photo_ids, officer)
+    event = ticket.respond(officer, text[:2000])
+    event.client_id, event.body_hash = client_id, digest
+    _attach(event, photos)
+    notify(ticket, EventKind.RESPONDED)
+    return event
+
+
+def verify(ticket: Ticket, verifier: User, close: bool, note: str, photo_ids: list[str],
+           new_deadline: datetime | None, client_id: str | None = None, digest: str | None = None) -> TicketEvent:
+    """Close out with after-photos, or send back with a new deadline (the caller commits)."""
+    photos = _photos(photo_ids, verifier)
+    if close and not photos:
+        raise TicketError(_("Closing out needs at least one photo taken at the re-check."), 422)
+    event = ticket.verify(verifier, close, (note or "").strip()[:2000], new_deadline,
+                          current_app.config["REQUIRE_INDEPENDENT_VERIFIER"])
+    event.client_id, event.body_hash = client_id, digest
+    _attach(event, photos)
+    notify(ticket, event.kind)
+    return event
+
+
+def escalate_overdue(now: datetime | None = None) -> int:
+    """Run the ladder over every overdue ticket (for cron); returns how many steps were taken."""
+    now = now or utcnow()
+    steps = 0
+    overdue = db.session.scalars(sa.select(Ticket).where(
+        Ticket.status.in_([TicketStatus.OPEN, TicketStatus.REOPENED]), Ticket.deadline < now)).all()
+    for ticket in overdue:
+        for event in ticket.escalate(now):
+            notify(ticket, event.kind)
+            steps += 1
+    return steps
+
+
+def recipients(ticket: Ticket, kind: EventKind) -> list[User]:
+    officers = db.session.scalars(sa.select(User).where(User.school_id == ticket.school_id, User.active)).all()
+    inspectors = db.session.scalars(
+        sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
+        .where(school_assignments.c.school_id == ticket.school_id, User.role == Role.INSPECTOR, User.active)).all()
+    if kind is EventKind.RESPONDED:
+        author = ticket.visit.author
+        bureau = list(inspectors) + ([author] if author.role in (Role.INSPECTOR, Role.LEADER) else [])
+        return list({u.id: u for u in bureau}.values())
+    if kind is EventKind.BUREAU_NOTICE:
+        leaders = db.session.scalars(sa.select(User).where(User.role == Role.LEADER, User.active)).all()
+        return list({u.id: u for u in [*officers, *inspectors, *leaders]}.values())
+    return list(officers)
+
+
+def notify(ticket: Ticket, kind: EventKind) -> None:
+    """An inbox entry for everyone concerned; an e-mail too when SMTP is configured."""
+    users = recipients(ticket, kind)
+    for user in users:
+        db.session.add(Notification(user_id=user.id, ticket=ticket, kind=kind))
+    if current_app.config.get("MAIL_SERVER"):
+        send_mail(ticket, kind, users)
+
+
+def send_mail(ticket: Ticket, kind: EventKind, users: list[User]) -> None:
+    addresses = [u.email for u in users if u.email]
+    if not addresses:
+        return
+    cfg = current_app.config
+    with force_locale("zh"):
+        message = EmailMessage()
+        message["Subject"] = f"{_('SafeCampus Inspect')}: {kind.label} · {ticket.school.name}"
+        message["From"] = cfg["MAIL_FROM"]
+        message["To"] = ", ".join(addresses)
+        message.set_content(f"{kind.label}\n{ticket.school.name}\n{ticket.finding.description}")
+    try:
+        with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:
+            if cfg.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if cfg.get("MAIL_USERNAME"):
+                smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException):
+        # The inbox entry is the record; a mail server being down must not undo the step.
+        current_app.logger.exception("could not send mail for ticket %s", ticket.id)
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
+                             .where(Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def school_counts(school: School) -> dict[str, int]:
+    """Open and overdue ticket counts for a school's start page."""
+    now = utcnow()
+    active = [TicketStatus.OPEN, TicketStatus.REOPENED, TicketStatus.RESPONDED]
+    open_count, overdue = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(sa.and_(
+            Ticket.deadline < now, Ticket.status.in_([TicketStatus.OPEN, TicketStatus.REOPENED]))))
+        .where(Ticket.school_id == school.id, Ticket.status.in_(active))).one()
+    responded = db.session.scalar(sa.select(sa.func.count()).where(
+        Ticket.school_id == school.id, Ticket.status == TicketStatus.RESPONDED))
+    return {"open": open_count, "overdue": overdue, "responded": responded}
