@@ -116,7 +116,7 @@ def openapi_document() -> dict:
                                          "thumb_url": {"type": "string"}, "finding_id": {"type": "string"},
                                          "sha256": {"type": "string"}, "flags": {"type": "array",
                                                                                  "items": {"type": "string"}}}},
-                "Visit": {"type": "object", "required": ["id", "school_id", "mode", "status", "answers", "findings"],
+                "Visit": {"type": "object", "required": ["id", "school_id", "status", "answers", "findings"],
                           "properties": {
                               "id": {"type": "string"}, "school_id": {"type": "integer"},
                               "mode": {"type": "string"}, "status": {"type": "string"},

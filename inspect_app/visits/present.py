@@ -31,7 +31,7 @@ def visit_json(visit: Visit, viewer: User) -> dict:
     full = shows_source(viewer, visit)
     photos = services.photos_by_finding(visit)
     data = {
-        "id": visit.id, "school_id": visit.school_id, "mode": visit.mode.value,
+        "id": visit.id, "school_id": visit.school_id,
         "status": visit.status.value,
         "answers": [{"code": a.code, "result": a.result.value, "note": a.note} for a in visit.answers],
         "findings": [{
@@ -45,14 +45,15 @@ def visit_json(visit: Visit, viewer: User) -> dict:
     if full:
         flags = services.flags(visit, photos)
         data.update(
-            version_id=visit.version_id, template=visit.version.template.code, author_id=visit.author_id, started_at=_iso(visit.started_at),
+            mode=visit.mode.value, version_id=visit.version_id, template=visit.version.template.code, author_id=visit.author_id, started_at=_iso(visit.started_at),
             submitted_at=_iso(visit.submitted_at), server_started_at=_iso(visit.server_started_at),
             server_submitted_at=_iso(visit.server_submitted_at), corrects=visit.corrects_id,
             location={"lat": visit.lat, "lon": visit.lon, "accuracy_m": visit.accuracy_m}
             if visit.lat is not None else None,
             flags=vars(flags))
     else:
-        # The school's view: "督查组", the date only for a covert check, no location, no flags.
+        # The school's view: "督查组", no mode or template (they would tell volunteers apart),
+        # the date only for a covert check, no location, no flags.
         data["source"] = "inspection_group"
         moment = visit.server_submitted_at
         data["date"] = moment.date().isoformat() if moment else None

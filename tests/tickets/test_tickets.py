@@ -1,0 +1,329 @@
+"""From finding to verified close-out (整改 → 回头看 → 销号), in the browser and over the API."""
+import io
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from inspect_app.dbtypes import utcnow
+from inspect_app.extensions import db
+from inspect_app.tickets.models import EventKind, Notification, Ticket, TicketError, TicketEvent, TicketStatus
+from tests.conftest import jpeg_bytes
+
+
+def _ticket(app, ticket_id):
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        return ticket.status, [e.kind for e in ticket.events], ticket.deadline, ticket.escalation_level
+
+
+def _photo_upload(n=1):
+    return [(io.BytesIO(jpeg_bytes(color=(10 * i, 100, 50))), f"after{i}.jpg") for i in range(n)]
+
+
+def test_submitting_a_visit_opens_a_ticket_per_finding_not_fixed_on_site(app, world, templates, make_visit):
+    done = make_visit(world.inspector, world.a, fail=("G1", "G2"))
+    assert len(done.tickets) == 2
+    with app.app_context():
+        tickets = db.session.scalars(sa.select(Ticket).order_by(Ticket.id)).all()
+        hours = {t.finding.item_code: round((t.deadline - t.opened_at).total_seconds() / 3600) for t in tickets}
+        assert hours == {"G1": 24, "G2": 24}  # the items' own deadline hours
+        assert all(t.status is TicketStatus.OPEN and t.events[0].kind is EventKind.OPENED for t in tickets)
+        officer_notes = db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
+                                          .where(Notification.user_id == world.officer.id))
+        assert officer_notes == 2
+
+
+def test_a_finding_fixed_on_the_spot_opens_no_ticket(app, login_as, world, templates):
+    browser = login_as("inspector")
+    start = browser.form_post("/visits/start", {"school_id": world.a.id, "mode": "overt",
+                                                "template_id": templates["onsite"].id})
+    visit_id = start.headers["Location"].rsplit("/", 1)[1]
+    token = browser.csrf()
+    for code in templates["onsite"].codes:
+        browser.post(f"/visits/{visit_id}/items/{code}", data={"csrf_token": token,
+                                                               "result": "fail" if code == "G2" else "pass"})
+    from inspect_app.visits.models import Finding
+    with app.app_context():
+        finding_id = db.session.scalar(sa.select(Finding.id).where(Finding.visit_id == visit_id))
+    browser.post(f"/visits/{visit_id}/findings/{finding_id}", data={
+        "csrf_token": token, "description": "门卫未戴口罩，已当场纠正", "severity": "minor", "fixed_on_site": "y"})
+    assert browser.form_post(f"/visits/{visit_id}/submit").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 0
+
+
+def test_end_to_end_in_the_browser_school_responds_another_inspector_closes(
+        app, login_as, world, templates, make_visit, make_user):
+    done = make_visit(world.inspector, world.a, fail=("G2",))
+    ticket_id = done.tickets[0]
+
+    officer = login_as("officer")
+    inbox = officer.get("/tickets/").get_data(as_text=True)
+    assert "剩余" in inbox or "已逾期" in inbox
+    page = officer.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert "督查组" in page and "提交整改情况" in page
+    responded = officer.form_post(f"/tickets/{ticket_id}/respond",
+                                  {"text": "已安排专人值守校门", "photos": _photo_upload(2)},
+                                  content_type="multipart/form-data")
+    assert responded.status_code == 302
+    status, kinds, *_ = _ticket(app, ticket_id)
+    assert status is TicketStatus.RESPONDED and kinds == [EventKind.OPENED, EventKind.RESPONDED]
+
+    # The school's response never closes; a school cannot verify.
+    assert officer.form_post(f"/tickets/{ticket_id}/verify", {"outcome": "close"}).status_code == 403
+
+    other = make_user("inspector", assigned_school_ids=[world.a.id])
+    verifier = login_as(None)
+    verifier.sign_in(other.username)
+    queue = verifier.get("/tickets/follow-up").get_data(as_text=True)
+    assert "甲校" in queue
+    no_photo = verifier.form_post(f"/tickets/{ticket_id}/verify", {"outcome": "close", "note": "复查"},
+                                  content_type="multipart/form-data")
+    assert no_photo.status_code == 422 and "至少一张" in no_photo.get_data(as_text=True)
+    closed = verifier.form_post(f"/tickets/{ticket_id}/verify",
+                                {"outcome": "close", "note": "复查属实", "photos": _photo_upload()},
+                                content_type="multipart/form-data")
+    assert closed.status_code == 302
+    status, kinds, *_ = _ticket(app, ticket_id)
+    assert status is TicketStatus.CLOSED and kinds[-1] is EventKind.CLOSED
+    record = verifier.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert "核查通过，已销号" in record and "由发现问题的督学本人核查" not in record
+    again = verifier.form_post(f"/tickets/{ticket_id}/verify", {"outcome": "reopen", "new_deadline": "2099-01-01"})
+    assert again.status_code == 409 and "已销号" in again.get_data(as_text=True)
+
+
+def test_the_reopen_path_sets_a_new_deadline(app, login_as, world, templates, make_visit):
+    done = make_visit(world.inspector, world.a, fail=("G2",))
+    ticket_id = done.tickets[0]
+    leader = login_as("leader")
+    past = leader.form_post(f"/tickets/{ticket_id}/verify", {"outcome": "reopen", "new_deadline": "2020-01-01"})
+    assert past.status_code == 422 and "未来的新期限" in past.get_data(as_text=True)
+    future = (datetime.now(timezone.utc) + timedelta(days=5)).date().isoformat()
+    assert leader.form_post(f"/tickets/{ticket_id}/verify",
+                            {"outcome": "reopen", "new_deadline": future, "note": "消毒记录不全"}).status_code == 302
+    status, kinds, deadline, _ = _ticket(app, ticket_id)
+    assert status is TicketStatus.REOPENED and kinds[-1] is EventKind.REOPENED
+    assert deadline > utcnow() + timedelta(days=4)
+
+
+def test_self_verification_is_recorded_and_can_be_forbidden(app, login_as, world, templates, make_visit, monkeypatch):
+    done = make_visit(world.inspector, world.a, fail=("G2",))
+    ticket_id = done.tickets[0]
+    inspector = login_as("inspector")
+    monkeypatch.setitem(app.config, "REQUIRE_INDEPENDENT_VERIFIER", True)
+    refused = inspector.form_post(f"/tickets/{ticket_id}/verify", {"outcome": "close", "photos": _photo_upload()},
+                                  content_type="multipart/form-data")
+    assert refused.status_code == 403 and "须由其他督学核查" in refused.get_data(as_text=True)
+    monkeypatch.setitem(app.config, "REQUIRE_INDEPENDENT_VERIFIER", False)
+    assert inspector.form_post(f"/tickets/{ticket_id}/verify", {"outcome": "close", "photos": _photo_upload()},
+                               content_type="multipart/form-data").status_code == 302
+    assert "由发现问题的督学本人核查" in inspector.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+
+
+def test_another_schools_officer_gets_404_on_the_ticket_its_photos_and_the_api(
+        app, login_as, api_token, world, templates, make_visit):
+    done = make_visit(world.inspector, world.a, fail=("G1",))
+    ticket_id = done.tickets[0]
+    officer = login_as("officer")
+    officer.form_post(f"/tickets/{ticket_id}/respond", {"text": "已整改", "photos": _photo_upload()},
+                      content_type="multipart/form-data")
+    with app.app_context():
+        evidence = db.session.scalars(sa.select(TicketEvent).where(TicketEvent.kind == EventKind.RESPONDED)).one()
+        evidence_photo = evidence.photos[0].photo_id
+    other = login_as("officer_b")
+    for url in (f"/tickets/{ticket_id}", f"/photos/{evidence_photo}/thumb", f"/photos/{done.photos[0]}/display"):
+        assert other.get(url).status_code == 404
+    assert other.form_post(f"/tickets/{ticket_id}/respond", {"text": "x"}).status_code == 404
+    client = app.test_client()
+    headers = api_token("officer_b")
+    assert client.get(f"/api/v1/tickets/{ticket_id}", headers=headers).status_code == 404
+    assert client.get("/api/v1/tickets", headers=headers).get_json()["tickets"] == []
+    assert officer.get(f"/photos/{evidence_photo}/thumb").status_code == 200
+
+
+def test_a_covert_source_never_reaches_the_school(app, login_as, api_token, world, templates, make_visit):
+    done = make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V3",))
+    ticket_id = done.tickets[0]
+    with app.app_context():
+        from inspect_app.accounts.models import User
+        volunteer = db.session.get(User, world.volunteer.id)
+        secrets_ = {volunteer.username, volunteer.display_name, volunteer.pseudonym, "家长志愿者", "暗访",
+                    "volunteer", "covert"}
+        opened_at = db.session.get(Ticket, ticket_id).opened_at
+    officer = login_as("officer")
+    client = app.test_client()
+    headers = api_token("officer")
+    loads = [officer.get("/tickets/").get_data(as_text=True),
+             officer.get(f"/tickets/{ticket_id}").get_data(as_text=True),
+             officer.get(f"/tickets/{ticket_id}", headers={"HX-Request": "true"}).get_data(as_text=True),
+             officer.get(f"/visits/{done.id}").get_data(as_text=True),
+             officer.get("/tickets/notifications").get_data(as_text=True),
+             officer.get(f"/schools/{world.a.id}").get_data(as_text=True),
+             client.get("/api/v1/tickets", headers=headers).get_data(as_text=True),
+             client.get(f"/api/v1/tickets/{ticket_id}", headers=headers).get_data(as_text=True),
+             client.get(f"/api/v1/visits/{done.id}", headers=headers).get_data(as_text=True)]
+    hour = opened_at.astimezone(timezone(timedelta(hours=8))).strftime("%H:%M")
+    for text in loads:
+        main = text.split("<main")[1].split("</main>")[0] if "<main" in text else text
+        for secret in secrets_:
+            assert secret not in main, secret
+        assert hour not in main
+    # The photo files the school can load carry no metadata.
+    photo = client.get(f"/photos/{done.photos[0]}/display", headers=headers)
+    assert photo.status_code == 200 and b"Exif\x00\x00" not in photo.data
+
+
+def test_concurrent_close_outs_one_wins_one_conflicts(app, world, templates, make_visit, make_user):
+    """Two verifiers load the same ticket; both act; the record shows one transition."""
+    import sqlalchemy.orm as so
+
+    from inspect_app.accounts.models import User
+    from inspect_app.tickets import services
+    done = make_visit(world.inspector, world.a, fail=("G2",))
+    ticket_id = done.tickets[0]
+    second = make_user("inspector")
+    with app.test_request_context("/"):
+        photos = {}
+        from inspect_app.photos.services import PhotoFields, receive_photo
+        for uid in (world.leader.id, second.id):
+            user = db.session.get(User, uid)
+            pid = str(uuid.uuid4())
+            receive_photo(pid, user, jpeg_bytes(color=(uid % 255, 1, 1)), PhotoFields())
+            photos[uid] = pid
+        first_session = so.Session(db.engine)
+        second_session = so.Session(db.engine)
+        t1 = first_session.get(Ticket, ticket_id)
+        t2 = second_session.get(Ticket, ticket_id)
+        assert t1.version == t2.version == 1
+        u1, u2 = first_session.get(User, world.leader.id), second_session.get(User, second.id)
+        t1.verify(u1, True, "一", None, False)
+        first_session.commit()
+        # The second still holds version 1: its write matches no row, whenever it reaches the database.
+        with pytest.raises(so.exc.StaleDataError):
+            t2.verify(u2, True, "二", None, False)
+            second_session.commit()
+        second_session.rollback()
+        first_session.close()
+        second_session.close()
+        db.session.expire_all()
+        ticket = db.session.get(Ticket, ticket_id)
+        assert ticket.status is TicketStatus.CLOSED
+        assert [e.kind for e in ticket.events].count(EventKind.CLOSED) == 1
+        # And through the service a late second close is a clear 409, not a second record.
+        with pytest.raises(TicketError) as late:
+            services.verify(ticket, db.session.get(User, second.id), True, "", [photos[second.id]], None)
+        assert late.value.status == 409
+
+
+def test_the_api_returns_409_to_the_loser_of_a_race(app, api_token, world, templates, make_visit, monkeypatch):
+    """The HTTP path: a StaleDataError at commit becomes a 409 with a message."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from inspect_app.extensions import db as real_db
+    done = make_visit(world.inspector, world.a, fail=("G2",))
+    client = app.test_client()
+    headers = api_token("leader")
+    pid = str(uuid.uuid4())
+    client.put(f"/api/v1/photos/{pid}", headers=headers, data={"file": (io.BytesIO(jpeg_bytes()), "a.jpg")},
+               content_type="multipart/form-data")
+    original = real_db.session.commit
+
+    def lose_the_race():
+        raise StaleDataError("UPDATE statement on table 'tickets' expected to update 1 row(s); 0 were matched.")
+    monkeypatch.setattr(real_db.session, "commit", lose_the_race)
+    response = client.put(f"/api/v1/tickets/{done.tickets[0]}/verifications/{uuid.uuid4()}", headers=headers,
+                          json={"outcome": "close", "photo_ids": [pid]})
+    monkeypatch.setattr(real_db.session, "commit", original)
+    assert response.status_code == 409
+    assert "同时处理" in response.get_json()["error"]["message"]
+
+
+def test_escalation_climbs_the_ladder_over_a_simulated_clock(app, world, templates, make_visit):
+    from inspect_app.tickets.services import escalate_overdue
+    done = make_visit(world.inspector, world.a, fail=("G2",))
+    ticket_id = done.tickets[0]
+    _, _, deadline, _ = _ticket(app, ticket_id)
+    steps = []
+    with app.test_request_context("/"):
+        for offset, expected_level in [(timedelta(hours=-1), 0), (timedelta(minutes=1), 1),
+                                       (timedelta(hours=12), 1), (timedelta(days=1, minutes=1), 2),
+                                       (timedelta(days=3, minutes=1), 3), (timedelta(days=9), 3)]:
+            steps.append(escalate_overdue(now=deadline + offset))
+            db.session.commit()
+            assert db.session.get(Ticket, ticket_id).escalation_level == expected_level
+        ticket = db.session.get(Ticket, ticket_id)
+        kinds = [e.kind for e in ticket.events]
+        assert kinds == [EventKind.OPENED, EventKind.REMINDER, EventKind.HEAD_NOTIFIED, EventKind.BUREAU_NOTICE]
+        leader_noticed = db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+            Notification.user_id == world.leader.id, Notification.kind == EventKind.BUREAU_NOTICE))
+        assert leader_noticed == 1
+    assert steps == [0, 1, 0, 1, 1, 0]
+
+
+def test_a_late_start_climbs_several_steps_at_once_and_the_command_runs(app, world, templates, make_visit):
+    done = make_visit(world.inspector, world.a, fail=("G2",))
+    with app.app_context():
+        ticket = db.session.get(Ticket, done.tickets[0])
+        ticket.deadline = utcnow() - timedelta(days=5)
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["tickets", "escalate"])
+    assert result.exit_code == 0 and "3 escalation steps" in result.output
+    assert _ticket(app, done.tickets[0])[3] == 3
+    again = app.test_cli_runner().invoke(args=["tickets", "escalate"])
+    assert "0 escalation steps" in again.output
+
+
+def test_responded_tickets_do_not_escalate(app, login_as, world, templates, make_visit):
+    from inspect_app.tickets.services import escalate_overdue
+    done = make_visit(world.inspector, world.a, fail=("G2",))
+    login_as("officer").form_post(f"/tickets/{done.tickets[0]}/respond", {"text": "已整改"})
+    with app.test_request_context("/"):
+        assert escalate_overdue(now=utcnow() + timedelta(days=30)) == 0
+
+
+def test_notifications_show_unread_counts_and_clear_when_read(app, login_as, world, templates, make_visit):
+    done = make_visit(world.inspector, world.a, fail=("G1", "G2"))
+    officer = login_as("officer")
+    page = officer.get(f"/schools/{world.a.id}").get_data(as_text=True)
+    assert 'class="badge"' in page and ">2<" in page
+    officer.get(f"/tickets/{done.tickets[0]}")
+    page = officer.get(f"/schools/{world.a.id}").get_data(as_text=True)
+    assert ">1<" in page
+    officer.form_post("/tickets/notifications/read")
+    assert 'class="badge"' not in officer.get(f"/schools/{world.a.id}").get_data(as_text=True)
+
+
+def test_email_is_sent_when_smtp_is_configured(app, world, templates, make_visit, monkeypatch):
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            sent.append(("connect", host, port))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def send_message(self, message):
+            sent.append(("send", message["To"], message["Subject"]))
+
+    import inspect_app.tickets.services as ticket_services
+    monkeypatch.setattr(ticket_services.smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "mail.example")
+    with app.app_context():
+        from inspect_app.accounts.models import User
+        db.session.get(User, world.officer.id).email = "officer@school.example"
+        db.session.commit()
+    make_visit(world.inspector, world.a, fail=("G2",))
+    assert ("connect", "mail.example", 25) in sent
+    assert any(kind == "send" and to == "officer@school.example" for kind, to, *_ in sent)
+
+
+def test_mail_is_off_by_default(app, world, templates, make_visit, monkeypatch):
+    import inspect_app.tickets.services as ticket_services
+    monkeypatch.setattr(ticket_services.smtplib, "SMTP", lambda *a, **k: pytest.fail("no SMTP expected"))
+    make_visit(world.inspector, world.a, fail=("G2",))
