@@ -46,11 +46,13 @@ run: demo
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 # The suite runs on SQLite; with TEST_DATABASE_URL set (as .ci/run does) it runs again on PostgreSQL.
+# The second pass leaves out the tests that start their own gunicorn on a SQLite instance (the
+# browser tests and the served-app test): they would only repeat the first pass.
 test: setup
 	$(BIN)/python -m pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-	  TEST_DB=postgresql $(BIN)/python -m pytest -q; \
+	  TEST_DB=postgresql $(BIN)/python -m pytest -q --ignore=tests/browser --ignore=tests/test_served.py; \
 	fi
 
 bench: demo

@@ -24,6 +24,9 @@ STATIC_ROOT = PROJECT_ROOT / "static"
 # Public name -> path inside node_modules.
 VENDOR_FILES = {
     "vendor/htmx.min.js": "htmx.org/dist/htmx.min.js",
+    "vendor/idb-keyval.js": "idb-keyval/dist/umd.js",
+    # Its web worker importScripts() this same file: we pass our own URL (libURL), never a CDN.
+    "vendor/browser-image-compression.js": "browser-image-compression/dist/browser-image-compression.js",
 }
 FINGERPRINT = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
 YEAR = 365 * 24 * 3600

@@ -41,7 +41,7 @@ class Config:
     WEB_SESSION_LIFETIME = timedelta(days=14)
     API_TOKEN_LIFETIME = timedelta(days=30)
     # A phone may sit offline for hours before it replays; a 1 h CSRF token would strand its queue.
-    WTF_CSRF_TIME_LIMIT = 12 * 3600
+    WTF_CSRF_TIME_LIMIT = int(os.environ.get("CSRF_TIME_LIMIT_S", str(12 * 3600)))
 
     # Sign-in throttling, counted in the database so it holds across worker processes and hosts.
     SIGNIN_WINDOW = timedelta(minutes=15)

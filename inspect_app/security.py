@@ -10,6 +10,9 @@ CSP = "; ".join([
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "connect-src 'self'",
+    # The photo resizer runs in a worker made from a blob URL that imports our own copy of it.
+    "worker-src 'self' blob:",
+    "manifest-src 'self'",
     "font-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
@@ -42,6 +45,9 @@ def set_security_headers(response):
     if "request_started" in g:
         # Server-Timing lets benchmarks (and browser dev tools) see time spent in the app itself.
         headers["Server-Timing"] = f"app;dur={(time.perf_counter() - g.request_started) * 1000:.1f}"
+    if response.mimetype == "text/html":
+        # One URL serves a page and (for htmx) a fragment: caches must keep them apart.
+        response.vary.add("HX-Request")
     if "Cache-Control" not in headers:
         # Pages and API answers are personal: never kept by a shared cache.
         headers["Cache-Control"] = "no-store" if request.blueprint == "api" else "private, no-cache"

@@ -16,6 +16,10 @@ def row(anon, admin, leader, inspector, volunteer, officer, officer_b):
 # {ta}: school A's QR token, {u}: an ordinary inspector's id, {d}: a disabled user's id.
 MATRIX = [
     ("core.home", "GET", "/", row(SIGNIN, 200, 200, 200, 200, 302, 302)),
+    ("core.manifest", "GET", "/manifest.webmanifest", row(200, 200, 200, 200, 200, 200, 200)),
+    ("core.service_worker", "GET", "/sw.js", row(200, 200, 200, 200, 200, 200, 200)),
+    ("core.offline", "GET", "/offline", row(200, 200, 200, 200, 200, 200, 200)),
+    ("api.renew_csrf", "GET", "/api/v1/csrf", row(401, 200, 200, 200, 200, 200, 200)),
     ("core.favicon", "GET", "/favicon.ico", row(301, 301, 301, 301, 301, 301, 301)),
     ("core.healthz", "GET", "/healthz", row(200, 200, 200, 200, 200, 200, 200)),
     ("core.set_language", "POST", "/language", row(302, 302, 302, 302, 302, 302, 302)),

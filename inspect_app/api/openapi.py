@@ -279,6 +279,11 @@ def openapi_document() -> dict:
                               "409": _error_response("Already closed, or acted on concurrently"),
                               "422": _error_response("Invalid (closing needs a photo, reopening a deadline)")},
             }},
+            "/csrf": {"get": {
+                "summary": "A fresh CSRF token for cookie-session writes (after long offline periods)",
+                "security": [{"cookie": []}],
+                "responses": {"200": {"description": "{token}"}, "401": _error_response("Not signed in")},
+            }},
             "/openapi.json": {"get": {
                 "summary": "This document", "security": [],
                 "responses": {"200": {"description": "OpenAPI 3 document"}},

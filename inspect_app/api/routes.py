@@ -111,6 +111,14 @@ def lookup_school():
     return jsonify(school_json(school, current_user.role is Role.ADMIN))
 
 
+@bp.get("/csrf")
+@login_required
+def renew_csrf():
+    """A fresh CSRF token for a cookie session, so a phone back from hours offline can replay."""
+    from flask_wtf.csrf import generate_csrf
+    return jsonify(token=generate_csrf())
+
+
 @bp.get("/openapi.json")
 def openapi():
     """The whole API as OpenAPI 3."""

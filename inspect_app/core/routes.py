@@ -1,5 +1,9 @@
+import hashlib
+import json
+
 import sqlalchemy as sa
 from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
@@ -9,6 +13,11 @@ from inspect_app.core import bp
 from inspect_app.extensions import db
 from inspect_app.i18n import LANG_COOKIE
 from inspect_app.schools.access import visible_schools
+
+
+# Kept by the service worker at install: what every page needs to render without the network.
+PRECACHE = ["css/app.css", "js/app.js", "js/visit.js", "vendor/htmx.min.js", "vendor/idb-keyval.js",
+            "vendor/browser-image-compression.js", "img/icon.svg", "img/icon-192.png"]
 
 
 class LanguageForm(FlaskForm):
@@ -47,6 +56,42 @@ def set_language():
         response.set_cookie(LANG_COOKIE, form.lang.data, max_age=365 * 24 * 3600,
                             samesite="Lax", httponly=True, secure=request.is_secure)
     return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """What makes the app installable to the home screen."""
+    from inspect_app.assets import asset_url
+    data = {
+        "name": _("SafeCampus Inspect"), "short_name": _("SafeCampus Inspect"),
+        "lang": "zh-CN", "start_url": url_for("core.home"), "scope": "/", "display": "standalone",
+        "background_color": "#f3f5f8", "theme_color": "#0b5cad",
+        "icons": [{"src": asset_url(f"img/icon-{n}.png"), "sizes": f"{n}x{n}", "type": "image/png",
+                   "purpose": "any maskable"} for n in (192, 512)],
+    }
+    response = current_app.response_class(json.dumps(data, ensure_ascii=False),
+                                          mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, at the root so it controls every page; never cached by the browser."""
+    from inspect_app.assets import asset_url
+    precache = [asset_url(name) for name in PRECACHE]
+    body = render_template("core/sw.js", precache=precache, offline_url=url_for("core.offline"),
+                           version=hashlib.sha256("".join(precache).encode()).hexdigest()[:12])
+    response = current_app.response_class(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/offline")
+def offline():
+    """Shown by the service worker for a page that was never loaded while online."""
+    return render_template("core/offline.html")
 
 
 @bp.get("/favicon.ico")

@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from flask_login import current_user, login_required
 
-from inspect_app.checklists.models import ChecklistTemplate, VisitMode
+from inspect_app.assets import asset_url
+from inspect_app.checklists.models import ChecklistTemplate, Severity, VisitMode
 from inspect_app.checklists.services import templates_for
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
@@ -112,9 +113,54 @@ def _item_labels() -> dict:
             "results": [(r.value, r.label) for r in (Result.PASS, Result.FAIL, Result.NA)]}
 
 
+def _visit_state(visit: Visit, photos) -> dict:
+    """What visit.js starts from when this phone has nothing newer stored for the visit."""
+    def iso(moment):
+        return moment.isoformat() if moment else None
+    return {
+        "visit": {
+            "id": visit.id, "school_id": visit.school_id, "version_id": visit.version_id,
+            "mode": visit.mode.value, "started_at": iso(visit.started_at),
+            "location": {"lat": visit.lat, "lon": visit.lon, "accuracy_m": visit.accuracy_m}
+            if visit.lat is not None else None,
+            "qr_token": visit.school.qr_token if visit.qr_scanned else None,
+            "answers": {a.code: {"result": a.result.value, "note": a.note} for a in visit.answers},
+            "findings": [{"id": f.id, "code": f.item_code, "description": f.description,
+                          "severity": f.severity.value, "fixed_on_site": f.fixed_on_site,
+                          "location": {"lat": f.lat, "lon": f.lon, "accuracy_m": f.accuracy_m}
+                          if f.lat is not None else None,
+                          "captured_at": iso(f.captured_at),
+                          "photos": [{"id": p.id, "thumb_url": url_for("photos.serve_photo", photo_id=p.id,
+                                                                       size="thumb")}
+                                     for p in photos.get(f.id, [])]} for f in visit.findings],
+        },
+        "items": [{"code": i.code, "position": i.position, "photo_required": i.photo_required,
+                   "text_zh": i.text_zh, "severity": i.severity.value} for i in visit.version.items],
+        "urls": {"visits": url_for("api.put_visit", visit_id="x")[:-1],
+                 "photos": url_for("api.put_photo", photo_id="x")[:-1],
+                 "csrf": url_for("api.renew_csrf"),
+                 "summary": url_for("visits.show_visit", visit_id=visit.id),
+                 "compressor": asset_url("vendor/browser-image-compression.js")},
+        "labels": {
+            "unanswered": _("Item %(n)s is not answered yet.", n="{n}"),
+            "needs_photo": _("Item %(n)s needs a photo.", n="{n}"),
+            "adhoc_empty": _("An added problem has no description."),
+            "more": _("(and %(n)s more)", n="{n}"),
+            "synced": _("All sent"), "offline": _("Offline"),
+            "pending": _("%(n)s waiting to send", n="{n}"),
+            "oldest": _("oldest %(m)s min", m="{m}"),
+            "submitted_pending": _("Submitted on this phone; it is sent as soon as there is a signal."),
+            "signed_out": _("Your sign-in has expired. Sign in again; nothing on this phone is lost."),
+            "photo_failed": _("The photo could not be saved on this phone. Please take it again."),
+            "photo": _("Photo"),
+        },
+    }
+
+
 def _page_context(visit: Visit) -> dict:
     photos = services.photos_by_finding(visit)
-    return {"visit": visit, "photos": photos, "answered": len(visit.answers),
+    return {"visit_state": _visit_state(visit, photos),
+            "severities": [(s.value, s.label) for s in Severity],"visit": visit, "photos": photos, "answered": len(visit.answers),
             "total": len(visit.version.items), "problems": services.missing(visit, photos),
             "answers": {a.code: a for a in visit.answers},
             "findings": {f.item_code: f for f in visit.findings if f.item_code},

@@ -13,6 +13,7 @@
   // The latest fix from watchPosition; forms take it when they are sent (flagged, never required).
   var lastFix = null;
   var watching = false;
+  window.safecampusLastFix = function () { return lastFix; };
 
   function watchLocation() {
     if (watching || !navigator.geolocation) return;
@@ -124,6 +125,28 @@
       }, function () {}, { maximumAge: 60000, timeout: 10000 });
     }).catch(function () {});
   }
+
+  // --- Installable app and offline pages ------------------------------------------------------
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+  }
+
+  // Signing out with visits or photos still on the phone: say so first; then drop cached pages.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-sign-out]")) return;
+    if (form.dataset.confirmed) return;
+    event.preventDefault();
+    var pending = window.idbKeyval ? window.idbKeyval.get("outbox") : Promise.resolve([]);
+    pending.then(function (list) {
+      if (list && list.length && !window.confirm(form.dataset.unsent.replace("{n}", list.length))) return;
+      if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+        navigator.serviceWorker.controller.postMessage({ type: "signed-out" });
+      }
+      form.dataset.confirmed = "1";
+      form.submit();
+    }).catch(function () { form.dataset.confirmed = "1"; form.submit(); });
+  }, true);
 
   document.addEventListener("DOMContentLoaded", function () {
     showDistance();

@@ -45,7 +45,7 @@ def test_assets_have_fingerprinted_names_and_are_cached_for_a_year(browser):
     urls = _asset_urls(browser.get("/accounts/sign-in").get_data(as_text=True))
     assert any("htmx.min." in u for u in urls) and any("app." in u and u.endswith(".css") for u in urls)
     for url in urls:
-        assert re.search(r"\.[0-9a-f]{10}\.(js|css|svg)$", url)
+        assert re.search(r"\.[0-9a-f]{10}\.(js|css|svg|png)$", url)
         response = browser.get(url)
         assert response.status_code == 200
         assert "immutable" in response.headers["Cache-Control"]

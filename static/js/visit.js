@@ -1,0 +1,438 @@
+// The checklist, offline-first. Every tap is written to IndexedDB before anything else; an outbox
+// sends the whole visit (then its photos, one by one) through the idempotent API, and forgets an
+// entry only once the server has confirmed it. Without this file the page still works by plain forms.
+(function () {
+  "use strict";
+  var root = document.getElementById("checklist");
+  var dataEl = document.getElementById("visit-state");
+  if (!root || !dataEl || !window.idbKeyval || !window.fetch) return;
+  var idb = window.idbKeyval;
+  var server = JSON.parse(dataEl.textContent);
+  var L = server.labels;
+  var visitKey = "visit:" + server.visit.id;
+  var OUTBOX = "outbox";
+  var state = null;
+  var flushing = false;
+  var lastError = "";
+  var csrfToken = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
+
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function now() { return new Date().toISOString(); }
+
+  // ---- State ---------------------------------------------------------------------------------
+  function fromServer() {
+    var v = server.visit;
+    var findings = {};
+    v.findings.forEach(function (f) { findings[f.id] = f; });
+    return { id: v.id, school_id: v.school_id, version_id: v.version_id, mode: v.mode,
+             started_at: v.started_at, location: v.location, qr_token: v.qr_token,
+             answers: v.answers, findings: findings, submitted_at: null, rev: 0 };
+  }
+
+  function save() {
+    state.rev += 1;
+    return idb.set(visitKey, state).then(function () { return enqueue({ kind: "visit", id: state.id }); });
+  }
+
+  function enqueue(entry) {
+    return idb.update(OUTBOX, function (list) {
+      list = list || [];
+      var exists = list.some(function (e) { return e.kind === entry.kind && e.id === entry.id; });
+      if (!exists) list.push(Object.assign({ queued_at: now() }, entry));
+      return list;
+    }).then(function () {
+      renderStatus();
+      if (navigator.serviceWorker && navigator.serviceWorker.ready) {
+        navigator.serviceWorker.ready.then(function (reg) {
+          if (reg.sync) reg.sync.register("outbox").catch(function () {});
+        });
+      }
+      flushSoon();
+    });
+  }
+
+  function findingForCode(code) {
+    for (var id in state.findings) if (state.findings[id].code === code) return state.findings[id];
+    return null;
+  }
+
+  function item(code) {
+    return server.items.find(function (i) { return i.code === code; });
+  }
+
+  // ---- Rendering -----------------------------------------------------------------------------
+  function render() {
+    server.items.forEach(function (it) { renderItem(it.code); });
+    var adhoc = document.getElementById("adhoc-list");
+    adhoc.textContent = "";
+    Object.keys(state.findings).forEach(function (id) {
+      var f = state.findings[id];
+      if (f.code === null) adhoc.appendChild(findingEditor(f));
+    });
+    renderProgress();
+  }
+
+  function renderItem(code) {
+    var el = document.getElementById("item-" + code);
+    if (!el) return;
+    var answer = state.answers[code];
+    el.classList.remove("answered", "result-pass", "result-fail", "result-na");
+    if (answer) el.classList.add("answered", "result-" + answer.result);
+    el.querySelectorAll("button.choice").forEach(function (b) {
+      b.setAttribute("aria-pressed", answer && answer.result === b.value ? "true" : "false");
+    });
+    var note = el.querySelector("input[name=note]");
+    if (note && document.activeElement !== note) note.value = answer ? answer.note || "" : "";
+    var old = el.querySelector(".finding");
+    if (old) old.remove();
+    var finding = answer && answer.result === "fail" ? findingForCode(code) : null;
+    if (finding) el.appendChild(findingEditor(finding));
+  }
+
+  function findingEditor(f) {
+    var node = document.getElementById("finding-template").content.firstElementChild.cloneNode(true);
+    node.id = "finding-" + f.id;
+    node.dataset.finding = f.id;
+    var desc = node.querySelector("textarea");
+    desc.id = "desc-" + f.id;
+    node.querySelector("label[for=desc]").setAttribute("for", desc.id);
+    desc.value = f.description || "";
+    node.querySelectorAll("input[type=radio]").forEach(function (r) {
+      r.name = "severity-" + f.id;
+      r.checked = r.value === f.severity;
+    });
+    node.querySelector("input[name=fixed_on_site]").checked = !!f.fixed_on_site;
+    var thumbs = node.querySelector(".thumbs");
+    (f.photos || []).forEach(function (p) { addThumb(thumbs, p); });
+    return node;
+  }
+
+  function addThumb(list, photo) {
+    var li = document.createElement("li");
+    var img = document.createElement("img");
+    img.width = 96; img.height = 96; img.alt = L.photo;
+    if (photo.thumb_url) img.src = photo.thumb_url;
+    else idb.get("photo:" + photo.id).then(function (p) {
+      if (p) img.src = URL.createObjectURL(new Blob([p.buf], { type: p.type }));
+    });
+    li.appendChild(img);
+    list.appendChild(li);
+  }
+
+  function problems() {
+    var out = [];
+    server.items.forEach(function (it) {
+      var a = state.answers[it.code];
+      if (!a) out.push(L.unanswered.replace("{n}", it.position));
+      else if (a.result === "fail" && it.photo_required) {
+        var f = findingForCode(it.code);
+        if (!f || !(f.photos || []).length) out.push(L.needs_photo.replace("{n}", it.position));
+      }
+    });
+    Object.keys(state.findings).forEach(function (id) {
+      var f = state.findings[id];
+      if (f.code === null && !(f.description || "").trim()) out.push(L.adhoc_empty);
+    });
+    return out;
+  }
+
+  function renderProgress() {
+    var count = document.querySelector("#progress .count");
+    if (count) count.textContent = Object.keys(state.answers).length + " / " + server.items.length;
+    var list = problems();
+    var button = document.querySelector("#submit button[type=submit]");
+    var reason = document.getElementById("submit-reason");
+    if (!reason) {
+      reason = document.createElement("p");
+      reason.id = "submit-reason";
+      reason.className = "blocked";
+      button.parentNode.parentNode.insertBefore(reason, button.parentNode);
+    }
+    reason.textContent = list.length ? list[0] + (list.length > 1 ? " " + L.more.replace("{n}", list.length - 1) : "") : "";
+    reason.hidden = !list.length;
+    button.disabled = !!list.length || !!state.submitted_at;
+    if (state.submitted_at) {
+      reason.textContent = L.submitted_pending;
+      reason.hidden = false;
+    }
+  }
+
+  function renderStatus() {
+    idb.get(OUTBOX).then(function (list) {
+      list = list || [];
+      var el = document.querySelector("[data-sync-state]");
+      if (!el) return;
+      var offline = navigator.onLine === false;
+      var text, stateName;
+      if (!list.length) { text = L.synced; stateName = "saved"; }
+      else {
+        var oldest = list[0].queued_at ? Math.round((Date.now() - Date.parse(list[0].queued_at)) / 60000) : 0;
+        text = (offline ? L.offline + " · " : "") + L.pending.replace("{n}", list.length) +
+          (oldest >= 1 ? " · " + L.oldest.replace("{m}", oldest) : "");
+        stateName = offline ? "offline" : "pending";
+      }
+      el.textContent = text;
+      el.dataset.state = stateName;
+      var err = document.getElementById("sync-error");
+      if (err) { err.textContent = lastError; err.hidden = !lastError; }
+      var banner = document.getElementById("offline-banner");
+      if (banner) banner.hidden = !offline;
+    });
+  }
+
+  // ---- Input ---------------------------------------------------------------------------------
+  // Capture phase: this runs before htmx, which then never sees the event.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!root.contains(form) && form.closest("#submit") === null) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    if (form.closest("#submit")) return submitVisit();
+    var itemEl = form.closest(".item");
+    if (itemEl && form.classList.contains("answer")) {
+      var button = event.submitter;
+      if (button && button.name === "result") setAnswer(itemEl.id.slice(5), button.value);
+    }
+  }, true);
+
+  function setAnswer(code, result) {
+    if (state.submitted_at) return;
+    var note = document.querySelector("#item-" + code + " input[name=note]");
+    state.answers[code] = { result: result, note: note ? note.value : "" };
+    var f = findingForCode(code);
+    if (result === "fail" && !f) {
+      var it = item(code);
+      f = { id: uuid(), code: code, description: it.text_zh, severity: it.severity, fixed_on_site: false,
+            location: here(), captured_at: now(), photos: [] };
+      state.findings[f.id] = f;
+    } else if (result !== "fail" && f) {
+      delete state.findings[f.id];  // its photos stay on the phone and on the server
+    }
+    renderItem(code);
+    renderProgress();
+    save();
+  }
+
+  root.addEventListener("change", function (event) {
+    var t = event.target;
+    if (state.submitted_at) return;
+    var itemEl = t.closest(".item");
+    if (t.name === "note" && itemEl) {
+      var code = itemEl.id.slice(5);
+      if (state.answers[code]) { state.answers[code].note = t.value; save(); }
+      return;
+    }
+    var box = t.closest("[data-finding]");
+    if (!box) return;
+    var f = state.findings[box.dataset.finding];
+    if (!f) return;
+    if (t.tagName === "TEXTAREA") f.description = t.value;
+    else if (t.type === "radio") f.severity = t.value;
+    else if (t.name === "fixed_on_site") f.fixed_on_site = t.checked;
+    else if (t.type === "file" && t.files.length) return addPhotos(f, Array.prototype.slice.call(t.files), t);
+    renderProgress();
+    save();
+  });
+
+  function here() {
+    var fix = window.safecampusLastFix && window.safecampusLastFix();
+    return fix ? { lat: fix.coords.latitude, lon: fix.coords.longitude, accuracy_m: Math.round(fix.coords.accuracy) } : null;
+  }
+
+  function addPhotos(finding, files, input) {
+    var when = now(), where = here();
+    return files.reduce(function (chain, file) {
+      return chain.then(function () { return shrink(file); }).then(function (blob) {
+        return blob.arrayBuffer().then(function (buf) {
+          var photo = { id: uuid(), finding_id: finding.id, buf: buf, type: blob.type || "image/jpeg",
+                        captured_at: when, location: where };
+          // Safari cannot always store Blobs in IndexedDB: keep bytes and type instead.
+          return idb.set("photo:" + photo.id, photo).then(function () {
+            finding.photos = (finding.photos || []).concat([{ id: photo.id }]);
+            return enqueue({ kind: "photo", id: photo.id });
+          });
+        });
+      });
+    }, Promise.resolve()).then(function () {
+      input.value = "";
+      var box = document.getElementById("finding-" + finding.id);
+      if (box) box.replaceWith(findingEditor(finding));
+      renderProgress();
+      return save();
+    }).catch(function (error) {
+      lastError = L.photo_failed;
+      renderStatus();
+      console.error(error);
+    });
+  }
+
+  function shrink(file) {
+    // ~1600 px and ≤ 500 KB before upload, in a worker, with the library served by us.
+    if (!window.imageCompression || !/^image\/(jpeg|png|webp)$/.test(file.type)) return Promise.resolve(file);
+    return window.imageCompression(file, {
+      maxSizeMB: 0.5, maxWidthOrHeight: 1600, useWebWorker: true, fileType: "image/jpeg",
+      initialQuality: 0.8, libURL: server.urls.compressor,
+    }).catch(function () { return file; });
+  }
+
+  document.getElementById("add-finding").addEventListener("click", function (event) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    if (state.submitted_at) return;
+    var f = { id: uuid(), code: null, description: "", severity: "minor", fixed_on_site: false,
+              location: here(), captured_at: now(), photos: [] };
+    state.findings[f.id] = f;
+    document.getElementById("adhoc-list").appendChild(findingEditor(f));
+    renderProgress();
+    save();
+  }, true);
+
+  function submitVisit() {
+    if (problems().length || state.submitted_at) return;
+    state.submitted_at = now();
+    renderProgress();
+    save().then(flush);
+  }
+
+  // ---- Sending -------------------------------------------------------------------------------
+  function body(v) {
+    var answers = Object.keys(v.answers).map(function (code) {
+      return { code: code, result: v.answers[code].result, note: v.answers[code].note || "" };
+    });
+    var findings = Object.keys(v.findings).map(function (id) {
+      var f = v.findings[id];
+      return { id: f.id, code: f.code, description: f.description, severity: f.severity,
+               fixed_on_site: !!f.fixed_on_site, location: f.location || null, captured_at: f.captured_at || null };
+    });
+    return { school_id: v.school_id, version_id: v.version_id, mode: v.mode,
+             started_at: v.started_at, submitted_at: v.submitted_at, location: v.location,
+             qr_token: v.qr_token, answers: answers, findings: findings };
+  }
+
+  function send(method, url, payload, json) {
+    var headers = { "X-CSRFToken": csrfToken, "X-Client-Time": now(), "Accept-Language": document.documentElement.lang };
+    if (json) headers["Content-Type"] = "application/json";
+    return fetch(url, { method: method, body: payload, headers: headers, credentials: "same-origin" })
+      .then(function (response) {
+        if (response.status === 400 || response.status === 401) {
+          // An expired CSRF token (or session) while offline: renew and try once more, queue intact.
+          return fetch(server.urls.csrf, { credentials: "same-origin" }).then(function (r) {
+            if (r.status === 401) throw { signedOut: true };
+            return r.json();
+          }).then(function (data) {
+            csrfToken = data.token;
+            headers["X-CSRFToken"] = csrfToken;
+            return fetch(url, { method: method, body: payload, headers: headers, credentials: "same-origin" });
+          });
+        }
+        return response;
+      });
+  }
+
+  function sendEntry(entry) {
+    if (entry.kind === "visit") {
+      var key = "visit:" + entry.id;
+      return idb.get(key).then(function (v) {
+        if (!v) return true;
+        var rev = v.rev;
+        return send("PUT", server.urls.visits + entry.id, JSON.stringify(body(v)), true).then(function (r) {
+          return r.json().then(function (data) {
+            if (!r.ok) throw { message: (data.error && data.error.message) || r.status };
+            // Done only if nothing changed while it was on the way; otherwise it goes again.
+            return idb.get(key).then(function (current) { return !current || current.rev === rev; });
+          });
+        });
+      });
+    }
+    return idb.get("photo:" + entry.id).then(function (p) {
+      if (!p) return true;
+      var form = new FormData();
+      form.append("file", new Blob([p.buf], { type: p.type }), "photo.jpg");
+      form.append("finding_id", p.finding_id);
+      form.append("captured_at", p.captured_at);
+      if (p.location) {
+        form.append("lat", p.location.lat); form.append("lon", p.location.lon);
+        form.append("accuracy_m", p.location.accuracy_m);
+      }
+      return send("PUT", server.urls.photos + p.id, form, false).then(function (r) {
+        return r.json().then(function (data) {
+          if (!r.ok) throw { message: (data.error && data.error.message) || r.status, permanent: r.status !== 409 && r.status < 500 && r.status !== 429 };
+          // Confirmed: only now does the phone let go of the bytes.
+          return idb.del("photo:" + p.id).then(function () { return true; });
+        });
+      });
+    });
+  }
+
+  function flush() {
+    if (flushing) return Promise.resolve();
+    flushing = true;
+    return idb.get(OUTBOX).then(function loop(list) {
+      list = list || [];
+      if (!list.length) return;
+      var entry = list[0];
+      return sendEntry(entry).then(function (done) {
+        return idb.update(OUTBOX, function (current) {
+          current = current || [];
+          // A visit changed while it was being sent stays queued for another round.
+          return done ? current.filter(function (e) { return !(e.kind === entry.kind && e.id === entry.id); }) : current;
+        }).then(function () { lastError = ""; return idb.get(OUTBOX); }).then(loop);
+      });
+    }).catch(function (error) {
+      if (error && error.signedOut) lastError = L.signed_out;
+      else if (error instanceof TypeError) lastError = "";  // no network: nothing to report, it waits
+      else lastError = (error && error.message) || String(error);
+    }).then(function () {
+      flushing = false;
+      renderStatus();
+      return idb.get(OUTBOX).then(function (list) {
+        if (state.submitted_at && !(list || []).length && navigator.onLine !== false) {
+          window.location.assign(server.urls.summary);
+        }
+      });
+    });
+  }
+
+  var timer = null;
+  function flushSoon() {
+    clearTimeout(timer);
+    timer = setTimeout(flush, 300);
+  }
+
+  // Test hook and "sync now": send everything that is queued, and again what was already sent.
+  window.safecampusOutbox = {
+    flush: flush,
+    pending: function () { return idb.get(OUTBOX).then(function (l) { return (l || []).length; }); },
+    replayAll: function () {
+      return send("PUT", server.urls.visits + state.id, JSON.stringify(body(state)), true).then(function (r) { return r.status; });
+    },
+  };
+
+  // ---- Start ---------------------------------------------------------------------------------
+  idb.get(visitKey).then(function (stored) {
+    state = stored || fromServer();
+    if (!stored) return idb.set(visitKey, state);
+  }).then(function () {
+    root.classList.add("js");
+    render();
+    renderStatus();
+    document.getElementById("sync-now").hidden = false;
+    document.getElementById("sync-now").addEventListener("click", flush);
+    if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(function () {});
+    window.addEventListener("online", function () { renderStatus(); flush(); });
+    window.addEventListener("offline", renderStatus);
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) flush(); });
+    if (navigator.serviceWorker) navigator.serviceWorker.addEventListener("message", function (e) {
+      if (e.data && e.data.type === "flush-outbox") flush();
+    });
+    setInterval(flush, 30000);
+    flush();
+  });
+})();

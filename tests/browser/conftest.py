@@ -1,0 +1,116 @@
+"""Browser tests in real Chromium (Debian's package, driven by Playwright) against gunicorn.
+
+They run whenever /usr/bin/chromium exists; under CI (CI=true, where .ci/run installs Chromium)
+a missing browser is a failure, not a skip.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from inspect_app import PROJECT_ROOT
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+if not shutil.which(CHROMIUM):
+    if os.environ.get("CI"):
+        raise RuntimeError(f"CI must run the browser tests, but {CHROMIUM} is missing")
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, instance, env):
+        self.instance, self.env = instance, env
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.db = instance / "inspect.db"
+
+    def start(self):
+        for args in (["db", "upgrade"], ["demo"]):
+            subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=self.env,
+                           check=True, capture_output=True, timeout=120)
+        self.log = (self.instance / "gunicorn.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
+            cwd=PROJECT_ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.log.close()
+
+    def count(self, table: str) -> int:
+        import sqlite3
+        with sqlite3.connect(self.db) as conn:
+            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - test tables
+
+
+@pytest.fixture(scope="module")
+def make_server(tmp_path_factory):
+    servers = []
+
+    def factory(**env_overrides) -> LiveServer:
+        instance = tmp_path_factory.mktemp("live")
+        env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi", **env_overrides}
+        env.pop("DATABASE_URL", None)
+        server = LiveServer(instance, env).start()
+        servers.append(server)
+        return server
+    yield factory
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(make_server):
+    return make_server()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-sized context at the first demo school's gate, with location allowed."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3,
+                                  is_mobile=True, has_touch=True, locale="zh-CN",
+                                  geolocation={"latitude": 31.9088, "longitude": 120.2791, "accuracy": 12},
+                                  permissions=["geolocation"])
+    yield context
+    context.close()
+
+
+def sign_in(page, base: str, username: str = "inspector"):
+    page.goto(base + "/accounts/sign-in")
+    page.fill("#username", username)
+    page.fill("#password", "demo-pass-1")
+    page.click("button.primary")
+    page.wait_for_url(lambda url: "/accounts/sign-in" not in url)

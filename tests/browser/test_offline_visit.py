@@ -1,0 +1,147 @@
+"""A visit survives a dead network and syncs exactly once — in real Chromium on a phone-sized screen."""
+import time
+
+from inspect_app import PROJECT_ROOT
+from tests.browser.conftest import sign_in
+
+PHOTO = PROJECT_ROOT.parent / "shared" / "fixtures" / "photos" / "jpg_hdr_iphone_hdr_NO.jpg"
+
+
+def start_visit(page, base: str, school_id: int = 1) -> str:
+    page.goto(f"{base}/schools/{school_id}")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.click("text=开始检查")
+    page.wait_for_url("**/visits/*")
+    page.wait_for_selector("#checklist.js")
+    # Once more so the service worker controls the page and keeps a copy of it.
+    page.reload()
+    page.wait_for_selector("#checklist.js")
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+    return page.url.rsplit("/", 1)[1]
+
+
+def answer_everything(page, fail=("G1",)):
+    codes = page.eval_on_selector_all("#checklist article.item", "els => els.map(e => e.id.slice(5))")
+    for code in codes:
+        page.click(f"#item-{code} button.choice-{'fail' if code in fail else 'pass'}")
+    return codes
+
+
+SNAPSHOT = """async () => {
+  const entries = [];
+  for (const key of await idbKeyval.keys()) entries.push([key, await idbKeyval.get(key)]);
+  window.__queue = entries;
+  return entries.length;
+}"""
+REPLAY = """async () => {
+  for (const [key, value] of window.__queue) await idbKeyval.set(key, value);
+  await window.safecampusOutbox.flush();
+  return window.safecampusOutbox.pending();
+}"""
+SAVED = "() => document.querySelector('[data-sync-state]').dataset.state === 'saved'"
+
+
+def test_offline_visit_with_photos_survives_a_reload_and_syncs_exactly_once(server, phone):
+    page = phone.new_page()
+    sign_in(page, server.url)
+    visit_id = start_visit(page, server.url)
+    visits_before, photos_before = server.count("visits"), server.count("photos")
+
+    phone.set_offline(True)
+    codes = answer_everything(page)
+    page.set_input_files("#item-G1 input[type=file]", str(PHOTO))
+    page.wait_for_selector("#item-G1 .thumbs img", timeout=20000)
+    assert "离线" in page.inner_text("[data-sync-state]")
+
+    # Mid-visit reload with no network: the service worker serves the page, IndexedDB the answers.
+    page.reload()
+    page.wait_for_selector("#checklist.js")
+    assert page.inner_text("#progress .count") == f"{len(codes)} / {len(codes)}"
+    assert page.get_attribute("#item-G1 button.choice-fail", "aria-pressed") == "true"
+    assert page.locator("#item-G1 .thumbs img").count() == 1
+    assert page.evaluate(SNAPSHOT) >= 3  # the visit, its photo, the outbox
+    assert server.count("photos") == photos_before  # nothing could have left the phone
+
+    phone.set_offline(False)
+    page.click("#sync-now")
+    page.wait_for_function(SAVED, timeout=30000)
+    assert server.count("visits") == visits_before and server.count("photos") == photos_before + 1
+    # The same queue replayed three times: still one visit and one set of photos.
+    for _ in range(3):
+        assert page.evaluate(REPLAY) == 0
+    assert server.count("visits") == visits_before and server.count("photos") == photos_before + 1
+
+    page.click("#submit button[type=submit]")
+    page.wait_for_selector("text=到场核验", timeout=30000)  # sent, then on to the summary
+    visit = page.evaluate(f"fetch('/api/v1/visits/{visit_id}').then(r => r.json())")
+    assert visit["status"] == "submitted"
+    assert [(f["code"], len(f["photos"])) for f in visit["findings"]] == [("G1", 1)]
+    assert visit["flags"]["incomplete"] is False and visit["flags"]["on_site"] is True
+    assert server.count("photos") == photos_before + 1
+
+
+def test_submitting_while_offline_is_sent_when_the_signal_returns(server, phone):
+    page = phone.new_page()
+    sign_in(page, server.url)
+    visit_id = start_visit(page, server.url, school_id=3)
+    phone.set_offline(True)
+    answer_everything(page, fail=())
+    page.click("#submit button[type=submit]")
+    assert "已在本机提交" in page.inner_text("#submit-reason")
+    phone.set_offline(False)  # the page's "online" listener sends it without a tap
+    page.wait_for_selector("text=到场核验", timeout=30000)
+    assert page.evaluate(f"fetch('/api/v1/visits/{visit_id}').then(r => r.json())")["status"] == "submitted"
+
+
+def test_the_phone_shrinks_a_12mp_photo_before_upload(server, phone):
+    page = phone.new_page()
+    sign_in(page, server.url)
+    uploads = []
+    page.on("request", lambda r: uploads.append(len(r.post_data_buffer or b""))
+            if r.method == "PUT" and "/api/v1/photos/" in r.url else None)
+    start_visit(page, server.url)
+    page.click("#item-G1 button.choice-fail")
+    page.set_input_files("#item-G1 input[type=file]", str(PHOTO))
+    page.wait_for_selector("#item-G1 .thumbs img", timeout=20000)
+    page.wait_for_function(SAVED, timeout=30000)
+    assert uploads and max(uploads) <= 500 * 1024 < PHOTO.stat().st_size
+
+
+def test_an_expired_csrf_token_is_renewed_before_the_replay(make_server, phone):
+    server = make_server(CSRF_TIME_LIMIT_S="3")
+    page = phone.new_page()
+    sign_in(page, server.url)
+    visit_id = start_visit(page, server.url)
+    phone.set_offline(True)
+    page.click("#item-G2 button.choice-pass")
+    time.sleep(4)  # the page's token is now older than the server accepts
+    phone.set_offline(False)
+    page.click("#sync-now")
+    page.wait_for_function(SAVED, timeout=30000)
+    visit = page.evaluate(f"fetch('/api/v1/visits/{visit_id}').then(r => r.json())")
+    assert {"code": "G2", "result": "pass", "note": ""} in visit["answers"]
+
+
+def test_the_app_is_installable(server, phone):
+    page = phone.new_page()
+    page.goto(server.url + "/accounts/sign-in")
+    manifest = page.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json())")
+    assert manifest["display"] == "standalone" and manifest["start_url"] == "/"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in manifest["icons"]:
+        assert page.request.get(server.url + icon["src"]).status == 200
+    assert page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")
+
+
+def test_a_page_never_opened_shows_the_offline_page(server, phone):
+    page = phone.new_page()
+    sign_in(page, server.url)
+    page.goto(server.url + "/schools/1")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    phone.set_offline(True)
+    response = page.goto(server.url + "/schools/7")
+    assert response.from_service_worker
+    assert "网络未连接" in page.content()
+    phone.set_offline(False)
