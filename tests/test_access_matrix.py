@@ -57,6 +57,9 @@ MATRIX = [
     # Visits. {v}: the inspector's visit at A in progress; {vs}: submitted; {f}: its finding;
     # {p}: the photo on the submitted visit's finding.
     ("visits.start_visit", "POST", "/visits/start", row(SIGNIN, 400, 400, 400, 400, 400, 400)),
+    ("visits.new_visit", "GET", "/visits/new?school_id={a}&mode=overt&template_id={t}",
+     row(SIGNIN, 403, 200, 200, 403, 403, 403)),
+    ("visits.offline_pack", "GET", "/visits/pack/{a}", row(SIGNIN, 404, 200, 200, 200, 200, 404)),
     ("visits.list_my_visits", "GET", "/visits/", row(SIGNIN, 200, 200, 200, 200, 200, 200)),
     ("visits.show_visit", "GET", "/visits/{v}", row(SIGNIN, 200, 200, 200, 404, 404, 404)),
     ("visits.show_visit", "GET", "/visits/{vs}", row(SIGNIN, 200, 200, 200, 404, 200, 404)),

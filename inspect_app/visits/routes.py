@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
@@ -89,16 +89,8 @@ def start_visit():
     form = StartForm()
     if not form.validate_on_submit():
         refuse(400, _("The start form was incomplete. Please go back and try again."))
-    school = db.session.get(School, form.school_id.data) or abort(404)
-    try:
-        mode = VisitMode(form.mode.data)
-    except ValueError:
-        abort(400)
-    if not can_start(current_user, school, mode, form.qr_token.data):
-        abort(403)
-    template = db.session.get(ChecklistTemplate, form.template_id.data)
-    if template is None or template not in templates_for(current_user, mode):
-        refuse(422, _("This checklist cannot be used for this visit."))
+    school, mode, template = _start_target(form.school_id.data, form.mode.data, form.template_id.data,
+                                           form.qr_token.data)
     visit = services.start_visit(current_user, school, mode, template.current_version,
                                  started_at=utcnow(), location=_position(form),
                                  qr_token=form.qr_token.data, client_time=_client_time(form.client_time.data))
@@ -111,6 +103,56 @@ def _item_labels() -> dict:
     return {"photo_if_failed": _("photo if failed"), "guidance": _("Guidance"),
             "result_for": _("Result for item %(n)s", n="{n}"), "note": _("Note (optional)"),
             "results": [(r.value, r.label) for r in (Result.PASS, Result.FAIL, Result.NA)]}
+
+
+def _start_target(school_id, mode_value, template_id, qr_token):
+    """(school, mode, template) for a start request, after every check a POST start would make."""
+    school = db.session.get(School, school_id or 0) or abort(404)
+    try:
+        mode = VisitMode(mode_value)
+    except ValueError:
+        abort(400)
+    if not can_start(current_user, school, mode, qr_token):
+        abort(403)
+    template = db.session.get(ChecklistTemplate, template_id or 0)
+    if template is None or template not in templates_for(current_user, mode):
+        refuse(422, _("This checklist cannot be used for this visit."))
+    return school, mode, template
+
+
+@bp.get("/new")
+@login_required
+def new_visit():
+    """An empty checklist the phone fills in and creates itself (its own UUID), online or not.
+
+    The offline pack keeps this page for chosen schools, so a visit can start with no signal."""
+    qr_token = request.args.get("qr") or None
+    school, mode, template = _start_target(request.args.get("school_id", type=int), request.args.get("mode"),
+                                           request.args.get("template_id", type=int), qr_token)
+    version = template.current_version
+    # A transient visit, never added to the session: only the phone will create the real one.
+    blank = Visit(id="new", school=school, school_id=school.id, version=version, version_id=version.id,
+                  mode=mode, started_at=utcnow())
+    context = _page_context(blank, photos={})
+    context["visit_state"]["visit"].update(
+        id=None, qr_token=qr_token if qr_token == school.qr_token else None,
+        draft_key=f"draft:{current_user.id}:{school.id}:{version.id}:{mode.value}")
+    context["visit_state"]["urls"]["summary"] = url_for("visits.show_visit", visit_id="x")[:-1]
+    return render_template("visits/checklist.html", **context)
+
+
+@bp.get("/pack/<int:school_id>")
+@login_required
+def offline_pack(school_id: int):
+    """The pages a phone keeps to start a visit at this school without a signal."""
+    school = db.session.get(School, school_id) or abort(404)
+    urls = []
+    for mode, templates in start_options(school):
+        urls += [url_for("visits.new_visit", school_id=school.id, mode=mode.value, template_id=t.id)
+                 for t in templates]
+    if not urls:
+        abort(404)
+    return jsonify(school=school.name, urls=[url_for("schools.show_school", school_id=school.id), *urls])
 
 
 def _visit_state(visit: Visit, photos) -> dict:
@@ -157,10 +199,11 @@ def _visit_state(visit: Visit, photos) -> dict:
     }
 
 
-def _page_context(visit: Visit) -> dict:
-    photos = services.photos_by_finding(visit)
+def _page_context(visit: Visit, photos=None) -> dict:
+    photos = services.photos_by_finding(visit) if photos is None else photos
     return {"visit_state": _visit_state(visit, photos),
-            "severities": [(s.value, s.label) for s in Severity],"visit": visit, "photos": photos, "answered": len(visit.answers),
+            "severities": [(s.value, s.label) for s in Severity],
+            "visit": visit, "photos": photos, "answered": len(visit.answers),
             "total": len(visit.version.items), "problems": services.missing(visit, photos),
             "answers": {a.code: a for a in visit.answers},
             "findings": {f.item_code: f for f in visit.findings if f.item_code},

@@ -143,12 +143,74 @@
       if (navigator.serviceWorker && navigator.serviceWorker.controller) {
         navigator.serviceWorker.controller.postMessage({ type: "signed-out" });
       }
+      localStorage.removeItem("offline-pack");
       form.dataset.confirmed = "1";
       form.submit();
     }).catch(function () { form.dataset.confirmed = "1"; form.submit(); });
   }, true);
 
+  // Starting a visit: with this script the phone creates the visit itself (its own UUID), so a
+  // visit can start with no signal; the plain form post remains for browsers without it.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form.start[data-new-url]") || !window.idbKeyval) return;
+    event.preventDefault();
+    var select = form.querySelector("select[name=template_id]");
+    var option = select && select.options[select.selectedIndex];
+    window.location.assign((option && option.dataset.newUrl) || form.dataset.newUrl);
+  });
+
+  // --- Offline pack: keep a school's page and empty checklists on the phone --------------------
+  function formatSize(bytes) {
+    return bytes > 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";
+  }
+
+  function packSummary() {
+    var summary = document.getElementById("pack-summary");
+    if (!summary || !window.caches) return;
+    var packs = JSON.parse(localStorage.getItem("offline-pack") || "{}");
+    var ids = Object.keys(packs);
+    document.querySelectorAll("button.pack").forEach(function (b) {
+      b.hidden = false;
+      if (packs[b.dataset.school]) b.textContent = summary.dataset.saved.replace("{size}", formatSize(packs[b.dataset.school]));
+    });
+    if (!ids.length) { summary.hidden = true; return; }
+    var total = ids.reduce(function (sum, id) { return sum + packs[id]; }, 0);
+    summary.textContent = summary.dataset.template.replace("{n}", ids.length).replace("{size}", formatSize(total));
+    summary.hidden = false;
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button.pack");
+    if (!button || !window.caches) return;
+    var summary = document.getElementById("pack-summary");
+    button.textContent = summary.dataset.saving;
+    fetch(button.dataset.packUrl, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.json();
+    }).then(function (pack) {
+      return caches.open("pages-v1").then(function (cache) {
+        return Promise.all(pack.urls.map(function (url) {
+          return fetch(url, { credentials: "same-origin" }).then(function (response) {
+            if (!response.ok) throw new Error(response.status);
+            return response.clone().blob().then(function (blob) {
+              return cache.put(url, response).then(function () { return blob.size; });
+            });
+          });
+        }));
+      });
+    }).then(function (sizes) {
+      var packs = JSON.parse(localStorage.getItem("offline-pack") || "{}");
+      packs[button.dataset.school] = sizes.reduce(function (a, b) { return a + b; }, 0);
+      localStorage.setItem("offline-pack", JSON.stringify(packs));
+      packSummary();
+    }).catch(function () { button.textContent = summary.dataset.failed; });
+  });
+
+  document.addEventListener("htmx:afterSettle", packSummary);
+
   document.addEventListener("DOMContentLoaded", function () {
+    packSummary();
     showDistance();
     if (document.querySelector("[data-geolocate]")) watchLocation();
   });

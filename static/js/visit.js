@@ -9,7 +9,7 @@
   var idb = window.idbKeyval;
   var server = JSON.parse(dataEl.textContent);
   var L = server.labels;
-  var visitKey = "visit:" + server.visit.id;
+  var visitKey = server.visit.id ? "visit:" + server.visit.id : null;
   var OUTBOX = "outbox";
   var state = null;
   var flushing = false;
@@ -29,6 +29,12 @@
   // ---- State ---------------------------------------------------------------------------------
   function fromServer() {
     var v = server.visit;
+    if (!v.id) {
+      // A visit started on the phone (possibly offline): its id, time and place are the phone's.
+      return { id: uuid(), school_id: v.school_id, version_id: v.version_id, mode: v.mode,
+               started_at: now(), location: here(), qr_token: v.qr_token, answers: {}, findings: {},
+               submitted_at: null, rev: 0 };
+    }
     var findings = {};
     v.findings.forEach(function (f) { findings[f.id] = f; });
     return { id: v.id, school_id: v.school_id, version_id: v.version_id, mode: v.mode,
@@ -298,7 +304,10 @@
     if (problems().length || state.submitted_at) return;
     state.submitted_at = now();
     renderProgress();
-    save().then(flush);
+    save().then(function () {
+      // The next "start" from the same page begins a new visit.
+      return server.visit.draft_key ? idb.del(server.visit.draft_key) : null;
+    }).then(flush);
   }
 
   // ---- Sending -------------------------------------------------------------------------------
@@ -409,6 +418,7 @@
   // Test hook and "sync now": send everything that is queued, and again what was already sent.
   window.safecampusOutbox = {
     flush: flush,
+    visitId: function () { return state && state.id; },
     pending: function () { return idb.get(OUTBOX).then(function (l) { return (l || []).length; }); },
     replayAll: function () {
       return send("PUT", server.urls.visits + state.id, JSON.stringify(body(state)), true).then(function (r) { return r.status; });
@@ -416,10 +426,30 @@
   };
 
   // ---- Start ---------------------------------------------------------------------------------
-  idb.get(visitKey).then(function (stored) {
+  // A new visit resumes the draft this phone started from the same page, unless it was submitted.
+  var draftKey = server.visit.draft_key;
+  (draftKey ? idb.get(draftKey) : Promise.resolve(null)).then(function (draftId) {
+    if (draftId) visitKey = "visit:" + draftId;
+    return visitKey ? idb.get(visitKey) : null;
+  }).then(function (stored) {
+    if (stored && stored.submitted_at && draftKey) stored = null;
     state = stored || fromServer();
-    if (!stored) return idb.set(visitKey, state);
+    visitKey = "visit:" + state.id;
+    server.urls.summary = server.visit.id ? server.urls.summary : server.urls.summary + state.id;
+    if (!stored) {
+      return idb.set(visitKey, state).then(function () {
+        return draftKey ? idb.set(draftKey, state.id) : null;
+      }).then(function () { if (!server.visit.id) return enqueue({ kind: "visit", id: state.id }); });
+    }
   }).then(function () {
+    if (!state.location) {
+      // The check-in place: the first fix that arrives, if there was none at the start.
+      var wait = setInterval(function () {
+        var fix = here();
+        if (fix && !state.location) { state.location = fix; save(); }
+        if (fix || state.submitted_at) clearInterval(wait);
+      }, 1000);
+    }
     root.classList.add("js");
     render();
     renderStatus();

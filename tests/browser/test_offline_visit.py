@@ -7,26 +7,6 @@ from tests.browser.conftest import sign_in
 PHOTO = PROJECT_ROOT.parent / "shared" / "fixtures" / "photos" / "jpg_hdr_iphone_hdr_NO.jpg"
 
 
-def start_visit(page, base: str, school_id: int = 1) -> str:
-    page.goto(f"{base}/schools/{school_id}")
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.click("text=开始检查")
-    page.wait_for_url("**/visits/*")
-    page.wait_for_selector("#checklist.js")
-    # Once more so the service worker controls the page and keeps a copy of it.
-    page.reload()
-    page.wait_for_selector("#checklist.js")
-    assert page.evaluate("!!navigator.serviceWorker.controller")
-    return page.url.rsplit("/", 1)[1]
-
-
-def answer_everything(page, fail=("G1",)):
-    codes = page.eval_on_selector_all("#checklist article.item", "els => els.map(e => e.id.slice(5))")
-    for code in codes:
-        page.click(f"#item-{code} button.choice-{'fail' if code in fail else 'pass'}")
-    return codes
-
-
 SNAPSHOT = """async () => {
   const entries = [];
   for (const key of await idbKeyval.keys()) entries.push([key, await idbKeyval.get(key)]);
@@ -39,6 +19,32 @@ REPLAY = """async () => {
   return window.safecampusOutbox.pending();
 }"""
 SAVED = "() => document.querySelector('[data-sync-state]').dataset.state === 'saved'"
+
+
+def start_visit(page, base: str, school_id: int = 1) -> str:
+    """Start from the school page; the phone creates the visit, the server has it once synced."""
+    page.goto(f"{base}/schools/{school_id}")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.click("text=开始检查")
+    page.wait_for_url("**/visits/new?*")
+    page.wait_for_selector("#checklist.js")
+    visit_id = page.evaluate("window.safecampusOutbox.visitId()")
+    # Once more so the service worker controls the page and keeps a copy: the draft resumes.
+    page.reload()
+    page.wait_for_selector("#checklist.js")
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+    assert page.evaluate("window.safecampusOutbox.visitId()") == visit_id
+    page.wait_for_function(SAVED, timeout=30000)
+    return visit_id
+
+
+def answer_everything(page, fail=("G1",)):
+    codes = page.eval_on_selector_all("#checklist article.item", "els => els.map(e => e.id.slice(5))")
+    for code in codes:
+        page.click(f"#item-{code} button.choice-{'fail' if code in fail else 'pass'}")
+    return codes
+
+
 
 
 def test_offline_visit_with_photos_survives_a_reload_and_syncs_exactly_once(server, phone):
@@ -145,3 +151,35 @@ def test_a_page_never_opened_shows_the_offline_page(server, phone):
     assert response.from_service_worker
     assert "网络未连接" in page.content()
     phone.set_offline(False)
+
+
+def test_a_school_kept_offline_can_start_and_finish_a_visit_with_no_signal(server, phone):
+    page = phone.new_page()
+    sign_in(page, server.url)
+    page.goto(server.url + "/schools/?q=江阴市青阳中学")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    button = page.locator("button.pack").first
+    button.click()
+    page.wait_for_function("() => !document.getElementById('pack-summary').hidden", timeout=20000)
+    summary = page.inner_text("#pack-summary")
+    assert "1" in summary and ("KB" in summary or "MB" in summary)
+    school_url = page.get_attribute("#results a.stretch", "href")
+    visits_before = server.count("visits")
+
+    phone.set_offline(True)
+    response = page.goto(server.url + school_url)
+    assert response.from_service_worker
+    page.click("text=开始检查")
+    page.wait_for_selector("#checklist.js")
+    answer_everything(page, fail=())
+    page.click("#submit button[type=submit]")
+    assert "已在本机提交" in page.inner_text("#submit-reason")
+    assert server.count("visits") == visits_before
+
+    phone.set_offline(False)
+    page.wait_for_selector("text=到场核验", timeout=30000)
+    assert server.count("visits") == visits_before + 1
+    visit_id = page.url.rsplit("/", 1)[1]
+    visit = page.evaluate(f"fetch('/api/v1/visits/{visit_id}').then(r => r.json())")
+    assert visit["status"] == "submitted" and visit["location"] is not None
