@@ -75,7 +75,15 @@
 
   // ---- Rendering -----------------------------------------------------------------------------
   function render() {
-    server.items.forEach(function (it) { renderItem(it.code); });
+    // Touch only the items the page does not already show as stored: restyling sixty items on a
+    // slow phone is most of the time it takes to become usable.
+    server.items.forEach(function (it) {
+      var shown = server.visit.answers[it.code];
+      var stored = state.answers[it.code];
+      var same = shown === stored || (shown && stored && shown.result === stored.result && shown.note === stored.note);
+      var el = document.getElementById("item-" + it.code);
+      if (!same || (el && el.querySelector(".finding"))) renderItem(it.code);
+    });
     var adhoc = document.getElementById("adhoc-list");
     adhoc.textContent = "";
     Object.keys(state.findings).forEach(function (id) {
@@ -279,10 +287,31 @@
     });
   }
 
+  // The resizer is loaded on the first photo, not with the page: most taps are not photos.
+  var compressor = null;
+  function loadCompressor() {
+    if (window.imageCompression) return Promise.resolve(window.imageCompression);
+    compressor = compressor || new Promise(function (resolve) {
+      var script = document.createElement("script");
+      script.src = server.urls.compressor;
+      script.onload = function () { resolve(window.imageCompression); };
+      script.onerror = function () { compressor = null; resolve(null); };
+      document.head.appendChild(script);
+    });
+    return compressor;
+  }
+
   function shrink(file) {
     // ~1600 px and ≤ 500 KB before upload, in a worker, with the library served by us.
-    if (!window.imageCompression || !/^image\/(jpeg|png|webp)$/.test(file.type)) return Promise.resolve(file);
-    return window.imageCompression(file, {
+    if (!/^image\/(jpeg|png|webp)$/.test(file.type)) return Promise.resolve(file);
+    return loadCompressor().then(function (imageCompression) {
+      if (!imageCompression) return file;
+      return compress(imageCompression, file);
+    });
+  }
+
+  function compress(imageCompression, file) {
+    return imageCompression(file, {
       maxSizeMB: 0.5, maxWidthOrHeight: 1600, useWebWorker: true, fileType: "image/jpeg",
       initialQuality: 0.8, libURL: server.urls.compressor,
     }).catch(function () { return file; });

@@ -1,0 +1,57 @@
+"""A throwaway instance of the app served by gunicorn on 127.0.0.1, for benchmarks."""
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from inspect_app import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def instance_env(database_url: str | None = None) -> dict:
+    env = {**os.environ, "INSTANCE_PATH": tempfile.mkdtemp(prefix="bench-"), "FLASK_APP": "wsgi"}
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    for args in (["db", "upgrade"], ["demo"]):
+        subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=env, check=True,
+                       capture_output=True)
+    return env
+
+
+@contextlib.contextmanager
+def serve(env: dict, workers: int):
+    """Yield the base URL while gunicorn serves the instance in `env`."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                                "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait()
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+RESULTS = Path(__file__).resolve().parent / "results"
