@@ -27,6 +27,10 @@ VENDOR_FILES = {
     "vendor/idb-keyval.js": "idb-keyval/dist/umd.js",
     # Its web worker importScripts() this same file: we pass our own URL (libURL), never a CDN.
     "vendor/browser-image-compression.js": "browser-image-compression/dist/browser-image-compression.js",
+    # The in-app scanner, loaded by the scan page only. The library imports its worker by the
+    # relative name below, so that file is served under its plain name (short cache).
+    "vendor/qr-scanner.min.js": "qr-scanner/qr-scanner.min.js",
+    "vendor/qr-scanner-worker.min.js": "qr-scanner/qr-scanner-worker.min.js",
 }
 FINGERPRINT = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
 YEAR = 365 * 24 * 3600

@@ -18,6 +18,7 @@ MATRIX = [
     ("core.home", "GET", "/", row(SIGNIN, 200, 200, 200, 200, 302, 302)),
     ("core.manifest", "GET", "/manifest.webmanifest", row(200, 200, 200, 200, 200, 200, 200)),
     ("core.service_worker", "GET", "/sw.js", row(200, 200, 200, 200, 200, 200, 200)),
+    ("core.scan", "GET", "/scan", row(200, 200, 200, 200, 200, 200, 200)),
     ("core.offline", "GET", "/offline", row(200, 200, 200, 200, 200, 200, 200)),
     ("api.renew_csrf", "GET", "/api/v1/csrf", row(401, 200, 200, 200, 200, 200, 200)),
     ("core.favicon", "GET", "/favicon.ico", row(301, 301, 301, 301, 301, 301, 301)),

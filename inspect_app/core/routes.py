@@ -88,6 +88,12 @@ def service_worker():
     return response
 
 
+@bp.get("/scan")
+def scan():
+    """The in-app QR scanner, for phones whose camera app does not open links."""
+    return render_template("core/scan.html")
+
+
 @bp.get("/offline")
 def offline():
     """Shown by the service worker for a page that was never loaded while online."""

@@ -183,3 +183,34 @@ def test_a_school_kept_offline_can_start_and_finish_a_visit_with_no_signal(serve
     visit_id = page.url.rsplit("/", 1)[1]
     visit = page.evaluate(f"fetch('/api/v1/visits/{visit_id}').then(r => r.json())")
     assert visit["status"] == "submitted" and visit["location"] is not None
+
+
+def test_the_in_app_scanner_reads_a_school_code_and_opens_the_school(server, phone, tmp_path):
+    import qrcode
+    import sqlite3
+    with sqlite3.connect(server.db) as conn:
+        token = conn.execute("SELECT qr_token FROM schools ORDER BY id LIMIT 1").fetchone()[0]
+    picture = tmp_path / "poster.png"
+    qrcode.make(f"{server.url}/s/{token}").save(picture)
+    page = phone.new_page()
+    scripts = []
+    page.on("request", lambda r: scripts.append(r.url) if "qr-scanner" in r.url else None)
+    sign_in(page, server.url)
+    assert not scripts  # no other page loads the scanner
+    page.goto(server.url + "/scan")
+    page.set_input_files("#scan-file", str(picture))
+    page.wait_for_url(f"**/s/{token}", timeout=20000)
+    assert "开始检查" in page.content()
+    assert any("qr-scanner" in url for url in scripts)
+
+
+def test_the_scanner_refuses_a_code_that_is_not_ours(server, phone, tmp_path):
+    import qrcode
+    picture = tmp_path / "elsewhere.png"
+    qrcode.make("https://example.com/s/abc").save(picture)
+    page = phone.new_page()
+    page.goto(server.url + "/scan")
+    page.set_input_files("#scan-file", str(picture))
+    page.wait_for_function("() => document.getElementById('scan-status').textContent.length > 0", timeout=20000)
+    assert "不是本系统的二维码" in page.inner_text("#scan-status")
+    assert page.url.endswith("/scan")
