@@ -214,3 +214,25 @@ def test_the_scanner_refuses_a_code_that_is_not_ours(server, phone, tmp_path):
     page.wait_for_function("() => document.getElementById('scan-status').textContent.length > 0", timeout=20000)
     assert "不是本系统的二维码" in page.inner_text("#scan-status")
     assert page.url.endswith("/scan")
+
+
+def test_signing_out_with_unsent_records_warns_first(server, phone):
+    page = phone.new_page()
+    sign_in(page, server.url)
+    start_visit(page, server.url, school_id=4)
+    phone.set_offline(True)
+    page.click("#item-G2 button.choice-pass")
+    page.wait_for_function("() => window.safecampusOutbox.pending().then(n => n > 0)")
+    # Back online, but the server cannot be reached yet: the record is still unsent at sign-out.
+    page.route("**/api/v1/**", lambda route: route.abort())
+    phone.set_offline(False)
+    messages = []
+
+    def refuse(dialog):
+        messages.append(dialog.message)
+        dialog.dismiss()
+    page.once("dialog", refuse)
+    page.click("form[data-sign-out] button[type=submit]")
+    page.wait_for_timeout(500)
+    assert messages and "尚未发送" in messages[0]
+    assert "/accounts/sign-in" not in page.url  # still signed in: nothing was thrown away
