@@ -45,9 +45,12 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     from inspect_app.accounts import auth
     auth.init_app(app, login_manager)
 
-    from inspect_app import accounts, api, checklists, core, photos, schools, tickets, visits
+    from inspect_app.audit import services as audit_services
+    audit_services.install()
+
+    from inspect_app import accounts, api, audit, checklists, core, photos, schools, tickets, visits
     for blueprint in (core.bp, accounts.bp, schools.bp, checklists.bp, photos.bp, visits.bp, tickets.bp,
-                      api.bp):
+                      audit.bp, api.bp):
         app.register_blueprint(blueprint)
 
     from inspect_app import cli

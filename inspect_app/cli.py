@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(schools_group)
     app.cli.add_command(checklists_group)
     app.cli.add_command(tickets_group)
+    app.cli.add_command(audit_group)
 
 
 @click.command("demo")
@@ -109,3 +110,21 @@ def escalate_command():
     steps = escalate_overdue()
     db.session.commit()
     click.echo(f"{steps} escalation steps taken")
+
+
+@click.group("audit", cls=AppGroup)
+def audit_group():
+    """The hash-chained audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify():
+    """Exit 0 when the chain is intact; otherwise name the first broken entry and exit 1."""
+    from inspect_app.audit.services import verify
+    verdict = verify()
+    if verdict.ok:
+        click.echo(f"audit chain intact: {verdict.checked} entries")
+        return
+    click.echo(f"audit chain broken at entry {verdict.broken_id}: {verdict.reason} "
+               f"({verdict.checked} entries before it are intact)", err=True)
+    raise SystemExit(1)

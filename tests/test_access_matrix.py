@@ -18,6 +18,7 @@ MATRIX = [
     ("core.home", "GET", "/", row(SIGNIN, 200, 200, 200, 200, 302, 302)),
     ("core.manifest", "GET", "/manifest.webmanifest", row(200, 200, 200, 200, 200, 200, 200)),
     ("core.service_worker", "GET", "/sw.js", row(200, 200, 200, 200, 200, 200, 200)),
+    ("audit.list_entries", "GET", "/audit/", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
     ("core.scan", "GET", "/scan", row(200, 200, 200, 200, 200, 200, 200)),
     ("core.offline", "GET", "/offline", row(200, 200, 200, 200, 200, 200, 200)),
     ("api.renew_csrf", "GET", "/api/v1/csrf", row(401, 200, 200, 200, 200, 200, 200)),

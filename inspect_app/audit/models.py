@@ -1,0 +1,37 @@
+"""One audit entry: who did what to which object, chained to the entry before it."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from inspect_app.dbtypes import UTCDateTime, utcnow
+from inspect_app.extensions import db
+
+GENESIS = "0" * 64
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    actor_id: so.Mapped[int | None] = so.mapped_column()  # not a foreign key: the record outlives accounts
+    action: so.Mapped[str] = so.mapped_column(sa.String(16))
+    object_type: so.Mapped[str] = so.mapped_column(sa.String(40))
+    object_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    data: so.Mapped[str] = so.mapped_column(sa.Text, default="{}")
+    # Unique: two writers that read the same "last entry" cannot both append after it (no fork).
+    prev_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+
+    def compute_hash(self) -> str:
+        """SHA-256 over every column but the hash itself, in a fixed order and encoding."""
+        at = self.at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        payload = json.dumps([self.id, at, self.actor_id,
+                              self.action, self.object_type, self.object_id, self.data, self.prev_hash],
+                             ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()

@@ -1,0 +1,115 @@
+"""The audit chain: every state change recorded, and any tampering named by `flask audit verify`."""
+import json
+
+import pytest
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from inspect_app.audit.models import AuditEntry
+from inspect_app.extensions import db
+
+
+def entries(app):
+    with app.app_context():
+        return db.session.execute(sa.select(AuditEntry.id, AuditEntry.action, AuditEntry.object_type,
+                                            AuditEntry.data, AuditEntry.actor_id)
+                                  .order_by(AuditEntry.id)).all()
+
+
+def verify(app):
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    return result.exit_code, result.output
+
+
+def raw(app, sql: str, **params):
+    """Change audit rows behind the app's back, as an attacker with database access would."""
+    with app.app_context(), db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SET LOCAL session_replication_role = replica"))  # past the trigger
+        conn.execute(sa.text(sql), params)
+
+
+def test_state_changes_of_every_domain_are_recorded(app, login_as, world, templates, make_visit):
+    done = make_visit(world.inspector, world.a, fail=("G2",))
+    login_as("officer").form_post(f"/tickets/{done.tickets[0]}/respond", {"text": "已整改"})
+    recorded = {(action, kind) for _, action, kind, _, _ in entries(app)}
+    for expected in [("create", "users"), ("create", "schools"), ("create", "visits"), ("update", "visits"),
+                     ("create", "findings"), ("create", "photos"), ("create", "tickets"),
+                     ("create", "ticket_events"), ("update", "tickets"), ("create", "auth_sessions"),
+                     ("create", "signin_attempts"), ("create", "checklist_templates")]:
+        assert expected in recorded, expected
+    assert verify(app)[0] == 0
+
+
+def test_secrets_are_never_written_into_the_record(app, world):
+    for _, _, kind, data, _ in entries(app):
+        values = json.loads(data)
+        for key in ("password_hash", "key_hash", "qr_token"):
+            assert values.get(key, "(changed)") == "(changed)"
+        assert "$argon2" not in data
+
+
+def test_the_actor_is_the_signed_in_user(app, login_as, world):
+    login_as("admin").form_post(f"/schools/{world.a.id}/rotate-qr")
+    rotations = [e for e in entries(app) if e.object_type == "schools" and e.action == "update"]
+    assert rotations and rotations[-1].actor_id == world.admin.id
+
+
+def test_an_intact_chain_verifies(app, world):
+    code, output = verify(app)
+    assert code == 0 and "intact" in output
+
+
+def test_a_tampered_row_is_named(app, world):
+    target = entries(app)[3].id
+    raw(app, "UPDATE audit_entries SET data = '{\"role\": \"admin\"}' WHERE id = :id", id=target)
+    code, output = verify(app)
+    assert code == 1 and f"entry {target}" in output and "altered" in output
+
+
+def test_a_deleted_row_is_named(app, world):
+    rows = entries(app)
+    raw(app, "DELETE FROM audit_entries WHERE id = :id", id=rows[2].id)
+    code, output = verify(app)
+    assert code == 1 and f"entry {rows[3].id}" in output and "missing" in output
+
+
+def test_two_reordered_rows_are_named(app, world):
+    rows = entries(app)
+    a, b = rows[1].id, rows[2].id
+    # Swap the contents of two entries (ids keep their order): the links no longer line up.
+    raw(app, "UPDATE audit_entries SET id = -1 WHERE id = :a", a=a)
+    raw(app, "UPDATE audit_entries SET id = :a WHERE id = :b", a=a, b=b)
+    raw(app, "UPDATE audit_entries SET id = :b WHERE id = -1", b=b)
+    code, output = verify(app)
+    assert code == 1 and f"entry {a}" in output
+
+
+def test_concurrent_appenders_cannot_fork_the_chain(app, world):
+    """Two transactions that both read the same head: the second cannot append after it."""
+    with app.app_context():
+        head = db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
+        forged = AuditEntry(id=head.id + 100, at=head.at, actor_id=None, action="create", object_type="x",
+                            object_id="1", data="{}", prev_hash=head.prev_hash)
+        forged.hash = forged.compute_hash()
+        with pytest.raises(sa.exc.IntegrityError):
+            with db.engine.begin() as conn:
+                conn.execute(sa.insert(AuditEntry), [{c.name: getattr(forged, c.key)
+                                                      for c in AuditEntry.__table__.columns}])
+    assert verify(app)[0] == 0
+
+
+def test_on_postgresql_the_app_cannot_update_or_delete_audit_rows(app, world):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the append-only trigger is PostgreSQL's (SQLite is the single-machine default)")
+        for statement in ("UPDATE audit_entries SET data = '{}'", "DELETE FROM audit_entries"):
+            with pytest.raises(sa.exc.DBAPIError) as refused:
+                with db.engine.begin() as conn:
+                    conn.execute(sa.text(statement))
+            assert "append-only" in str(refused.value)
+
+
+def test_admins_and_leaders_read_and_verify_the_trail(login_as, world):
+    page = login_as("leader").get("/audit/?verify=1").get_data(as_text=True)
+    assert "记录链完整" in page
