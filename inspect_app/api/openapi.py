@@ -279,6 +279,15 @@ def openapi_document() -> dict:
                               "409": _error_response("Already closed, or acted on concurrently"),
                               "422": _error_response("Invalid (closing needs a photo, reopening a deadline)")},
             }},
+            "/reports/daily/{day}": {"get": {
+                "summary": "The daily report's data: the window ending 16:00 Asia/Shanghai that day",
+                "security": SECURED,
+                "parameters": [{"name": "day", "in": "path", "required": True,
+                                "schema": {"type": "string", "format": "date"}}],
+                "responses": {"200": {"description": "overview, problems_by_school, rectification, overdue, "
+                                                     "good_practice, window, signed (null until signed)"},
+                              "403": _error_response("Not the bureau"), "404": _error_response("Bad date")},
+            }},
             "/csrf": {"get": {
                 "summary": "A fresh CSRF token for cookie-session writes (after long offline periods)",
                 "security": [{"cookie": []}],

@@ -119,6 +119,25 @@ def renew_csrf():
     return jsonify(token=generate_csrf())
 
 
+@bp.get("/reports/daily/<day>")
+@login_required
+def daily_report(day: str):
+    """The daily report's data for the window ending 16:00 (Asia/Shanghai) that day."""
+    from datetime import date
+
+    from inspect_app.reports import services as reports
+    if current_user.role not in (Role.ADMIN, Role.LEADER, Role.INSPECTOR):
+        refuse(403, _("The daily report is for the bureau."))
+    try:
+        the_day = date.fromisoformat(day)
+    except ValueError:
+        refuse(404, _("No report for “%(day)s”: use YYYY-MM-DD.", day=day[:20]))
+    content, signed = reports.current(the_day)
+    content["signed"] = {"by": signed.signed_by.display_name, "at": signed.signed_at.isoformat(),
+                         "content_hash": signed.content_hash} if signed else None
+    return jsonify(content)
+
+
 @bp.get("/openapi.json")
 def openapi():
     """The whole API as OpenAPI 3."""

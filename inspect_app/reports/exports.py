@@ -1,0 +1,111 @@
+"""The daily report as a printable PDF (reportlab, its built-in Chinese CID font) and as XLSX."""
+from __future__ import annotations
+
+import io
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+FONT = "STSong-Light"  # ships with reportlab's CID support: no font file to fetch or commit
+
+SEVERITY = {"minor": "一般", "major": "较重", "critical": "严重"}
+
+
+def _labels() -> dict[str, str]:
+    return {
+        "title": _("Daily inspection report"), "window": _("Window"), "visits": _("Visits"),
+        "overt": _("Overt inspection"), "covert": _("Covert check"), "self_checks": _("Daily self-check"),
+        "late": _("Arrived late"), "findings": _("Problems found"), "missing": _("Schools without a self-check"),
+        "problems": _("Problems by school"), "rect": _("Rectification"), "opened": _("Tickets opened"),
+        "closed": _("Closed out"), "open_total": _("Open tickets"), "overdue": _("Overdue"),
+        "good": _("Good practice"), "signed": _("Signed by %(name)s at %(at)s"), "unsigned": _("Not signed yet"),
+        "school": _("School"), "problem": _("Problem"), "severity": _("Severity"), "deadline": _("Deadline"),
+    }
+
+
+def pdf(content: dict, signature: str | None) -> bytes:
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    L = _labels()
+    base = ParagraphStyle("base", fontName=FONT, fontSize=10.5, leading=15)
+    h1 = ParagraphStyle("h1", parent=base, fontSize=18, leading=24, spaceAfter=6)
+    h2 = ParagraphStyle("h2", parent=base, fontSize=13, leading=18, spaceBefore=10, spaceAfter=4)
+    o = content["overview"]
+    story = [Paragraph(f"{L['title']} · {content['day']}", h1),
+             Paragraph(f"{L['window']}: {content['window']['start'][:16]} – {content['window']['end'][:16]}", base),
+             Paragraph(signature or L["unsigned"], base), Spacer(1, 4 * mm)]
+
+    def table(rows, widths):
+        t = Table(rows, colWidths=widths, repeatRows=1)
+        t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), FONT, 10), ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e7f0fa")),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        return t
+
+    story.append(table([[L["visits"], L["overt"], L["covert"], L["self_checks"], L["late"], L["findings"],
+                         L["missing"]],
+                        [o["visits"], o["overt"], o["covert"], o["self_checks"], o["late_visits"], o["findings"],
+                         o["missing_self_checks"]]], [22 * mm] * 7))
+    story.append(Paragraph(L["problems"], h2))
+    rows = [[L["school"], L["problem"], L["severity"]]]
+    for school in content["problems_by_school"]:
+        for p in school["problems"]:
+            late = f" ({L['late']})" if p["late"] else ""
+            rows.append([Paragraph(school["school"], base), Paragraph(p["description"] + late, base),
+                         SEVERITY.get(p["severity"], p["severity"])])
+    story.append(table(rows, [45 * mm, 105 * mm, 20 * mm]))
+    r = content["rectification"]
+    story.append(Paragraph(L["rect"], h2))
+    story.append(table([[L["opened"], L["closed"], L["open_total"], L["overdue"]],
+                        [r["opened"], r["closed"], r["open_total"], r["overdue"]]], [42 * mm] * 4))
+    if content["overdue"]:
+        story.append(Paragraph(L["overdue"], h2))
+        story.append(table([[L["school"], L["problem"], L["deadline"]]] + [
+            [Paragraph(t["school"], base), Paragraph(t["description"], base), t["deadline"][:10]]
+            for t in content["overdue"]], [45 * mm, 100 * mm, 25 * mm]))
+    if content["good_practice"]:
+        story.append(Paragraph(L["good"], h2))
+        story += [Paragraph(f"{g['school']}：{g['note']}", base) for g in content["good_practice"]]
+    out = io.BytesIO()
+    SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+                      bottomMargin=16 * mm, title=f"{L['title']} {content['day']}").build(story)
+    return out.getvalue()
+
+
+def xlsx(content: dict, signature: str | None) -> bytes:
+    L = _labels()
+    book = Workbook()
+    sheet = book.active
+    sheet.title = content["day"]
+    bold = Font(bold=True)
+    sheet.append([f"{L['title']} {content['day']}"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([signature or L["unsigned"]])
+    o = content["overview"]
+    sheet.append([])
+    sheet.append([L["visits"], L["overt"], L["covert"], L["self_checks"], L["late"], L["findings"], L["missing"]])
+    sheet.append([o["visits"], o["overt"], o["covert"], o["self_checks"], o["late_visits"], o["findings"],
+                  o["missing_self_checks"]])
+    problems = book.create_sheet(L["problems"][:31])
+    problems.append([L["school"], L["problem"], L["severity"], L["late"]])
+    for school in content["problems_by_school"]:
+        for p in school["problems"]:
+            problems.append([school["school"], p["description"], SEVERITY.get(p["severity"], p["severity"]),
+                             "是" if p["late"] else ""])
+    overdue = book.create_sheet(L["overdue"][:31])
+    overdue.append([L["school"], L["problem"], L["deadline"]])
+    for t in content["overdue"]:
+        overdue.append([t["school"], t["description"], t["deadline"][:10]])
+    for ws in book.worksheets:
+        for cell in ws[1 if ws is not sheet else 4]:
+            cell.font = bold
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,98 @@
+"""The dashboard and the daily report: page, signature, PDF and XLSX."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from inspect_app.accounts.access import roles_required
+from inspect_app.accounts.models import Role
+from inspect_app.dbtypes import utcnow
+from inspect_app.errors import refuse
+from inspect_app.extensions import db
+from inspect_app.reports import bp, exports, services
+from inspect_app.reports.models import ReportError
+
+READERS = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
+
+
+def parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        abort(404)
+
+
+def signature(signed) -> str | None:
+    if signed is None:
+        return None
+    return _("Signed by %(name)s at %(at)s", name=signed.signed_by.display_name,
+             at=format_datetime(signed.signed_at, "yyyy-MM-dd HH:mm"))
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def show_dashboard():
+    """Today at a glance for the bureau; every figure leads to the list behind it."""
+    return render_template("reports/dashboard.html", board=services.dashboard())
+
+
+@bp.get("/daily/")
+@roles_required(*READERS)
+def latest_report():
+    """The report now being assembled (today's until 16:00, tomorrow's after)."""
+    return redirect(url_for("reports.show_report", day=services.report_day(utcnow()).isoformat()))
+
+
+@bp.get("/daily/<day>")
+@roles_required(*READERS)
+def show_report(day: str):
+    """The daily report as a printable page; frozen once a leader has signed it."""
+    the_day = parse_day(day)
+    content, signed = services.current(the_day)
+    closes = services.window(the_day)[1]
+    return render_template("reports/daily.html", report=content, signed=signed, signature=signature(signed),
+                           day=the_day, can_sign=current_user.role is Role.LEADER and not signed and utcnow() >= closes)
+
+
+@bp.post("/daily/<day>/sign")
+@roles_required(Role.LEADER)
+def sign_report(day: str):
+    """Sign and freeze the report with a content hash."""
+    the_day = parse_day(day)
+    try:
+        services.sign(the_day, current_user)
+        db.session.commit()
+    except ReportError as error:
+        db.session.rollback()
+        refuse(error.status, error.message)
+    flash(_("Signed. This version is now frozen."), "success")
+    return redirect(url_for("reports.show_report", day=day))
+
+
+def _download(day: str, kind: str):
+    the_day = parse_day(day)
+    content, signed = services.current(the_day)
+    data = exports.pdf(content, signature(signed)) if kind == "pdf" else exports.xlsx(content, signature(signed))
+    mimetype = "application/pdf" if kind == "pdf" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = current_app.response_class(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="daily-report-{the_day}.{kind}"'
+    return response
+
+
+@bp.get("/daily/<day>.pdf")
+@roles_required(*READERS)
+def report_pdf(day: str):
+    """The report as a PDF (a bearer token works here too)."""
+    return _download(day, "pdf")
+
+
+@bp.get("/daily/<day>.xlsx")
+@roles_required(*READERS)
+def report_xlsx(day: str):
+    """The report as a spreadsheet."""
+    return _download(day, "xlsx")
