@@ -132,7 +132,7 @@ def sign(day: date, leader: User) -> DailyReport:
     return report
 
 
-def dashboard(days_unvisited: int = 7) -> dict:
+def dashboard(days_unvisited: int = 7, peer_days: int = 30) -> dict:
     """Today's figures for the bureau, each backed by a list."""
     today = report_day(utcnow())
     start, end = window(today)
@@ -158,22 +158,28 @@ def dashboard(days_unvisited: int = 7) -> dict:
                                                  Ticket.status.in_([TicketStatus.OPEN, TicketStatus.REOPENED]))))
         .join(School, School.id == Ticket.school_id).where(Ticket.status.in_(active))
         .group_by(School.district).order_by(School.district)).all()
-    # Per inspector: visits, findings per visit, pass rate — beside their peers' (一案双查).
+    # Per inspector over the last month: visits, findings per visit, pass rate — beside their
+    # peers' (一案双查). A month keeps it current, and bounded at a province's scale.
+    recent = sa.and_(Visit.status == VisitStatus.SUBMITTED,
+                     Visit.server_submitted_at >= utcnow() - timedelta(days=peer_days),
+                     Visit.mode != VisitMode.SELF_CHECK)
     answers = (sa.select(Visit.author_id, sa.func.count(Answer.id).label("answers"),
                          sa.func.count(Answer.id).filter(Answer.result == Result.PASS).label("passed"))
-               .join(Answer, Answer.visit_id == Visit.id).where(Visit.status == VisitStatus.SUBMITTED)
+               .join(Answer, Answer.visit_id == Visit.id).where(recent)
                .group_by(Visit.author_id).subquery())
-    visits = (sa.select(Visit.author_id, sa.func.count(sa.distinct(Visit.id)).label("visits"),
-                        sa.func.count(Finding.id).label("findings"))
-              .outerjoin(Finding, Finding.visit_id == Visit.id).where(Visit.status == VisitStatus.SUBMITTED)
+    visits = (sa.select(Visit.author_id, sa.func.count().label("visits")).where(recent)
               .group_by(Visit.author_id).subquery())
+    found = (sa.select(Visit.author_id, sa.func.count().label("findings"))
+             .join(Finding, Finding.visit_id == Visit.id).where(recent)
+             .group_by(Visit.author_id).subquery())
     people = db.session.execute(
-        sa.select(User, visits.c.visits, visits.c.findings, answers.c.answers, answers.c.passed)
-        .join(visits, visits.c.author_id == User.id).join(answers, answers.c.author_id == User.id)
+        sa.select(User, visits.c.visits, sa.func.coalesce(found.c.findings, 0), answers.c.answers, answers.c.passed)
+        .join(visits, visits.c.author_id == User.id).outerjoin(found, found.c.author_id == User.id)
+        .outerjoin(answers, answers.c.author_id == User.id)
         .where(User.role.in_([Role.INSPECTOR, Role.LEADER, Role.VOLUNTEER]))
         .order_by(visits.c.visits.desc())).all()
     return {
-        "day": today, "visits_today": sum(by_mode.values()), "by_mode": by_mode,
+        "day": today, "visits_today": sum(by_mode.values()), "by_mode": by_mode, "peer_days": peer_days,
         "unvisited": unvisited, "days_unvisited": days_unvisited, "no_self_check": no_self_check,
         "tickets_by_district": by_district,
         "inspectors": [{"user": u, "visits": v, "findings_per_visit": round(f / v, 2) if v else 0,

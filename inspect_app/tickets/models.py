@@ -72,7 +72,8 @@ class TicketError(Exception):
 class Ticket(db.Model):
     __tablename__ = "tickets"
     __table_args__ = (sa.Index("ix_tickets_school_status", "school_id", "status"),
-                      sa.Index("ix_tickets_status_deadline", "status", "deadline"))
+                      sa.Index("ix_tickets_status_deadline", "status", "deadline"),
+                      sa.Index("ix_tickets_opened_at", "opened_at"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     finding_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("findings.id"), unique=True)
@@ -158,7 +159,8 @@ class Ticket(db.Model):
 
 class TicketEvent(db.Model):
     __tablename__ = "ticket_events"
-    __table_args__ = (sa.UniqueConstraint("ticket_id", "client_id", name="uq_ticket_events_client"),)
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "client_id", name="uq_ticket_events_client"),
+                      sa.Index("ix_ticket_events_kind_at", "kind", "at"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     ticket_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)

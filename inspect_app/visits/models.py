@@ -43,7 +43,9 @@ class VisitLocked(Exception):
 
 class Visit(db.Model):
     __tablename__ = "visits"
-    __table_args__ = (sa.Index("ix_visits_school_submitted", "school_id", "server_submitted_at"),)
+    __table_args__ = (sa.Index("ix_visits_school_submitted", "school_id", "server_submitted_at"),
+                      # The daily report and the dashboard select by the time a visit reached us.
+                      sa.Index("ix_visits_status_submitted", "status", "server_submitted_at"))
 
     id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
     school_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("schools.id"), index=True)
