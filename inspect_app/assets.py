@@ -31,6 +31,8 @@ VENDOR_FILES = {
     # relative name below, so that file is served under its plain name (short cache).
     "vendor/qr-scanner.min.js": "qr-scanner/qr-scanner.min.js",
     "vendor/qr-scanner-worker.min.js": "qr-scanner/qr-scanner-worker.min.js",
+    "vendor/leaflet.js": "leaflet/dist/leaflet.js",
+    "vendor/leaflet.css": "leaflet/dist/leaflet.css",
 }
 FINGERPRINT = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
 YEAR = 365 * 24 * 3600

@@ -70,6 +70,10 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@localhost")
 
+    # Map tiles, e.g. https://tiles.example.gov.cn/{z}/{x}/{y}.png; unset, the map is a coloured list.
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL")
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 

@@ -1,7 +1,7 @@
 """Security headers on every response, and a session cookie that is Secure over HTTPS."""
 import time
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 
 CSP = "; ".join([
@@ -31,9 +31,18 @@ def start_timer():
     g.request_started = time.perf_counter()
 
 
+def _csp() -> str:
+    tiles = current_app.config.get("MAP_TILE_URL")
+    if not tiles:
+        return CSP
+    # The configured tile server is the one outside origin a page may load images from.
+    origin = "/".join(tiles.split("/")[:3])
+    return CSP.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}")
+
+
 def set_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Content-Security-Policy", _csp())
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     # QR tokens sit in URLs: never hand them to another site through the Referer header.

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,8 +14,10 @@ from inspect_app.accounts.models import Role
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
-from inspect_app.reports import bp, exports, services
+from inspect_app.reports import bp, exports, exports_tables, services
 from inspect_app.reports.models import ReportError
+from inspect_app.schools.models import School
+from inspect_app.tickets.models import TicketStatus
 
 READERS = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
 
@@ -38,6 +41,55 @@ def signature(signed) -> str | None:
 def show_dashboard():
     """Today at a glance for the bureau; every figure leads to the list behind it."""
     return render_template("reports/dashboard.html", board=services.dashboard())
+
+
+@bp.get("/exports/<kind>.<fmt>")
+@roles_required(*READERS)
+def export_table(kind: str, fmt: str):
+    """Visits, findings or tickets as CSV or XLSX; ?district=&from=&to=&status= filter them."""
+    if kind not in exports_tables.KINDS or fmt not in ("csv", "xlsx"):
+        abort(404)
+    try:
+        filters = exports_tables.Filters(request.args)
+    except ValueError as error:
+        refuse(400, str(error))
+    table = exports_tables.rows(kind, filters, current_user)
+    name = f"{kind}-{utcnow():%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        response = current_app.response_class(stream_with_context(exports_tables.csv_stream(table)),
+                                              mimetype="text/csv")
+    else:
+        response = current_app.response_class(
+            exports_tables.xlsx_bytes(table, kind),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.get("/exports/")
+@roles_required(*READERS)
+def show_exports():
+    """Choose what to export and how to filter it."""
+    districts = db.session.scalars(sa.select(School.district).distinct().order_by(School.district)).all()
+    return render_template("reports/exports.html", districts=districts, statuses=list(TicketStatus))
+
+
+@bp.get("/map")
+@roles_required(*READERS)
+def show_map():
+    """Schools coloured by state; a list always, a map on top where tiles are configured."""
+    districts = db.session.scalars(sa.select(School.district).distinct().order_by(School.district)).all()
+    district = request.args.get("district") or None
+    if district not in districts:
+        district = None
+    if district is None and db.session.scalar(sa.select(sa.func.count()).select_from(School)) > 3000:
+        district = districts[0] if districts else None  # a province at once is too much for a phone
+    schools = services.school_states(district)
+    urls = {s["id"]: url_for("schools.show_school", school_id=s["id"]) for s in schools}
+    points = [{**s, "url": urls[s["id"]]} for s in schools]
+    return render_template("reports/map.html", schools=schools, points=points, districts=districts,
+                           district=district, tiles=current_app.config.get("MAP_TILE_URL"),
+                           attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""))
 
 
 @bp.get("/daily/")

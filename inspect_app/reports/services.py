@@ -185,3 +185,30 @@ def dashboard(days_unvisited: int = 7, peer_days: int = 30) -> dict:
         "inspectors": [{"user": u, "visits": v, "findings_per_visit": round(f / v, 2) if v else 0,
                         "pass_rate": round(100 * p / a) if a else None} for u, v, f, a, p in people],
     }
+
+
+def school_states(district: str | None, limit: int = 3000) -> list[dict]:
+    """Each school with its state for the map: overdue, open tickets, days since the last visit."""
+    now = utcnow()
+    active = [TicketStatus.OPEN, TicketStatus.REOPENED, TicketStatus.RESPONDED]
+    tickets = (sa.select(Ticket.school_id, sa.func.count().label("open"),
+                         sa.func.count().filter(sa.and_(Ticket.deadline < now, Ticket.status.in_(
+                             [TicketStatus.OPEN, TicketStatus.REOPENED]))).label("overdue"))
+               .where(Ticket.status.in_(active)).group_by(Ticket.school_id).subquery())
+    last = (sa.select(Visit.school_id, sa.func.max(Visit.server_submitted_at).label("last"))
+            .where(Visit.status == VisitStatus.SUBMITTED, Visit.mode.in_([VisitMode.OVERT, VisitMode.COVERT]))
+            .group_by(Visit.school_id).subquery())
+    query = (sa.select(School.id, School.name, School.district, School.lat, School.lon,
+                       sa.func.coalesce(tickets.c.open, 0), sa.func.coalesce(tickets.c.overdue, 0), last.c.last)
+             .outerjoin(tickets, tickets.c.school_id == School.id).outerjoin(last, last.c.school_id == School.id)
+             .order_by(School.district, School.name).limit(limit))
+    if district:
+        query = query.where(School.district == district)
+    states = []
+    for id_, name, district_, lat, lon, open_, overdue, visited in db.session.execute(query):
+        days = (now - visited).days if visited else None
+        state = ("overdue" if overdue else "open" if open_ else
+                 "unvisited" if days is None or days >= 7 else "ok")
+        states.append({"id": id_, "name": name, "district": district_, "lat": lat, "lon": lon, "open": open_,
+                       "overdue": overdue, "days": days, "state": state})
+    return states

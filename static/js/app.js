@@ -160,6 +160,14 @@
     window.location.assign((option && option.dataset.newUrl) || form.dataset.newUrl);
   });
 
+  // Exports: the chosen kind is part of the address, not a query parameter.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-export]");
+    if (!button) return;
+    var kind = document.getElementById("kind").value;
+    button.formAction = button.formAction.replace(/\/exports\/[a-z]+\./, "/exports/" + kind + ".");
+  });
+
   // --- Offline pack: keep a school's page and empty checklists on the phone --------------------
   function formatSize(bytes) {
     return bytes > 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";

@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 
 from inspect_app import PROJECT_ROOT
 
-ALLOWED_LATIN = {"CSV", "Excel", "UTF", "GBK", "English"}
+ALLOWED_LATIN = {"CSV", "Excel", "UTF", "GBK", "English", "PDF"}
 
 
 def _extracted_ids() -> set[str]:
@@ -63,6 +63,8 @@ def _english_words(html: str) -> set[str]:
     ("admin", "/schools/{a}"), ("admin", "/accounts/users"), ("admin", "/accounts/users/new"),
     ("admin", "/schools/import"), ("inspector", "/s/{ta}"), ("volunteer", "/"), ("officer", "/schools/{a}"),
     ("officer_b", "/s/{ta}"), (None, "/s/unknown"), ("inspector", "/no/such/page"),
+    ("leader", "/reports/"), ("leader", "/reports/map"), ("leader", "/reports/exports/"),
+    ("leader", "/reports/daily/2026-01-05"), ("inspector", "/tickets/"),
 ])
 def test_chinese_pages_show_no_english(login_as, world, who, path):
     html = login_as(who).get(path.format(a=world.a.id, ta=world.a.qr_token)).get_data(as_text=True)

@@ -111,3 +111,51 @@ def test_the_report_page_prints_and_the_dashboard_counts(app, login_as, world, t
 def test_bad_dates_are_404(login_as, app, api_token):
     assert login_as("leader").get("/reports/daily/not-a-date").status_code == 404
     assert app.test_client().get("/api/v1/reports/daily/2026-13-45", headers=api_token("leader")).status_code == 404
+
+
+def test_exports_in_csv_and_xlsx_with_filters(app, login_as, world, templates, make_visit, make_school):
+    other = make_school(name="丙校", district="南闸街道")
+    make_visit(world.inspector, world.a, fail=("G2", "G3"))
+    make_visit(world.inspector, other, fail=("G4",))
+    leader = login_as("leader")
+    csv_text = leader.get("/reports/exports/findings.csv?district=澄江街道").get_data(as_text=True)
+    assert csv_text.startswith("\ufeff")
+    lines = csv_text.strip().splitlines()
+    assert len(lines) == 3 and "甲校" in lines[1] and "丙校" not in csv_text
+    book = load_workbook(io.BytesIO(leader.get("/reports/exports/tickets.xlsx").data))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert len(rows) == 4 and {r[1] for r in rows[1:]} == {"甲校", "丙校"}
+    closed = leader.get("/reports/exports/tickets.csv?status=closed").get_data(as_text=True).strip().splitlines()
+    assert len(closed) == 1  # only the header
+    future = leader.get("/reports/exports/visits.csv?from=2099-01-01").get_data(as_text=True).strip().splitlines()
+    assert len(future) == 1
+    assert leader.get("/reports/exports/visits.csv?from=yesterday").status_code == 400
+    assert leader.get("/reports/exports/secrets.csv").status_code == 404
+
+
+def test_volunteers_appear_in_exports_by_pseudonym(app, login_as, world, templates, make_visit):
+    make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V3",))
+    text = login_as("leader").get("/reports/exports/visits.csv").get_data(as_text=True)
+    with app.app_context():
+        from inspect_app.accounts.models import User
+        volunteer = db.session.get(User, world.volunteer.id)
+        assert volunteer.pseudonym in text and volunteer.display_name not in text
+
+
+def test_the_map_colours_schools_and_degrades_to_a_list(app, login_as, world, templates, make_visit, monkeypatch):
+    done = make_visit(world.inspector, world.a, fail=("G2",))
+    with app.app_context():
+        from inspect_app.tickets.models import Ticket
+        ticket = db.session.get(Ticket, done.tickets[0])
+        ticket.deadline = datetime.now(UTC) - timedelta(days=1)
+        db.session.commit()
+    leader = login_as("leader")
+    page = leader.get("/reports/map").get_data(as_text=True)
+    listed = page.split('id="school-states"')[1]
+    assert 'state-overdue' in listed.split("甲校")[0].rsplit("<li", 1)[1]
+    assert 'state-unvisited' in listed.split("乙校")[0].rsplit("<li", 1)[1]
+    assert 'id="map"' not in page and "leaflet" not in page  # no tiles configured: the list alone
+    monkeypatch.setitem(app.config, "MAP_TILE_URL", "https://tiles.example.gov.cn/{z}/{x}/{y}.png")
+    response = leader.get("/reports/map")
+    assert 'id="map"' in response.get_data(as_text=True) and "leaflet" in response.get_data(as_text=True)
+    assert "https://tiles.example.gov.cn" in response.headers["Content-Security-Policy"]

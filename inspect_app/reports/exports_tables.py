@@ -1,0 +1,133 @@
+"""Visits, findings and tickets as CSV (UTF-8 with BOM, so Excel reads the Chinese) or XLSX, filtered."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from openpyxl import Workbook
+
+from inspect_app.accounts.models import User
+from inspect_app.extensions import db
+from inspect_app.schools.models import School
+from inspect_app.tickets.models import Ticket, TicketStatus
+from inspect_app.visits.models import Finding, Visit, VisitStatus
+
+KINDS = ("visits", "findings", "tickets")
+
+
+class Filters:
+    """district, from, to (local dates, inclusive) and, for tickets, status — all optional."""
+
+    def __init__(self, args):
+        self.district = (args.get("district") or "").strip()[:64] or None
+        self.start = self._date(args.get("from"))
+        self.end = self._date(args.get("to"))
+        self.status = args.get("status") if args.get("status") in set(TicketStatus) else None
+
+    @staticmethod
+    def _date(value):
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            raise ValueError(_("Dates are written YYYY-MM-DD.")) from None
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        start = datetime.combine(self.start, time(0), tzinfo=tz) if self.start else None
+        end = datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=tz) if self.end else None
+        return start, end
+
+
+def _local(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+
+
+def rows(kind: str, filters: Filters, viewer: User) -> Iterator[list]:
+    """A header row, then one row per record, streamed from the database in batches."""
+    start, end = filters.bounds()
+    if kind == "visits":
+        query = (sa.select(Visit, School.name, School.district).join(School, School.id == Visit.school_id)
+                 .where(Visit.status == VisitStatus.SUBMITTED).order_by(Visit.server_submitted_at))
+        moment = Visit.server_submitted_at
+        yield [_("Visit"), _("School"), _("District"), _("Kind of visit"), _("Inspector"), _("Submitted"),
+               _("Distance (m)"), _("On site")]
+    elif kind == "findings":
+        query = (sa.select(Finding, Visit, School.name, School.district).join(Visit, Visit.id == Finding.visit_id)
+                 .join(School, School.id == Visit.school_id).where(Visit.status == VisitStatus.SUBMITTED)
+                 .order_by(Visit.server_submitted_at, Finding.position))
+        moment = Visit.server_submitted_at
+        yield [_("Visit"), _("School"), _("District"), _("Item"), _("Problem"), _("Severity"),
+               _("Fixed on the spot"), _("Submitted")]
+    else:
+        query = (sa.select(Ticket, Finding.description, School.name, School.district)
+                 .join(Finding, Finding.id == Ticket.finding_id).join(School, School.id == Ticket.school_id)
+                 .order_by(Ticket.opened_at))
+        moment = Ticket.opened_at
+        if filters.status:
+            query = query.where(Ticket.status == filters.status)
+        yield [_("Ticket"), _("School"), _("District"), _("Problem"), _("Severity"), _("State"),
+               _("Opened"), _("Deadline"), _("Closed"), _("Escalation step")]
+    if filters.district:
+        query = query.where(School.district == filters.district)
+    if start:
+        query = query.where(moment >= start)
+    if end:
+        query = query.where(moment < end)
+    authors: dict[int, str] = {}
+
+    def author(visit: Visit) -> str:
+        if visit.author_id not in authors:
+            authors[visit.author_id] = db.session.get(User, visit.author_id).name_for(viewer)
+        return authors[visit.author_id]
+
+    result = db.session.execute(query.execution_options(yield_per=2000))
+    try:
+        for row in result:
+            if kind == "visits":
+                visit, school, district = row
+                yield [visit.id, school, district, visit.mode.label, author(visit), _local(visit.server_submitted_at),
+                       visit.distance_m if visit.distance_m is not None else "",
+                       "" if visit.on_site is None else (_("yes") if visit.on_site else _("no"))]
+            elif kind == "findings":
+                finding, visit, school, district = row
+                yield [visit.id, school, district, finding.item_code or "", finding.description,
+                       finding.severity.label, _("yes") if finding.fixed_on_site else "",
+                       _local(visit.server_submitted_at)]
+            else:
+                ticket, description, school, district = row
+                yield [ticket.id, school, district, description, ticket.severity.label, ticket.status.label,
+                       _local(ticket.opened_at), _local(ticket.deadline), _local(ticket.closed_at),
+                       ticket.escalation_level]
+    finally:
+        result.close()
+
+
+def csv_stream(table: Iterator[list]) -> Iterator[str]:
+    yield "\ufeff"  # Excel opens UTF-8 CSV as Chinese only with the byte-order mark
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for n, row in enumerate(table):
+        writer.writerow(row)
+        if n % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def xlsx_bytes(table: Iterator[list], title: str) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    for row in table:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
