@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
                    default_translation_directories=str(app.root_path) + "/translations")
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["date_only"] = date_only
+    app.jinja_env.filters["days_until"] = days_until
     app.context_processor(template_context)
 
 
@@ -53,6 +54,12 @@ def date_only(value: datetime | None) -> str:
     if value is None:
         return ""
     return format_skeleton("MMMd", value.astimezone(get_timezone()), locale=get_locale())
+
+
+def days_until(moment: datetime) -> int:
+    """Calendar days from today to a moment, as people count them where they are (negative: past)."""
+    tz = get_timezone()
+    return (moment.astimezone(tz).date() - datetime.now(tz).date()).days
 
 
 def template_context() -> dict:

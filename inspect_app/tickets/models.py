@@ -102,11 +102,6 @@ class Ticket(db.Model):
     def overdue(self) -> bool:
         return self.overdue_at(utcnow())
 
-    def days_left(self, now: datetime | None = None) -> int:
-        """Whole days to the deadline (negative when overdue), as the school reads it."""
-        delta = self.deadline - (now or utcnow())
-        return delta.days if delta.total_seconds() >= 0 else -((-delta).days + (1 if (-delta).seconds else 0))
-
     def _record(self, kind: EventKind, actor: User | None, text: str = "", **extra) -> "TicketEvent":
         event = TicketEvent(kind=kind, actor=actor, text=text, **extra)
         self.events.append(event)

@@ -327,3 +327,25 @@ def test_mail_is_off_by_default(app, world, templates, make_visit, monkeypatch):
     import inspect_app.tickets.services as ticket_services
     monkeypatch.setattr(ticket_services.smtplib, "SMTP", lambda *a, **k: pytest.fail("no SMTP expected"))
     make_visit(world.inspector, world.a, fail=("G2",))
+
+
+@pytest.mark.parametrize("shift, words", [
+    (timedelta(days=3), "剩余 3 天"), (timedelta(hours=0.5), None), (timedelta(days=-2), "已逾期 2 天"),
+])
+def test_deadlines_read_in_calendar_days_where_the_school_is(app, login_as, world, templates, make_visit,
+                                                             shift, words):
+    from zoneinfo import ZoneInfo
+    done = make_visit(world.inspector, world.a, fail=("G2",))
+    tz = ZoneInfo("Asia/Shanghai")
+    now_local = datetime.now(tz)
+    if words is None:  # later today, local time: "due today" (unless today has under 30 minutes left)
+        deadline = now_local.replace(hour=23, minute=59, second=0)
+        words = "今天到期" if deadline > now_local else "已逾期"
+    else:
+        deadline = (now_local + shift).replace(hour=12, minute=0, second=0)
+    with app.app_context():
+        ticket = db.session.get(Ticket, done.tickets[0])
+        ticket.deadline = deadline.astimezone(timezone.utc)
+        db.session.commit()
+    page = login_as("officer").get(f"/tickets/{done.tickets[0]}").get_data(as_text=True)
+    assert words in page
