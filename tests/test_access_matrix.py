@@ -41,6 +41,8 @@ MATRIX = [
     ("accounts.list_users", "GET", "/accounts/users", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
     ("accounts.create_user", "GET", "/accounts/users/new", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
     ("accounts.create_user", "POST", "/accounts/users/new", row(SIGNIN, 422, 403, 403, 403, 403, 403)),
+    ("accounts.reveal_identity", "GET", "/accounts/users/{vo}/reveal", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("accounts.reveal_identity", "POST", "/accounts/users/{vo}/reveal", row(SIGNIN, 422, 403, 403, 403, 403, 403)),
     ("accounts.disable_user", "POST", "/accounts/users/{u}/disable",
      row(SIGNIN, 302, 403, 403, 403, 403, 403)),
     ("accounts.enable_user", "POST", "/accounts/users/{d}/enable",
@@ -121,7 +123,8 @@ def targets(world, make_user, app, templates, make_visit):
     done = make_visit(world.inspector, world.a)
     return {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id,
             "t": templates["onsite"].id, "v": draft.id, "vs": done.id, "f": draft.findings["G1"],
-            "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01", "tk": done.tickets[0]}
+            "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01", "tk": done.tickets[0],
+            "vo": world.volunteer.id}
 
 
 @pytest.mark.parametrize("endpoint, method, url, role, expected", CASES)

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
@@ -25,6 +25,8 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     school_id = SelectField(_l("School (duty officers only)"), coerce=int, validators=[Optional()])
     pseudonym = StringField(_l("Pseudonym (volunteers only)"), validators=[Length(max=64)])
+    child_school_ids = SelectMultipleField(_l("Schools their children attend (volunteers only: never checked by them)"),
+                                           coerce=int, validators=[Optional()])
     manages_volunteers = BooleanField(_l("Volunteer programme admin (may see volunteers' real names)"))
     password = PasswordField(_l("Initial password"), validators=[
         DataRequired(), Length(min=MIN_PASSWORD, max=256,
@@ -36,6 +38,7 @@ class UserForm(FlaskForm):
         self.role.choices = [SelectChoice(r.value, r.label) for r in Role]
         self.school_id.choices = [SelectChoice(0, "—")] + [
             SelectChoice(s.id, f"{s.district} · {s.name}") for s in schools]
+        self.child_school_ids.choices = [SelectChoice(s.id, f"{s.district} · {s.name}") for s in schools]
 
     def validate_school_id(self, field):
         if self.role.data == Role.DUTY_OFFICER and not field.data:
@@ -50,3 +53,8 @@ class UserForm(FlaskForm):
     def validate_manages_volunteers(self, field):
         if field.data and self.role.data != Role.ADMIN:
             raise ValidationError(_l("Only an administrator can run the volunteer programme."))
+
+
+class RevealForm(FlaskForm):
+    reason = StringField(_l("Why you need the real name (kept in the record)"),
+                         validators=[DataRequired(), Length(min=4, max=500)])

@@ -116,9 +116,10 @@ class User(UserMixin, db.Model):
         return self.role in roles
 
     def name_for(self, viewer: "User | None") -> str:
-        """The name a viewer may see: volunteers are known by pseudonym to all but their admin."""
+        """The name a viewer may see: a volunteer is known by pseudonym to everyone but themself.
+        Even the volunteer programme admin sees the real name only through a logged reveal."""
         if self.role is Role.VOLUNTEER and self.pseudonym:
-            if viewer is None or (viewer.id != self.id and not viewer.manages_volunteers):
+            if viewer is None or viewer.id != self.id:
                 return self.pseudonym
         return self.display_name
 
@@ -202,4 +203,16 @@ class SignInAttempt(db.Model):
     username: so.Mapped[str] = so.mapped_column(sa.String(64))
     ip: so.Mapped[str] = so.mapped_column(sa.String(45))
     succeeded: so.Mapped[bool]
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdentityReveal(db.Model):
+    """The volunteer programme admin looked behind a pseudonym: who, whom, when and why."""
+
+    __tablename__ = "identity_reveals"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    volunteer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    revealed_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    reason: so.Mapped[str] = so.mapped_column(sa.String(500))
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

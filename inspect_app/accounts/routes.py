@@ -8,13 +8,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from inspect_app.accounts import bp
 from inspect_app.accounts.access import roles_required
-from inspect_app.accounts.forms import SignInForm, UserForm
-from inspect_app.accounts.models import AccountError, Role, SessionKind, User
+from inspect_app.accounts.forms import RevealForm, SignInForm, UserForm
+from inspect_app.accounts.models import AccountError, IdentityReveal, Role, SessionKind, User
 from inspect_app.accounts.services import SignInThrottled, authenticate, normalise_username
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx
-from inspect_app.schools.models import School
+from inspect_app.schools.models import School, volunteer_child_schools
 
 
 def _safe_next(target: str | None) -> str:
@@ -90,6 +90,10 @@ def create_user():
                         manages_volunteers=bool(form.manages_volunteers.data))
             user.set_password(form.password.data)
             db.session.add(user)
+            if role is Role.VOLUNTEER and form.child_school_ids.data:
+                db.session.flush()
+                db.session.execute(sa.insert(volunteer_child_schools), [
+                    {"user_id": user.id, "school_id": sid} for sid in set(form.child_school_ids.data)])
             db.session.commit()
             flash(_("Account %(name)s created.", name=username), "success")
             return redirect(url_for("accounts.list_users"))
@@ -125,3 +129,23 @@ def disable_user(user_id: int):
 def enable_user(user_id: int):
     """Enable a disabled account again (it signs in afresh)."""
     return _change_active(user_id, enable=True)
+
+
+@bp.route("/users/<int:user_id>/reveal", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def reveal_identity(user_id: int):
+    """The volunteer programme admin sees a volunteer's real name; every reveal is recorded."""
+    if not current_user.manages_volunteers:
+        abort(403)
+    volunteer = db.session.get(User, user_id)
+    if volunteer is None or volunteer.role is not Role.VOLUNTEER:
+        abort(404)
+    form = RevealForm()
+    revealed = None
+    if form.validate_on_submit():
+        db.session.add(IdentityReveal(volunteer_id=volunteer.id, revealed_by_id=current_user.id,
+                                      reason=form.reason.data.strip()))
+        db.session.commit()
+        revealed = volunteer.display_name
+    status = 422 if form.errors else 200
+    return render_template("accounts/reveal.html", volunteer=volunteer, form=form, revealed=revealed), status

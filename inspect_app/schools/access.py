@@ -6,7 +6,7 @@ from flask import abort
 
 from inspect_app.accounts.models import Role, User
 from inspect_app.extensions import db
-from inspect_app.schools.models import RetiredQrToken, School, school_assignments
+from inspect_app.schools.models import RetiredQrToken, School, school_assignments, volunteer_child_schools
 
 SEE_ALL = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
 
@@ -17,7 +17,9 @@ def visible_schools(user: User) -> sa.Select:
     if user.role in SEE_ALL:
         return query
     if user.role is Role.VOLUNTEER:
-        return query.join(school_assignments).where(school_assignments.c.user_id == user.id)
+        children = sa.select(volunteer_child_schools.c.school_id).where(volunteer_child_schools.c.user_id == user.id)
+        return (query.join(school_assignments).where(school_assignments.c.user_id == user.id)
+                .where(School.id.not_in(children)))
     if user.role is Role.DUTY_OFFICER:
         return query.where(School.id == user.school_id)
     return query.where(sa.false())
@@ -29,7 +31,9 @@ def can_view_school(user: User, school: School) -> bool:
     if user.role is Role.DUTY_OFFICER:
         return user.school_id == school.id
     if user.role is Role.VOLUNTEER:
-        return any(u.id == user.id for u in school.assigned_users)
+        children = db.session.scalar(sa.select(sa.func.count()).select_from(volunteer_child_schools).where(
+            volunteer_child_schools.c.user_id == user.id, volunteer_child_schools.c.school_id == school.id))
+        return not children and any(u.id == user.id for u in school.assigned_users)
     return False
 
 

@@ -56,6 +56,20 @@ school_assignments = sa.Table(
 )
 
 
+# Schools where a volunteer's own child studies: never theirs to check (a conflict of interest).
+volunteer_child_schools = sa.Table(
+    "volunteer_child_schools",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("school_id", sa.ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+def child_school_ids(user: User) -> set[int]:
+    return set(db.session.scalars(sa.select(volunteer_child_schools.c.school_id)
+                                  .where(volunteer_child_schools.c.user_id == user.id)))
+
+
 class School(db.Model):
     __tablename__ = "schools"
     __table_args__ = (

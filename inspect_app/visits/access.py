@@ -10,7 +10,7 @@ from inspect_app.extensions import db
 from inspect_app.photos.access import register_policy
 from inspect_app.photos.models import Photo
 from inspect_app.schools.access import can_view_school
-from inspect_app.schools.models import School
+from inspect_app.schools.models import School, child_school_ids
 from inspect_app.visits.models import Finding, Visit
 
 BUREAU = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
@@ -24,6 +24,8 @@ def can_start(user: User, school: School, mode: VisitMode, qr_token: str | None 
     if mode is VisitMode.SELF_CHECK:
         return user.school_id == school.id
     if user.role is Role.VOLUNTEER:
+        if school.id in child_school_ids(user):
+            return False  # never the school their own child attends, even holding its poster
         return can_view_school(user, school) or bool(qr_token and qr_token == school.qr_token)
     return can_view_school(user, school)
 

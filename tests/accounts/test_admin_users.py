@@ -50,20 +50,40 @@ def test_a_taken_username_is_refused(login_as, world):
     assert "该用户名已被使用" in response.get_data(as_text=True)
 
 
-def test_volunteers_are_known_by_pseudonym_except_to_their_programme_admin(login_as, make_user, world):
+def test_volunteers_are_known_by_pseudonym_even_to_admins(login_as, make_user, world):
     volunteer = make_user("volunteer", display_name="真名张三", pseudonym="志愿者99")
     plain_admin = make_user("admin")
     browser = login_as(None)
     browser.sign_in(plain_admin.username)
     page = browser.get("/accounts/users").get_data(as_text=True)
-    assert "志愿者99" in page and "真名张三" not in page
+    assert "志愿者99" in page and "真名张三" not in page and "reveal" not in page
+    assert browser.get(f"/accounts/users/{volunteer.id}/reveal").status_code == 403
 
     programme_admin = login_as("admin").get("/accounts/users").get_data(as_text=True)
-    assert "真名张三" in programme_admin
+    assert "志愿者99" in programme_admin and "真名张三" not in programme_admin
 
     self_view = login_as(None)
     self_view.sign_in(volunteer.username)
     assert "真名张三" in self_view.get("/").get_data(as_text=True)
+
+
+def test_the_programme_admin_reveals_a_name_with_a_reason_and_it_is_recorded(app, login_as, make_user, world):
+    import sqlalchemy as sa
+
+    from inspect_app.accounts.models import IdentityReveal
+    from inspect_app.audit.models import AuditEntry
+    volunteer = make_user("volunteer", display_name="真名李四", pseudonym="志愿者42")
+    admin = login_as("admin")
+    refused = admin.form_post(f"/accounts/users/{volunteer.id}/reveal", {"reason": ""})
+    assert refused.status_code == 422 and "真名李四" not in refused.get_data(as_text=True)
+    shown = admin.form_post(f"/accounts/users/{volunteer.id}/reveal", {"reason": "核实家长投诉"})
+    assert shown.status_code == 200 and "真名李四" in shown.get_data(as_text=True)
+    with app.app_context():
+        reveal = db.session.scalars(sa.select(IdentityReveal)).one()
+        assert (reveal.volunteer_id, reveal.revealed_by_id, reveal.reason) == (volunteer.id, world.admin.id, "核实家长投诉")
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.object_type == "identity_reveals")) == 1
+    assert admin.get(f"/accounts/users/{world.leader.id}/reveal").status_code == 404
 
 
 def test_a_disabled_account_can_be_enabled_again(login_as, world, app):

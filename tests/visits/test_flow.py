@@ -188,3 +188,33 @@ def test_bad_photo_uploads_get_a_clear_message_and_leave_nothing_behind(login_as
         if message:
             assert message in response.get_data(as_text=True)
     assert sorted(storage.rglob("*")) == before
+
+
+def test_a_volunteer_never_checks_the_school_their_child_attends(app, login_as, world, templates):
+    import sqlalchemy as sa
+
+    from inspect_app.schools.models import volunteer_child_schools
+    with app.app_context():
+        db.session.execute(sa.insert(volunteer_child_schools), [{"user_id": world.volunteer.id,
+                                                                 "school_id": world.a.id}])
+        db.session.commit()
+    volunteer = login_as("volunteer")
+    # Assigned and holding the poster: still refused, and the school is not in their list.
+    assert _start(volunteer, world.a, templates, mode="covert", template="covert",
+                  qr_token=world.a.qr_token).status_code == 403
+    assert "甲校" not in volunteer.get("/schools/").get_data(as_text=True)
+    assert 'value="covert"' not in volunteer.get(f"/s/{world.a.qr_token}").get_data(as_text=True)
+
+
+def test_the_admin_records_a_volunteers_child_school(app, login_as, world):
+    import sqlalchemy as sa
+
+    from inspect_app.schools.models import volunteer_child_schools
+    admin = login_as("admin")
+    response = admin.form_post("/accounts/users/new", {
+        "username": "parent7", "display_name": "王家长", "role": "volunteer", "pseudonym": "志愿者77",
+        "school_id": "0", "child_school_ids": [str(world.b.id)], "password": "a-long-password"})
+    assert response.status_code == 302
+    with app.app_context():
+        rows = db.session.execute(sa.select(volunteer_child_schools.c.school_id)).scalars().all()
+        assert rows == [world.b.id]
