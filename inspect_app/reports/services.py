@@ -140,6 +140,18 @@ def dashboard(days_unvisited: int = 7, peer_days: int = 30) -> dict:
                         Visit.server_submitted_at < end)
     by_mode = dict(db.session.execute(sa.select(Visit.mode, sa.func.count()).where(in_window)
                                       .group_by(Visit.mode)).all())
+    # Today's findings by category (the checklist section) and severity.
+    from inspect_app.checklists.models import ChecklistItem
+    section = sa.func.coalesce(ChecklistItem.section_zh, "")
+    by_category = db.session.execute(
+        sa.select(section, Finding.severity, sa.func.count())
+        .join(Visit, Visit.id == Finding.visit_id)
+        .outerjoin(ChecklistItem, sa.and_(ChecklistItem.version_id == Visit.version_id,
+                                          ChecklistItem.code == Finding.item_code))
+        .where(in_window).group_by(section, Finding.severity).order_by(section)).all()
+    categories: dict[str, dict[str, int]] = {}
+    for name, severity, count in by_category:
+        categories.setdefault(name, {})[severity.value] = count
     since = utcnow() - timedelta(days=days_unvisited)
     visited = sa.select(Visit.school_id).where(Visit.status == VisitStatus.SUBMITTED,
                                                 Visit.mode.in_([VisitMode.OVERT, VisitMode.COVERT]),
@@ -180,6 +192,7 @@ def dashboard(days_unvisited: int = 7, peer_days: int = 30) -> dict:
         .order_by(visits.c.visits.desc())).all()
     return {
         "day": today, "visits_today": sum(by_mode.values()), "by_mode": by_mode, "peer_days": peer_days,
+        "categories": categories,
         "unvisited": unvisited, "days_unvisited": days_unvisited, "no_self_check": no_self_check,
         "tickets_by_district": by_district,
         "inspectors": [{"user": u, "visits": v, "findings_per_visit": round(f / v, 2) if v else 0,

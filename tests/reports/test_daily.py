@@ -104,6 +104,8 @@ def test_the_report_page_prints_and_the_dashboard_counts(app, login_as, world, t
     board = leader.get("/reports/").get_data(as_text=True)
     unvisited = board.split('id="unvisited"')[1].split("</section>")[0]
     assert "乙校" in unvisited and "甲校" not in unvisited
+    categories = board.split("今日问题分类统计")[1].split("</section>")[0]
+    assert "校门管理" in categories  # G2's section, one serious problem
     peers = board.split("督查人员情况对比")[1].split("</section>")[0]
     assert "inspector" in peers and "%" in peers
 
