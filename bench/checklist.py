@@ -15,7 +15,6 @@ import argparse
 import http.client
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,16 +24,11 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from bench.live import serve
 from inspect_app import PROJECT_ROOT
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_URL = "postgresql://postgres@127.0.0.1:5432/inspect_bench"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare(env: dict, users: int) -> list[tuple[str, str]]:
@@ -151,26 +145,14 @@ def main() -> None:
         env["DATABASE_URL"] = PG_BENCH_URL
     visits = prepare(env, args.users)
 
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(args.workers),
-                               "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-                              cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
+    with serve(env, args.workers) as base:
+        port = int(base.rsplit(":", 1)[1])
         cookies = [sign_in(port, username) for username, _ in visits]
         checklist = [(f"/visits/{visit_id}", cookie) for (_, visit_id), cookie in zip(visits, cookies)]
         health = [("/healthz", cookie) for cookie in cookies]
         run_phase(port, checklist[:4], 2)  # warm up every worker
         results = {"healthz": run_phase(port, health, args.seconds),
                    "checklist (60 items)": run_phase(port, checklist, args.seconds)}
-    finally:
-        server.terminate()
-        server.wait()
 
     print(f"{args.db}, {args.users} concurrent users, {args.workers} gunicorn workers, "
           f"{args.seconds:.0f} s per phase, {os.cpu_count()} cores (client and server share them)")

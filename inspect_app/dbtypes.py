@@ -23,5 +23,10 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
+def enum_column(cls, length: int = 20) -> sa.Enum:
+    """A Python enum stored by value as a short string (no native type: portable and easy to migrate)."""
+    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

@@ -1,5 +1,4 @@
 """API views: thin wrappers over the same services the pages use."""
-import sqlalchemy as sa
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required

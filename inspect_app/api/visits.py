@@ -1,5 +1,5 @@
 """API views for checklists, visits and photos (API.md): idempotent PUTs on the phone's UUIDs."""
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,7 +11,7 @@ from inspect_app.errors import api_error, refuse
 from inspect_app.extensions import db
 from inspect_app.photos.processing import PhotoRejected
 from inspect_app.photos.services import (FieldError, PhotoConflict, parse_fields, parse_time, parse_uuid,
-                                         photo_messages, receive_photo)
+                                         photo_messages, read_upload, receive_photo)
 from inspect_app.schools.access import get_school_or_404
 from inspect_app.visits import payload
 from inspect_app.visits.access import can_start, get_visit_or_404
@@ -88,10 +88,10 @@ def put_photo(photo_id: str):
     upload = request.files.get("file")
     if upload is None:
         return api_error(400, "bad_request", _("Send the photo as the multipart field “file”."))
-    limit = current_app.config["PHOTO_MAX_BYTES"]
-    data = upload.read(limit + 1)
-    if len(data) > limit:
-        return api_error(413, "too_large", photo_messages()["too_large"])
+    try:
+        data = read_upload(upload)
+    except PhotoRejected as rejected:
+        return api_error(rejected.status, rejected.code, photo_messages()[rejected.reason])
     if fields.finding_id is not None:
         finding = db.session.get(Finding, fields.finding_id)
         # Only the visit's author attaches photos to its findings; a stranger learns nothing.

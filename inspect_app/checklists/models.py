@@ -11,12 +11,9 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from inspect_app.accounts.models import Role, User
-from inspect_app.dbtypes import UTCDateTime, utcnow
+from inspect_app.dbtypes import UTCDateTime, enum_column, utcnow
 from inspect_app.extensions import db
 
-
-def _enum(cls, length=20):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class Severity(enum.StrEnum):
@@ -146,7 +143,7 @@ class ChecklistItem(db.Model):
     text_en: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     guidance_zh: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     guidance_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    severity: so.Mapped[Severity] = so.mapped_column(_enum(Severity), default=Severity.MINOR)
+    severity: so.Mapped[Severity] = so.mapped_column(enum_column(Severity), default=Severity.MINOR)
     photo_required: so.Mapped[bool] = so.mapped_column(default=False)
     deadline_hours: so.Mapped[int] = so.mapped_column(default=72)
 

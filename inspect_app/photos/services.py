@@ -91,6 +91,15 @@ def photo_messages() -> dict[str, str]:
     }
 
 
+def read_upload(upload) -> bytes:
+    """The uploaded file's bytes, refusing (413) past the limit without reading much further."""
+    limit = current_app.config["PHOTO_MAX_BYTES"]
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise PhotoRejected(413, "too_large", "too_large")
+    return data
+
+
 class PhotoConflict(Exception):
     """Another upload already used this id with different content."""
 

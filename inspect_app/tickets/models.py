@@ -10,14 +10,11 @@ from flask_babel import lazy_gettext as _l
 
 from inspect_app.accounts.models import Role, User
 from inspect_app.checklists.models import Severity
-from inspect_app.dbtypes import UTCDateTime, utcnow
+from inspect_app.dbtypes import UTCDateTime, enum_column, utcnow
 from inspect_app.extensions import db
 from inspect_app.schools.models import School
 from inspect_app.visits.models import Finding, Visit
 
-
-def _enum(cls, length=20):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class TicketStatus(enum.StrEnum):
@@ -79,8 +76,8 @@ class Ticket(db.Model):
     finding_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("findings.id"), unique=True)
     visit_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("visits.id"), index=True)
     school_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("schools.id"))
-    status: so.Mapped[TicketStatus] = so.mapped_column(_enum(TicketStatus), default=TicketStatus.OPEN)
-    severity: so.Mapped[Severity] = so.mapped_column(_enum(Severity))
+    status: so.Mapped[TicketStatus] = so.mapped_column(enum_column(TicketStatus), default=TicketStatus.OPEN)
+    severity: so.Mapped[Severity] = so.mapped_column(enum_column(Severity))
     deadline: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     opened_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
@@ -159,7 +156,7 @@ class TicketEvent(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     ticket_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
-    kind: so.Mapped[EventKind] = so.mapped_column(_enum(EventKind))
+    kind: so.Mapped[EventKind] = so.mapped_column(enum_column(EventKind))
     actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))  # None: the system
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     text: so.Mapped[str] = so.mapped_column(sa.String(2000), default="")
@@ -190,7 +187,7 @@ class Notification(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     ticket_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))
-    kind: so.Mapped[EventKind] = so.mapped_column(_enum(EventKind))
+    kind: so.Mapped[EventKind] = so.mapped_column(enum_column(EventKind))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     read_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 

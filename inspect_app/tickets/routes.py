@@ -18,7 +18,7 @@ from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.photos.processing import PhotoRejected
-from inspect_app.photos.services import PhotoConflict, PhotoFields, photo_messages, receive_photo
+from inspect_app.photos.services import PhotoConflict, PhotoFields, photo_messages, read_upload, receive_photo
 from inspect_app.tickets import bp, services
 from inspect_app.tickets.access import get_ticket_or_404, shows_people, visible_tickets
 from inspect_app.tickets.forms import RespondForm, VerifyForm
@@ -97,16 +97,12 @@ def show_ticket(ticket_id: int):
 def _store_photos(files) -> list[str]:
     """Keep each uploaded file as a photo first (outside the ticket's transaction); never lose one."""
     ids = []
-    limit = current_app.config["PHOTO_MAX_BYTES"]
     for upload in files or []:
         if not upload or not upload.filename:
             continue
-        data = upload.read(limit + 1)
-        if len(data) > limit:
-            refuse(413, photo_messages()["too_large"])
         photo_id = str(uuid.uuid4())
         try:
-            receive_photo(photo_id, current_user, data, PhotoFields(captured_at=utcnow()))
+            receive_photo(photo_id, current_user, read_upload(upload), PhotoFields(captured_at=utcnow()))
         except PhotoRejected as rejected:
             refuse(rejected.status, photo_messages()[rejected.reason])
         except PhotoConflict:

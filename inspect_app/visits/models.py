@@ -10,13 +10,10 @@ from flask_babel import lazy_gettext as _l
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.models import Severity, TemplateVersion, VisitMode
-from inspect_app.dbtypes import UTCDateTime, utcnow
+from inspect_app.dbtypes import UTCDateTime, enum_column, utcnow
 from inspect_app.extensions import db
 from inspect_app.schools.models import School
 
-
-def _enum(cls, length=20):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class VisitStatus(enum.StrEnum):
@@ -50,9 +47,9 @@ class Visit(db.Model):
     id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
     school_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("schools.id"), index=True)
     version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("template_versions.id"))
-    mode: so.Mapped[VisitMode] = so.mapped_column(_enum(VisitMode))
+    mode: so.Mapped[VisitMode] = so.mapped_column(enum_column(VisitMode))
     author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
-    status: so.Mapped[VisitStatus] = so.mapped_column(_enum(VisitStatus), default=VisitStatus.IN_PROGRESS)
+    status: so.Mapped[VisitStatus] = so.mapped_column(enum_column(VisitStatus), default=VisitStatus.IN_PROGRESS)
     # The phone's clock, and ours: both are kept, their difference is a flag.
     started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     submitted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
@@ -112,7 +109,7 @@ class Answer(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     visit_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("visits.id", ondelete="CASCADE"))
     code: so.Mapped[str] = so.mapped_column(sa.String(32))
-    result: so.Mapped[Result] = so.mapped_column(_enum(Result, 8))
+    result: so.Mapped[Result] = so.mapped_column(enum_column(Result, 8))
     note: so.Mapped[str] = so.mapped_column(sa.String(1000), default="")
     answered_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
@@ -127,7 +124,7 @@ class Finding(db.Model):
     item_code: so.Mapped[str | None] = so.mapped_column(sa.String(32))  # None: an ad-hoc finding
     position: so.Mapped[int] = so.mapped_column(default=0)
     description: so.Mapped[str] = so.mapped_column(sa.String(2000))
-    severity: so.Mapped[Severity] = so.mapped_column(_enum(Severity))
+    severity: so.Mapped[Severity] = so.mapped_column(enum_column(Severity))
     fixed_on_site: so.Mapped[bool] = so.mapped_column(default=False)
     lat: so.Mapped[float | None]
     lon: so.Mapped[float | None]

@@ -20,7 +20,7 @@ from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx
 from inspect_app.photos.processing import PhotoRejected
 from inspect_app.photos.services import (FieldError, PhotoConflict, parse_fields, parse_number, parse_time,
-                                         photo_messages, receive_photo)
+                                         photo_messages, read_upload, receive_photo)
 from inspect_app.schools.models import School
 from inspect_app.visits import bp, services
 from inspect_app.visits.access import can_edit_visit, can_start, get_visit_or_404, shows_source
@@ -296,11 +296,9 @@ def add_photo(visit_id: str, finding_id: str):
     form = PhotoForm()
     if not form.validate_on_submit():
         refuse(422, _("Choose or take a photo first."))
-    data = form.file.data.read(current_app.config["PHOTO_MAX_BYTES"] + 1)
-    if len(data) > current_app.config["PHOTO_MAX_BYTES"]:
-        refuse(413, photo_messages()["too_large"])
     position = _position(form)
     try:
+        data = read_upload(form.file.data)
         fields = parse_fields({"captured_at": form.captured_at.data or utcnow().isoformat(),
                                "lat": position.lat if position else None,
                                "lon": position.lon if position else None,

@@ -3,7 +3,6 @@ import json
 
 import pytest
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from inspect_app.audit.models import AuditEntry
 from inspect_app.extensions import db

@@ -1,7 +1,6 @@
 """Every user-facing string is translated, and the Chinese UI shows no English."""
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
