@@ -56,6 +56,7 @@ MATRIX = [
      row(SIGNIN, 422, 403, 403, 403, 403, 403)),
     ("schools.show_poster", "GET", "/schools/{a}/poster", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
     ("schools.show_all_posters", "GET", "/schools/posters", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("schools.update_assignments", "POST", "/schools/{a}/assignments", row(SIGNIN, 302, 403, 403, 403, 403, 403)),
     ("schools.rotate_qr", "POST", "/schools/{a}/rotate-qr", row(SIGNIN, 302, 403, 403, 403, 403, 403)),
     ("assets.serve_asset", "GET", "/static/css/app.css", row(200, 200, 200, 200, 200, 200, 200)),
     ("api.issue_token", "POST", "/api/v1/auth/token", row(400, 400, 400, 400, 400, 400, 400)),

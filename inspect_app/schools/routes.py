@@ -5,15 +5,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from inspect_app.accounts.access import roles_required
-from inspect_app.accounts.models import Role
+from inspect_app.accounts.models import Role, User
 from inspect_app.errors import error_page, refuse
 from inspect_app.extensions import db
 from inspect_app.htmx import render
 from inspect_app.schools import bp
 from inspect_app.schools.access import (can_open_by_scan, get_school_or_404, resolve_qr_token,
                                         visible_schools)
-from inspect_app.schools.forms import ImportForm
-from inspect_app.schools.models import School
+from inspect_app.schools.forms import AssignmentForm, ImportForm
+from inspect_app.schools.models import School, child_school_ids
 from inspect_app.schools.qr import qr_svg, qr_url
 from inspect_app.schools.services import ImportFileError, import_schools
 
@@ -54,7 +54,11 @@ def list_schools():
 def show_school(school_id: int):
     """A school's start page, reached from the list instead of the poster."""
     school = get_school_or_404(school_id, current_user)
-    return render_template("schools/start.html", school=school, scanned=False)
+    assignment_form = None
+    if current_user.role is Role.ADMIN:
+        assignment_form = AssignmentForm(candidates=_candidates(),
+                                         data={"user_ids": [u.id for u in school.assigned_users]})
+    return render_template("schools/start.html", school=school, scanned=False, assignment_form=assignment_form)
 
 
 @bp.route("/schools/import", methods=["GET", "POST"])
@@ -110,3 +114,27 @@ def rotate_qr(school_id: int):
     flash(_("A new code was issued for %(name)s. Print the new poster; the old one no longer works.",
             name=school.name), "success")
     return redirect(url_for("schools.show_poster", school_id=school.id))
+
+
+@bp.post("/schools/<int:school_id>/assignments")
+@roles_required(Role.ADMIN)
+def update_assignments(school_id: int):
+    """Set a school's responsible inspectors and assigned volunteers (never a volunteer's own child's school)."""
+    school = db.session.get(School, school_id) or abort(404)
+    form = AssignmentForm(candidates=_candidates())
+    if not form.validate_on_submit():
+        refuse(422, _("Choose from the listed people."))
+    chosen = db.session.scalars(sa.select(User).where(User.id.in_(form.user_ids.data or []))).all()
+    conflicted = [u for u in chosen if u.role is Role.VOLUNTEER and school.id in child_school_ids(u)]
+    if conflicted:
+        refuse(409, _("%(name)s has a child at this school and cannot be assigned to check it.",
+                      name=conflicted[0].name_for(current_user)))
+    school.assigned_users = chosen
+    db.session.commit()
+    flash(_("Assignments saved."), "success")
+    return redirect(url_for("schools.show_school", school_id=school.id))
+
+
+def _candidates() -> list[User]:
+    return db.session.scalars(sa.select(User).where(User.role.in_([Role.INSPECTOR, Role.VOLUNTEER]), User.active)
+                              .order_by(User.role, User.username)).all()
