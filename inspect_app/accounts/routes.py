@@ -2,6 +2,7 @@
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -65,7 +66,7 @@ def sign_out():
 def list_users():
     """All accounts, for the admin."""
     role = request.args.get("role")
-    query = sa.select(User).order_by(User.role, User.username)
+    query = sa.select(User).options(so.joinedload(User.school)).order_by(User.role, User.username)
     if role in {r.value for r in Role}:
         query = query.where(User.role == role)
     users = db.session.scalars(query).all()

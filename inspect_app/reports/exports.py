@@ -14,9 +14,14 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from inspect_app.checklists.models import Severity
+
 FONT = "STSong-Light"  # ships with reportlab's CID support: no font file to fetch or commit
 
-SEVERITY = {"minor": "一般", "major": "较重", "critical": "严重"}
+
+
+def _severity(value: str) -> str:
+    return Severity(value).label if value in set(Severity) else value
 
 
 def _labels() -> dict[str, str]:
@@ -59,7 +64,7 @@ def pdf(content: dict, signature: str | None) -> bytes:
         for p in school["problems"]:
             late = f" ({L['late']})" if p["late"] else ""
             rows.append([Paragraph(school["school"], base), Paragraph(p["description"] + late, base),
-                         SEVERITY.get(p["severity"], p["severity"])])
+                         _severity(p["severity"])])
     story.append(table(rows, [45 * mm, 105 * mm, 20 * mm]))
     r = content["rectification"]
     story.append(Paragraph(L["rect"], h2))
@@ -97,8 +102,8 @@ def xlsx(content: dict, signature: str | None) -> bytes:
     problems.append([L["school"], L["problem"], L["severity"], L["late"]])
     for school in content["problems_by_school"]:
         for p in school["problems"]:
-            problems.append([school["school"], p["description"], SEVERITY.get(p["severity"], p["severity"]),
-                             "是" if p["late"] else ""])
+            problems.append([school["school"], p["description"], _severity(p["severity"]),
+                             _("yes") if p["late"] else ""])
     overdue = book.create_sheet(L["overdue"][:31])
     overdue.append([L["school"], L["problem"], L["deadline"]])
     for t in content["overdue"]:

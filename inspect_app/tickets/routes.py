@@ -111,7 +111,7 @@ def _store_photos(files) -> list[str]:
     return ids
 
 
-def _commit_step(ticket_id: int):
+def _commit_step():
     try:
         db.session.commit()
     except StaleDataError:
@@ -134,7 +134,7 @@ def respond(ticket_id: int):
     except TicketError as error:
         db.session.rollback()
         refuse(error.status, error.message)
-    _commit_step(ticket_id)
+    _commit_step()
     flash(_("Your rectification report was sent. An inspector will verify it."), "success")
     return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))
 
@@ -160,7 +160,7 @@ def verify(ticket_id: int):
     except TicketError as error:
         db.session.rollback()
         refuse(error.status, error.message)
-    _commit_step(ticket_id)
+    _commit_step()
     flash(_("Closed out.") if form.outcome.data == "close" else _("Sent back with a new deadline."), "success")
     return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))
 

@@ -5,7 +5,6 @@ submitted visit's id is a conflict (409). A visit still in progress may be repla
 """
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -231,6 +230,3 @@ def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[dict]) ->
         if finding.item_code is None and finding.id not in sent:
             visit.findings.remove(finding)
 
-
-def new_id() -> str:
-    return str(uuid.uuid4())

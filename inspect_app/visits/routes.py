@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -12,7 +13,7 @@ from flask_wtf.csrf import generate_csrf
 from flask_login import current_user, login_required
 
 from inspect_app.assets import asset_url
-from inspect_app.checklists.models import ChecklistTemplate, Severity, VisitMode
+from inspect_app.checklists.models import ChecklistTemplate, Severity, TemplateVersion, VisitMode
 from inspect_app.checklists.services import templates_for
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
@@ -341,5 +342,7 @@ def submit_visit(visit_id: str):
 def list_my_visits():
     """My visits, the unfinished ones first, to pick up where I left off."""
     visits = db.session.scalars(sa.select(Visit).where(Visit.author_id == current_user.id)
+                                .options(so.joinedload(Visit.school),
+                                         so.joinedload(Visit.version).joinedload(TemplateVersion.template))
                                 .order_by(Visit.status, Visit.server_started_at.desc()).limit(100)).all()
     return render_template("visits/mine.html", visits=visits)
