@@ -11,7 +11,22 @@ from inspect_app.photos.models import Photo
 from inspect_app.visits.models import Answer, Finding, Visit
 from tests.conftest import jpeg_bytes
 
-NOW = datetime.now(timezone.utc)
+
+
+# The test's "now": taken when each test starts, so a replay within a test sends the same times, and
+# never at import — a time taken then goes stale once the suite has run past the server's clock-skew
+# limit (300 s), and the skew test would fail for no reason of its own.
+_started = datetime.now(timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_clock():
+    global _started
+    _started = datetime.now(timezone.utc)
+
+
+def now():
+    return _started
 
 
 @pytest.fixture
@@ -25,13 +40,13 @@ def body(world, templates, fail=None, findings=None, submitted=True, template="o
     codes = templates[template].codes
     data = {
         "school_id": (school or world.a).id, "version_id": templates[template].version_id, "mode": mode,
-        "started_at": (NOW - timedelta(minutes=30)).isoformat(),
-        "submitted_at": NOW.isoformat() if submitted else None,
+        "started_at": (now() - timedelta(minutes=30)).isoformat(),
+        "submitted_at": now().isoformat() if submitted else None,
         "location": {"lat": location[0], "lon": location[1], "accuracy_m": 15} if location else None,
         "answers": [{"code": c, "result": "fail" if c in fail else "pass", "note": ""} for c in codes],
         "findings": findings if findings is not None else [
             {"id": fid, "code": code, "description": f"问题 {code}", "severity": "major",
-             "fixed_on_site": False, "location": None, "captured_at": NOW.isoformat()}
+             "fixed_on_site": False, "location": None, "captured_at": now().isoformat()}
             for code, fid in fail.items()],
     }
     return data
@@ -40,7 +55,7 @@ def body(world, templates, fail=None, findings=None, submitted=True, template="o
 def put_photo(client, headers, finding_id=None, content=None, photo_id=None, **fields):
     photo_id = photo_id or str(uuid.uuid4())
     data = {"file": (io.BytesIO(content or jpeg_bytes()), "photo.jpg"),
-            "captured_at": NOW.isoformat(), "lat": "31.9", "lon": "120.28", "accuracy_m": "9", **fields}
+            "captured_at": now().isoformat(), "lat": "31.9", "lon": "120.28", "accuracy_m": "9", **fields}
     if finding_id:
         data["finding_id"] = finding_id
     return photo_id, client.put(f"/api/v1/photos/{photo_id}", data=data, headers=headers,
@@ -79,7 +94,7 @@ def test_a_visit_in_progress_can_be_replaced_until_it_is_submitted(client, api_t
     draft["answers"] = draft["answers"][:3]
     assert client.put(f"/api/v1/visits/{visit_id}", json=draft, headers=headers).status_code == 201
     # Submitting with unanswered items is refused and saves nothing of the attempt.
-    half = dict(draft, submitted_at=NOW.isoformat())
+    half = dict(draft, submitted_at=now().isoformat())
     refused = client.put(f"/api/v1/visits/{visit_id}", json=half, headers=headers)
     assert refused.status_code == 422 and "G4" in refused.get_json()["error"]["message"]
     whole = body(world, templates)
@@ -154,10 +169,10 @@ def test_distance_on_site_and_clock_skew_flags(client, api_token, world, templat
         school = db.session.get(School, world.a.id)
         here = (school.lat, school.lon)
     near = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=body(world, templates, location=here),
-                      headers={**headers, "X-Client-Time": NOW.isoformat()}).get_json()["flags"]
+                      headers={**headers, "X-Client-Time": now().isoformat()}).get_json()["flags"]
     assert near["on_site"] is True and near["distance_m"] < 1 and near["clock_skew_flag"] is False
     far = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=body(world, templates, location=(31.5, 120.0)),
-                     headers={**headers, "X-Client-Time": (NOW - timedelta(hours=2)).isoformat()}).get_json()["flags"]
+                     headers={**headers, "X-Client-Time": (now() - timedelta(hours=2)).isoformat()}).get_json()["flags"]
     assert far["on_site"] is False and far["distance_m"] > 10_000
     assert far["clock_skew_flag"] is True and far["clock_skew_s"] > 7000
     nowhere = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=body(world, templates, location=None),
