@@ -196,6 +196,14 @@ def _visit_state(visit: Visit, photos) -> dict:
             "signed_out": _("Your sign-in has expired. Sign in again; nothing on this phone is lost."),
             "photo_failed": _("The photo could not be saved on this phone. Please take it again."),
             "photo": _("Photo"),
+            "not_image": _("Not a picture, so not added: %(name)s", name="{name}"),
+            "not_sent": _("Not sent: "),
+            "photo_rejected": _("A photo of %(where)s was not accepted: %(reason)s Delete it and take it again.",
+                                where="{where}", reason="{reason}"),
+            "item_n": _("item %(n)s", n="{n}"),
+            "added_problem": _("an added problem"),
+            "delete_photo": _("Delete photo"),
+            "server_status": _("The server answered %(n)s.", n="{n}"),
         },
     }
 

@@ -1,6 +1,9 @@
 // The checklist, offline-first. Every tap is written to IndexedDB before anything else; an outbox
 // sends the whole visit (then its photos, one by one) through the idempotent API, and forgets an
-// entry only once the server has confirmed it. Without this file the page still works by plain forms.
+// entry only once the server has confirmed it. One entry's failure is that entry's alone: a photo the
+// server refuses for good is set aside (kept on the phone, shown with the reason and a delete button),
+// a transient failure waits with backoff, and everything queued behind either still goes.
+// Without this file the page still works by plain forms.
 (function () {
   "use strict";
   var root = document.getElementById("checklist");
@@ -137,7 +140,39 @@
       if (p) img.src = URL.createObjectURL(new Blob([p.buf], { type: p.type }));
     });
     li.appendChild(img);
+    if (photo.rejected) {
+      // Refused by the server for good: say why where the photo is, and let it go.
+      li.className = "rejected";
+      var why = document.createElement("p");
+      why.className = "why";
+      why.textContent = L.not_sent + photo.rejected;
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "button secondary";
+      remove.dataset.deletePhoto = photo.id;
+      remove.textContent = L.delete_photo;
+      li.appendChild(why);
+      li.appendChild(remove);
+    }
     list.appendChild(li);
+  }
+
+  function usablePhotos(f) {
+    return (f.photos || []).filter(function (p) { return !p.rejected; });
+  }
+
+  // Plain words for each photo the server refused: which item, and why.
+  function rejectedNotices() {
+    var out = [];
+    Object.keys(state.findings).forEach(function (id) {
+      var f = state.findings[id];
+      (f.photos || []).forEach(function (p) {
+        if (!p.rejected) return;
+        var where = f.code ? L.item_n.replace("{n}", (item(f.code) || {}).position || "") : L.added_problem;
+        out.push(L.photo_rejected.replace("{where}", where).replace("{reason}", p.rejected));
+      });
+    });
+    return out;
   }
 
   function problems() {
@@ -147,7 +182,7 @@
       if (!a) out.push(L.unanswered.replace("{n}", it.position));
       else if (a.result === "fail" && it.photo_required) {
         var f = findingForCode(it.code);
-        if (!f || !(f.photos || []).length) out.push(L.needs_photo.replace("{n}", it.position));
+        if (!f || !usablePhotos(f).length) out.push(L.needs_photo.replace("{n}", it.position));
       }
     });
     Object.keys(state.findings).forEach(function (id) {
@@ -195,7 +230,8 @@
       el.textContent = text;
       el.dataset.state = stateName;
       var err = document.getElementById("sync-error");
-      if (err) { err.textContent = lastError; err.hidden = !lastError; }
+      var messages = (lastError ? [lastError] : []).concat(state ? rejectedNotices() : []);
+      if (err) { err.textContent = messages.join("\n"); err.hidden = !messages.length; }
       var banner = document.getElementById("offline-banner");
       if (banner) banner.hidden = !offline;
     });
@@ -255,6 +291,51 @@
     save();
   });
 
+  // What is typed is kept as it is typed (not only on "change", which fires on blur: a photo picked
+  // straight after typing must not redraw the box with older text).
+  var typing = null;
+  root.addEventListener("input", function (event) {
+    var t = event.target;
+    var box = t.tagName === "TEXTAREA" && t.closest("[data-finding]");
+    if (!box || state.submitted_at) return;
+    var f = state.findings[box.dataset.finding];
+    if (!f) return;
+    f.description = t.value;
+    clearTimeout(typing);
+    typing = setTimeout(function () { renderProgress(); save(); }, 800);
+  });
+
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-delete-photo]");
+    if (!button) return;
+    event.preventDefault();
+    deletePhoto(button.dataset.deletePhoto);
+  });
+
+  function deletePhoto(photoId) {
+    Object.keys(state.findings).forEach(function (id) {
+      var f = state.findings[id];
+      var kept = (f.photos || []).filter(function (p) { return p.id !== photoId; });
+      if (kept.length === (f.photos || []).length) return;
+      f.photos = kept;
+      var box = document.getElementById("finding-" + f.id);
+      if (box) box.replaceWith(findingEditor(f));
+    });
+    return idb.del("photo:" + photoId).then(function () {
+      return idb.set(visitKey, state);
+    }).then(function () {
+      renderProgress();
+      renderStatus();
+      flush();
+    });
+  }
+
+  // The file picker can hand over anything ("all files"): only pictures go into the queue.
+  function isPicture(file) {
+    if (/^image\//.test(file.type)) return true;
+    return !file.type && /\.(jpe?g|png|webp|heic|heif)$/i.test(file.name || "");
+  }
+
   function here() {
     var fix = window.safecampusLastFix && window.safecampusLastFix();
     return fix ? { lat: fix.coords.latitude, lon: fix.coords.longitude, accuracy_m: Math.round(fix.coords.accuracy) } : null;
@@ -262,6 +343,10 @@
 
   function addPhotos(finding, files, input) {
     var when = now(), where = here();
+    var refused = files.filter(function (file) { return !isPicture(file); });
+    files = files.filter(isPicture);
+    lastError = refused.length ? L.not_image.replace("{name}", refused.map(function (f) { return f.name; }).join("、")) : "";
+    if (refused.length) renderStatus();
     return files.reduce(function (chain, file) {
       return chain.then(function () { return shrink(file); }).then(function (blob) {
         return blob.arrayBuffer().then(function (buf) {
@@ -374,6 +459,24 @@
       });
   }
 
+  // A proxy's error page is not JSON: read what there is, and never let that stop the queue.
+  function answerOf(response) {
+    return response.json().catch(function () { return {}; });
+  }
+
+  // Refused for good: the same bytes will be refused again, so retrying only blocks the queue.
+  // 401 (sign in again), 408 (slow link), 409 (a replay to sort out) and 429 (wait) are not final.
+  function isFinal(status) {
+    return status >= 400 && status < 500 && [401, 408, 409, 429].indexOf(status) < 0;
+  }
+
+  function failure(response, data) {
+    var retryAfter = parseInt(response.headers.get("Retry-After") || "", 10);
+    return { message: (data.error && data.error.message) || L.server_status.replace("{n}", response.status),
+             status: response.status, permanent: isFinal(response.status),
+             retryAfter: isFinite(retryAfter) ? retryAfter : 0 };
+  }
+
   function sendEntry(entry) {
     if (entry.kind === "visit") {
       var key = "visit:" + entry.id;
@@ -381,8 +484,8 @@
         if (!v) return true;
         var rev = v.rev;
         return send("PUT", server.urls.visits + entry.id, JSON.stringify(body(v)), true).then(function (r) {
-          return r.json().then(function (data) {
-            if (!r.ok) throw { message: (data.error && data.error.message) || r.status };
+          return answerOf(r).then(function (data) {
+            if (!r.ok) throw failure(r, data);
             // Done only if nothing changed while it was on the way; otherwise it goes again.
             return idb.get(key).then(function (current) { return !current || current.rev === rev; });
           });
@@ -400,8 +503,8 @@
         form.append("accuracy_m", p.location.accuracy_m);
       }
       return send("PUT", server.urls.photos + p.id, form, false).then(function (r) {
-        return r.json().then(function (data) {
-          if (!r.ok) throw { message: (data.error && data.error.message) || r.status, permanent: r.status !== 409 && r.status < 500 && r.status !== 429 };
+        return answerOf(r).then(function (data) {
+          if (!r.ok) throw failure(r, data);
           // Confirmed: only now does the phone let go of the bytes.
           return idb.del("photo:" + p.id).then(function () { return true; });
         });
@@ -409,20 +512,79 @@
     });
   }
 
+  function sameEntry(a, b) { return a.kind === b.kind && a.id === b.id; }
+
+  function dequeue(entry) {
+    return idb.update(OUTBOX, function (current) {
+      return (current || []).filter(function (e) { return !sameEntry(e, entry); });
+    });
+  }
+
+  // Transient trouble (5xx, 429, a refusal of the visit itself): this entry waits, 5 s doubling up
+  // to 5 min (or what Retry-After asks), while the rest of the queue goes on.
+  function backOff(entry, error) {
+    return idb.update(OUTBOX, function (current) {
+      return (current || []).map(function (e) {
+        if (!sameEntry(e, entry)) return e;
+        var attempts = (e.attempts || 0) + 1;
+        var wait = Math.max(Math.min(300, 5 * Math.pow(2, attempts - 1)), error.retryAfter || 0);
+        return Object.assign({}, e, { attempts: attempts, retry_at: new Date(Date.now() + wait * 1000).toISOString() });
+      });
+    });
+  }
+
+  // A photo the server will never take: out of the queue, kept on the phone with the reason, shown
+  // on its finding until the user deletes it (and takes another).
+  function setAside(entry, error) {
+    return idb.update("photo:" + entry.id, function (p) {
+      if (p) p.rejected = error.message;
+      return p;
+    }).then(function () {
+      Object.keys(state.findings).forEach(function (id) {
+        var f = state.findings[id];
+        var changed = false;
+        (f.photos || []).forEach(function (p) {
+          if (p.id === entry.id) { p.rejected = error.message; changed = true; }
+        });
+        if (!changed) return;
+        var box = document.getElementById("finding-" + f.id);
+        if (box) box.replaceWith(findingEditor(f));
+      });
+      renderProgress();
+      return idb.set(visitKey, state);
+    }).then(function () { return dequeue(entry); });
+  }
+
+  function isDue(entry) {
+    return !entry.retry_at || Date.parse(entry.retry_at) <= Date.now();
+  }
+
   function flush() {
     if (flushing) return Promise.resolve();
     flushing = true;
-    return idb.get(OUTBOX).then(function loop(list) {
-      list = list || [];
-      if (!list.length) return;
-      var entry = list[0];
-      return sendEntry(entry).then(function (done) {
-        return idb.update(OUTBOX, function (current) {
-          current = current || [];
-          // A visit changed while it was being sent stays queued for another round.
-          return done ? current.filter(function (e) { return !(e.kind === entry.kind && e.id === entry.id); }) : current;
-        }).then(function () { lastError = ""; return idb.get(OUTBOX); }).then(loop);
+    var failed = [];  // entries that failed in this round wait for the next one
+    var messages = [];
+    function next() {
+      return idb.get(OUTBOX).then(function (list) {
+        var entry = (list || []).filter(function (e) {
+          return isDue(e) && !failed.some(function (f) { return sameEntry(f, e); });
+        })[0];
+        if (!entry) return;
+        return sendEntry(entry).then(function (done) {
+          // A visit changed while it was being sent stays queued and goes again at once.
+          return done ? dequeue(entry) : null;
+        }, function (error) {
+          // No network or no session: nothing else will get through either; stop this round.
+          if (error instanceof TypeError || (error && error.signedOut)) throw error;
+          failed.push(entry);
+          if (error && error.permanent && entry.kind === "photo") return setAside(entry, error);
+          messages.push((error && error.message) || String(error));
+          return backOff(entry, error || {});
+        }).then(next);
       });
+    }
+    return next().then(function () {
+      lastError = messages[0] || "";
     }).catch(function (error) {
       if (error && error.signedOut) lastError = L.signed_out;
       else if (error instanceof TypeError) lastError = "";  // no network: nothing to report, it waits
@@ -431,11 +593,25 @@
       flushing = false;
       renderStatus();
       return idb.get(OUTBOX).then(function (list) {
-        if (state.submitted_at && !(list || []).length && navigator.onLine !== false) {
+        list = list || [];
+        scheduleRetry(list);
+        // On to the summary once everything is through — not while a refused photo still waits for
+        // the user to see it and let it go.
+        if (state.submitted_at && !list.length && !rejectedNotices().length && navigator.onLine !== false) {
           window.location.assign(server.urls.summary);
         }
       });
     });
+  }
+
+  // The 30 s tick also retries, but a short backoff should not wait that long.
+  var retryTimer = null;
+  function scheduleRetry(list) {
+    clearTimeout(retryTimer);
+    var times = list.filter(function (e) { return e.retry_at; }).map(function (e) { return Date.parse(e.retry_at); });
+    if (!times.length) return;
+    var wait = Math.min.apply(null, times) - Date.now();
+    if (wait < 30000) retryTimer = setTimeout(flush, Math.max(wait, 0) + 50);
   }
 
   var timer = null;

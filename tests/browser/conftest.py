@@ -114,3 +114,12 @@ def sign_in(page, base: str, username: str = "inspector"):
     page.fill("#password", "demo-pass-1")
     page.click("button.primary")
     page.wait_for_url(lambda url: "/accounts/sign-in" not in url)
+
+
+def eventually(page, script, timeout=30):
+    """Polls a script whose answer comes from a promise (Playwright's wait_for_function
+    takes a pending promise as a truthy answer at once, so it must not be used for these)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script):
+        assert time.monotonic() < deadline, f"not true within {timeout} s: {script}"
+        time.sleep(0.25)

@@ -2,7 +2,7 @@
 import time
 
 from inspect_app import PROJECT_ROOT
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import eventually, sign_in
 
 PHOTO = PROJECT_ROOT.parent / "shared" / "fixtures" / "photos" / "jpg_hdr_iphone_hdr_NO.jpg"
 
@@ -222,7 +222,7 @@ def test_signing_out_with_unsent_records_warns_first(server, phone):
     start_visit(page, server.url, school_id=4)
     phone.set_offline(True)
     page.click("#item-G2 button.choice-pass")
-    page.wait_for_function("() => window.safecampusOutbox.pending().then(n => n > 0)")
+    eventually(page, "window.safecampusOutbox.pending().then(n => n > 0)")
     # Back online, but the server cannot be reached yet: the record is still unsent at sign-out.
     page.route("**/api/v1/**", lambda route: route.abort())
     phone.set_offline(False)
