@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
                    default_translation_directories=str(app.root_path) + "/translations")
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["date_only"] = date_only
+    app.jinja_env.filters["date_time"] = date_time
     app.jinja_env.filters["days_until"] = days_until
     app.context_processor(template_context)
 
@@ -54,6 +55,14 @@ def date_only(value: datetime | None) -> str:
     if value is None:
         return ""
     return format_skeleton("MMMd", value.astimezone(get_timezone()), locale=get_locale())
+
+
+def date_time(value: datetime | None) -> str:
+    """A date and its clock time, "11月27日 17:00": a deadline someone plans by (Asia/Shanghai)."""
+    if value is None:
+        return ""
+    local = value.astimezone(get_timezone())
+    return f"{format_skeleton('MMMd', local, locale=get_locale())} {local.strftime('%H:%M')}"
 
 
 def days_until(moment: datetime) -> int:

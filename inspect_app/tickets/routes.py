@@ -30,7 +30,7 @@ ACTIVE = (TicketStatus.OPEN, TicketStatus.REOPENED, TicketStatus.RESPONDED)
 @bp.app_context_processor
 def ticket_helpers():
     return {"unread_notifications": services.unread_count if current_user.is_authenticated else None,
-            "school_ticket_counts": services.school_counts}
+            "school_ticket_counts": services.school_counts, "tickets_opened_by": services.opened_by_visit}
 
 
 def _ordered(query: sa.Select) -> sa.Select:

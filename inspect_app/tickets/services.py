@@ -20,7 +20,7 @@ from inspect_app.photos.models import Photo
 from inspect_app.schools.models import School, school_assignments
 from inspect_app.tickets.models import (EventKind, EventPhoto, Notification, Ticket, TicketError,
                                         TicketEvent, TicketStatus)
-from inspect_app.visits.models import Visit
+from inspect_app.visits.models import Finding, Visit
 from inspect_app.visits.services import visit_submitted
 
 DEFAULT_DEADLINE_HOURS = {Severity.MINOR: 72, Severity.MAJOR: 48, Severity.CRITICAL: 24}
@@ -169,6 +169,14 @@ def send_mail(ticket: Ticket, kind: EventKind, users: list[User]) -> None:
 def unread_count(user: User) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
                              .where(Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def opened_by_visit(visit_id: str) -> tuple[int, datetime | None]:
+    """How many tickets a submitted visit opened, and the earliest deadline among them."""
+    count, earliest = db.session.execute(
+        sa.select(sa.func.count(Ticket.id), sa.func.min(Ticket.deadline))
+        .join(Finding, Finding.id == Ticket.finding_id).where(Finding.visit_id == visit_id)).one()
+    return count, earliest
 
 
 def school_counts(school: School) -> dict[str, int]:

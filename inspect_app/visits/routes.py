@@ -185,10 +185,9 @@ def _visit_state(visit: Visit, photos) -> dict:
                  "summary": url_for("visits.show_visit", visit_id=visit.id),
                  "compressor": asset_url("vendor/browser-image-compression.js")},
         "labels": {
-            "unanswered": _("Item %(n)s is not answered yet.", n="{n}"),
-            "needs_photo": _("Item %(n)s needs a photo.", n="{n}"),
-            "adhoc_empty": _("An added problem has no description."),
-            "more": _("(and %(n)s more)", n="{n}"),
+            **services.blocked_labels(),
+            "confirm_submit": _("Submit this visit? It cannot be changed afterwards. Problems found: %(n)s.",
+                                n="{n}"),
             "synced": _("All sent"), "offline": _("Offline"),
             "pending": _("%(n)s waiting to send", n="{n}"),
             "oldest": _("oldest %(m)s min", m="{m}"),

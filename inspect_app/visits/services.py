@@ -116,21 +116,37 @@ def photos_by_finding(visit: Visit) -> dict[str, list[Photo]]:
 
 
 def missing(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> list[str]:
-    """What still stands between this visit and submission, in words for the inspector."""
+    """What still stands between this visit and submission, in words for the inspector: the photos
+    owed (by item), then how many items are left, then added problems with no words — read as one
+    sentence ("第 1 项需要照片；还有 27 项未完成"). visit.js phrases the same with the same labels."""
     photos = photos_by_finding(visit) if photos is None else photos
-    problems = []
+    need_photo, unanswered = [], 0
     for item in visit.version.items:
         answer = visit.answer_for(item.code)
         if answer is None:
-            problems.append(_("Item %(n)s is not answered yet.", n=item.position))
+            unanswered += 1
         elif answer.result is Result.FAIL and item.photo_required:
             finding = visit.finding_for(item.code)
             if finding is None or not photos.get(finding.id):
-                problems.append(_("Item %(n)s needs a photo.", n=item.position))
-    for finding in visit.findings:
-        if finding.item_code is None and not finding.description.strip():
-            problems.append(_("An added problem has no description."))
+                need_photo.append(item.position)
+    problems = []
+    if need_photo:
+        problems.append(_("Item %(n)s needs a photo", n=need_photo[0]) if len(need_photo) == 1 else
+                        _("Items %(list)s need a photo", list=_(", ").join(map(str, need_photo))))
+    if unanswered:
+        problems.append(_("%(n)s items still to do", n=unanswered))
+    if any(f.item_code is None and not f.description.strip() for f in visit.findings):
+        problems.append(_("An added problem has no description"))
     return problems
+
+
+def blocked_labels() -> dict[str, str]:
+    """The words of missing(), for visit.js to phrase the same sentence on the phone."""
+    return {"needs_photo": _("Item %(n)s needs a photo", n="{n}"),
+            "needs_photos": _("Items %(list)s need a photo", list="{list}"),
+            "left": _("%(n)s items still to do", n="{n}"),
+            "adhoc_empty": _("An added problem has no description"),
+            "list_sep": _(", "), "join": _("; ")}
 
 
 def submit(visit: Visit, submitted_at: datetime, client_time: datetime | None) -> None:

@@ -175,20 +175,25 @@
     return out;
   }
 
+  // The same sentence as the server's visits.services.missing(), from the same labels.
   function problems() {
-    var out = [];
+    var needPhoto = [], left = 0, out = [];
     server.items.forEach(function (it) {
       var a = state.answers[it.code];
-      if (!a) out.push(L.unanswered.replace("{n}", it.position));
+      if (!a) left += 1;
       else if (a.result === "fail" && it.photo_required) {
         var f = findingForCode(it.code);
-        if (!f || !usablePhotos(f).length) out.push(L.needs_photo.replace("{n}", it.position));
+        if (!f || !usablePhotos(f).length) needPhoto.push(it.position);
       }
     });
-    Object.keys(state.findings).forEach(function (id) {
+    if (needPhoto.length === 1) out.push(L.needs_photo.replace("{n}", needPhoto[0]));
+    else if (needPhoto.length) out.push(L.needs_photos.replace("{list}", needPhoto.join(L.list_sep)));
+    if (left) out.push(L.left.replace("{n}", left));
+    var emptyAdded = Object.keys(state.findings).some(function (id) {
       var f = state.findings[id];
-      if (f.code === null && !(f.description || "").trim()) out.push(L.adhoc_empty);
+      return f.code === null && !(f.description || "").trim();
     });
+    if (emptyAdded) out.push(L.adhoc_empty);
     return out;
   }
 
@@ -204,7 +209,7 @@
       reason.className = "blocked";
       button.parentNode.parentNode.insertBefore(reason, button.parentNode);
     }
-    reason.textContent = list.length ? list[0] + (list.length > 1 ? " " + L.more.replace("{n}", list.length - 1) : "") : "";
+    reason.textContent = list.join(L.join);
     reason.hidden = !list.length;
     button.disabled = !!list.length || !!state.submitted_at;
     if (state.submitted_at) {
@@ -416,6 +421,8 @@
 
   function submitVisit() {
     if (problems().length || state.submitted_at) return;
+    // Submitting freezes the visit and opens the school's tickets: asked once, never by accident.
+    if (!window.confirm(L.confirm_submit.replace("{n}", Object.keys(state.findings).length))) return;
     state.submitted_at = now();
     renderProgress();
     save().then(function () {

@@ -123,3 +123,17 @@ def eventually(page, script, timeout=30):
     while not page.evaluate(script):
         assert time.monotonic() < deadline, f"not true within {timeout} s: {script}"
         time.sleep(0.25)
+
+
+def submit_visit(page) -> str:
+    """Taps 提交 and accepts the confirmation it asks for; returns the question the phone asked."""
+    asked = []
+
+    def accept(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
+    page.click("#submit button[type=submit]")
+    assert asked, "submitting did not ask for confirmation"
+    return asked[0]

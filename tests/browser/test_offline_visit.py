@@ -2,7 +2,7 @@
 import time
 
 from inspect_app import PROJECT_ROOT
-from tests.browser.conftest import eventually, sign_in
+from tests.browser.conftest import eventually, sign_in, submit_visit
 
 PHOTO = PROJECT_ROOT.parent / "shared" / "fixtures" / "photos" / "jpg_hdr_iphone_hdr_NO.jpg"
 
@@ -77,7 +77,7 @@ def test_offline_visit_with_photos_survives_a_reload_and_syncs_exactly_once(serv
         assert page.evaluate(REPLAY) == 0
     assert server.count("visits") == visits_before and server.count("photos") == photos_before + 1
 
-    page.click("#submit button[type=submit]")
+    submit_visit(page)
     page.wait_for_selector("text=到场核验", timeout=30000)  # sent, then on to the summary
     visit = page.evaluate(f"fetch('/api/v1/visits/{visit_id}').then(r => r.json())")
     assert visit["status"] == "submitted"
@@ -92,7 +92,7 @@ def test_submitting_while_offline_is_sent_when_the_signal_returns(server, phone)
     visit_id = start_visit(page, server.url, school_id=3)
     phone.set_offline(True)
     answer_everything(page, fail=())
-    page.click("#submit button[type=submit]")
+    submit_visit(page)
     assert "已在本机提交" in page.inner_text("#submit-reason")
     phone.set_offline(False)  # the page's "online" listener sends it without a tap
     page.wait_for_selector("text=到场核验", timeout=30000)
@@ -174,7 +174,7 @@ def test_a_school_kept_offline_can_start_and_finish_a_visit_with_no_signal(serve
     page.click("text=开始检查")
     page.wait_for_selector("#checklist.js")
     answer_everything(page, fail=())
-    page.click("#submit button[type=submit]")
+    submit_visit(page)
     assert "已在本机提交" in page.inner_text("#submit-reason")
     assert server.count("visits") == visits_before
 

@@ -1,6 +1,6 @@
 """One refused file never stops a visit's sync: the phone refuses what is not a picture, sets aside a
 photo the server refuses for good, says which and why, and sends everything else."""
-from tests.browser.conftest import eventually, sign_in
+from tests.browser.conftest import eventually, sign_in, submit_visit
 from tests.browser.test_offline_visit import PHOTO, SAVED, answer_everything, start_visit
 
 NOT_A_PICTURE = {"name": "检查记录.txt", "mimeType": "text/plain", "buffer": "只是一段文字".encode()}
@@ -53,7 +53,7 @@ def test_a_photo_the_server_refuses_is_set_aside_and_the_visit_still_arrives(ser
     assert page.locator("#item-G1 .thumbs li").count() == 0
     page.set_input_files("#item-G1 input[type=file]", str(PHOTO))
     page.wait_for_selector("#item-G1 .thumbs img", timeout=20000)
-    page.click("#submit button[type=submit]")
+    submit_visit(page)
     page.wait_for_selector("text=到场核验", timeout=30000)
     visit = page.evaluate(f"fetch('/api/v1/visits/{visit_id}').then(r => r.json())")
     assert visit["status"] == "submitted"
