@@ -27,8 +27,11 @@ def test_submitting_a_visit_opens_a_ticket_per_finding_not_fixed_on_site(app, wo
     assert len(done.tickets) == 2
     with app.app_context():
         tickets = db.session.scalars(sa.select(Ticket).order_by(Ticket.id)).all()
-        hours = {t.finding.item_code: round((t.deadline - t.opened_at).total_seconds() / 3600) for t in tickets}
-        assert hours == {"G1": 24, "G2": 24}  # the items' own deadline hours
+        # The items' own 24 hours, then to the end of that day where the school is (the default rounding).
+        local = timezone(timedelta(hours=8))
+        for t in tickets:
+            due = (t.visit.server_submitted_at + timedelta(hours=24)).astimezone(local)
+            assert t.deadline.astimezone(local) == due.replace(hour=23, minute=59, second=59, microsecond=0)
         assert all(t.status is TicketStatus.OPEN and t.events[0].kind is EventKind.OPENED for t in tickets)
         officer_notes = db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
                                           .where(Notification.user_id == world.officer.id))
