@@ -19,6 +19,7 @@ from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
 from inspect_app.schools.models import School, school_assignments
+from inspect_app.tickets import bp
 from inspect_app.tickets.models import (EventKind, EventPhoto, Notification, Ticket, TicketError,
                                         TicketEvent, TicketStatus)
 from inspect_app.visits.models import Visit
@@ -31,6 +32,18 @@ def end_of_day(day: date) -> datetime:
     """23:59:59 of a calendar day where the bureau is: what "rectify by 11月27日" means."""
     tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return datetime.combine(day, time(23, 59, 59), tzinfo=tz).astimezone(timezone.utc)
+
+
+DEADLINE_ROUNDINGS = ("day", "hour")
+
+
+@bp.record_once
+def _check_rounding(state) -> None:
+    """A misspelt TICKET_DEADLINE_ROUNDING stops the app at start, not every submission after it."""
+    rounding = state.app.config.get("TICKET_DEADLINE_ROUNDING")
+    if rounding not in DEADLINE_ROUNDINGS:
+        raise RuntimeError(f"TICKET_DEADLINE_ROUNDING must be one of {', '.join(DEADLINE_ROUNDINGS)}, "
+                           f"not {rounding!r}")
 
 
 def planned_deadline(submitted: datetime, hours: int) -> datetime:
