@@ -11,12 +11,12 @@ import json
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from inspect_app.accounts.models import Role, User
 from inspect_app.audit.models import AuditEntry
 from inspect_app.extensions import db
 
-HIDDEN = "(hidden)"
 # What identifies the person behind a volunteer's pseudonym. The sign-in name is an admin's working
 # tool (the account list shows it to admins), so only other viewers lose it.
 PERSONAL = {"users": ("display_name", "email"), "signin_attempts": ("ip",)}
@@ -63,8 +63,9 @@ def _about_volunteer(entry: AuditEntry, data: dict, ids: set[int], names: set[st
 
 
 def readable(entries: list[AuditEntry], viewer: User) -> list[EntryView]:
-    """The entries as `viewer` may read them, volunteers' personal fields replaced by HIDDEN."""
+    """The entries as `viewer` may read them, volunteers' personal fields replaced by a marker."""
     ids, names = _volunteers(entries)
+    marker = _("(hidden: a volunteer's personal data)")
     views = []
     for entry in entries:
         view = EntryView(entry.id, entry.at, entry.actor_id, entry.action, entry.object_type, entry.object_id,
@@ -73,7 +74,7 @@ def readable(entries: list[AuditEntry], viewer: User) -> list[EntryView]:
         if _about_volunteer(entry, data, ids, names):
             hidden = PERSONAL.get(entry.object_type, ()) + (
                 () if viewer.role is Role.ADMIN else ADMIN_ONLY.get(entry.object_type, ()))
-            data = {k: HIDDEN if k in hidden and v is not None else v for k, v in data.items()}
+            data = {k: marker if k in hidden and v is not None else v for k, v in data.items()}
             view = replace(view, data=json.dumps(data, ensure_ascii=False, sort_keys=True))
         views.append(view)
     return views

@@ -35,7 +35,8 @@ def test_the_audit_trail_shows_a_volunteer_by_pseudonym_only(login_as, recorded_
             assert personal not in text, (url, personal)
         if who == "leader":  # the sign-in name is the admin's tool, as on the account list
             assert "qian.parent" not in text, url
-    assert PSEUDONYM in viewer.get("/audit/?type=users").get_data(as_text=True)
+    users = viewer.get("/audit/?type=users").get_data(as_text=True)
+    assert PSEUDONYM in users and "已隐藏：家长志愿者的个人信息" in users
 
 
 def test_other_accounts_stay_readable_in_the_record(login_as, world, make_user):
