@@ -36,8 +36,9 @@ EPOCH = re.compile(r"(?<!\d)(\d{10}|\d{13})(?!\d)")
 
 
 def _wait_past_the_deadline_minute():
-    """Deadlines end at 23:59:59 Asia/Shanghai: a check submitted in that very minute would share it."""
-    while datetime.now(SHANGHAI).strftime("%H:%M") in ("23:58", "23:59"):
+    """Deadlines end at 23:59:59 Asia/Shanghai: a check submitted at 23:59 there (or in UTC) would
+    share the minute with every deadline and fail the crawl for nothing."""
+    while {datetime.now(tz).strftime("%H:%M") for tz in (SHANGHAI, timezone.utc)} & {"23:58", "23:59"}:
         time.sleep(5)
 
 
