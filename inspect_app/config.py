@@ -62,6 +62,11 @@ class Config:
 
     # Tickets: may an inspector verify a problem they found themselves? (The record says so either way.)
     REQUIRE_INDEPENDENT_VERIFIER = _flag("REQUIRE_INDEPENDENT_VERIFIER")
+    # A ticket's deadline is the item's hours after submission, rounded up so it cannot be read back
+    # into the moment a (covert) check was submitted: "day" (23:59:59 of that day, Asia/Shanghai) is
+    # how a bureau writes a rectification notice (限期于X月X日前整改) and hides even the hour;
+    # "hour" (the next full hour) keeps deadlines tighter but tells the school the hour of submission.
+    TICKET_DEADLINE_ROUNDING = os.environ.get("TICKET_DEADLINE_ROUNDING", "day")
     # E-mail notices, off unless MAIL_SERVER is set; the in-app inbox always works.
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

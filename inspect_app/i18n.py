@@ -65,6 +65,17 @@ def date_time(value: datetime | None) -> str:
     return f"{format_skeleton('MMMd', local, locale=get_locale())} {local.strftime('%H:%M')}"
 
 
+def local_day(value: datetime | None) -> str | None:
+    """date_only for programs: the ISO calendar date (YYYY-MM-DD) in Asia/Shanghai, not in UTC, so
+    the API tells a school the same day its pages do."""
+    return value.astimezone(get_timezone()).date().isoformat() if value is not None else None
+
+
+def local_iso(value: datetime | None) -> str | None:
+    """An ISO 8601 time with the local offset (+08:00), as a school plans by it."""
+    return value.astimezone(get_timezone()).isoformat() if value is not None else None
+
+
 def days_until(moment: datetime) -> int:
     """Calendar days from today to a moment, as people count them where they are (negative: past)."""
     tz = get_timezone()

@@ -116,7 +116,9 @@ def openapi_document() -> dict:
                                          "thumb_url": {"type": "string"}, "finding_id": {"type": "string"},
                                          "sha256": {"type": "string"}, "flags": {"type": "array",
                                                                                  "items": {"type": "string"}}}},
-                "Visit": {"type": "object", "required": ["id", "school_id", "status", "answers", "findings"],
+                # A school gets id, school_id, status, source, date (Asia/Shanghai) and findings without ids,
+                # codes or times; answers, mode, template and times are for the bureau and the author.
+                "Visit": {"type": "object", "required": ["id", "school_id", "status", "findings"],
                           "properties": {
                               "id": {"type": "string"}, "school_id": {"type": "integer"},
                               "mode": {"type": "string"}, "status": {"type": "string"},
@@ -129,12 +131,16 @@ def openapi_document() -> dict:
                                   "clock_skew_s": {"type": "number", "nullable": True},
                                   "incomplete": {"type": "boolean"},
                                   "reused_photos": {"type": "array", "items": {"type": "string"}}}},
-                              "source": {"type": "string", "description": "schools see 'inspection_group'"}}},
+                              "source": {"type": "string", "description": "schools see 'inspection_group'"},
+                              "date": {"type": "string", "format": "date",
+                                       "description": "the school's view: the day it reached us, Asia/Shanghai"}}},
                 "Ticket": {"type": "object", "required": ["id", "status", "deadline", "overdue", "description"],
                            "properties": {
                                "id": {"type": "integer"}, "school_id": {"type": "integer"},
                                "status": {"type": "string", "enum": ["open", "responded", "closed", "reopened"]},
-                               "severity": {"type": "string"}, "deadline": {"type": "string", "format": "date-time"},
+                               "severity": {"type": "string"},
+                               "deadline": {"type": "string", "format": "date-time",
+                                            "description": "+08:00; rounded (TICKET_DEADLINE_ROUNDING)"},
                                "overdue": {"type": "boolean"}, "description": {"type": "string"},
                                "escalation_level": {"type": "integer"},
                                "record": {"type": "array", "items": {"type": "object", "properties": {

@@ -11,6 +11,7 @@ from inspect_app.api import bp
 from inspect_app.api.routes import json_body
 from inspect_app.errors import api_error
 from inspect_app.extensions import db
+from inspect_app.i18n import local_day, local_iso
 from inspect_app.photos.models import Photo
 from inspect_app.photos.services import FieldError, parse_time, parse_uuid
 from inspect_app.tickets import services
@@ -26,7 +27,7 @@ def _iso(moment):
 def ticket_json(ticket: Ticket, with_record: bool = False) -> dict:
     people = shows_people(current_user)
     data = {"id": ticket.id, "status": ticket.status.value, "school_id": ticket.school_id,
-            "severity": ticket.severity.value, "deadline": _iso(ticket.deadline), "overdue": ticket.overdue,
+            "severity": ticket.severity.value, "deadline": local_iso(ticket.deadline), "overdue": ticket.overdue,
             "description": ticket.finding.description, "escalation_level": ticket.escalation_level}
     if people:
         data.update(visit_id=ticket.visit_id, finding_id=ticket.finding_id)
@@ -45,8 +46,8 @@ def event_json(event: TicketEvent, people: bool) -> dict:
         if people:
             data["self_verified"] = event.self_verified
     else:
-        # The school learns the step and the day, never the inspector or the hour.
-        data["date"] = event.at.date().isoformat()
+        # The school learns the step and the day (its own, Asia/Shanghai), never the inspector or the hour.
+        data["date"] = local_day(event.at)
         data["actor"] = "inspection_group" if event.actor else None
     return data
 

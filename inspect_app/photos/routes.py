@@ -28,5 +28,7 @@ def serve_photo(photo_id: str, size: str):
     response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
     if size == "original":
         response.headers["Content-Disposition"] = f'attachment; filename="{photo.id}"'
-    response.set_etag(photo.sha256 + size)
+    # A hash of the bytes served, never the original's SHA-256: a school holding the display size
+    # must not get a fingerprint of the volunteer's original file (with its EXIF) to match elsewhere.
+    response.add_etag()
     return response.make_conditional(request)

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timezone
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
@@ -139,11 +137,6 @@ def respond(ticket_id: int):
     return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))
 
 
-def _end_of_day(day) -> datetime:
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return datetime.combine(day, time(23, 59, 59), tzinfo=tz).astimezone(timezone.utc)
-
-
 @bp.post("/<int:ticket_id>/verify")
 @roles_required(Role.INSPECTOR, Role.LEADER)
 def verify(ticket_id: int):
@@ -154,7 +147,7 @@ def verify(ticket_id: int):
         return _detail(ticket, verify_form=form, status=422)
     photo_ids = _store_photos(form.photos.data)
     ticket = get_ticket_or_404(ticket_id, current_user)
-    deadline = _end_of_day(form.new_deadline.data) if form.new_deadline.data else None
+    deadline = services.end_of_day(form.new_deadline.data) if form.new_deadline.data else None
     try:
         services.verify(ticket, current_user, form.outcome.data == "close", form.note.data or "", photo_ids, deadline)
     except TicketError as error:

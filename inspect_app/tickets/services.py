@@ -4,8 +4,9 @@ from __future__ import annotations
 import hashlib
 import json
 import smtplib
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,12 +19,44 @@ from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
 from inspect_app.schools.models import School, school_assignments
+from inspect_app.tickets import bp
 from inspect_app.tickets.models import (EventKind, EventPhoto, Notification, Ticket, TicketError,
                                         TicketEvent, TicketStatus)
 from inspect_app.visits.models import Finding, Visit
 from inspect_app.visits.services import visit_submitted
 
 DEFAULT_DEADLINE_HOURS = {Severity.MINOR: 72, Severity.MAJOR: 48, Severity.CRITICAL: 24}
+
+
+def end_of_day(day: date) -> datetime:
+    """23:59:59 of a calendar day where the bureau is: what "rectify by 11月27日" means."""
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time(23, 59, 59), tzinfo=tz).astimezone(timezone.utc)
+
+
+DEADLINE_ROUNDINGS = ("day", "hour")
+
+
+@bp.record_once
+def _check_rounding(state) -> None:
+    """A misspelt TICKET_DEADLINE_ROUNDING stops the app at start, not every submission after it."""
+    rounding = state.app.config.get("TICKET_DEADLINE_ROUNDING")
+    if rounding not in DEADLINE_ROUNDINGS:
+        raise RuntimeError(f"TICKET_DEADLINE_ROUNDING must be one of {', '.join(DEADLINE_ROUNDINGS)}, "
+                           f"not {rounding!r}")
+
+
+def planned_deadline(submitted: datetime, hours: int) -> datetime:
+    """At least `hours` after submission, rounded up as TICKET_DEADLINE_ROUNDING says. Unrounded,
+    deadline minus the item's hours was the exact moment a volunteer submitted a covert check."""
+    due = submitted + timedelta(hours=hours)
+    rounding = current_app.config["TICKET_DEADLINE_ROUNDING"]
+    if rounding == "day":
+        return end_of_day(due.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date())
+    if rounding == "hour":
+        hour = due.replace(minute=0, second=0, microsecond=0)
+        return hour if hour == due else hour + timedelta(hours=1)
+    raise ValueError(f"TICKET_DEADLINE_ROUNDING must be 'day' or 'hour', not {rounding!r}")
 
 
 @visit_submitted.connect
@@ -40,7 +73,7 @@ def open_tickets(sender, visit: Visit, **_extra) -> list[Ticket]:
         if finding.severity is Severity.CRITICAL:
             hours = min(hours, DEFAULT_DEADLINE_HOURS[Severity.CRITICAL])
         ticket = Ticket(finding=finding, visit=visit, school_id=visit.school_id, severity=finding.severity,
-                        deadline=(visit.server_submitted_at or utcnow()) + timedelta(hours=hours))
+                        deadline=planned_deadline(visit.server_submitted_at or utcnow(), hours))
         db.session.add(ticket)
         ticket.open(visit.author)
         notify(ticket, EventKind.OPENED)

@@ -1,10 +1,10 @@
-"""A visit as the API shows it to one viewer: schools get no source and no exact covert time."""
+"""A visit as the API shows it to one viewer: schools get no source, no template and no time of day."""
 from __future__ import annotations
 
 from flask import url_for
 
 from inspect_app.accounts.models import User
-from inspect_app.checklists.models import VisitMode
+from inspect_app.i18n import local_day
 from inspect_app.photos.models import Photo
 from inspect_app.visits import services
 from inspect_app.visits.access import shows_source
@@ -30,33 +30,43 @@ def photo_json(photo: Photo, with_metadata: bool) -> dict:
 def visit_json(visit: Visit, viewer: User) -> dict:
     full = shows_source(viewer, visit)
     photos = services.photos_by_finding(visit)
-    data = {
+    if not full:
+        return _school_view(visit, photos)
+    flags = services.flags(visit, photos)
+    return {
         "id": visit.id, "school_id": visit.school_id,
         "status": visit.status.value,
         "answers": [{"code": a.code, "result": a.result.value, "note": a.note} for a in visit.answers],
         "findings": [{
             "id": f.id, "code": f.item_code, "description": f.description, "severity": f.severity.value,
             "fixed_on_site": f.fixed_on_site,
-            "photos": [photo_json(p, full) for p in photos.get(f.id, [])],
-            **({"location": {"lat": f.lat, "lon": f.lon, "accuracy_m": f.accuracy_m} if f.lat is not None else None,
-                "captured_at": _iso(f.captured_at)} if full else {}),
+            "photos": [photo_json(p, True) for p in photos.get(f.id, [])],
+            "location": {"lat": f.lat, "lon": f.lon, "accuracy_m": f.accuracy_m} if f.lat is not None else None,
+            "captured_at": _iso(f.captured_at),
         } for f in visit.findings],
+        "mode": visit.mode.value, "version_id": visit.version_id, "template": visit.version.template.code,
+        "author_id": visit.author_id, "started_at": _iso(visit.started_at),
+        "submitted_at": _iso(visit.submitted_at), "server_started_at": _iso(visit.server_started_at),
+        "server_submitted_at": _iso(visit.server_submitted_at), "corrects": visit.corrects_id,
+        "location": {"lat": visit.lat, "lon": visit.lon, "accuracy_m": visit.accuracy_m}
+        if visit.lat is not None else None,
+        "flags": vars(flags),
     }
-    if full:
-        flags = services.flags(visit, photos)
-        data.update(
-            mode=visit.mode.value, version_id=visit.version_id, template=visit.version.template.code, author_id=visit.author_id, started_at=_iso(visit.started_at),
-            submitted_at=_iso(visit.submitted_at), server_started_at=_iso(visit.server_started_at),
-            server_submitted_at=_iso(visit.server_submitted_at), corrects=visit.corrects_id,
-            location={"lat": visit.lat, "lon": visit.lon, "accuracy_m": visit.accuracy_m}
-            if visit.lat is not None else None,
-            flags=vars(flags))
-    else:
-        # The school's view: "督查组", no mode or template (they would tell volunteers apart),
-        # the date only for a covert check, no location, no flags.
-        data["source"] = "inspection_group"
-        moment = visit.server_submitted_at
-        data["date"] = moment.date().isoformat() if moment else None
-        if visit.mode is not VisitMode.COVERT:
-            data["submitted_at"] = _iso(visit.submitted_at)
-    return data
+
+
+def _school_view(visit: Visit, photos: dict[str, list[Photo]]) -> dict:
+    """What the summary page shows a school, and no more: "督查组", the day it reached us (Asia/Shanghai,
+    whatever the mode), each problem with the requirement it failed and its photos. No mode, template,
+    answers or item codes (V1-V9 name the volunteers' template), no finding ids (an item's finding id
+    is uuid5(visit id, item code), so it names the code too), no times, places or flags."""
+    def requirement(finding) -> str | None:
+        item = visit.version.item(finding.item_code) if finding.item_code else None
+        return item.text if item else None
+
+    return {
+        "id": visit.id, "school_id": visit.school_id, "status": visit.status.value,
+        "source": "inspection_group", "date": local_day(visit.server_submitted_at),
+        "findings": [{"description": f.description, "requirement": requirement(f), "severity": f.severity.value,
+                      "fixed_on_site": f.fixed_on_site,
+                      "photos": [photo_json(p, False) for p in photos.get(f.id, [])]} for f in visit.findings],
+    }

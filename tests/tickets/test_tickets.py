@@ -27,8 +27,11 @@ def test_submitting_a_visit_opens_a_ticket_per_finding_not_fixed_on_site(app, wo
     assert len(done.tickets) == 2
     with app.app_context():
         tickets = db.session.scalars(sa.select(Ticket).order_by(Ticket.id)).all()
-        hours = {t.finding.item_code: round((t.deadline - t.opened_at).total_seconds() / 3600) for t in tickets}
-        assert hours == {"G1": 24, "G2": 24}  # the items' own deadline hours
+        # The items' own 24 hours, then to the end of that day where the school is (the default rounding).
+        local = timezone(timedelta(hours=8))
+        for t in tickets:
+            due = (t.visit.server_submitted_at + timedelta(hours=24)).astimezone(local)
+            assert t.deadline.astimezone(local) == due.replace(hour=23, minute=59, second=59, microsecond=0)
         assert all(t.status is TicketStatus.OPEN and t.events[0].kind is EventKind.OPENED for t in tickets)
         officer_notes = db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
                                           .where(Notification.user_id == world.officer.id))
@@ -349,3 +352,35 @@ def test_deadlines_read_in_calendar_days_where_the_school_is(app, login_as, worl
         db.session.commit()
     page = login_as("officer").get(f"/tickets/{done.tickets[0]}").get_data(as_text=True)
     assert words in page
+
+
+@pytest.mark.parametrize("rounding, submitted, hours, due", [
+    # 06:41:07 on 26 Nov in Shanghai, plus 24 h: the end of 27 Nov there.
+    ("day", "2026-11-25T22:41:07.123456+00:00", 24, "2026-11-27T23:59:59+08:00"),
+    # 23:59 in Shanghai plus 24 h is still that next day, to its last second.
+    ("day", "2026-11-25T15:59:00+00:00", 24, "2026-11-26T23:59:59+08:00"),
+    ("hour", "2026-11-25T22:41:07.123456+00:00", 24, "2026-11-26T23:00:00+00:00"),
+    ("hour", "2026-11-25T22:00:00+00:00", 48, "2026-11-27T22:00:00+00:00"),  # already on the hour
+])
+def test_a_deadline_is_rounded_up_never_down(app, monkeypatch, rounding, submitted, hours, due):
+    from inspect_app.tickets.services import planned_deadline
+    monkeypatch.setitem(app.config, "TICKET_DEADLINE_ROUNDING", rounding)
+    with app.app_context():
+        deadline = planned_deadline(datetime.fromisoformat(submitted), hours)
+    assert deadline == datetime.fromisoformat(due)
+    assert deadline >= datetime.fromisoformat(submitted) + timedelta(hours=hours)
+    assert deadline.second == 59 if rounding == "day" else (deadline.minute, deadline.second) == (0, 0)
+
+
+def test_an_unknown_deadline_rounding_is_refused(app, monkeypatch):
+    from inspect_app.tickets.services import planned_deadline
+    monkeypatch.setitem(app.config, "TICKET_DEADLINE_ROUNDING", "minute")
+    with app.app_context(), pytest.raises(ValueError, match="TICKET_DEADLINE_ROUNDING"):
+        planned_deadline(utcnow(), 24)
+
+
+def test_a_misspelt_deadline_rounding_stops_the_app_at_start():
+    from inspect_app import create_app
+    from inspect_app.config import TestConfig
+    with pytest.raises(RuntimeError, match="TICKET_DEADLINE_ROUNDING must be one of day, hour"):
+        create_app(TestConfig, TICKET_DEADLINE_ROUNDING="daily")
