@@ -25,6 +25,9 @@ def _flag(name: str, default: bool = False) -> bool:
 class Config:
     # None means "generate once and keep in instance/secret_key" (done by the factory, not here).
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # The audit chain's HMAC keys, "id:secret" pairs newest first (see audit/keys.py and the README on
+    # rotation). None: one key generated once and kept in instance/audit_keys (like the secret key).
+    AUDIT_KEYS = os.environ.get("AUDIT_KEYS")
     SQLALCHEMY_DATABASE_URI = _database_url()  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     STORAGE_DIR = os.environ.get("STORAGE_DIR")  # None: instance/storage
@@ -88,6 +91,7 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
+    AUDIT_KEYS = "test:test-audit-key-not-for-production-0123456789"
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests/conftest.py switches to TEST_DATABASE_URL
     # Cheap hashing keeps the suite fast; the algorithm and code path stay the same.
     ARGON2_TIME_COST = 1
