@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 3
 export FLASK_APP := wsgi
+# The address QR posters carry (required by the app); the demo's own unless one is given.
+export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test setup db demo translations extract-messages bench clean
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -97,3 +98,10 @@ def _check_required(app: Flask) -> None:
     """Refuse to start on settings that would make the app unsafe, with a message that says what to set."""
     from inspect_app.audit.keys import parse
     parse(app.config["AUDIT_KEYS"])  # raises AuditKeyError naming the problem
+    base = app.config.get("PUBLIC_BASE_URL") or ""
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise RuntimeError(
+            "PUBLIC_BASE_URL must be set to the address people reach this app at, e.g. "
+            "PUBLIC_BASE_URL=https://inspect.example.gov.cn: QR posters are built from it, never from "
+            "the request's Host header (`make run` sets it to http://HOST:PORT for the demo).")

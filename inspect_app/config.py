@@ -60,7 +60,8 @@ class Config:
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     SCHOOL_IMPORT_MAX_BYTES = 2 * 1024 * 1024
     DEFAULT_SCHOOL_RADIUS_M = 200
-    # The address printed in QR codes (e.g. https://inspect.example.gov.cn); None: the request's host.
+    # The address printed in QR codes (e.g. https://inspect.example.gov.cn). Required: the request's
+    # Host header is whatever the client says, and a poster must never point elsewhere.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
 
     # Tickets: may an inspector verify a problem they found themselves? (The record says so either way.)
@@ -92,6 +93,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
     AUDIT_KEYS = "test:test-audit-key-not-for-production-0123456789"
+    PUBLIC_BASE_URL = "http://localhost"
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests/conftest.py switches to TEST_DATABASE_URL
     # Cheap hashing keeps the suite fast; the algorithm and code path stay the same.
     ARGON2_TIME_COST = 1

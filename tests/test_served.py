@@ -27,12 +27,13 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
-    env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi"}
+    port = _free_port()
+    env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi",
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     env.pop("DATABASE_URL", None)
     for args in (["db", "upgrade"], ["demo"]):
         subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=env,
                        check=True, capture_output=True, timeout=120)
-    port = _free_port()
     log = instance / "gunicorn.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(

@@ -75,7 +75,9 @@ def make_server(tmp_path_factory):
         instance = tmp_path_factory.mktemp("live")
         env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi", **env_overrides}
         env.pop("DATABASE_URL", None)
-        server = LiveServer(instance, env).start()
+        server = LiveServer(instance, env)
+        env.setdefault("PUBLIC_BASE_URL", server.url)  # the app refuses to start without one
+        server.start()
         servers.append(server)
         return server
     yield factory
