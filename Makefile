@@ -45,7 +45,7 @@ run: demo
 	@echo ""
 	@echo "SafeCampus Inspect: http://$(HOST):$(PORT)/"
 	@echo ""
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 # The suite runs on SQLite; with TEST_DATABASE_URL set (as .ci/run does) it runs again on PostgreSQL.
 # The second pass leaves out the tests that start their own gunicorn on a SQLite instance (the
