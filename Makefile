@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 3
 export FLASK_APP := wsgi
+# The address QR posters carry (required by the app); the demo's own unless one is given.
+export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test setup db demo translations extract-messages bench clean
 
@@ -43,7 +45,7 @@ run: demo
 	@echo ""
 	@echo "SafeCampus Inspect: http://$(HOST):$(PORT)/"
 	@echo ""
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 # The suite runs on SQLite; with TEST_DATABASE_URL set (as .ci/run does) it runs again on PostgreSQL.
 # The second pass leaves out the tests that start their own gunicorn on a SQLite instance (the

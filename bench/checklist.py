@@ -139,6 +139,7 @@ def main() -> None:
     instance = Path(tempfile.mkdtemp(prefix="bench-"))
     env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi"}
     env.pop("DATABASE_URL", None)
+    env.setdefault("PUBLIC_BASE_URL", "http://127.0.0.1")  # required; the benchmark prints no posters
     if args.db == "postgresql":
         subprocess.run(["psql", PG_ADMIN_URL, "-qc", "DROP DATABASE IF EXISTS inspect_bench"], check=True)
         subprocess.run(["psql", PG_ADMIN_URL, "-qc", "CREATE DATABASE inspect_bench"], check=True)

@@ -23,6 +23,7 @@ def free_port() -> int:
 def instance_env(database_url: str | None = None) -> dict:
     env = {**os.environ, "INSTANCE_PATH": tempfile.mkdtemp(prefix="bench-"), "FLASK_APP": "wsgi"}
     env.pop("DATABASE_URL", None)
+    env.setdefault("PUBLIC_BASE_URL", "http://127.0.0.1")  # required; benchmarks print no posters
     if database_url:
         env["DATABASE_URL"] = database_url
     for args in (["db", "upgrade"], ["demo"]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -23,6 +24,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     app.config.from_object(config_class)
     app.config.update(overrides)
     _fill_embedded_defaults(app)
+    _check_required(app)
 
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
@@ -62,20 +64,44 @@ def _fill_embedded_defaults(app: Flask) -> None:
     """SQLite, files and a secret kept under instance/ when the environment names none."""
     instance = Path(app.instance_path)
     needs_instance = not (app.config["SECRET_KEY"] and app.config["SQLALCHEMY_DATABASE_URI"]
-                          and app.config["STORAGE_DIR"])
+                          and app.config["STORAGE_DIR"] and app.config["AUDIT_KEYS"])
     if needs_instance:
         instance.mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
-        key_file = instance / "secret_key"
-        if not key_file.exists():
-            # Written once, readable by the owner only, so sessions survive restarts.
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-        app.config["SECRET_KEY"] = key_file.read_text().strip()
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key", secrets.token_hex(32))
+    if not app.config["AUDIT_KEYS"]:
+        # Outside the database on purpose: whoever can write the audit table still cannot sign entries.
+        from inspect_app.audit.keys import new_key
+        app.config["AUDIT_KEYS"] = _instance_secret(instance / "audit_keys", new_key("k1"))
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'inspect.db'}"
     if not app.config["STORAGE_DIR"]:
         app.config["STORAGE_DIR"] = str(instance / "storage")
     if not app.config["NODE_MODULES_DIR"]:
         app.config["NODE_MODULES_DIR"] = str(PROJECT_ROOT / "node_modules")
+
+
+def _instance_secret(path: Path, fresh: str) -> str:
+    """The secret kept in an instance file, written once (owner-only) so it survives restarts."""
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker wrote it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(fresh + "\n")
+    return path.read_text().strip()
+
+
+def _check_required(app: Flask) -> None:
+    """Refuse to start on settings that would make the app unsafe, with a message that says what to set."""
+    from inspect_app.audit.keys import parse
+    parse(app.config["AUDIT_KEYS"])  # raises AuditKeyError naming the problem
+    base = app.config.get("PUBLIC_BASE_URL") or ""
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise RuntimeError(
+            "PUBLIC_BASE_URL must be set to the address people reach this app at, e.g. "
+            "PUBLIC_BASE_URL=https://inspect.example.gov.cn: QR posters are built from it, never from "
+            "the request's Host header (`make run` sets it to http://HOST:PORT for the demo).")

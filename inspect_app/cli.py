@@ -1,5 +1,6 @@
 """Flask commands: the demo city, the school register, the first admin account."""
 import getpass
+import os
 from pathlib import Path
 
 import click
@@ -114,17 +115,58 @@ def escalate_command():
 
 @click.group("audit", cls=AppGroup)
 def audit_group():
-    """The hash-chained audit trail."""
+    """The keyed hash chain of the audit trail."""
+
+
+def _anchors(ctx, param, values):
+    from inspect_app.audit.services import parse_anchor
+    try:
+        return [parse_anchor(value) for value in values]
+    except ValueError as error:
+        raise click.BadParameter(str(error))
 
 
 @audit_group.command("verify")
-def audit_verify():
-    """Exit 0 when the chain is intact; otherwise name the first broken entry and exit 1."""
-    from inspect_app.audit.services import verify
-    verdict = verify()
+@click.option("--anchor", "anchors", multiple=True, callback=_anchors, metavar="COUNT:HASH",
+              help="A chain head noted outside the database (e.g. on a signed daily report); "
+                   "the chain must still pass through it. May be repeated.")
+def audit_verify(anchors):
+    """Exit 0 when the chain is intact (and extends every anchor); otherwise say where it breaks, exit 1."""
+    from inspect_app.audit.services import format_anchor, verify
+    verdict = verify(anchors)
     if verdict.ok:
-        click.echo(f"audit chain intact: {verdict.checked} entries")
+        extends = f", passes through {len(anchors)} anchor(s)" if anchors else ""
+        click.echo(f"audit chain intact: {verdict.checked} entries{extends}; head {format_anchor(verdict.head)}")
         return
-    click.echo(f"audit chain broken at entry {verdict.broken_id}: {verdict.reason} "
+    where = f"at entry {verdict.broken_id}" if verdict.broken_id is not None else "at its end"
+    click.echo(f"audit chain broken {where}: {verdict.reason} "
                f"({verdict.checked} entries before it are intact)", err=True)
     raise SystemExit(1)
+
+
+@audit_group.command("head")
+def audit_head():
+    """Print the chain head as COUNT:HASH, to keep somewhere the database cannot reach."""
+    from inspect_app.audit.services import format_anchor, head
+    click.echo(format_anchor(head()))
+
+
+@audit_group.command("new-key")
+@click.argument("key_id")
+def audit_new_key(key_id: str):
+    """Start a new audit key KEY_ID: new entries use it, the old keys keep verifying older entries."""
+    from inspect_app.audit.keys import AuditKeyError, new_key, parse
+    try:
+        pair = new_key(key_id)
+        if key_id in parse(current_app.config["AUDIT_KEYS"]).ids:
+            raise AuditKeyError(f"the key id {key_id!r} is in use already")
+    except AuditKeyError as error:
+        raise click.ClickException(str(error))
+    key_file = Path(current_app.instance_path) / "audit_keys"
+    if "AUDIT_KEYS" in os.environ or not key_file.exists():
+        click.echo("Put this pair first in AUDIT_KEYS (keep the old ones after it) and restart every "
+                   "app process at once:")
+        click.echo(pair)
+        return
+    key_file.write_text(pair + "\n" + key_file.read_text())
+    click.echo(f"{key_file}: {key_id} added in front; restart every app process at once to use it.")

@@ -25,6 +25,9 @@ def _flag(name: str, default: bool = False) -> bool:
 class Config:
     # None means "generate once and keep in instance/secret_key" (done by the factory, not here).
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # The audit chain's HMAC keys, "id:secret" pairs newest first (see audit/keys.py and the README on
+    # rotation). None: one key generated once and kept in instance/audit_keys (like the secret key).
+    AUDIT_KEYS = os.environ.get("AUDIT_KEYS")
     SQLALCHEMY_DATABASE_URI = _database_url()  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     STORAGE_DIR = os.environ.get("STORAGE_DIR")  # None: instance/storage
@@ -57,7 +60,8 @@ class Config:
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     SCHOOL_IMPORT_MAX_BYTES = 2 * 1024 * 1024
     DEFAULT_SCHOOL_RADIUS_M = 200
-    # The address printed in QR codes (e.g. https://inspect.example.gov.cn); None: the request's host.
+    # The address printed in QR codes (e.g. https://inspect.example.gov.cn). Required: the request's
+    # Host header is whatever the client says, and a poster must never point elsewhere.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
 
     # Tickets: may an inspector verify a problem they found themselves? (The record says so either way.)
@@ -93,6 +97,8 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
+    AUDIT_KEYS = "test:test-audit-key-not-for-production-0123456789"
+    PUBLIC_BASE_URL = "http://localhost"
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests/conftest.py switches to TEST_DATABASE_URL
     # Cheap hashing keeps the suite fast; the algorithm and code path stay the same.
     ARGON2_TIME_COST = 1

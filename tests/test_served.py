@@ -27,12 +27,14 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
-    env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi"}
+    port = _free_port()
+    env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi",
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     env.pop("DATABASE_URL", None)
+    env.pop("TRUSTED_PROXIES", None)
     for args in (["db", "upgrade"], ["demo"]):
         subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=env,
                        check=True, capture_output=True, timeout=120)
-    port = _free_port()
     log = instance / "gunicorn.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
@@ -87,3 +89,13 @@ def test_the_throttle_holds_across_two_worker_processes(server):
     statuses = [_attempt(server, "inspector2", "wrong-password") for _ in range(5)]
     assert statuses == [422] * 5
     assert _attempt(server, "inspector2", "demo-pass-1") == 429
+
+
+def test_forwarded_headers_count_only_when_trusted_proxies_says_so(server):
+    """TRUSTED_PROXIES is 0 here: an X-Forwarded-Proto from 127.0.0.1 must not make the request HTTPS
+    (gunicorn on its own would believe it, and the cookie would say Secure)."""
+    request = urllib.request.Request(server + "/accounts/sign-in",
+                                     headers={"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        cookies = response.headers.get_all("Set-Cookie") or []
+    assert cookies and not any("secure" in [part.strip().lower() for part in c.split(";")] for c in cookies)

@@ -83,6 +83,10 @@ class User(UserMixin, db.Model):
 
     school: so.Mapped["School | None"] = so.relationship(  # noqa: F821
         foreign_keys=[school_id], back_populates="duty_officers")
+    # Schools a volunteer's own children attend (the table is schools.models.volunteer_child_schools).
+    # Changed through this collection, so each link is an audit entry like any other change.
+    child_schools: so.Mapped[list["School"]] = so.relationship(  # noqa: F821
+        secondary="volunteer_child_schools")
 
     # Set on the instance by the session loader; Flask-Login stores get_id() in the cookie.
     session_key = None  # str | None

@@ -15,7 +15,7 @@ from inspect_app.accounts.services import SignInThrottled, authenticate, normali
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx
-from inspect_app.schools.models import School, volunteer_child_schools
+from inspect_app.schools.models import School
 
 
 def _safe_next(target: str | None) -> str:
@@ -90,11 +90,10 @@ def create_user():
                         pseudonym=(form.pseudonym.data or "").strip() or None,
                         manages_volunteers=bool(form.manages_volunteers.data))
             user.set_password(form.password.data)
+            if role is Role.VOLUNTEER:
+                chosen = set(form.child_school_ids.data or [])
+                user.child_schools = [school for school in schools if school.id in chosen]
             db.session.add(user)
-            if role is Role.VOLUNTEER and form.child_school_ids.data:
-                db.session.flush()
-                db.session.execute(sa.insert(volunteer_child_schools), [
-                    {"user_id": user.id, "school_id": sid} for sid in set(form.child_school_ids.data)])
             db.session.commit()
             flash(_("Account %(name)s created.", name=username), "success")
             return redirect(url_for("accounts.list_users"))

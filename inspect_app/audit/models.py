@@ -1,7 +1,8 @@
-"""One audit entry: who did what to which object, chained to the entry before it."""
+"""One audit entry: who did what to which object, chained to the entry before it by a keyed hash."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import datetime, timezone
 
@@ -27,11 +28,15 @@ class AuditEntry(db.Model):
     # Unique: two writers that read the same "last entry" cannot both append after it (no fork).
     prev_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    # Which AUDIT_KEYS key made the hash.
+    key_id: so.Mapped[str] = so.mapped_column(sa.String(16))
 
-    def compute_hash(self) -> str:
-        """SHA-256 over every column but the hash itself, in a fixed order and encoding."""
+    def compute_hash(self, secret: bytes) -> str:
+        """HMAC-SHA256 with the entry's key over every column but the hash itself, in a fixed order and
+        encoding. A plain hash anyone could recompute after an edit; this one needs the key."""
         at = self.at.astimezone(timezone.utc).isoformat(timespec="microseconds")
-        payload = json.dumps([self.id, at, self.actor_id,
-                              self.action, self.object_type, self.object_id, self.data, self.prev_hash],
+        # The key id is signed too: relabelling an entry with another key breaks it.
+        payload = json.dumps([self.id, at, self.actor_id, self.action, self.object_type, self.object_id,
+                              self.data, self.prev_hash, self.key_id],
                              ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(payload.encode()).hexdigest()
+        return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()

@@ -1,7 +1,10 @@
 """Writing the chain from every flush, and verifying it.
 
-A `before_flush` hook turns each new, changed or deleted row of an audited model into an entry in
-the same transaction, so no domain can forget to log and nothing is logged that did not happen.
+A `before_flush` hook turns each new, changed or deleted row of an audited model, and each link
+added to or removed from a many-to-many collection (an association table has no model of its own),
+into an entry in the same transaction, so no domain can forget to log and nothing is logged that did
+not happen. Each entry's hash is an HMAC with a key kept outside the database (`audit.keys`).
+Writes that bypass the ORM (a Core or raw UPDATE/INSERT) are out of its reach.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import has_request_context
 
+from inspect_app.audit.keys import Keyring, keyring
 from inspect_app.audit.models import GENESIS, AuditEntry
 from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
@@ -72,15 +76,56 @@ class Pending:
     obj: object
     data: dict
 
+    def describe(self) -> tuple[str, str, dict]:
+        """(object type, object id, data), once the flush has given the row its key."""
+        identity = sa.inspect(self.obj).identity
+        return (self.obj.__tablename__, ":".join(str(part) for part in identity) if identity else "?",
+                self.data)
+
+
+@dataclass
+class PendingLink:
+    """A row added to or removed from an association table through a relationship collection."""
+    action: str
+    obj: object
+    relationship: so.RelationshipProperty
+    other: object
+
+    def describe(self) -> tuple[str, str, dict]:
+        table = self.relationship.secondary
+        row = {}
+        for side, pairs in ((self.obj, self.relationship.synchronize_pairs),
+                            (self.other, self.relationship.secondary_synchronize_pairs)):
+            mapper = so.object_mapper(side)
+            for column, link_column in pairs:
+                row[link_column.name] = getattr(side, mapper.get_property_by_column(column).key)
+        return table.name, ":".join(str(row.get(c.name, "?")) for c in table.primary_key.columns), row
+
+
+def _link_changes(obj, state) -> list[PendingLink]:
+    links = []
+    for relationship in so.object_mapper(obj).relationships:
+        if relationship.secondary is None or relationship.viewonly \
+                or relationship.secondary.name in SKIPPED_TABLES:
+            continue
+        # Passive: an unloaded collection did not change and is not loaded just to find that out.
+        history = state.attrs[relationship.key].history
+        links += [PendingLink("create", obj, relationship, other) for other in history.added]
+        links += [PendingLink("delete", obj, relationship, other) for other in history.deleted]
+    return links
+
 
 def before_flush(session, flush_context, instances) -> None:
-    pending: list[Pending] = []
+    pending: list[Pending | PendingLink] = []
     for action, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
         for obj in list(objects):
             table = getattr(obj, "__tablename__", None)
             if table is None or table in SKIPPED_TABLES:
                 continue
             state = sa.inspect(obj)
+            if action != "delete":
+                # A row deleted with its owner goes with the owner's own "delete" entry.
+                pending += _link_changes(obj, state)
             if action == "update" and not session.is_modified(obj, include_collections=False):
                 continue
             data = _changes(obj, state, action)
@@ -96,19 +141,23 @@ def after_flush(session, flush_context) -> None:
     pending = session.info.pop("audit_pending", [])
     if not pending:
         return
+    keys = keyring()
     connection = session.connection()
     last_id, previous = _chain_head(connection)
     actor = _actor_id()
     rows = []
+    seen = set()
     next_id = last_id + 1
     for item in pending:
-        identity = sa.inspect(item.obj).identity
+        object_type, object_id, data = item.describe()
+        if (item.action, object_type, object_id) in seen:
+            continue  # one link seen from both of its sides
+        seen.add((item.action, object_type, object_id))
         entry = AuditEntry(id=next_id, at=utcnow(), actor_id=actor, action=item.action,
-                           object_type=item.obj.__tablename__,
-                           object_id=":".join(str(part) for part in identity) if identity else "?",
-                           data=json.dumps(item.data, ensure_ascii=False, sort_keys=True, default=str),
-                           prev_hash=previous)
-        entry.hash = entry.compute_hash()
+                           object_type=object_type, object_id=object_id,
+                           data=json.dumps(data, ensure_ascii=False, sort_keys=True, default=str),
+                           prev_hash=previous, key_id=keys.current)
+        entry.hash = entry.compute_hash(keys.secret(keys.current))
         previous = entry.hash
         next_id += 1
         rows.append({c.name: getattr(entry, c.key) for c in AuditEntry.__table__.columns})
@@ -129,13 +178,40 @@ class Verdict:
     checked: int
     broken_id: int | None = None
     reason: str = ""
+    head: tuple[int, str] = (0, GENESIS)
 
 
-def verify() -> Verdict:
-    """Walk the chain in id order: every hash recomputes and every link points at the one before."""
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``count:hash`` as printed on a signed daily report (ValueError otherwise)."""
+    count, sep, digest = text.strip().partition(":")
+    if not sep or not count.isdigit() or int(count) < 1 or len(digest) != 64 \
+            or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError(f"{text[:80]!r} is not an anchor: expected <entry count>:<64 hex digits>")
+    return int(count), digest
+
+
+def format_anchor(head: tuple[int, str]) -> str:
+    return f"{head[0]}:{head[1]}"
+
+
+def head() -> tuple[int, str]:
+    """(entry count, hash of the newest entry): the anchor to keep outside the table."""
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+    last = db.session.scalar(sa.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+    return count or 0, last or GENESIS
+
+
+def verify(anchors: list[tuple[int, str]] | tuple = (), keys: Keyring | None = None) -> Verdict:
+    """Walk the chain in id order: every link points at the entry before it, every hash recomputes with
+    the key the entry names, keys never go back to an older one, and the chain still passes through
+    every anchor (the n-th entry has the anchor's hash), so neither a rewrite with recomputed hashes
+    nor cutting off the newest entries goes unnoticed."""
+    keys = keys or keyring()
+    wanted = dict(anchors)
     previous = GENESIS
     checked = 0
     last_id = 0
+    newest_age = len(keys.ids)
     # Streamed in batches (a province's chain does not fit in memory); closed on every way out.
     result = db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000))
     try:
@@ -144,11 +220,29 @@ def verify() -> Verdict:
                 gap = ("an entry before it is missing" if entry.id != last_id + 1
                        else "entries were reordered or replaced")
                 return Verdict(False, checked, entry.id, f"its link does not point at the entry before it ({gap})")
-            if entry.compute_hash() != entry.hash:
-                return Verdict(False, checked, entry.id, "its content does not match its hash (altered)")
+            if entry.key_id not in keys.secrets:
+                return Verdict(False, checked, entry.id,
+                               f"it names the key {entry.key_id!r}, which AUDIT_KEYS does not list")
+            # A retired (or leaked) key cannot sign entries after its successor took over.
+            if keys.age(entry.key_id) > newest_age:
+                return Verdict(False, checked, entry.id,
+                               f"it goes back to the older key {entry.key_id!r} after a newer one was in use")
+            newest_age = keys.age(entry.key_id)
+            if entry.compute_hash(keys.secret(entry.key_id)) != entry.hash:
+                return Verdict(False, checked, entry.id,
+                               "its content does not match its hash (altered, or made with another key)")
             previous = entry.hash
             last_id = entry.id
             checked += 1
+            if checked in wanted and wanted[checked] != entry.hash:
+                return Verdict(False, checked - 1, entry.id,
+                               f"the chain no longer passes through the anchor "
+                               f"{format_anchor((checked, wanted[checked]))} (entries were replaced)")
     finally:
         result.close()
-    return Verdict(True, checked)
+    beyond = [count for count in wanted if count > checked]
+    if beyond:
+        return Verdict(False, checked, None,
+                       f"the chain has {checked} entries but an anchor vouches for {max(beyond)} "
+                       f"(the newest entries were removed)")
+    return Verdict(True, checked, head=(checked, previous))

@@ -46,6 +46,8 @@ def pdf(content: dict, signature: str | None) -> bytes:
     story = [Paragraph(f"{L['title']} · {content['day']}", h1),
              Paragraph(f"{L['window']}: {content['window']['start'][:16]} – {content['window']['end'][:16]}", base),
              Paragraph(signature or L["unsigned"], base), Spacer(1, 4 * mm)]
+    if content.get("audit_anchor"):  # frozen at signing: digits, a colon and hex only
+        story.insert(3, Paragraph(_("Audit chain at signing: %(anchor)s", anchor=content["audit_anchor"]), base))
 
     def table(rows, widths):
         t = Table(rows, colWidths=widths, repeatRows=1)

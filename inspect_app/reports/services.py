@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from inspect_app.accounts.models import Role, User
+from inspect_app.audit.services import format_anchor
+from inspect_app.audit.services import head as audit_head
 from inspect_app.checklists.models import VisitMode
 from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
@@ -125,7 +127,11 @@ def sign(day: date, leader: User) -> DailyReport:
         raise ReportError(_("This report is already signed and cannot change."))
     if utcnow() < window(day)[1]:
         raise ReportError(_("The report can be signed after its 16:00 cut-off."))
-    content = canonical(assemble(day))
+    content = assemble(day)
+    # The audit chain's head as it stands at signing, frozen into the report and printed on it: an
+    # anchor outside the audit table (`flask audit verify --anchor`) that catches cut-off entries.
+    content["audit_anchor"] = format_anchor(audit_head())
+    content = canonical(content)
     report = DailyReport(day=day, content=content, content_hash=DailyReport.digest(content), signed_by=leader)
     db.session.add(report)
     return report

@@ -8,10 +8,9 @@ from inspect_app.schools.models import School
 
 
 def qr_url(school: School) -> str:
+    """Always on the configured public address: the Host header is the client's to choose."""
     path = url_for("schools.scan_landing", token=school.qr_token)
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    return base.rstrip("/") + path if base else url_for("schools.scan_landing",
-                                                        token=school.qr_token, _external=True)
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
 def qr_svg(data: str) -> Markup:

@@ -86,11 +86,12 @@ def test_two_reordered_rows_are_named(app, world):
 
 def test_concurrent_appenders_cannot_fork_the_chain(app, world):
     """Two transactions that both read the same head: the second cannot append after it."""
+    from inspect_app.audit.keys import keyring
     with app.app_context():
         head = db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
         forged = AuditEntry(id=head.id + 100, at=head.at, actor_id=None, action="create", object_type="x",
-                            object_id="1", data="{}", prev_hash=head.prev_hash)
-        forged.hash = forged.compute_hash()
+                            object_id="1", data="{}", prev_hash=head.prev_hash, key_id=head.key_id)
+        forged.hash = forged.compute_hash(keyring().secret(head.key_id))
         with pytest.raises(sa.exc.IntegrityError):
             with db.engine.begin() as conn:
                 conn.execute(sa.insert(AuditEntry), [{c.name: getattr(forged, c.key)

@@ -75,7 +75,10 @@ def make_server(tmp_path_factory):
         instance = tmp_path_factory.mktemp("live")
         env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi", **env_overrides}
         env.pop("DATABASE_URL", None)
-        server = LiveServer(instance, env).start()
+        server = LiveServer(instance, env)
+        # The app refuses to start without one; this server's own, not one inherited from `make`.
+        env["PUBLIC_BASE_URL"] = env_overrides.get("PUBLIC_BASE_URL", server.url)
+        server.start()
         servers.append(server)
         return server
     yield factory

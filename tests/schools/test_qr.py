@@ -76,3 +76,29 @@ def test_the_poster_uses_the_public_address_when_configured(login_as, world, app
 def test_the_sheet_has_a_page_for_every_school(login_as, world):
     page = login_as("admin").get("/schools/posters").get_data(as_text=True)
     assert page.count('class="poster"') == 2
+
+
+def test_a_forged_host_header_never_reaches_a_poster_or_the_api(app, login_as, world, api_token):
+    """The Host header is the client's to choose: QR URLs come from PUBLIC_BASE_URL only."""
+    admin = login_as("admin")
+    session = admin.client.get_cookie("session")
+    admin.client.set_cookie("session", session.value, domain="evil.example")  # the browser's own cookie
+    evil = {"Host": "evil.example"}
+    for url in (f"/schools/{world.a.id}/poster", "/schools/posters"):
+        page = admin.get(url, headers=evil)
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert "evil.example" not in text and f"http://localhost/s/{world.a.qr_token}" in text
+    answer = app.test_client().get("/api/v1/schools", headers={**api_token("admin"), **evil})
+    urls = [s["qr_url"] for s in answer.get_json()["schools"]]
+    assert urls and all(u.startswith("http://localhost/s/") for u in urls)
+
+
+def test_without_a_public_address_the_app_refuses_to_start(tmp_path):
+    import pytest
+
+    from inspect_app import create_app
+    from inspect_app.config import TestConfig
+    for missing in (None, "", "inspect.example.gov.cn"):
+        with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+            create_app(TestConfig, PUBLIC_BASE_URL=missing, STORAGE_DIR=str(tmp_path))
