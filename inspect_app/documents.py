@@ -3,9 +3,10 @@
 A finding, a note, a school's or a person's name is typed by someone outside the bureau and read by
 someone inside it. reportlab's `Paragraph` parses its input as markup (`<img src>` embeds a file from
 the server's disk, `<a href>` plants a link, an unclosed `<i>` fails the whole PDF), and spreadsheet
-programs run a cell that starts with `=` (or `+ - @`, tab, CR) as a formula. Every writer of a PDF,
-an XLSX or a CSV passes each value through the one helper for its format below, so the rule is kept
-here once and a new document cannot forget it.
+programs run a cell that starts with `=` (or `+ - @`, tab, CR) as a formula; a line break in an
+e-mail header is refused by the mail library (and would start a new header if it were not). Every
+writer of a PDF, an XLSX, a CSV or a mail header passes each value through the one helper for its
+format below, so the rule is kept here once and a new document cannot forget it.
 """
 from __future__ import annotations
 
@@ -58,3 +59,8 @@ def csv_field(value):
 
 def csv_row(values) -> list:
     return [csv_field(value) for value in values]
+
+
+def header_text(value) -> str:
+    """One line for an e-mail header: every run of whitespace, line breaks included, becomes a space."""
+    return " ".join(str(value).split())
