@@ -1,4 +1,5 @@
-"""Many phones (or one phone's outbox retrying) sending the same idempotent PUT at the same moment.
+"""Many phones (or one phone's outbox retrying) sending the same idempotent write at the same moment:
+the API's PUTs, and the checklist page's saved taps and its submit button.
 
 Real threads, each request with its own application context and database session, released together
 by a barrier. An in-memory SQLite database is private to one connection, so on SQLite this module
@@ -150,3 +151,42 @@ def test_identical_verifications_at_once_are_one_201_and_replays(app, api_token,
         outcomes = race(app, lambda c, n: c.put(f"/api/v1/tickets/{ticket_id}/verifications/{client_id}",
                                                 json=sent, headers=headers))
         assert sorted(outcomes, key=str) == [200] * (RACERS - 1) + [201], outcomes
+
+
+# The checklist page saves every tap at once and the phone's outbox replays taps it is unsure of: the
+# same answer can arrive twice at the same moment, and so can a double-tapped "submit".
+
+def _signed_in_clients(app, login_as, who):
+    """RACERS test clients sharing one signed-in browser session (cookie and CSRF token)."""
+    browser = login_as(who)
+    token = browser.csrf()
+    cookie = browser.client.get_cookie("session")
+    clients = []
+    for _ in range(RACERS):
+        client = app.test_client()
+        client.set_cookie(cookie.key, cookie.value, domain=cookie.domain or "localhost")
+        clients.append(client)
+    return clients, token
+
+
+def test_the_same_tap_saved_twice_at_once_is_one_answer(app, login_as, world, templates, make_visit):
+    from inspect_app.visits.models import Answer, Finding
+    for _ in range(ROUNDS):
+        visit_id = make_visit(world.inspector, world.a, submit=False, answer_all=False).id
+        clients, token = _signed_in_clients(app, login_as, "inspector")
+        outcomes = race(app, lambda _client, n: clients[n].post(
+            f"/visits/{visit_id}/items/G2", data={"csrf_token": token, "result": "fail", "note": ""}))
+        assert outcomes == [302] * RACERS, outcomes
+        assert count(app, Answer, Answer.visit_id == visit_id) == 1
+        assert count(app, Finding, Finding.visit_id == visit_id) == 1
+
+
+def test_submit_tapped_twice_at_once_submits_once(app, login_as, world, templates, make_visit):
+    from inspect_app.tickets.models import Ticket
+    for _ in range(ROUNDS):
+        visit_id = make_visit(world.inspector, world.a, submit=False, fail=("G2",)).id
+        clients, token = _signed_in_clients(app, login_as, "inspector")
+        outcomes = race(app, lambda _client, n: clients[n].post(f"/visits/{visit_id}/submit",
+                                                                data={"csrf_token": token}))
+        assert sorted(outcomes, key=str) == [302] + [409] * (RACERS - 1), outcomes
+        assert count(app, Ticket, Ticket.visit_id == visit_id) == 1
