@@ -12,6 +12,7 @@ from inspect_app.api.routes import json_body
 from inspect_app.errors import api_error
 from inspect_app.extensions import db
 from inspect_app.i18n import local_day, local_iso
+from inspect_app.idempotency import first_writer_wins
 from inspect_app.photos.models import Photo
 from inspect_app.photos.services import FieldError, parse_time, parse_uuid
 from inspect_app.tickets import services
@@ -86,11 +87,14 @@ def _step(ticket_id: int, client_id: str, act) -> tuple:
     ticket = get_ticket_or_404(ticket_id, current_user)
     body = json_body()
     digest = services.body_hash(body)
-    try:
+
+    def attempt() -> int:
         if services.replayed(ticket, client_id, digest) is not None:
-            return jsonify(ticket_json(ticket, with_record=True)), 200
+            return 200
         act(ticket, body, client_id, digest)
-        db.session.commit()
+        return 201
+    try:
+        status = first_writer_wins(attempt)
     except TicketError as error:
         db.session.rollback()
         code = {400: "bad_request", 403: "forbidden", 409: "conflict", 422: "invalid"}[error.status]
@@ -99,14 +103,7 @@ def _step(ticket_id: int, client_id: str, act) -> tuple:
         db.session.rollback()
         return api_error(409, "conflict", _("Someone else acted on this ticket at the same moment. "
                                             "Reload to see what they did."))
-    except sa.exc.IntegrityError:
-        # The same client id raced itself: the first one won; report it as a replay.
-        db.session.rollback()
-        ticket = get_ticket_or_404(ticket_id, current_user)
-        if services.replayed(ticket, client_id, digest) is not None:
-            return jsonify(ticket_json(ticket, with_record=True)), 200
-        raise
-    return jsonify(ticket_json(ticket, with_record=True)), 201
+    return jsonify(ticket_json(ticket, with_record=True)), status
 
 
 @bp.put("/tickets/<int:ticket_id>/responses/<client_id>")

@@ -9,6 +9,7 @@ from inspect_app.checklists.models import VisitMode
 from inspect_app.checklists.services import templates_for
 from inspect_app.errors import api_error, refuse
 from inspect_app.extensions import db
+from inspect_app.idempotency import first_writer_wins
 from inspect_app.photos.processing import PhotoRejected
 from inspect_app.photos.services import (FieldError, PhotoConflict, parse_fields, parse_time, parse_uuid,
                                          photo_messages, read_upload, receive_photo)
@@ -59,8 +60,7 @@ def put_visit(visit_id: str):
     """Create a whole visit (201), replay it (200), or refuse a different body (409)."""
     body = json_body()
     try:
-        outcome = payload.apply(current_user, visit_id, body, client_time())
-        db.session.commit()
+        outcome = first_writer_wins(lambda: payload.apply(current_user, visit_id, body, client_time()))
     except VisitError as error:
         db.session.rollback()
         return api_error(error.status, error.code, error.message)

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from inspect_app.accounts.models import User
 from inspect_app.extensions import db
+from inspect_app.idempotency import first_writer_wins
 from inspect_app.photos.models import SIZES, Photo, file_key
 from inspect_app.photos.processing import PhotoRejected, process
 from inspect_app.photos.storage import storage
@@ -119,30 +120,32 @@ def receive_photo(photo_id: str, uploader: User, data: bytes, fields: PhotoField
     store = storage()
     for size in SIZES:
         store.put(file_key(photo_id, sha256, size), files[size])
-    photo = Photo(id=photo_id, uploader_id=uploader.id, finding_id=fields.finding_id, sha256=sha256,
-                  request_hash=request_hash, mime=processed.mime, size_bytes=len(data),
-                  width=processed.width, height=processed.height, captured_at=fields.captured_at,
-                  lat=fields.lat, lon=fields.lon, accuracy_m=fields.accuracy_m,
-                  exif_time=processed.exif_time, exif_lat=processed.exif_lat,
-                  exif_lon=processed.exif_lon, flags_text=" ".join(processed.flags))
-    db.session.add(photo)
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        # Two replays raced; the first one won. Its files have other names unless the bytes match.
-        db.session.rollback()
+
+    def record() -> tuple[Photo, bool]:
         winner = db.session.get(Photo, photo_id)
-        if winner is None or winner.sha256 != sha256:
-            for size in SIZES:
-                store.delete(file_key(photo_id, sha256, size))
-        if winner is None:
-            raise
-        return _replay(winner, uploader, request_hash), False
+        if winner is not None:  # a concurrent upload of this id got there while we were decoding
+            return winner, False
+        photo = Photo(id=photo_id, uploader_id=uploader.id, finding_id=fields.finding_id, sha256=sha256,
+                      request_hash=request_hash, mime=processed.mime, size_bytes=len(data),
+                      width=processed.width, height=processed.height, captured_at=fields.captured_at,
+                      lat=fields.lat, lon=fields.lon, accuracy_m=fields.accuracy_m,
+                      exif_time=processed.exif_time, exif_lat=processed.exif_lat,
+                      exif_lon=processed.exif_lon, flags_text=" ".join(processed.flags))
+        db.session.add(photo)
+        return photo, True
+    try:
+        photo, created = first_writer_wins(record)
     except BaseException:
         db.session.rollback()
         for size in SIZES:
             store.delete(file_key(photo_id, sha256, size))
         raise
+    if not created:
+        # The winner's files have other names unless the bytes match; then they are the same files.
+        if photo.sha256 != sha256:
+            for size in SIZES:
+                store.delete(file_key(photo_id, sha256, size))
+        return _replay(photo, uploader, request_hash), False
     return photo, True
 
 

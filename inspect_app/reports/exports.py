@@ -12,12 +12,12 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from inspect_app.checklists.models import Severity
+from inspect_app.documents import paragraph, xlsx_append
 
 FONT = "STSong-Light"  # ships with reportlab's CID support: no font file to fetch or commit
-
 
 
 def _severity(value: str) -> str:
@@ -43,11 +43,11 @@ def pdf(content: dict, signature: str | None) -> bytes:
     h1 = ParagraphStyle("h1", parent=base, fontSize=18, leading=24, spaceAfter=6)
     h2 = ParagraphStyle("h2", parent=base, fontSize=13, leading=18, spaceBefore=10, spaceAfter=4)
     o = content["overview"]
-    story = [Paragraph(f"{L['title']} · {content['day']}", h1),
-             Paragraph(f"{L['window']}: {content['window']['start'][:16]} – {content['window']['end'][:16]}", base),
-             Paragraph(signature or L["unsigned"], base), Spacer(1, 4 * mm)]
-    if content.get("audit_anchor"):  # frozen at signing: digits, a colon and hex only
-        story.insert(3, Paragraph(_("Audit chain at signing: %(anchor)s", anchor=content["audit_anchor"]), base))
+    story = [paragraph(f"{L['title']} · {content['day']}", h1),
+             paragraph(f"{L['window']}: {content['window']['start'][:16]} – {content['window']['end'][:16]}", base),
+             paragraph(signature or L["unsigned"], base), Spacer(1, 4 * mm)]
+    if content.get("audit_anchor"):  # frozen at signing; escaped all the same, like every text here
+        story.insert(3, paragraph(_("Audit chain at signing: %(anchor)s", anchor=content["audit_anchor"]), base))
 
     def table(rows, widths):
         t = Table(rows, colWidths=widths, repeatRows=1)
@@ -60,26 +60,26 @@ def pdf(content: dict, signature: str | None) -> bytes:
                          L["missing"]],
                         [o["visits"], o["overt"], o["covert"], o["self_checks"], o["late_visits"], o["findings"],
                          o["missing_self_checks"]]], [22 * mm] * 7))
-    story.append(Paragraph(L["problems"], h2))
+    story.append(paragraph(L["problems"], h2))
     rows = [[L["school"], L["problem"], L["severity"]]]
     for school in content["problems_by_school"]:
         for p in school["problems"]:
             late = f" ({L['late']})" if p["late"] else ""
-            rows.append([Paragraph(school["school"], base), Paragraph(p["description"] + late, base),
+            rows.append([paragraph(school["school"], base), paragraph(p["description"] + late, base),
                          _severity(p["severity"])])
     story.append(table(rows, [45 * mm, 105 * mm, 20 * mm]))
     r = content["rectification"]
-    story.append(Paragraph(L["rect"], h2))
+    story.append(paragraph(L["rect"], h2))
     story.append(table([[L["opened"], L["closed"], L["open_total"], L["overdue"]],
                         [r["opened"], r["closed"], r["open_total"], r["overdue"]]], [42 * mm] * 4))
     if content["overdue"]:
-        story.append(Paragraph(L["overdue"], h2))
+        story.append(paragraph(L["overdue"], h2))
         story.append(table([[L["school"], L["problem"], L["deadline"]]] + [
-            [Paragraph(t["school"], base), Paragraph(t["description"], base), t["deadline"][:10]]
+            [paragraph(t["school"], base), paragraph(t["description"], base), t["deadline"][:10]]
             for t in content["overdue"]], [45 * mm, 100 * mm, 25 * mm]))
     if content["good_practice"]:
-        story.append(Paragraph(L["good"], h2))
-        story += [Paragraph(f"{g['school']}：{g['note']}", base) for g in content["good_practice"]]
+        story.append(paragraph(L["good"], h2))
+        story += [paragraph(f"{g['school']}：{g['note']}", base) for g in content["good_practice"]]
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
                       bottomMargin=16 * mm, title=f"{L['title']} {content['day']}").build(story)
@@ -92,24 +92,25 @@ def xlsx(content: dict, signature: str | None) -> bytes:
     sheet = book.active
     sheet.title = content["day"]
     bold = Font(bold=True)
-    sheet.append([f"{L['title']} {content['day']}"])
+    xlsx_append(sheet, [f"{L['title']} {content['day']}"])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([signature or L["unsigned"]])
+    xlsx_append(sheet, [signature or L["unsigned"]])
     o = content["overview"]
-    sheet.append([])
-    sheet.append([L["visits"], L["overt"], L["covert"], L["self_checks"], L["late"], L["findings"], L["missing"]])
-    sheet.append([o["visits"], o["overt"], o["covert"], o["self_checks"], o["late_visits"], o["findings"],
-                  o["missing_self_checks"]])
+    xlsx_append(sheet, [])
+    xlsx_append(sheet, [L["visits"], L["overt"], L["covert"], L["self_checks"], L["late"], L["findings"],
+                        L["missing"]])
+    xlsx_append(sheet, [o["visits"], o["overt"], o["covert"], o["self_checks"], o["late_visits"], o["findings"],
+                        o["missing_self_checks"]])
     problems = book.create_sheet(L["problems"][:31])
-    problems.append([L["school"], L["problem"], L["severity"], L["late"]])
+    xlsx_append(problems, [L["school"], L["problem"], L["severity"], L["late"]])
     for school in content["problems_by_school"]:
         for p in school["problems"]:
-            problems.append([school["school"], p["description"], _severity(p["severity"]),
-                             _("yes") if p["late"] else ""])
+            xlsx_append(problems, [school["school"], p["description"], _severity(p["severity"]),
+                                   _("yes") if p["late"] else ""])
     overdue = book.create_sheet(L["overdue"][:31])
-    overdue.append([L["school"], L["problem"], L["deadline"]])
+    xlsx_append(overdue, [L["school"], L["problem"], L["deadline"]])
     for t in content["overdue"]:
-        overdue.append([t["school"], t["description"], t["deadline"][:10]])
+        xlsx_append(overdue, [t["school"], t["description"], t["deadline"][:10]])
     for ws in book.worksheets:
         for cell in ws[1 if ws is not sheet else 4]:
             cell.font = bold

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from inspect_app.accounts.models import User
+from inspect_app.documents import csv_row, xlsx_append
 from inspect_app.extensions import db
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import Ticket, TicketStatus
@@ -115,7 +116,7 @@ def csv_stream(table: Iterator[list]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for n, row in enumerate(table):
-        writer.writerow(row)
+        writer.writerow(csv_row(row))
         if n % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -127,7 +128,7 @@ def xlsx_bytes(table: Iterator[list], title: str) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
     for row in table:
-        sheet.append(row)
+        xlsx_append(sheet, row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from inspect_app.accounts.models import Role, User
 from inspect_app.checklists.models import Severity
 from inspect_app.dbtypes import utcnow
+from inspect_app.documents import header_text
 from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
 from inspect_app.schools.models import School, school_assignments
@@ -183,7 +184,7 @@ def send_mail(ticket: Ticket, kind: EventKind, users: list[User]) -> None:
     cfg = current_app.config
     with force_locale("zh"):
         message = EmailMessage()
-        message["Subject"] = f"{_('SafeCampus Inspect')}: {kind.label} · {ticket.school.name}"
+        message["Subject"] = header_text(f"{_('SafeCampus Inspect')}: {kind.label} · {ticket.school.name}")
         message["From"] = cfg["MAIL_FROM"]
         message["To"] = ", ".join(addresses)
         message.set_content(f"{kind.label}\n{ticket.school.name}\n{ticket.finding.description}")

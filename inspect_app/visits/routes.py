@@ -19,6 +19,7 @@ from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx
+from inspect_app.idempotency import first_writer_wins
 from inspect_app.photos.processing import PhotoRejected
 from inspect_app.photos.services import (FieldError, PhotoConflict, parse_fields, parse_number, parse_time,
                                          photo_messages, read_upload, receive_photo)
@@ -252,8 +253,12 @@ def answer_item(visit_id: str, code: str):
     form = AnswerForm()
     if not form.validate_on_submit() or form.result.data not in set(Result):
         refuse(400, _("Choose pass, fail or not applicable."))
-    services.record_answer(visit, item, Result(form.result.data), form.note.data)
-    db.session.commit()
+    try:
+        # The outbox may replay a tap still in flight: the second save meets the first one's row.
+        first_writer_wins(lambda: services.record_answer(visit, item, Result(form.result.data), form.note.data))
+    except VisitLocked:
+        db.session.rollback()
+        refuse(409, _("This visit was submitted and can no longer be changed."))
     return _item_response(visit, code)
 
 
@@ -335,11 +340,13 @@ def submit_visit(visit_id: str):
     if problems:
         context = _page_context(visit)
         return render_template("visits/checklist.html", **context), 422
+    client_time = _client_time(form.client_time.data)
     try:
-        services.submit(visit, utcnow(), _client_time(form.client_time.data))
+        # A double tap submits once; the other request finds the visit submitted (409).
+        first_writer_wins(lambda: services.submit(visit, utcnow(), client_time))
     except VisitLocked:
+        db.session.rollback()
         refuse(409, _("This visit was submitted and can no longer be changed."))
-    db.session.commit()
     flash(_("Submitted. The school will see the problems as rectification tasks."), "success")
     return redirect(url_for("visits.show_visit", visit_id=visit.id))
 

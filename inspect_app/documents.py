@@ -1,0 +1,66 @@
+"""User text on its way into a document stays text: never PDF markup, never a spreadsheet formula.
+
+A finding, a note, a school's or a person's name is typed by someone outside the bureau and read by
+someone inside it. reportlab's `Paragraph` parses its input as markup (`<img src>` embeds a file from
+the server's disk, `<a href>` plants a link, an unclosed `<i>` fails the whole PDF), and spreadsheet
+programs run a cell that starts with `=` (or `+ - @`, tab, CR) as a formula; a line break in an
+e-mail header is refused by the mail library (and would start a new header if it were not). Every
+writer of a PDF, an XLSX, a CSV or a mail header passes each value through the one helper for its
+format below, so the rule is kept here once and a new document cannot forget it.
+"""
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from reportlab.platypus import Paragraph
+
+# OWASP's CSV-injection list (and ASVS 1.2.10's NUL): a field starting with one of these is a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def pdf_text(value) -> str:
+    """`value` as reportlab Paragraph markup that draws exactly its characters (line breaks kept)."""
+    text = escape(str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\n", "<br/>")
+
+
+def paragraph(value, style) -> Paragraph:
+    """A reportlab Paragraph of plain text: the only way a PDF writer here makes one."""
+    return Paragraph(pdf_text(value), style)
+
+
+def xlsx_cell(sheet, value):
+    """A cell for `sheet.append`: text is always a string cell, whatever it starts with.
+
+    openpyxl makes any string starting with "=" a formula; forcing the type to "s" writes it as an
+    inline string instead. Control characters XML cannot carry (openpyxl refuses them and the whole
+    download would fail) are shown as U+FFFD.
+    """
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
+    cell.data_type = "s"
+    return cell
+
+
+def xlsx_append(sheet, values) -> None:
+    """Append a row to a worksheet (normal or write-only) with every value through `xlsx_cell`."""
+    sheet.append([xlsx_cell(sheet, value) for value in values])
+
+
+def csv_field(value):
+    """A CSV field neutralised per OWASP: a leading quote keeps a formula-like text a text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_row(values) -> list:
+    return [csv_field(value) for value in values]
+
+
+def header_text(value) -> str:
+    """One line for an e-mail header: every run of whitespace, line breaks included, becomes a space."""
+    return " ".join(str(value).split())
