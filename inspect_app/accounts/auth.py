@@ -1,10 +1,11 @@
 """How a request becomes a user: a browser's session key or an API bearer token."""
-from flask import Flask, redirect, request, url_for
+from flask import Flask, current_app, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 
 from inspect_app.accounts.models import SessionKind
 from inspect_app.accounts.services import load_session_user
+from inspect_app.accounts.throttle import DEVICE_COOKIE, remembered_device_cookie
 from inspect_app.errors import api_error, wants_json
 
 
@@ -12,6 +13,20 @@ def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def device_cookie() -> str | None:
+    return request.cookies.get(DEVICE_COOKIE)
+
+
+def remember_device(response, username: str):
+    """Recognise this browser for the account from now on: its sign-ins no longer share the
+    account's limit with strangers (accounts/throttle.py)."""
+    response.set_cookie(DEVICE_COOKIE, remembered_device_cookie(device_cookie(), username),
+                        max_age=int(current_app.config["SIGNIN_DEVICE_LIFETIME"].total_seconds()),
+                        httponly=True, samesite="Lax",
+                        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]) or request.is_secure)
+    return response
 
 
 def init_app(app: Flask, login_manager: LoginManager) -> None:
