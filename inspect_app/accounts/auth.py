@@ -1,7 +1,7 @@
 """How a request becomes a user: a browser's session key or an API bearer token."""
-from flask import Flask, current_app, redirect, request, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager
+from flask_login import LoginManager, login_user
 
 from inspect_app.accounts.models import SessionKind
 from inspect_app.accounts.services import load_session_user
@@ -13,6 +13,15 @@ def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def start_browser_session(user) -> None:
+    """Sign the browser in with a fresh CSRF secret: a token read or planted before sign-in
+    (a shared computer, a fixation attack) is worth nothing afterwards."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)
+    login_user(user)
 
 
 def device_cookie() -> str | None:

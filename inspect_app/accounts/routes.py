@@ -5,11 +5,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from inspect_app.accounts import bp
 from inspect_app.accounts.access import roles_required
-from inspect_app.accounts.auth import device_cookie, remember_device
+from inspect_app.accounts.auth import device_cookie, remember_device, start_browser_session
 from inspect_app.accounts.forms import RevealForm, SignInForm, UserForm
 from inspect_app.accounts.models import AccountError, IdentityReveal, Role, SessionKind, User
 from inspect_app.accounts.services import SignInThrottled, authenticate, normalise_username, throttled_message
@@ -42,7 +42,7 @@ def sign_in():
             refuse(429, throttled_message(throttled), Retry_After=str(throttled.retry_after_s))
         db.session.commit()
         if result.user is not None:
-            login_user(result.user)
+            start_browser_session(result.user)
             return remember_device(redirect(_safe_next(request.args.get("next"))), result.user.username)
         form.password.errors.append(_("Wrong username or password, or the account is disabled."))
     return render_template("accounts/sign_in.html", form=form), 200 if not form.errors else 422

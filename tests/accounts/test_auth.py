@@ -124,3 +124,16 @@ def test_the_stored_password_is_an_argon2_hash(app, world):
         user = db.session.get(User, world.inspector.id)
         assert user.password_hash.startswith("$argon2id$")
         assert PASSWORD not in user.password_hash
+
+
+def test_the_csrf_token_from_before_sign_in_is_void_after_it(browser, world):
+    before = browser.csrf()
+    response = browser.post("/accounts/sign-in", data={"csrf_token": before, "username": world.inspector.username,
+                                                       "password": PASSWORD})
+    assert response.status_code == 302
+    # A token read (or planted) before sign-in no longer carries a signed-in user's form.
+    stale = browser.post("/accounts/sign-out", data={"csrf_token": before})
+    assert stale.status_code == 400
+    assert browser.get("/").status_code == 200
+    assert browser.form_post("/accounts/sign-out").status_code == 302
+
