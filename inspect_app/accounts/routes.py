@@ -11,7 +11,7 @@ from inspect_app.accounts import bp
 from inspect_app.accounts.access import roles_required
 from inspect_app.accounts.auth import device_cookie, remember_device, start_browser_session
 from inspect_app.accounts.forms import RevealForm, SignInForm, UserForm
-from inspect_app.accounts.models import AccountError, IdentityReveal, Role, SessionKind, User
+from inspect_app.accounts.models import AccountError, AuthSession, IdentityReveal, Role, SessionKind, User
 from inspect_app.accounts.services import SignInThrottled, authenticate, normalise_username, throttled_message
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
@@ -51,12 +51,18 @@ def sign_in():
 @bp.post("/sign-out")
 @login_required
 def sign_out():
-    """End this browser's session on the server, so a copied cookie stops working too."""
-    if current_user.auth_session is not None:
-        current_user.auth_session.revoke()
-        db.session.commit()
+    """End this browser's session on the server, so a copied cookie stops working too; with
+    everywhere=1 end every session and API token of the user (a lost phone, a shared computer)."""
+    if request.form.get("everywhere") == "1":
+        AuthSession.revoke_all_for(current_user)
+        message = _("You have signed out on every device; the app's tokens no longer work either.")
+    else:
+        if current_user.auth_session is not None:
+            current_user.auth_session.revoke()
+        message = _("You have signed out.")
+    db.session.commit()
     logout_user()
-    flash(_("You have signed out."), "success")
+    flash(message, "success")
     return redirect(url_for("accounts.sign_in"))
 
 

@@ -137,3 +137,28 @@ def test_the_csrf_token_from_before_sign_in_is_void_after_it(browser, world):
     assert browser.get("/").status_code == 200
     assert browser.form_post("/accounts/sign-out").status_code == 302
 
+
+def test_sign_out_everywhere_ends_every_session_and_token_of_the_user(login_as, api_token, world, app):
+    laptop = login_as("inspector")
+    phone = login_as("inspector")
+    token = api_token("inspector")
+    colleague = login_as("leader")
+    page = laptop.get("/").get_data(as_text=True)
+    assert "在所有设备上退出" in page
+    response = laptop.form_post("/accounts/sign-out", {"everywhere": "1"})
+    assert response.status_code == 302
+    assert "在所有设备上退出登录" in laptop.get(response.headers["Location"]).get_data(as_text=True)
+    assert laptop.get("/").status_code == 302
+    assert phone.get("/").status_code == 302
+    assert app.test_client().get("/api/v1/me", headers=token).status_code == 401
+    assert colleague.get("/").status_code == 200
+
+
+def test_plain_sign_out_ends_only_this_browser(login_as, api_token, app):
+    laptop = login_as("inspector")
+    phone = login_as("inspector")
+    token = api_token("inspector")
+    laptop.form_post("/accounts/sign-out")
+    assert phone.get("/").status_code == 200
+    assert app.test_client().get("/api/v1/me", headers=token).status_code == 200
+
