@@ -60,6 +60,10 @@ def init_app(app: Flask, login_manager: LoginManager) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized():
+        # A program that sent a token (revoked, expired or wrong) is told so, on pages and
+        # downloads too: a redirect to a sign-in form means nothing to it.
+        if bearer_token():
+            return api_error(401, **{"WWW-Authenticate": 'Bearer error="invalid_token"'})
         if wants_json():
             return api_error(401)
         return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))

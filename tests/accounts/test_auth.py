@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from inspect_app.accounts.models import AuthSession, User
@@ -162,3 +163,18 @@ def test_plain_sign_out_ends_only_this_browser(login_as, api_token, app):
     assert phone.get("/").status_code == 200
     assert app.test_client().get("/api/v1/me", headers=token).status_code == 200
 
+
+@pytest.mark.parametrize("url", [
+    "/", "/schools/", "/tickets/", "/reports/", "/reports/daily/2026-01-05",
+    "/reports/daily/2026-01-05.pdf", "/reports/daily/2026-01-05.xlsx",
+    "/reports/exports/tickets.csv", "/reports/exports/tickets.xlsx", "/audit/",
+])
+def test_a_revoked_token_answers_401_in_the_api_shape_on_every_route(app, api_token, url):
+    headers = api_token("leader")
+    client = app.test_client()
+    assert client.get(url, headers=headers).status_code in (200, 302)
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    response = client.get(url, headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "not_signed_in"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
