@@ -62,6 +62,20 @@ def create_admin(username: str, display_name: str):
     click.echo(f"Administrator {username} created.")
 
 
+@users_group.command("clear-sign-in-failures")
+@click.argument("username")
+def clear_signin_failures(username: str):
+    """Let a locked-out user sign in again now (e.g. the only admin); kept in the audit trail."""
+    from inspect_app.accounts.models import User
+    from inspect_app.accounts.services import normalise_username
+    user = db.session.scalar(sa.select(User).where(User.username == normalise_username(username)))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    user.clear_signin_failures()
+    db.session.commit()
+    click.echo(f"Failed sign-ins of {user.username} cleared; they can sign in again now.")
+
+
 @click.group("schools", cls=AppGroup)
 def schools_group():
     """Manage the school register."""

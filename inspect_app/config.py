@@ -46,10 +46,15 @@ class Config:
     # A phone may sit offline for hours before it replays; a 1 h CSRF token would strand its queue.
     WTF_CSRF_TIME_LIMIT = int(os.environ.get("CSRF_TIME_LIMIT_S", str(12 * 3600)))
 
-    # Sign-in throttling, counted in the database so it holds across worker processes and hosts.
-    SIGNIN_WINDOW = timedelta(minutes=15)
-    SIGNIN_MAX_FAILURES_PER_USER = 5
-    SIGNIN_MAX_FAILURES_PER_IP = 30
+    # Sign-in throttling per (account, client), counted in the database so it holds across worker
+    # processes and hosts (see accounts/throttle.py and the README's "Locked out").
+    SIGNIN_WINDOW = timedelta(hours=1)
+    SIGNIN_FREE_FAILURES = 3  # per (account, client); then each attempt waits twice as long
+    SIGNIN_FIRST_DELAY = timedelta(seconds=2)
+    SIGNIN_MAX_FAILURES_PER_CLIENT = 10  # guesses at one account from one client per window
+    SIGNIN_MAX_FAILURES_PER_ACCOUNT = 50  # guesses at one account from all unrecognised clients
+    SIGNIN_MAX_ACCOUNTS_PER_ADDRESS = 20  # accounts one address may fail on per window (spraying)
+    SIGNIN_DEVICE_LIFETIME = timedelta(days=365)  # how long a browser stays recognised
 
     # Argon2id parameters (argon2-cffi's RFC 9106 "low memory" profile by default).
     ARGON2_TIME_COST = 3

@@ -45,6 +45,8 @@ MATRIX = [
     ("accounts.reveal_identity", "POST", "/accounts/users/{vo}/reveal", row(SIGNIN, 422, 403, 403, 403, 403, 403)),
     ("accounts.disable_user", "POST", "/accounts/users/{u}/disable",
      row(SIGNIN, 302, 403, 403, 403, 403, 403)),
+    ("accounts.clear_signin_failures", "POST", "/accounts/users/{u}/clear-sign-in-failures",
+     row(SIGNIN, 302, 403, 403, 403, 403, 403)),
     ("accounts.enable_user", "POST", "/accounts/users/{d}/enable",
      row(SIGNIN, 302, 403, 403, 403, 403, 403)),
     ("schools.scan_landing", "GET", "/s/{ta}", row(200, 200, 200, 200, 200, 200, 403)),

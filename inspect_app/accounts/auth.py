@@ -1,10 +1,11 @@
 """How a request becomes a user: a browser's session key or an API bearer token."""
-from flask import Flask, redirect, request, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager
+from flask_login import LoginManager, login_user
 
 from inspect_app.accounts.models import SessionKind
 from inspect_app.accounts.services import load_session_user
+from inspect_app.accounts.throttle import DEVICE_COOKIE, remembered_device_cookie
 from inspect_app.errors import api_error, wants_json
 
 
@@ -12,6 +13,29 @@ def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def start_browser_session(user) -> None:
+    """Sign the browser in with a fresh CSRF secret: a token read or planted before sign-in
+    (a shared computer, a fixation attack) is worth nothing afterwards."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)
+    login_user(user)
+
+
+def device_cookie() -> str | None:
+    return request.cookies.get(DEVICE_COOKIE)
+
+
+def remember_device(response, username: str):
+    """Recognise this browser for the account from now on: its sign-ins no longer share the
+    account's limit with strangers (accounts/throttle.py)."""
+    response.set_cookie(DEVICE_COOKIE, remembered_device_cookie(device_cookie(), username),
+                        max_age=int(current_app.config["SIGNIN_DEVICE_LIFETIME"].total_seconds()),
+                        httponly=True, samesite="Lax",
+                        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]) or request.is_secure)
+    return response
 
 
 def init_app(app: Flask, login_manager: LoginManager) -> None:
@@ -36,6 +60,10 @@ def init_app(app: Flask, login_manager: LoginManager) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized():
+        # A program that sent a token (revoked, expired or wrong) is told so, on pages and
+        # downloads too: a redirect to a sign-in form means nothing to it.
+        if bearer_token():
+            return api_error(401, **{"WWW-Authenticate": 'Bearer error="invalid_token"'})
         if wants_json():
             return api_error(401)
         return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))

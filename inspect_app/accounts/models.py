@@ -80,6 +80,8 @@ class User(UserMixin, db.Model):
     manages_volunteers: so.Mapped[bool] = so.mapped_column(default=False)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     disabled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Failed sign-ins before this moment no longer count against the account (an admin cleared them).
+    signin_cleared_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     school: so.Mapped["School | None"] = so.relationship(  # noqa: F821
         foreign_keys=[school_id], back_populates="duty_officers")
@@ -134,6 +136,10 @@ class User(UserMixin, db.Model):
         self.active = False
         self.disabled_at = utcnow()
         AuthSession.revoke_all_for(self)
+
+    def clear_signin_failures(self) -> None:
+        """Forget this account's failed sign-ins (the rows stay, for the record)."""
+        self.signin_cleared_at = utcnow()
 
     def enable(self) -> None:
         if self.active:
@@ -201,11 +207,14 @@ class SignInAttempt(db.Model):
     __table_args__ = (
         sa.Index("ix_signin_attempts_username_at", "username", "at"),
         sa.Index("ix_signin_attempts_ip_at", "ip", "at"),
+        sa.Index("ix_signin_attempts_username_device_at", "username", "device", "at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     username: so.Mapped[str] = so.mapped_column(sa.String(64))
     ip: so.Mapped[str] = so.mapped_column(sa.String(45))
+    # The device cookie's id when the browser had signed in to this account before; None otherwise.
+    device: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     succeeded: so.Mapped[bool]
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 

@@ -5,13 +5,14 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from inspect_app.accounts import bp
 from inspect_app.accounts.access import roles_required
+from inspect_app.accounts.auth import device_cookie, remember_device, start_browser_session
 from inspect_app.accounts.forms import RevealForm, SignInForm, UserForm
-from inspect_app.accounts.models import AccountError, IdentityReveal, Role, SessionKind, User
-from inspect_app.accounts.services import SignInThrottled, authenticate, normalise_username
+from inspect_app.accounts.models import AccountError, AuthSession, IdentityReveal, Role, SessionKind, User
+from inspect_app.accounts.services import SignInThrottled, authenticate, normalise_username, throttled_message
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx
@@ -29,22 +30,20 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
-    """Staff sign-in; failures are throttled per username and per address."""
+    """Staff sign-in; failures are throttled per (account, client) (accounts/throttle.py)."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = SignInForm()
     if form.validate_on_submit():
         try:
             result = authenticate(form.username.data, form.password.data,
-                                  request.remote_addr or "", SessionKind.WEB)
+                                  request.remote_addr or "", device_cookie(), SessionKind.WEB)
         except SignInThrottled as throttled:
-            minutes = max(1, round(throttled.retry_after_s / 60))
-            refuse(429, _("Too many failed sign-ins. Please wait %(n)s minutes and try again.",
-                          n=minutes), Retry_After=str(throttled.retry_after_s))
+            refuse(429, throttled_message(throttled), Retry_After=str(throttled.retry_after_s))
         db.session.commit()
         if result.user is not None:
-            login_user(result.user)
-            return redirect(_safe_next(request.args.get("next")))
+            start_browser_session(result.user)
+            return remember_device(redirect(_safe_next(request.args.get("next"))), result.user.username)
         form.password.errors.append(_("Wrong username or password, or the account is disabled."))
     return render_template("accounts/sign_in.html", form=form), 200 if not form.errors else 422
 
@@ -52,12 +51,18 @@ def sign_in():
 @bp.post("/sign-out")
 @login_required
 def sign_out():
-    """End this browser's session on the server, so a copied cookie stops working too."""
-    if current_user.auth_session is not None:
-        current_user.auth_session.revoke()
-        db.session.commit()
+    """End this browser's session on the server, so a copied cookie stops working too; with
+    everywhere=1 end every session and API token of the user (a lost phone, a shared computer)."""
+    if request.form.get("everywhere") == "1":
+        AuthSession.revoke_all_for(current_user)
+        message = _("You have signed out on every device; the app's tokens no longer work either.")
+    else:
+        if current_user.auth_session is not None:
+            current_user.auth_session.revoke()
+        message = _("You have signed out.")
+    db.session.commit()
     logout_user()
-    flash(_("You have signed out."), "success")
+    flash(message, "success")
     return redirect(url_for("accounts.sign_in"))
 
 
@@ -129,6 +134,20 @@ def disable_user(user_id: int):
 def enable_user(user_id: int):
     """Enable a disabled account again (it signs in afresh)."""
     return _change_active(user_id, enable=True)
+
+
+@bp.post("/users/<int:user_id>/clear-sign-in-failures")
+@roles_required(Role.ADMIN)
+def clear_signin_failures(user_id: int):
+    """Let a locked-out user sign in again at once; the clearing is kept in the audit trail."""
+    user = db.session.get(User, user_id) or abort(404)
+    user.clear_signin_failures()
+    db.session.commit()
+    if is_htmx():
+        return render_template("accounts/_user_row.html", user=user)
+    flash(_("Failed sign-ins of %(name)s cleared: they can sign in again now.", name=user.username),
+          "success")
+    return redirect(url_for("accounts.list_users"))
 
 
 @bp.route("/users/<int:user_id>/reveal", methods=["GET", "POST"])

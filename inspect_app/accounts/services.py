@@ -1,23 +1,17 @@
 """Signing in and out, shared by the HTML pages and the JSON API."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
-from inspect_app.accounts.models import AuthSession, SessionKind, SignInAttempt, User
-from inspect_app.dbtypes import utcnow
+from inspect_app.accounts import throttle
+from inspect_app.accounts.models import AuthSession, SessionKind, User
+from inspect_app.accounts.throttle import SignInThrottled
 from inspect_app.extensions import db
-
-
-class SignInThrottled(Exception):
-    """Too many failed attempts for this username or address; try again later."""
-
-    def __init__(self, retry_after_s: int):
-        super().__init__(retry_after_s)
-        self.retry_after_s = retry_after_s
 
 
 @dataclass
@@ -30,37 +24,15 @@ def normalise_username(username: str) -> str:
     return (username or "").strip().lower()
 
 
-def _failures_since(column, value: str, since: datetime) -> tuple[int, datetime | None]:
-    count, oldest = db.session.execute(
-        sa.select(sa.func.count(), sa.func.min(SignInAttempt.at))
-        .where(column == value, SignInAttempt.succeeded.is_(False), SignInAttempt.at >= since)
-    ).one()
-    return count, oldest
-
-
-def check_throttle(username: str, ip: str) -> None:
-    """Raise SignInThrottled when recent failures for the username or the address reach the limit."""
-    cfg = current_app.config
-    window = cfg["SIGNIN_WINDOW"]
-    since = utcnow() - window
-    for column, value, limit in (
-        (SignInAttempt.username, username, cfg["SIGNIN_MAX_FAILURES_PER_USER"]),
-        (SignInAttempt.ip, ip, cfg["SIGNIN_MAX_FAILURES_PER_IP"]),
-    ):
-        count, oldest = _failures_since(column, value, since)
-        if count >= limit:
-            # The oldest failure in the window is the first one to age out.
-            retry = int((oldest + window - utcnow()).total_seconds()) + 1
-            raise SignInThrottled(max(retry, 1))
-
-
-def authenticate(username: str, password: str, ip: str, kind: SessionKind) -> SignInResult:
+def authenticate(username: str, password: str, ip: str, device_cookie: str | None,
+                 kind: SessionKind) -> SignInResult:
     """Check a password under the throttle; on success issue a session or token (caller commits)."""
     username = normalise_username(username)[:64]
-    check_throttle(username, ip)
+    client = throttle.client_for(username, ip, device_cookie)
+    throttle.check(username, client)
     user = db.session.scalar(sa.select(User).where(User.username == username))
     ok = user is not None and user.check_password(password or "") and user.active
-    db.session.add(SignInAttempt(username=username, ip=ip[:45], succeeded=ok))
+    throttle.record(username, client, ok)
     if not ok:
         return SignInResult(user=None)
     lifetime = current_app.config["WEB_SESSION_LIFETIME" if kind is SessionKind.WEB
@@ -68,6 +40,15 @@ def authenticate(username: str, password: str, ip: str, kind: SessionKind) -> Si
     _, raw_key = AuthSession.issue(user, kind, lifetime)
     user.session_key = raw_key
     return SignInResult(user=user, raw_key=raw_key)
+
+
+def throttled_message(throttled: SignInThrottled) -> str:
+    """What the sign-in form and the API say when a client must wait."""
+    if throttled.retry_after_s < 90:
+        return _("Too many failed sign-ins. Please wait %(n)s seconds and try again.",
+                 n=throttled.retry_after_s)
+    return _("Too many failed sign-ins. Please wait %(n)s minutes and try again.",
+             n=math.ceil(throttled.retry_after_s / 60))
 
 
 def load_session_user(raw_key: str, kind: SessionKind) -> User | None:

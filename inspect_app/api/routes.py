@@ -3,9 +3,9 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from inspect_app.accounts.auth import bearer_token
+from inspect_app.accounts.auth import bearer_token, device_cookie, remember_device
 from inspect_app.accounts.models import Role, SessionKind
-from inspect_app.accounts.services import SignInThrottled, authenticate
+from inspect_app.accounts.services import SignInThrottled, authenticate, throttled_message
 from inspect_app.api import bp
 from inspect_app.api.openapi import openapi_document
 from inspect_app.errors import api_error, refuse
@@ -52,18 +52,18 @@ def issue_token():
     if not isinstance(username, str) or not isinstance(password, str):
         refuse(400, _("Send a username and a password."))
     try:
-        result = authenticate(username, password, request.remote_addr or "", SessionKind.API)
+        result = authenticate(username, password, request.remote_addr or "", device_cookie(),
+                              SessionKind.API)
     except SignInThrottled as throttled:
-        refuse(429, _("Too many failed sign-ins. Please wait %(n)s minutes and try again.",
-                      n=max(1, round(throttled.retry_after_s / 60))),
-               Retry_After=str(throttled.retry_after_s))
+        refuse(429, throttled_message(throttled), Retry_After=str(throttled.retry_after_s))
     db.session.commit()
     if result.user is None:
         return api_error(401, "invalid_credentials",
                          _("Wrong username or password, or the account is disabled."))
     expires = current_app.config["API_TOKEN_LIFETIME"]
-    return jsonify(token=result.raw_key, token_type="Bearer",
-                   expires_in=int(expires.total_seconds()))
+    # The phone app keeps cookies too: recognised, its owner is not locked out by a stranger.
+    return remember_device(jsonify(token=result.raw_key, token_type="Bearer",
+                                   expires_in=int(expires.total_seconds())), result.user.username)
 
 
 @bp.delete("/auth/token")

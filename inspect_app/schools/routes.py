@@ -16,6 +16,7 @@ from inspect_app.schools.forms import AssignmentForm, ImportForm
 from inspect_app.schools.models import School, child_school_ids
 from inspect_app.schools.qr import qr_svg, qr_url
 from inspect_app.schools.services import ImportFileError, import_schools
+from inspect_app.textsearch import contains_text
 
 PAGE_SIZE = 50
 
@@ -43,8 +44,7 @@ def list_schools():
     page = request.args.get("page", 1, type=int)
     query = visible_schools(current_user).order_by(School.district, School.name)
     if q:
-        like = f"%{q}%"
-        query = query.where(sa.or_(School.name.ilike(like), School.district.ilike(like)))
+        query = query.where(sa.or_(contains_text(School.name, q), contains_text(School.district, q)))
     schools = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
     return render("schools/list.html", "schools/_results.html", schools=schools, q=q)
 

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from inspect_app.accounts.models import AuthSession, User
@@ -124,3 +125,56 @@ def test_the_stored_password_is_an_argon2_hash(app, world):
         user = db.session.get(User, world.inspector.id)
         assert user.password_hash.startswith("$argon2id$")
         assert PASSWORD not in user.password_hash
+
+
+def test_the_csrf_token_from_before_sign_in_is_void_after_it(browser, world):
+    before = browser.csrf()
+    response = browser.post("/accounts/sign-in", data={"csrf_token": before, "username": world.inspector.username,
+                                                       "password": PASSWORD})
+    assert response.status_code == 302
+    # A token read (or planted) before sign-in no longer carries a signed-in user's form.
+    stale = browser.post("/accounts/sign-out", data={"csrf_token": before})
+    assert stale.status_code == 400
+    assert browser.get("/").status_code == 200
+    assert browser.form_post("/accounts/sign-out").status_code == 302
+
+
+def test_sign_out_everywhere_ends_every_session_and_token_of_the_user(login_as, api_token, world, app):
+    laptop = login_as("inspector")
+    phone = login_as("inspector")
+    token = api_token("inspector")
+    colleague = login_as("leader")
+    page = laptop.get("/").get_data(as_text=True)
+    assert "在所有设备上退出" in page
+    response = laptop.form_post("/accounts/sign-out", {"everywhere": "1"})
+    assert response.status_code == 302
+    assert "在所有设备上退出登录" in laptop.get(response.headers["Location"]).get_data(as_text=True)
+    assert laptop.get("/").status_code == 302
+    assert phone.get("/").status_code == 302
+    assert app.test_client().get("/api/v1/me", headers=token).status_code == 401
+    assert colleague.get("/").status_code == 200
+
+
+def test_plain_sign_out_ends_only_this_browser(login_as, api_token, app):
+    laptop = login_as("inspector")
+    phone = login_as("inspector")
+    token = api_token("inspector")
+    laptop.form_post("/accounts/sign-out")
+    assert phone.get("/").status_code == 200
+    assert app.test_client().get("/api/v1/me", headers=token).status_code == 200
+
+
+@pytest.mark.parametrize("url", [
+    "/", "/schools/", "/tickets/", "/reports/", "/reports/daily/2026-01-05",
+    "/reports/daily/2026-01-05.pdf", "/reports/daily/2026-01-05.xlsx",
+    "/reports/exports/tickets.csv", "/reports/exports/tickets.xlsx", "/audit/",
+])
+def test_a_revoked_token_answers_401_in_the_api_shape_on_every_route(app, api_token, url):
+    headers = api_token("leader")
+    client = app.test_client()
+    assert client.get(url, headers=headers).status_code in (200, 302)
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    response = client.get(url, headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "not_signed_in"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")

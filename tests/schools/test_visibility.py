@@ -1,4 +1,5 @@
 """Object-level refusal: nobody reaches a school that is not theirs, through pages or the API."""
+import pytest
 
 
 def test_duty_officer_list_shows_only_their_school(login_as):
@@ -23,6 +24,20 @@ def test_search_filters_and_the_fragment_swaps_alone(login_as):
     assert "乙校" in fragment and "甲校" not in fragment
     empty = browser.get("/schools/?q=不存在", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "没有与“不存在”匹配的学校" in empty
+
+
+@pytest.mark.parametrize("typed", ["%", "_", "100%", "_校", "\\"])
+def test_percent_and_underscore_in_the_search_box_are_characters_not_wildcards(login_as, make_school, typed):
+    make_school(name="百分之100%达标学校")
+    make_school(name="下划线_校")
+    make_school(name="反斜杠\\学校")
+    fragment = login_as("inspector").get("/schools/", query_string={"q": typed},
+                                         headers={"HX-Request": "true"}).get_data(as_text=True)
+    shown = {name for name in ("甲校", "乙校", "百分之100%达标学校", "下划线_校", "反斜杠\\学校")
+             if name in fragment}
+    expected = {"%": {"百分之100%达标学校"}, "_": {"下划线_校"}, "100%": {"百分之100%达标学校"},
+                "_校": {"下划线_校"}, "\\": {"反斜杠\\学校"}}[typed]
+    assert shown == expected
 
 
 def test_duty_officer_home_is_their_school(login_as, world):
