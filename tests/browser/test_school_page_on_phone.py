@@ -1,0 +1,46 @@
+"""The school page on a phone: a visit under way is continued or discarded on purpose, and a page the
+browser gives no camera or location says so before the visit starts."""
+from tests.browser.conftest import eventually, sign_in
+from tests.browser.test_offline_visit import SAVED, start_visit
+
+
+def test_a_draft_is_continued_or_discarded_and_the_phone_forgets_it(server, phone):
+    page = phone.new_page()
+    sign_in(page, server.url)
+    visit_id = start_visit(page, server.url, school_id=8)
+    page.click("#item-G2 button.choice-pass")
+    page.wait_for_function(SAVED, timeout=30000)
+
+    page.goto(f"{server.url}/schools/8")
+    assert page.is_visible("text=继续检查") and page.locator("text=开始检查").count() == 0
+    page.click("text=继续检查")
+    page.wait_for_selector("#checklist.js")
+    assert page.get_attribute("#item-G2 button.choice-pass", "aria-pressed") == "true"
+
+    page.goto(f"{server.url}/schools/8")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.click("text=放弃草稿")
+    page.wait_for_selector("text=草稿已放弃")
+    assert asked and "无法恢复" in asked[0]
+    assert page.is_visible("text=开始检查")
+    assert page.evaluate(f"fetch('/api/v1/visits/{visit_id}').then(r => r.status)") == 404
+    # The phone let go of it too: nothing left to send it back from the dead.
+    assert page.evaluate(f"idbKeyval.get('visit:{visit_id}')") is None
+    eventually(page, "window.idbKeyval.get('outbox').then(l => !(l || []).length)")
+
+
+def test_a_page_without_https_says_the_camera_and_location_cannot_work(server, phone):
+    page = phone.new_page()
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/schools/9")
+    page.wait_for_load_state("load")
+    assert page.is_hidden("#insecure-banner")  # 127.0.0.1 is a secure context
+
+    insecure = phone.new_page()
+    # What a phone reaching the server over http at a LAN address gets: no secure context.
+    insecure.add_init_script("Object.defineProperty(window, 'isSecureContext', {get: () => false})")
+    insecure.goto(f"{server.url}/schools/9")
+    insecure.wait_for_selector("#insecure-banner", state="visible")
+    assert "HTTPS" in insecure.inner_text("#insecure-banner")
+    assert "相机" in insecure.inner_text("#insecure-banner")
