@@ -44,3 +44,25 @@ def test_a_page_without_https_says_the_camera_and_location_cannot_work(server, p
     insecure.wait_for_selector("#insecure-banner", state="visible")
     assert "HTTPS" in insecure.inner_text("#insecure-banner")
     assert "相机" in insecure.inner_text("#insecure-banner")
+
+
+def test_the_navigation_fits_a_360_px_phone_with_its_badge(server, browser):
+    from tests.browser.conftest import ARGS  # noqa: F401 - the same browser, a smaller phone
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True, locale="zh-CN")
+    try:
+        for who in ("inspector", "leader", "officer"):
+            page = context.new_page()
+            sign_in(page, server.url, who)
+            page.goto(f"{server.url}/schools/")
+            nav = page.evaluate("""() => {
+                const nav = document.querySelector('header.bar nav');
+                return {scroll: nav.scrollWidth, client: nav.clientWidth,
+                        right: Math.max(...[...nav.querySelectorAll('a, .badge')].map(e => e.getBoundingClientRect().right)),
+                        links: [...nav.querySelectorAll('a')].map(a => a.textContent.trim())};
+            }""")
+            assert nav["scroll"] <= nav["client"] and nav["right"] <= 360, (who, nav)
+            page.close()
+            context.clear_cookies()
+    finally:
+        context.close()
