@@ -143,6 +143,24 @@
     }).catch(function () {});
   }
 
+  // "Schools near me": one fix, then the list nearest first (the server orders and measures).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-near]");
+    if (!link || !navigator.geolocation) return;
+    event.preventDefault();
+    var label = link.textContent;
+    link.textContent = link.dataset.locating;
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      var url = new URL(link.href, window.location.href);
+      url.searchParams.set("near", pos.coords.latitude.toFixed(5) + "," + pos.coords.longitude.toFixed(5));
+      window.location.assign(url.toString());
+    }, function () {
+      link.textContent = label;
+      var toast = document.getElementById("toast");
+      if (toast) { toast.textContent = link.dataset.failed; toast.hidden = false; }
+    }, { enableHighAccuracy: false, maximumAge: 60000, timeout: 15000 });
+  });
+
   // --- Installable app and offline pages ------------------------------------------------------
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
@@ -237,6 +255,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     packSummary();
     showDistance();
+    if (navigator.geolocation) {
+      document.querySelectorAll("a[data-near]").forEach(function (a) { a.hidden = false; });
+    }
     if (document.querySelector("[data-geolocate]")) {
       watchLocation();
       // Over plain http (other than localhost) a browser withholds the camera capture, location and

@@ -264,7 +264,10 @@
     var f = findingForCode(code);
     if (result === "fail" && !f) {
       var it = item(code);
-      f = { id: uuid(), code: code, description: it.text_zh, severity: it.severity, fixed_on_site: false,
+      // One field for what was found: a note typed before the item failed moves into it, and left
+      // empty the ticket says the requirement (shown above it) was not met.
+      f = { id: uuid(), code: code, description: note && note.value.trim() ? note.value.trim() : "",
+            severity: it.severity, fixed_on_site: false,
             location: here(), captured_at: now(), photos: [] };
       state.findings[f.id] = f;
     } else if (result !== "fail" && f) {

@@ -66,3 +66,31 @@ def test_the_navigation_fits_a_360_px_phone_with_its_badge(server, browser):
             context.clear_cookies()
     finally:
         context.close()
+
+
+def test_schools_near_me_lists_the_nearest_first_with_the_distance(server, phone):
+    page = phone.new_page()
+    sign_in(page, server.url)  # the phone stands at the first demo school's gate
+    page.goto(f"{server.url}/")
+    page.click("text=附近学校")
+    page.wait_for_url("**/schools/?near=*")
+    first = page.locator("#results li.row").first
+    assert first.locator("a").get_attribute("href") == "/schools/1"
+    assert "米" in first.locator(".distance").inner_text()
+    assert page.is_visible("text=按距离由近到远")
+    # The search button stays one line at 360 px wide.
+    page.set_viewport_size({"width": 360, "height": 740})
+    box = page.locator("form.search button").bounding_box()
+    assert box["height"] < 60
+
+
+def test_a_failed_item_has_one_text_field_and_keeps_the_note_typed_before(server, phone):
+    from tests.browser.test_offline_visit import start_visit as start
+    page = phone.new_page()
+    sign_in(page, server.url)
+    start(page, server.url, school_id=10)
+    page.fill("#item-G2 input[name=note]", "门卫不在岗")
+    page.click("#item-G2 button.choice-fail")
+    assert page.is_hidden("#item-G2 input[name=note]")
+    assert page.input_value("#item-G2 textarea") == "门卫不在岗"
+    assert "整改单" in page.inner_text("#item-G2 .finding label")
