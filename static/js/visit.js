@@ -218,9 +218,23 @@
     }
   }
 
+  // Leaving with records not yet sent: they stay on the phone, but only a checklist page sends them,
+  // so the browser asks first (the count is kept here because "beforeunload" cannot wait for IDB).
+  var unsent = 0;
+  // Signing out already asked about them (app.js): one question is enough.
+  document.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented && event.target.matches("form[data-sign-out]")) unsent = 0;
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (!unsent) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+
   function renderStatus() {
     idb.get(OUTBOX).then(function (list) {
       list = list || [];
+      unsent = list.length;
       var el = document.querySelector("[data-sync-state]");
       if (!el) return;
       var offline = navigator.onLine === false;
@@ -604,6 +618,7 @@
       renderStatus();
       return idb.get(OUTBOX).then(function (list) {
         list = list || [];
+        unsent = list.length;
         scheduleRetry(list);
         // On to the summary once everything is through — not while a refused photo still waits for
         // the user to see it and let it go.

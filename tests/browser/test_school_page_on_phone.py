@@ -94,3 +94,21 @@ def test_a_failed_item_has_one_text_field_and_keeps_the_note_typed_before(server
     assert page.is_hidden("#item-G2 input[name=note]")
     assert page.input_value("#item-G2 textarea") == "门卫不在岗"
     assert "整改单" in page.inner_text("#item-G2 .finding label")
+
+
+def test_leaving_the_checklist_with_unsent_records_asks_first(server, phone):
+    from tests.browser.test_offline_visit import start_visit as start
+    page = phone.new_page()
+    sign_in(page, server.url)
+    start(page, server.url, school_id=11)
+    phone.set_offline(True)
+    page.click("#item-G2 button.choice-pass")
+    eventually(page, "window.safecampusOutbox.pending().then(n => n > 0)")
+    page.wait_for_timeout(300)  # the status line has counted it
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.evaluate("setTimeout(() => window.location.assign('/schools/'), 0)")
+    page.wait_for_timeout(1000)
+    assert asked == ["beforeunload"]
+    assert "/visits/" in page.url  # stayed: nothing left behind unsent by accident
+    phone.set_offline(False)
