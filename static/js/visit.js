@@ -221,12 +221,9 @@
   // Leaving with records not yet sent: they stay on the phone, but only a checklist page sends them,
   // so the browser asks first (the count is kept here because "beforeunload" cannot wait for IDB).
   var unsent = 0;
-  // Signing out already asked about them (app.js): one question is enough.
-  document.addEventListener("submit", function (event) {
-    if (!event.defaultPrevented && event.target.matches("form[data-sign-out]")) unsent = 0;
-  });
   window.addEventListener("beforeunload", function (event) {
-    if (!unsent) return;
+    // Signing out already asked about them (app.js marks the form it let through): once is enough.
+    if (!unsent || document.querySelector("form[data-sign-out][data-confirmed]")) return;
     event.preventDefault();
     event.returnValue = "";
   });
