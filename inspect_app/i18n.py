@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["date_only"] = date_only
     app.jinja_env.filters["date_time"] = date_time
+    app.jinja_env.filters["distance"] = distance
     app.jinja_env.filters["days_until"] = days_until
     app.context_processor(template_context)
 
@@ -74,6 +75,13 @@ def local_day(value: datetime | None) -> str | None:
 def local_iso(value: datetime | None) -> str | None:
     """An ISO 8601 time with the local offset (+08:00), as a school plans by it."""
     return value.astimezone(get_timezone()).isoformat() if value is not None else None
+
+
+def distance(metres: float) -> str:
+    """"约 350 米" near by, "约 2.4 公里" further: as far as a person walks or drives."""
+    if metres < 1000:
+        return gettext("about %(m)s m", m=int(round(metres, -1)))
+    return gettext("about %(km)s km", km=f"{metres / 1000:.1f}")
 
 
 def days_until(moment: datetime) -> int:

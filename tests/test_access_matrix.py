@@ -86,6 +86,8 @@ MATRIX = [
     ("visits.update_finding", "POST", "/visits/{v}/findings/{f}", row(SIGNIN, 403, 403, 422, 404, 404, 404)),
     ("visits.add_photo", "POST", "/visits/{v}/findings/{f}/photos", row(SIGNIN, 403, 403, 422, 404, 404, 404)),
     ("visits.submit_visit", "POST", "/visits/{v}/submit", row(SIGNIN, 403, 403, 422, 404, 404, 404)),
+    ("visits.discard_visit", "POST", "/visits/{v}/discard", row(SIGNIN, 403, 403, 302, 404, 404, 404)),
+    ("visits.discard_visit", "POST", "/visits/{vs}/discard", row(SIGNIN, 403, 403, 409, 404, 403, 404)),
     ("photos.serve_photo", "GET", "/photos/{p}/thumb", row(SIGNIN, 200, 200, 200, 404, 200, 404)),
     ("photos.serve_photo", "GET", "/photos/{p}/original", row(SIGNIN, 200, 200, 200, 404, 404, 404)),
     ("api.list_checklists", "GET", "/api/v1/checklists?mode=overt", row(401, 200, 200, 200, 200, 200, 200)),

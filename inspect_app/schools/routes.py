@@ -15,7 +15,8 @@ from inspect_app.schools.access import (can_open_by_scan, get_school_or_404, res
 from inspect_app.schools.forms import AssignmentForm, ImportForm
 from inspect_app.schools.models import School, child_school_ids
 from inspect_app.schools.qr import qr_svg, qr_url
-from inspect_app.schools.services import ImportFileError, import_schools
+from inspect_app.schools.services import (ImportFileError, distances_m, import_schools, nearest_first,
+                                          parse_near)
 from inspect_app.textsearch import contains_text
 
 PAGE_SIZE = 50
@@ -39,14 +40,19 @@ def scan_landing(token: str):
 @bp.get("/schools/")
 @login_required
 def list_schools():
-    """The schools this user may see, searchable by name or district."""
+    """The schools this user may see, searchable by name or district, or nearest first (附近学校)."""
     q = (request.args.get("q") or "").strip()[:64]
     page = request.args.get("page", 1, type=int)
+    near = parse_near(request.args.get("near"))
     query = visible_schools(current_user).order_by(School.district, School.name)
     if q:
         query = query.where(sa.or_(contains_text(School.name, q), contains_text(School.district, q)))
+    if near:
+        query = nearest_first(query, *near)
     schools = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
-    return render("schools/list.html", "schools/_results.html", schools=schools, q=q)
+    distances = distances_m(schools.items, *near) if near else {}
+    return render("schools/list.html", "schools/_results.html", schools=schools, q=q,
+                  near=request.args.get("near") if near else None, distances=distances)
 
 
 @bp.get("/schools/<int:school_id>")

@@ -173,3 +173,29 @@ def import_schools(data: bytes, default_radius: int) -> ImportResult:
             others = [u for u in school.assigned_users if u.role is not Role.INSPECTOR]
             school.assigned_users = others + row["inspectors"]
     return result
+
+
+# ---- Nearby schools -------------------------------------------------------------------------------
+def parse_near(value: str | None) -> tuple[float, float] | None:
+    """"31.9088,120.2791" from the phone, or None for anything else (then the list keeps its order)."""
+    try:
+        lat, lon = (float(part) for part in (value or "").split(","))
+    except ValueError:
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
+def nearest_first(query: sa.Select, lat: float, lon: float) -> sa.Select:
+    """Order by distance from (lat, lon): a flat-earth distance in SQL (plain arithmetic, the same on
+    SQLite and PostgreSQL), exact enough to rank schools a few kilometres around a phone."""
+    squeeze = math.cos(math.radians(lat))  # a degree of longitude is shorter away from the equator
+    d_lat, d_lon = School.lat - lat, (School.lon - lon) * squeeze
+    return query.order_by(None).order_by(d_lat * d_lat + d_lon * d_lon, School.id)
+
+
+def distances_m(schools: list[School], lat: float, lon: float) -> dict[int, float]:
+    """Each school's distance in metres, for the few on the page (geodesic, as the visit flags are)."""
+    from geopy.distance import geodesic
+    return {s.id: geodesic((lat, lon), (s.lat, s.lon)).meters for s in schools}

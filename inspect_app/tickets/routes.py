@@ -163,7 +163,8 @@ def verify(ticket_id: int):
 def list_notifications():
     """The inbox: what happened to tickets that concern me, newest first."""
     notes = db.session.scalars(sa.select(Notification).where(Notification.user_id == current_user.id)
-                               .options(so.joinedload(Notification.ticket).joinedload(Ticket.school))
+                               .options(so.joinedload(Notification.ticket).joinedload(Ticket.school),
+                                        so.joinedload(Notification.ticket).joinedload(Ticket.finding))
                                .order_by(Notification.id.desc()).limit(200)).all()
     return render_template("tickets/notifications.html", notes=notes)
 

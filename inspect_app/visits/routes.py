@@ -32,7 +32,8 @@ from inspect_app.visits.models import Result, Visit, VisitLocked, VisitStatus
 
 @bp.app_context_processor
 def start_helpers():
-    return {"start_options": start_options, "self_check_today": self_check_today}
+    return {"start_options": start_options, "self_check_today": self_check_today,
+            "drafts_here": lambda school: services.drafts_at(current_user, school)}
 
 
 def start_options(school: School, qr_token: str | None = None) -> list[tuple[VisitMode, list[ChecklistTemplate]]]:
@@ -326,6 +327,20 @@ def add_photo(visit_id: str, finding_id: str):
         refuse(409, _("Please try again."))
     visit = _editable(visit_id)  # the photo service ended the transaction: load afresh
     return _finding_response(visit, finding_id)
+
+
+@bp.post("/<visit_id>/discard")
+@login_required
+def discard_visit(visit_id: str):
+    """Throw away a draft (the page asked first); the phone forgets its copy before it posts."""
+    visit = _editable(visit_id)
+    if not SubmitForm().validate_on_submit():  # the CSRF token is all this form carries
+        abort(400)
+    school_id = visit.school_id
+    services.discard(visit)
+    db.session.commit()
+    flash(_("The draft was discarded."), "success")
+    return redirect(url_for("schools.show_school", school_id=school_id))
 
 
 @bp.post("/<visit_id>/submit")

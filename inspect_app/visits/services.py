@@ -20,7 +20,7 @@ from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
 from inspect_app.photos.services import photos_for_findings
 from inspect_app.schools.models import School
-from inspect_app.visits.models import Answer, Finding, Result, Visit
+from inspect_app.visits.models import Answer, Finding, Result, Visit, VisitStatus
 
 signals = Namespace()
 # Higher domains (tickets) subscribe; visits never imports them.
@@ -70,6 +70,21 @@ def start_visit(author: User, school: School, mode: VisitMode, version: Template
     set_check_in(visit, location)
     db.session.add(visit)
     return visit
+
+
+def drafts_at(author: User, school: School) -> list[Visit]:
+    """The author's visits still in progress at this school, newest first: to continue, not to
+    start a second one by accident."""
+    return list(db.session.scalars(sa.select(Visit).where(
+        Visit.author_id == author.id, Visit.school_id == school.id, Visit.status == VisitStatus.IN_PROGRESS)
+        .order_by(Visit.started_at.desc())))
+
+
+def discard(visit: Visit) -> None:
+    """Throw away a draft with its answers and findings (the caller commits; the audit trail keeps
+    the deletion). Photos stay: they are evidence, whichever visit they were meant for."""
+    visit.ensure_editable()
+    db.session.delete(visit)
 
 
 def finding_for_item(visit: Visit, item: ChecklistItem) -> Finding:

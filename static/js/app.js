@@ -9,6 +9,23 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
+  // Discarding a draft: the phone forgets its copy first, or its outbox would send the visit again.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.matches("form[data-discard-visit]") || !window.idbKeyval) return;
+    event.preventDefault();
+    var idb = window.idbKeyval, id = form.dataset.discardVisit;
+    idb.update("outbox", function (list) {
+      return (list || []).filter(function (e) { return !(e.kind === "visit" && e.id === id); });
+    }).then(function () { return idb.entries(); }).then(function (entries) {
+      var gone = entries.filter(function (kv) {
+        var key = String(kv[0]);
+        return key === "visit:" + id || (key.indexOf("draft:") === 0 && kv[1] === id);
+      }).map(function (kv) { return kv[0]; });
+      return idb.delMany(gone);
+    }).catch(function () {}).then(function () { form.submit(); });
+  });
+
   // --- Location -------------------------------------------------------------------------------
   // The latest fix from watchPosition; forms take it when they are sent (flagged, never required).
   var lastFix = null;
@@ -126,6 +143,24 @@
     }).catch(function () {});
   }
 
+  // "Schools near me": one fix, then the list nearest first (the server orders and measures).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-near]");
+    if (!link || !navigator.geolocation) return;
+    event.preventDefault();
+    var label = link.textContent;
+    link.textContent = link.dataset.locating;
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      var url = new URL(link.href, window.location.href);
+      url.searchParams.set("near", pos.coords.latitude.toFixed(5) + "," + pos.coords.longitude.toFixed(5));
+      window.location.assign(url.toString());
+    }, function () {
+      link.textContent = label;
+      var toast = document.getElementById("toast");
+      if (toast) { toast.textContent = link.dataset.failed; toast.hidden = false; }
+    }, { enableHighAccuracy: false, maximumAge: 60000, timeout: 15000 });
+  });
+
   // --- Installable app and offline pages ------------------------------------------------------
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
@@ -220,6 +255,15 @@
   document.addEventListener("DOMContentLoaded", function () {
     packSummary();
     showDistance();
-    if (document.querySelector("[data-geolocate]")) watchLocation();
+    if (navigator.geolocation) {
+      document.querySelectorAll("a[data-near]").forEach(function (a) { a.hidden = false; });
+    }
+    if (document.querySelector("[data-geolocate]")) {
+      watchLocation();
+      // Over plain http (other than localhost) a browser withholds the camera capture, location and
+      // the service worker: say so before the visit, not after a photo with no place.
+      var banner = document.getElementById("insecure-banner");
+      if (banner && window.isSecureContext === false) banner.hidden = false;
+    }
   });
 })();

@@ -218,9 +218,20 @@
     }
   }
 
+  // Leaving with records not yet sent: they stay on the phone, but only a checklist page sends them,
+  // so the browser asks first (the count is kept here because "beforeunload" cannot wait for IDB).
+  var unsent = 0;
+  window.addEventListener("beforeunload", function (event) {
+    // Signing out already asked about them (app.js marks the form it let through): once is enough.
+    if (!unsent || document.querySelector("form[data-sign-out][data-confirmed]")) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+
   function renderStatus() {
     idb.get(OUTBOX).then(function (list) {
       list = list || [];
+      unsent = list.length;
       var el = document.querySelector("[data-sync-state]");
       if (!el) return;
       var offline = navigator.onLine === false;
@@ -264,7 +275,10 @@
     var f = findingForCode(code);
     if (result === "fail" && !f) {
       var it = item(code);
-      f = { id: uuid(), code: code, description: it.text_zh, severity: it.severity, fixed_on_site: false,
+      // One field for what was found: a note typed before the item failed moves into it, and left
+      // empty the ticket says the requirement (shown above it) was not met.
+      f = { id: uuid(), code: code, description: note && note.value.trim() ? note.value.trim() : "",
+            severity: it.severity, fixed_on_site: false,
             location: here(), captured_at: now(), photos: [] };
       state.findings[f.id] = f;
     } else if (result !== "fail" && f) {
@@ -601,6 +615,7 @@
       renderStatus();
       return idb.get(OUTBOX).then(function (list) {
         list = list || [];
+        unsent = list.length;
         scheduleRetry(list);
         // On to the summary once everything is through — not while a refused photo still waits for
         // the user to see it and let it go.

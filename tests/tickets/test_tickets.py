@@ -298,6 +298,21 @@ def test_notifications_show_unread_counts_and_clear_when_read(app, login_as, wor
     assert 'class="badge"' not in officer.get(f"/schools/{world.a.id}").get_data(as_text=True)
 
 
+def test_a_notice_names_the_problem_the_school_and_the_deadline(app, login_as, world, templates, make_visit):
+    import re
+
+    from inspect_app.tickets.models import Ticket
+    done = make_visit(world.inspector, world.a, fail=("G1",))
+    with app.app_context():
+        ticket = db.session.get(Ticket, done.tickets[0])
+        description, deadline = ticket.finding.description, ticket.deadline
+    page = login_as("officer").get("/tickets/notifications").get_data(as_text=True)
+    local = deadline.astimezone(timezone(timedelta(hours=8)))
+    assert f"：{description[:39]}" in page and "甲校" in page
+    assert f"期限 {local.month}月{local.day}日 {local:%H:%M}" in page
+    assert re.search(r'<span class="tag">未读</span>', page) and "新增" not in page
+
+
 def test_email_is_sent_when_smtp_is_configured(app, world, templates, make_visit, monkeypatch):
     sent = []
 
