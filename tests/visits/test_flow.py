@@ -113,9 +113,11 @@ def test_duty_officers_self_check_only_their_own_school(login_as, world, templat
     assert _start(officer, world.a, templates, mode="overt").status_code == 403
     assert _start(officer, world.a, templates, mode="covert", template="covert").status_code == 403
     assert _start(officer, world.b, templates, mode="self_check", template="selfcheck").status_code == 403
-    assert _start(officer, world.a, templates, mode="self_check", template="selfcheck").status_code == 302
+    started = _start(officer, world.a, templates, mode="self_check", template="selfcheck")
+    assert started.status_code == 302
+    # The self-check under way is continued from the school page, not started a second time.
     page = officer.get(f"/schools/{world.a.id}").get_data(as_text=True)
-    assert "今日自查" in page
+    assert "继续检查" in page and f'href="{started.headers["Location"]}"' in page and "今日自查" not in page
 
 
 def test_volunteers_start_covert_checks_where_assigned_or_scanned(login_as, world, templates):
