@@ -48,10 +48,19 @@ def open_tickets(sender, visit: Visit, **_extra) -> list[Ticket]:
     return tickets
 
 
+def check_photo_count(count: int) -> None:
+    """At most TICKET_STEP_MAX_PHOTOS on one step, checked before any photo is looked at."""
+    limit = current_app.config["TICKET_STEP_MAX_PHOTOS"]
+    if count > limit:
+        raise TicketError(_("Too many photos: at most %(limit)s in one step (you sent %(n)s).",
+                            limit=limit, n=count), 413)
+
+
 def _photos(ids: list[str], owner: User) -> list[Photo]:
     """Evidence photos named by id: they must exist and be the actor's own uploads."""
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise TicketError(_("photo_ids must be a list of photo ids."), 400)
+    check_photo_count(len(ids))
     photos = db.session.scalars(sa.select(Photo).where(Photo.id.in_(ids))).all() if ids else []
     if len(photos) != len(set(ids)) or any(p.uploader_id != owner.id for p in photos):
         raise TicketError(_("Some photos were not found among your uploads. Upload them first."), 422)

@@ -133,8 +133,17 @@ def missing(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> list[
     return problems
 
 
+def check_not_ahead(moment: datetime, where: str) -> None:
+    """Refuse a phone's time further ahead of the server than any clock error explains."""
+    if moment > utcnow() + current_app.config["CLIENT_CLOCK_AHEAD_LIMIT"]:
+        raise VisitError(_("%(where)s lies in the future; check the phone's date and time.", where=where))
+
+
 def submit(visit: Visit, submitted_at: datetime, client_time: datetime | None) -> None:
     """Freeze the visit and tell the domains above (the caller commits once)."""
+    check_not_ahead(submitted_at, "submitted_at")
+    if submitted_at < visit.started_at:
+        raise VisitError(_("submitted_at is before started_at: a visit ends after it begins."))
     visit.submit(submitted_at)
     if client_time is not None:
         visit.clock_skew_s = clock_skew(client_time)
