@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
@@ -63,14 +64,12 @@ def _text(value, where: str, limit: int) -> str:
         raise VisitError(str(error)) from None
 
 
-def _list(body: dict, key: str, limit: int) -> list:
+def _list(body: dict, key: str) -> list:
     value = body.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise VisitError(_("%(where)s must be a list of objects.", where=key), 400, "bad_request")
-    if len(value) > limit:
-        # Counted before anything is looked up, so an oversized visit costs no database work.
-        raise VisitError(_("Too many %(where)s: at most %(limit)s in one visit (you sent %(n)s).",
-                           where=key, limit=limit, n=len(value)), 413, "too_large")
+    # Counted before anything is looked up, so an oversized visit costs no database work.
+    services.check_count(key, len(value))
     return value
 
 
@@ -104,9 +103,7 @@ def apply(user: User, visit_id: str, body: dict, client_time: datetime | None) -
         visit_id = parse_uuid(visit_id)
     except FieldError as error:
         raise VisitError(str(error), 404, "not_found") from None
-    config = current_app.config
-    answers = _list(body, "answers", config["VISIT_MAX_ANSWERS"])
-    findings = _list(body, "findings", config["VISIT_MAX_FINDINGS"])
+    answers, findings = _list(body, "answers"), _list(body, "findings")
     digest = services.body_hash(body)
     existing = db.session.get(Visit, visit_id)
     if existing is not None:
@@ -180,7 +177,8 @@ def _apply_answers(visit: Visit, version: TemplateVersion, rows: list[dict]) -> 
             result = Result(row.get("result"))
         except ValueError:
             raise VisitError(_("answers[%(n)s]: result must be pass, fail or na.", n=n)) from None
-        services.record_answer(visit, item, result, _text(row.get("note"), f"answers[{n}].note", config["NOTE_MAX_CHARS"]))
+        note = _text(row.get("note"), f"answers[{n}].note", config["NOTE_MAX_CHARS"])
+        services.record_answer(visit, item, result, note)
     for answer in list(visit.answers):
         if answer.code not in seen:
             if (finding := visit.finding_for(answer.code)) is not None:
@@ -191,6 +189,7 @@ def _apply_answers(visit: Visit, version: TemplateVersion, rows: list[dict]) -> 
 def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[dict]) -> None:
     config = current_app.config
     sent: dict[str, Finding] = {}
+    taken = _taken_elsewhere(visit, rows)
     for n, row in enumerate(rows):
         where = f"findings[{n}]"
         try:
@@ -218,8 +217,7 @@ def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[dict]) ->
         else:
             finding = next((f for f in visit.findings if f.id == finding_id), None)
             if finding is None:
-                taken = db.session.get(Finding, finding_id)
-                if taken is not None and taken.visit_id != visit.id:
+                if finding_id in taken:
                     raise VisitError(_("%(where)s: this id belongs to another visit.", where=where), 409, "conflict")
                 finding = Finding(id=finding_id, item_code=None, position=10_000 + n,
                                   description="", severity=Severity.MINOR)
@@ -247,3 +245,16 @@ def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[dict]) ->
         if finding.item_code is None and finding.id not in sent:
             visit.findings.remove(finding)
 
+
+def _taken_elsewhere(visit: Visit, rows: list[dict]) -> set[str]:
+    """Finding ids sent here that belong to another visit, in one query (not one flush per finding)."""
+    ids = set()
+    for row in rows:
+        try:
+            ids.add(parse_uuid(row.get("id")))
+        except FieldError:
+            pass  # reported with its position by the caller
+    ids.discard(None)
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(Finding.id).where(Finding.id.in_(ids), Finding.visit_id != visit.id)))

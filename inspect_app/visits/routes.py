@@ -257,7 +257,10 @@ def answer_item(visit_id: str, code: str):
 def add_finding(visit_id: str):
     """Add a problem that is not on the checklist."""
     visit = _editable(visit_id)
-    finding = services.add_adhoc_finding(visit)
+    try:
+        finding = services.add_adhoc_finding(visit)
+    except VisitError as error:
+        refuse(error.status, error.message)
     db.session.commit()
     return redirect(url_for("visits.show_visit", visit_id=visit.id, _anchor=f"finding-{finding.id}"))
 

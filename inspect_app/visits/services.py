@@ -101,8 +101,23 @@ def record_answer(visit: Visit, item: ChecklistItem, result: Result, note: str |
     return answer
 
 
+def check_count(what: str, count: int) -> None:
+    """A visit holds at most VISIT_MAX_ANSWERS answers and VISIT_MAX_FINDINGS findings (docs/limits.md)."""
+    config = current_app.config
+    if what == "findings" and count > config["VISIT_MAX_FINDINGS"]:
+        message = _("A visit holds at most %(limit)s problems (this one would have %(n)s).",
+                    limit=config["VISIT_MAX_FINDINGS"], n=count)
+    elif what == "answers" and count > config["VISIT_MAX_ANSWERS"]:
+        message = _("A visit holds at most %(limit)s answers (this one would have %(n)s).",
+                    limit=config["VISIT_MAX_ANSWERS"], n=count)
+    else:
+        return
+    raise VisitError(message, 413, "too_large")
+
+
 def add_adhoc_finding(visit: Visit) -> Finding:
     visit.ensure_editable()
+    check_count("findings", len(visit.findings) + 1)
     finding = Finding(id=str(uuid.uuid4()), item_code=None, description="", severity=Severity.MINOR,
                       position=10_000 + len(visit.findings))
     visit.findings.append(finding)
