@@ -47,7 +47,7 @@ def parse_uuid(value: str | None) -> str | None:
 
 def parse_id(value, name: str, text: bool = False) -> int | None:
     """A database id: in JSON an integer (never true/false or "1"); with text=True, the digits of a query string."""
-    if value is None or value == "":
+    if value is None or (value == "" and not text):
         return None
     if text and isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
@@ -61,12 +61,9 @@ def parse_id(value, name: str, text: bool = False) -> int | None:
 def id_arg(value: str) -> int:
     """For ``request.args.get(name, type=id_arg)``: a malformed or impossible id reads as absent."""
     try:
-        parsed = parse_id(value, "id", text=True)
+        return parse_id(value, "id", text=True)
     except FieldError as error:
         raise ValueError(str(error)) from None
-    if parsed is None:
-        raise ValueError("empty")
-    return parsed
 
 
 def page_arg(value: str) -> int:
@@ -202,11 +199,9 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def _unstorable_input() -> bool:
-    for values in (request.args, request.form if request.mimetype in _FORM_TYPES else {}):
-        for key, value in values.items(multi=True) if values else ():
-            if _UNSTORABLE.search(key) or _UNSTORABLE.search(value):
-                return True
-    return False
+    sources = [request.args] + ([request.form] if request.mimetype in _FORM_TYPES else [])
+    return any(isinstance(text, str) and _UNSTORABLE.search(text)
+               for values in sources for pair in values.items(multi=True) for text in pair)
 
 
 _FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}

@@ -148,4 +148,4 @@ def daily_report(day: str):
 @bp.get("/openapi.json")
 def openapi():
     """The whole API as OpenAPI 3."""
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(current_app.config))

@@ -62,7 +62,7 @@ def list_tickets():
     """Tickets the user may see; ?status= filters (open, responded, closed, reopened)."""
     query = visible_tickets(current_user)
     status = request.args.get("status")
-    if status:
+    if status is not None:
         if status not in set(TicketStatus):
             return api_error(400, "bad_request", _("status must be open, responded, closed or reopened."))
         query = query.where(Ticket.status == status)

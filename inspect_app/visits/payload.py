@@ -49,12 +49,13 @@ def _location(value, where: str) -> Location | None:
 
 
 def _time(value, where: str, required: bool = False) -> datetime | None:
-    if value is None and required:
-        raise VisitError(_("%(where)s is required.", where=where))
     try:
-        return parse_time(value)
+        moment = parse_time(value)
     except FieldError as error:
         raise VisitError(str(error)) from None
+    if moment is None and required:  # absent, null or ""
+        raise VisitError(_("%(where)s is required.", where=where))
+    return moment
 
 
 def _text(value, where: str, limit: int) -> str:
@@ -156,6 +157,8 @@ def _corrects(user: User, value) -> str | None:
         target_id = parse_uuid(value)
     except FieldError as error:
         raise VisitError(str(error)) from None
+    if target_id is None:  # ""
+        return None
     target = db.session.get(Visit, target_id)
     if target is None or target.author_id != user.id or not target.submitted:
         raise VisitError(_("“corrects” must name one of your own submitted visits."))

@@ -219,3 +219,16 @@ def test_a_405_names_the_allowed_methods(app):
 def test_a_write_without_any_credential_is_401_not_a_csrf_400(app):
     response = app.test_client().put(f"/api/v1/visits/{uuid.uuid4()}", json={})
     assert_api_error(response, 401)
+
+
+@pytest.mark.parametrize("change, status", [({"started_at": ""}, 422), ({"corrects": ""}, 201),
+                                            ({"school_id": 1.5}, 400)])
+def test_empty_and_odd_values_found_by_schemathesis_are_answered(app, api_token, world, templates, change, status):
+    response = app.test_client().put(f"/api/v1/visits/{uuid.uuid4()}", headers=api_token("inspector"),
+                                     json=body(world, templates, **change))
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+
+
+@pytest.mark.parametrize("query", ["/api/v1/tickets?status=", "/api/v1/checklists?mode=overt&school_id="])
+def test_an_empty_filter_is_refused_not_ignored(app, api_token, query):
+    assert_api_error(app.test_client().get(query, headers=api_token("inspector")), 400)
