@@ -129,10 +129,14 @@ def escalate_overdue(now: datetime | None = None) -> int:
 
 
 def recipients(ticket: Ticket, kind: EventKind) -> list[User]:
-    officers = db.session.scalars(sa.select(User).where(User.school_id == ticket.school_id, User.active)).all()
-    inspectors = db.session.scalars(
-        sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
-        .where(school_assignments.c.school_id == ticket.school_id, User.role == Role.INSPECTOR, User.active)).all()
+    # Only users are read: flushing the pending tickets first would cost one flush per ticket of a
+    # 200-finding visit (docs/limits.md), and they are written at commit anyway.
+    with db.session.no_autoflush:
+        officers = db.session.scalars(sa.select(User).where(User.school_id == ticket.school_id, User.active)).all()
+        inspectors = db.session.scalars(
+            sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
+            .where(school_assignments.c.school_id == ticket.school_id, User.role == Role.INSPECTOR,
+                   User.active)).all()
     if kind is EventKind.RESPONDED:
         author = ticket.visit.author
         bureau = list(inspectors) + ([author] if author.role in (Role.INSPECTOR, Role.LEADER) else [])

@@ -221,8 +221,7 @@ def test_a_write_without_any_credential_is_401_not_a_csrf_400(app):
     assert_api_error(response, 401)
 
 
-@pytest.mark.parametrize("change, status", [({"started_at": ""}, 422), ({"corrects": ""}, 201),
-                                            ({"school_id": 1.5}, 400)])
+@pytest.mark.parametrize("change, status", [({"started_at": ""}, 422), ({"corrects": ""}, 201)])
 def test_empty_and_odd_values_found_by_schemathesis_are_answered(app, api_token, world, templates, change, status):
     response = app.test_client().put(f"/api/v1/visits/{uuid.uuid4()}", headers=api_token("inspector"),
                                      json=body(world, templates, **change))
