@@ -20,8 +20,8 @@ from werkzeug.routing import IntegerConverter
 
 from inspect_app.errors import refuse
 
-# Ids are 64-bit signed integers in PostgreSQL (BIGINT) and SQLite.
-MAX_ID = 2**63 - 1
+# Ids are INTEGER columns: 32-bit signed on PostgreSQL (64-bit on SQLite, the smaller one rules).
+MAX_ID = 2**31 - 1
 # Far past any list's last page, and small enough that page × page size stays a 64-bit offset.
 MAX_PAGE = 1_000_000
 # Inspections began long after 2000 and the app will not outlive 2100; anything outside is a typo or
@@ -190,7 +190,7 @@ def json_document():
 
 
 class BoundedIntConverter(IntegerConverter):
-    """`<int:…>` in every route: an id beyond 64 bits is simply not found (404), never a database error."""
+    """`<int:…>` in every route: an id past the column's range is simply not found (404), never a database error."""
 
     def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
                  signed: bool = False) -> None:

@@ -11,6 +11,7 @@ from inspect_app.extensions import db
 from inspect_app.visits.models import Visit
 
 HUGE = "54906388216714430978719744"  # beyond 64 bits
+PAST_INT32 = "2147483648"  # ids are INTEGER columns: 32 bits on PostgreSQL
 
 
 def body(world, templates, **changes):
@@ -33,7 +34,8 @@ def visits(app) -> int:
         return db.session.query(Visit).count()
 
 
-@pytest.mark.parametrize("path", [f"/api/v1/tickets/{HUGE}", f"/api/v1/tickets/{HUGE}/responses/{uuid.uuid4()}"])
+@pytest.mark.parametrize("path", [f"/api/v1/tickets/{HUGE}", f"/api/v1/tickets/{HUGE}/responses/{uuid.uuid4()}",
+                                  f"/api/v1/tickets/{PAST_INT32}"])
 def test_an_id_beyond_64_bits_in_an_api_path_is_not_found(app, api_token, path):
     client = app.test_client()
     method = client.get if path.count("/") == 4 else client.put
@@ -42,7 +44,7 @@ def test_an_id_beyond_64_bits_in_an_api_path_is_not_found(app, api_token, path):
 
 
 @pytest.mark.parametrize("path", [f"/tickets/{HUGE}", f"/schools/{HUGE}", f"/visits/pack/{HUGE}",
-                                  f"/checklists/{HUGE}/edit", f"/schools/{HUGE}/poster"])
+                                  f"/checklists/{HUGE}/edit", f"/schools/{HUGE}/poster", f"/schools/{PAST_INT32}"])
 def test_an_id_beyond_64_bits_in_a_page_path_is_a_friendly_404(login_as, path):
     response = login_as("admin").get(path)
     assert response.status_code == 404
@@ -50,7 +52,8 @@ def test_an_id_beyond_64_bits_in_a_page_path_is_a_friendly_404(login_as, path):
 
 
 @pytest.mark.parametrize("change", [
-    {"school_id": int(HUGE)}, {"version_id": int(HUGE)}, {"school_id": True}, {"version_id": False},
+    {"school_id": int(HUGE)}, {"version_id": int(HUGE)}, {"version_id": int(PAST_INT32)},
+    {"school_id": True}, {"version_id": False},
     {"school_id": -1}, {"school_id": 0},
 ])
 def test_impossible_ids_in_a_visit_body_are_refused(app, api_token, world, templates, change):
@@ -60,7 +63,7 @@ def test_impossible_ids_in_a_visit_body_are_refused(app, api_token, world, templ
     assert visits(app) == 0
 
 
-@pytest.mark.parametrize("query", [f"school_id={HUGE}", "school_id=-3", "school_id=abc"])
+@pytest.mark.parametrize("query", [f"school_id={HUGE}", f"school_id={PAST_INT32}", "school_id=-3", "school_id=abc"])
 def test_impossible_ids_in_a_query_string_are_refused(app, api_token, query):
     response = app.test_client().get(f"/api/v1/checklists?mode=overt&{query}", headers=api_token("inspector"))
     assert_api_error(response, 400, 404)
