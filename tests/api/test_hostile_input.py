@@ -36,7 +36,7 @@ def visits(app) -> int:
 
 @pytest.mark.parametrize("path", [f"/api/v1/tickets/{HUGE}", f"/api/v1/tickets/{HUGE}/responses/{uuid.uuid4()}",
                                   f"/api/v1/tickets/{PAST_INT32}"])
-def test_an_id_beyond_64_bits_in_an_api_path_is_not_found(app, api_token, path):
+def test_an_id_past_its_column_in_an_api_path_is_not_found(app, api_token, path):
     client = app.test_client()
     method = client.get if path.count("/") == 4 else client.put
     response = method(path, headers=api_token("admin"), json={"text": "x"})
@@ -45,7 +45,7 @@ def test_an_id_beyond_64_bits_in_an_api_path_is_not_found(app, api_token, path):
 
 @pytest.mark.parametrize("path", [f"/tickets/{HUGE}", f"/schools/{HUGE}", f"/visits/pack/{HUGE}",
                                   f"/checklists/{HUGE}/edit", f"/schools/{HUGE}/poster", f"/schools/{PAST_INT32}"])
-def test_an_id_beyond_64_bits_in_a_page_path_is_a_friendly_404(login_as, path):
+def test_an_id_past_its_column_in_a_page_path_is_a_friendly_404(login_as, path):
     response = login_as("admin").get(path)
     assert response.status_code == 404
     assert "不存在" in response.get_data(as_text=True)
@@ -81,7 +81,7 @@ def test_an_impossible_page_number_reads_as_the_first_page(login_as, path):
     assert login_as("admin").get(path).status_code == 200
 
 
-def test_a_page_form_with_an_id_beyond_64_bits_is_refused(login_as, world, templates):
+def test_a_page_form_with_an_id_past_its_column_is_refused(login_as, world, templates):
     browser = login_as("inspector")
     response = browser.form_post("/visits/start", {"school_id": HUGE, "mode": "overt",
                                                    "template_id": str(templates["onsite"].id)})
