@@ -49,8 +49,9 @@ def parse_id(value, name: str, text: bool = False) -> int | None:
     """A database id: in JSON an integer (never true/false or "1"); with text=True, the digits of a query string."""
     if value is None or (value == "" and not text):
         return None
+    # Twenty digits already overflow 64 bits; a longer string is not converted at all.
     if text and isinstance(value, str) and value.isascii() and value.isdigit():
-        value = int(value)
+        value = int(value) if len(value) <= 20 else MAX_ID + 1
     if isinstance(value, bool) or not isinstance(value, int):
         raise FieldError(_("%(name)s must be a whole number.", name=name))
     if not 1 <= value <= MAX_ID:
@@ -68,7 +69,7 @@ def id_arg(value: str) -> int:
 
 def page_arg(value: str) -> int:
     """For ``request.args.get("page", 1, type=page_arg)``: a page number whose offset the database can hold."""
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PAGE:
+    if not (value.isascii() and value.isdigit()) or len(value) > 20 or not 1 <= int(value) <= MAX_PAGE:
         raise ValueError(value)
     return int(value)
 
