@@ -30,7 +30,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from inspect_app import assets, errors, i18n, security
+    from inspect_app import assets, errors, i18n, parsing, security
     from inspect_app.extensions import (compress, csrf, db, enable_sqlite_pragmas, login_manager,
                                         migrate)
 
@@ -43,6 +43,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     security.init_app(app)
     assets.init_app(app)
     errors.init_app(app)
+    parsing.init_app(app)  # before the blueprints: their <int:…> rules bind its converter
 
     from inspect_app.accounts import auth
     auth.init_app(app, login_manager)

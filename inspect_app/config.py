@@ -22,6 +22,16 @@ def _flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# Text lengths are the widths of their columns (findings.description, ticket_events.text,
+# answers.note), so they are constants rather than settings; forms and the API both read them here.
+DESCRIPTION_MAX_CHARS = 2000
+NOTE_MAX_CHARS = 1000
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
+
+
 class Config:
     # None means "generate once and keep in instance/secret_key" (done by the factory, not here).
     SECRET_KEY = os.environ.get("SECRET_KEY")
@@ -64,6 +74,20 @@ class Config:
     PHOTO_MAX_BYTES = 15 * 1024 * 1024
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     SCHOOL_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+
+    # Bounded work per request (docs/limits.md): each is checked before any work is done, and a
+    # request over one is refused (413/422) with a message saying which limit and by how much.
+    # A real visit has at most ~100 findings; the 60-item checklist is the largest built-in one.
+    JSON_MAX_BYTES = _int("JSON_MAX_BYTES", 4 * 1024 * 1024)
+    JSON_MAX_DEPTH = _int("JSON_MAX_DEPTH", 16)
+    VISIT_MAX_FINDINGS = _int("VISIT_MAX_FINDINGS", 200)
+    VISIT_MAX_ANSWERS = _int("VISIT_MAX_ANSWERS", 300)
+    FINDING_MAX_PHOTOS = _int("FINDING_MAX_PHOTOS", 20)
+    TICKET_STEP_MAX_PHOTOS = _int("TICKET_STEP_MAX_PHOTOS", 20)
+    DESCRIPTION_MAX_CHARS = DESCRIPTION_MAX_CHARS
+    NOTE_MAX_CHARS = NOTE_MAX_CHARS
+    # A phone's clock may run ahead; a submission stamped later than this past the server's now is refused.
+    CLIENT_CLOCK_AHEAD_LIMIT = timedelta(hours=24)
     DEFAULT_SCHOOL_RADIUS_M = 200
     # The address printed in QR codes (e.g. https://inspect.example.gov.cn). Required: the request's
     # Host header is whatever the client says, and a poster must never point elsewhere.

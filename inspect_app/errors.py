@@ -72,6 +72,8 @@ def handle_http_error(error: HTTPException):
     if isinstance(error, CSRFError):
         message = _("This form has expired. Please reload the page and try again.")
     response = api_error(status, message=message) if wants_json() else error_page(status, message)
+    # Werkzeug's own headers, e.g. Allow on a 405 (RFC 9110 requires it); our body replaces its HTML.
+    response.headers.update({k: v for k, v in error.get_headers() if k.lower() != "content-type"})
     response.headers.update(getattr(error, "extra_headers", {}))
     return response
 

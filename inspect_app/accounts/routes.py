@@ -21,7 +21,9 @@ from inspect_app.schools.models import School
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: a crafted link must not bounce a signed-in user elsewhere."""
-    if target:
+    # Control characters (CR/LF would split the Location header) and backslashes (browsers read
+    # "/\\host" as "//host") never belong in one of our paths.
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target

@@ -10,6 +10,7 @@ from inspect_app.api import bp
 from inspect_app.api.openapi import openapi_document
 from inspect_app.errors import api_error, refuse
 from inspect_app.extensions import csrf, db
+from inspect_app.parsing import BodyTooLarge, FieldError, json_document, parse_day
 from inspect_app.schools.access import can_open_by_scan, resolve_qr_token, visible_schools
 from inspect_app.schools.models import School
 from inspect_app.schools.qr import qr_url
@@ -23,13 +24,22 @@ csrf.exempt(bp)
 
 @bp.before_request
 def protect_cookie_writes():
+    # Without a signed-in cookie session there is nothing to forge: the view answers 401 itself.
     if request.method not in SAFE_METHODS and not bearer_token() \
-            and request.endpoint not in PUBLIC_ENDPOINTS:
+            and request.endpoint not in PUBLIC_ENDPOINTS and current_user.is_authenticated:
         csrf.protect()
 
 
 def json_body() -> dict:
-    body = request.get_json(silent=True)
+    """The body as a JSON object, within the size and nesting limits (413) and storable (400)."""
+    if not request.is_json:
+        refuse(400, _("The request body must be a JSON object."))
+    try:
+        body = json_document()
+    except BodyTooLarge as error:
+        refuse(413, str(error))
+    except FieldError as error:
+        refuse(400, str(error))
     if not isinstance(body, dict):
         refuse(400, _("The request body must be a JSON object."))
     return body
@@ -122,15 +132,13 @@ def renew_csrf():
 @login_required
 def daily_report(day: str):
     """The daily report's data for the window ending 16:00 (Asia/Shanghai) that day."""
-    from datetime import date
-
     from inspect_app.reports import services as reports
     if current_user.role not in (Role.ADMIN, Role.LEADER, Role.INSPECTOR):
         refuse(403, _("The daily report is for the bureau."))
     try:
-        the_day = date.fromisoformat(day)
-    except ValueError:
-        refuse(404, _("No report for “%(day)s”: use YYYY-MM-DD.", day=day[:20]))
+        the_day = parse_day(day)
+    except FieldError as error:
+        refuse(404, str(error))
     content, signed = reports.current(the_day)
     content["signed"] = {"by": signed.signed_by.display_name, "at": signed.signed_at.isoformat(),
                          "content_hash": signed.content_hash} if signed else None
@@ -140,4 +148,4 @@ def daily_report(day: str):
 @bp.get("/openapi.json")
 def openapi():
     """The whole API as OpenAPI 3."""
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(current_app.config))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
@@ -14,7 +14,7 @@ from inspect_app.extensions import db
 from inspect_app.i18n import local_day, local_iso
 from inspect_app.idempotency import first_writer_wins
 from inspect_app.photos.models import Photo
-from inspect_app.photos.services import FieldError, parse_time, parse_uuid
+from inspect_app.parsing import FieldError, parse_text, parse_time, parse_uuid
 from inspect_app.tickets import services
 from inspect_app.tickets.access import get_ticket_or_404, shows_people, visible_tickets
 from inspect_app.tickets.models import Ticket, TicketError, TicketEvent, TicketStatus
@@ -64,7 +64,7 @@ def list_tickets():
     """Tickets the user may see; ?status= filters (open, responded, closed, reopened)."""
     query = visible_tickets(current_user)
     status = request.args.get("status")
-    if status:
+    if status is not None:
         if status not in set(TicketStatus):
             return api_error(400, "bad_request", _("status must be open, responded, closed or reopened."))
         query = query.where(Ticket.status == status)
@@ -97,7 +97,8 @@ def _step(ticket_id: int, client_id: str, act) -> tuple:
         status = first_writer_wins(attempt)
     except TicketError as error:
         db.session.rollback()
-        code = {400: "bad_request", 403: "forbidden", 409: "conflict", 422: "invalid"}[error.status]
+        code = {400: "bad_request", 403: "forbidden", 409: "conflict", 413: "too_large",
+                422: "invalid"}[error.status]
         return api_error(error.status, code, error.message)
     except StaleDataError:
         db.session.rollback()
@@ -106,14 +107,21 @@ def _step(ticket_id: int, client_id: str, act) -> tuple:
     return jsonify(ticket_json(ticket, with_record=True)), status
 
 
+def _text(value, name: str) -> str:
+    try:
+        return parse_text(value, name, current_app.config["DESCRIPTION_MAX_CHARS"])
+    except FieldError as error:
+        raise TicketError(str(error), 422) from None
+
+
 @bp.put("/tickets/<int:ticket_id>/responses/<client_id>")
 @login_required
 def put_response(ticket_id: int, client_id: str):
     """The school's rectification evidence: {text, photo_ids}."""
     def act(ticket, body, client_id, digest):
-        text = body.get("text")
-        if not isinstance(text, str):
+        if not isinstance(body.get("text"), str):
             raise TicketError(_("text must be text."), 400)
+        text = _text(body.get("text"), "text")
         services.respond(ticket, current_user, text, body.get("photo_ids", []), client_id, digest)
     return _step(ticket_id, client_id, act)
 
@@ -130,9 +138,9 @@ def put_verification(ticket_id: int, client_id: str):
             deadline = parse_time(body.get("new_deadline"))
         except FieldError as error:
             raise TicketError(str(error), 422) from None
-        note = body.get("note") or ""
-        if not isinstance(note, str):
+        if not isinstance(body.get("note") or "", str):
             raise TicketError(_("note must be text."), 400)
+        note = _text(body.get("note"), "note")
         services.verify(ticket, current_user, outcome == "close", note, body.get("photo_ids", []), deadline,
                         client_id, digest)
     return _step(ticket_id, client_id, act)

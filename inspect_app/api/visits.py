@@ -11,8 +11,8 @@ from inspect_app.errors import api_error, refuse
 from inspect_app.extensions import db
 from inspect_app.idempotency import first_writer_wins
 from inspect_app.photos.processing import PhotoRejected
-from inspect_app.photos.services import (FieldError, PhotoConflict, parse_fields, parse_time, parse_uuid,
-                                         photo_messages, read_upload, receive_photo)
+from inspect_app.parsing import FieldError, parse_id, parse_time, parse_uuid
+from inspect_app.photos.services import PhotoConflict, parse_fields, photo_messages, read_upload, receive_photo
 from inspect_app.schools.access import get_school_or_404
 from inspect_app.visits import payload
 from inspect_app.visits.access import can_start, get_visit_or_404
@@ -33,8 +33,11 @@ def client_time():
 @login_required
 def list_checklists():
     """Templates the user may use at a school in a mode, with the current version's items."""
-    school = get_school_or_404(request.args.get("school_id", type=int) or 0, current_user) \
-        if request.args.get("school_id") else None
+    try:
+        school_id = parse_id(request.args.get("school_id"), "school_id", text=True)
+    except FieldError as error:
+        return api_error(400, "bad_request", str(error))
+    school = get_school_or_404(school_id, current_user) if school_id else None
     try:
         mode = VisitMode(request.args.get("mode", ""))
     except ValueError:

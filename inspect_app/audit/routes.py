@@ -10,6 +10,7 @@ from inspect_app.audit.models import AuditEntry
 from inspect_app.audit.present import readable
 from inspect_app.audit.services import verify
 from inspect_app.extensions import db
+from inspect_app.parsing import page_arg
 
 
 @bp.get("/")
@@ -17,7 +18,7 @@ from inspect_app.extensions import db
 def list_entries():
     """The newest entries, filterable by object type, with the chain's verdict; volunteers stay pseudonymous."""
     object_type = (request.args.get("type") or "").strip()[:40]
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=page_arg)
     query = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)

@@ -27,7 +27,9 @@ class LanguageForm(FlaskForm):
 
 @bp.app_context_processor
 def shell_context():
-    return {"language_form": LanguageForm(), "languages": current_app.config["LANGUAGES"],
+    # Never bound to this request's body: it posts elsewhere, and reading the body again would
+    # re-raise the 413 (or other body error) that the error page is being rendered for.
+    return {"language_form": LanguageForm(formdata=None), "languages": current_app.config["LANGUAGES"],
             "Role": Role}
 
 

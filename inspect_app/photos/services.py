@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -15,6 +13,7 @@ from flask_babel import gettext as _
 from inspect_app.accounts.models import User
 from inspect_app.extensions import db
 from inspect_app.idempotency import first_writer_wins
+from inspect_app.parsing import FieldError, parse_number, parse_time, parse_uuid
 from inspect_app.photos.models import SIZES, Photo, file_key
 from inspect_app.photos.processing import PhotoRejected, process
 from inspect_app.photos.storage import storage
@@ -27,43 +26,6 @@ class PhotoFields:
     lon: float | None = None
     accuracy_m: float | None = None
     finding_id: str | None = None
-
-
-class FieldError(Exception):
-    """A form field of the upload is malformed; the message is for the user."""
-
-
-def parse_uuid(value: str | None) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise FieldError(_("“%(value)s” is not a valid id.", value=str(value)[:40])) from None
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise FieldError(_("“%(value)s” is not a time with an offset (ISO 8601).", value=str(value)[:40])) from None
-    if moment.tzinfo is None:
-        raise FieldError(_("The time “%(value)s” needs an offset, such as +08:00.", value=str(value)[:40]))
-    return moment
-
-
-def parse_number(value, low: float, high: float, name: str) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise FieldError(_("%(name)s must be a number.", name=name)) from None
-    if not math.isfinite(number) or not low <= number <= high:
-        raise FieldError(_("%(name)s must be between %(low)s and %(high)s.", name=name, low=low, high=high))
-    return number
 
 
 def parse_fields(form) -> PhotoFields:
@@ -89,6 +51,8 @@ def photo_messages() -> dict[str, str]:
         "bomb": _("This image is far too large in pixels. Please take a normal photo."),
         "damaged": _("The photo file is damaged or incomplete. Please take it again."),
         "too_large": _("The photo is too large (at most %(mb)s MB). Please take it again.", mb=limit_mb),
+        "too_many": _("This problem already has %(n)s photos, the most one problem can hold.",
+                      n=current_app.config["FINDING_MAX_PHOTOS"]),
     }
 
 
@@ -112,6 +76,8 @@ def receive_photo(photo_id: str, uploader: User, data: bytes, fields: PhotoField
     existing = db.session.get(Photo, photo_id)
     if existing is not None:
         return _replay(existing, uploader, request_hash), False
+    if fields.finding_id is not None:
+        _check_room(fields.finding_id)
     # End the read transaction: decoding a 12 MP photo must not hold a database lock.
     db.session.rollback()
     processed = process(data)
@@ -147,6 +113,13 @@ def receive_photo(photo_id: str, uploader: User, data: bytes, fields: PhotoField
                 store.delete(file_key(photo_id, sha256, size))
         return _replay(photo, uploader, request_hash), False
     return photo, True
+
+
+def _check_room(finding_id: str) -> None:
+    """A finding holds at most FINDING_MAX_PHOTOS photos; checked before the image is decoded."""
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Photo).where(Photo.finding_id == finding_id))
+    if count >= current_app.config["FINDING_MAX_PHOTOS"]:
+        raise PhotoRejected(422, "too_many", "too_many")
 
 
 def _replay(existing: Photo, uploader: User, request_hash: str) -> Photo:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from inspect_app.accounts.models import User
 from inspect_app.documents import csv_row, xlsx_append
 from inspect_app.extensions import db
+from inspect_app.parsing import FieldError, parse_day
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import Ticket, TicketStatus
 from inspect_app.visits.models import Finding, Visit, VisitStatus
@@ -34,9 +35,9 @@ class Filters:
     @staticmethod
     def _date(value):
         try:
-            return date.fromisoformat(value) if value else None
-        except ValueError:
-            raise ValueError(_("Dates are written YYYY-MM-DD.")) from None
+            return parse_day(value)
+        except FieldError as error:
+            raise ValueError(str(error)) from None
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])

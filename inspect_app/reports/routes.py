@@ -14,6 +14,8 @@ from inspect_app.accounts.models import Role
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
+from inspect_app.parsing import FieldError
+from inspect_app.parsing import parse_day as parse_day_field
 from inspect_app.reports import bp, exports, exports_tables, services
 from inspect_app.reports.models import ReportError
 from inspect_app.schools.models import School
@@ -24,8 +26,8 @@ READERS = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
 
 def parse_day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
+        return parse_day_field(value)
+    except FieldError:
         abort(404)
 
 

@@ -9,6 +9,7 @@ from inspect_app.accounts.models import Role, User
 from inspect_app.errors import error_page, refuse
 from inspect_app.extensions import db
 from inspect_app.htmx import render
+from inspect_app.parsing import page_arg
 from inspect_app.schools import bp
 from inspect_app.schools.access import (can_open_by_scan, get_school_or_404, resolve_qr_token,
                                         visible_schools)
@@ -42,7 +43,7 @@ def scan_landing(token: str):
 def list_schools():
     """The schools this user may see, searchable by name or district, or nearest first (附近学校)."""
     q = (request.args.get("q") or "").strip()[:64]
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=page_arg)
     near = parse_near(request.args.get("near"))
     query = visible_schools(current_user).order_by(School.district, School.name)
     if q:

@@ -94,10 +94,13 @@ def show_ticket(ticket_id: int):
 
 def _store_photos(files) -> list[str]:
     """Keep each uploaded file as a photo first (outside the ticket's transaction); never lose one."""
+    uploads = [upload for upload in files or [] if upload and upload.filename]
+    try:
+        services.check_photo_count(len(uploads))
+    except TicketError as error:
+        refuse(error.status, error.message)
     ids = []
-    for upload in files or []:
-        if not upload or not upload.filename:
-            continue
+    for upload in uploads:
         photo_id = str(uuid.uuid4())
         try:
             receive_photo(photo_id, current_user, read_upload(upload), PhotoFields(captured_at=utcnow()))

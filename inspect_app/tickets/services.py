@@ -82,10 +82,19 @@ def open_tickets(sender, visit: Visit, **_extra) -> list[Ticket]:
     return tickets
 
 
+def check_photo_count(count: int) -> None:
+    """At most TICKET_STEP_MAX_PHOTOS on one step, checked before any photo is looked at."""
+    limit = current_app.config["TICKET_STEP_MAX_PHOTOS"]
+    if count > limit:
+        raise TicketError(_("Too many photos: at most %(limit)s in one step (you sent %(n)s).",
+                            limit=limit, n=count), 413)
+
+
 def _photos(ids: list[str], owner: User) -> list[Photo]:
     """Evidence photos named by id: they must exist and be the actor's own uploads."""
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise TicketError(_("photo_ids must be a list of photo ids."), 400)
+    check_photo_count(len(ids))
     photos = db.session.scalars(sa.select(Photo).where(Photo.id.in_(ids))).all() if ids else []
     if len(photos) != len(set(ids)) or any(p.uploader_id != owner.id for p in photos):
         raise TicketError(_("Some photos were not found among your uploads. Upload them first."), 422)
@@ -154,10 +163,14 @@ def escalate_overdue(now: datetime | None = None) -> int:
 
 
 def recipients(ticket: Ticket, kind: EventKind) -> list[User]:
-    officers = db.session.scalars(sa.select(User).where(User.school_id == ticket.school_id, User.active)).all()
-    inspectors = db.session.scalars(
-        sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
-        .where(school_assignments.c.school_id == ticket.school_id, User.role == Role.INSPECTOR, User.active)).all()
+    # Only users are read: flushing the pending tickets first would cost one flush per ticket of a
+    # 200-finding visit (docs/limits.md), and they are written at commit anyway.
+    with db.session.no_autoflush:
+        officers = db.session.scalars(sa.select(User).where(User.school_id == ticket.school_id, User.active)).all()
+        inspectors = db.session.scalars(
+            sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
+            .where(school_assignments.c.school_id == ticket.school_id, User.role == Role.INSPECTOR,
+                   User.active)).all()
     if kind is EventKind.RESPONDED:
         author = ticket.visit.author
         bureau = list(inspectors) + ([author] if author.role in (Role.INSPECTOR, Role.LEADER) else [])

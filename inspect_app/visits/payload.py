@@ -8,13 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.models import Severity, TemplateVersion, VisitMode
 from inspect_app.checklists.services import templates_for
 from inspect_app.extensions import db
-from inspect_app.photos.services import FieldError, parse_number, parse_time, parse_uuid
+from inspect_app.parsing import FieldError, parse_id, parse_number, parse_text, parse_time, parse_uuid
 from inspect_app.schools.models import School
 from inspect_app.visits import services
 from inspect_app.visits.access import can_start
@@ -47,26 +49,28 @@ def _location(value, where: str) -> Location | None:
 
 
 def _time(value, where: str, required: bool = False) -> datetime | None:
-    if value is None and required:
-        raise VisitError(_("%(where)s is required.", where=where))
     try:
-        return parse_time(value)
+        moment = parse_time(value)
     except FieldError as error:
         raise VisitError(str(error)) from None
+    if moment is None and required:  # absent, null or ""
+        raise VisitError(_("%(where)s is required.", where=where))
+    return moment
 
 
 def _text(value, where: str, limit: int) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise VisitError(_("%(where)s must be text.", where=where))
-    return value.strip()[:limit]
+    try:
+        return parse_text(value, where, limit)
+    except FieldError as error:
+        raise VisitError(str(error)) from None
 
 
 def _list(body: dict, key: str) -> list:
     value = body.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise VisitError(_("%(where)s must be a list of objects.", where=key), 400, "bad_request")
+    # Counted before anything is looked up, so an oversized visit costs no database work.
+    services.check_count(key, len(value))
     return value
 
 
@@ -77,8 +81,12 @@ def _school_and_version(user: User, body: dict) -> tuple[School, VisitMode, Temp
         raise VisitError(_("mode must be one of overt, covert, self_check.")) from None
     if mode not in API_MODES:
         raise VisitError(_("Follow-up visits are recorded on their tickets."))
-    school_id, version_id = body.get("school_id"), body.get("version_id")
-    if not isinstance(school_id, int) or not isinstance(version_id, int):
+    try:
+        school_id = parse_id(body.get("school_id"), "school_id")
+        version_id = parse_id(body.get("version_id"), "version_id")
+    except FieldError as error:
+        raise VisitError(str(error), 400, "bad_request") from None
+    if school_id is None or version_id is None:
         raise VisitError(_("school_id and version_id must be numbers."), 400, "bad_request")
     school = db.session.get(School, school_id)
     qr_token = body.get("qr_token") if isinstance(body.get("qr_token"), str) else None
@@ -96,6 +104,7 @@ def apply(user: User, visit_id: str, body: dict, client_time: datetime | None) -
         visit_id = parse_uuid(visit_id)
     except FieldError as error:
         raise VisitError(str(error), 404, "not_found") from None
+    answers, findings = _list(body, "answers"), _list(body, "findings")
     digest = services.body_hash(body)
     existing = db.session.get(Visit, visit_id)
     if existing is not None:
@@ -110,6 +119,7 @@ def apply(user: User, visit_id: str, body: dict, client_time: datetime | None) -
 
     school, mode, version = _school_and_version(user, body)
     started_at = _time(body.get("started_at"), "started_at", required=True)
+    services.check_not_ahead(started_at, "started_at")
     submitted_at = _time(body.get("submitted_at"), "submitted_at")
     location = _location(body.get("location"), "location")
     corrects = _corrects(user, body.get("corrects"))
@@ -127,8 +137,8 @@ def apply(user: User, visit_id: str, body: dict, client_time: datetime | None) -
     visit.qr_scanned = _text(body.get("qr_token"), "qr_token", 64) == school.qr_token
     visit.clock_skew_s = services.clock_skew(client_time)
     services.set_check_in(visit, location)
-    _apply_answers(visit, version, _list(body, "answers"))
-    _apply_findings(visit, version, _list(body, "findings"))
+    _apply_answers(visit, version, answers)
+    _apply_findings(visit, version, findings)
     visit.body_hash = digest
 
     if submitted_at is not None:
@@ -147,6 +157,8 @@ def _corrects(user: User, value) -> str | None:
         target_id = parse_uuid(value)
     except FieldError as error:
         raise VisitError(str(error)) from None
+    if target_id is None:  # ""
+        return None
     target = db.session.get(Visit, target_id)
     if target is None or target.author_id != user.id or not target.submitted:
         raise VisitError(_("“corrects” must name one of your own submitted visits."))
@@ -154,6 +166,7 @@ def _corrects(user: User, value) -> str | None:
 
 
 def _apply_answers(visit: Visit, version: TemplateVersion, rows: list[dict]) -> None:
+    config = current_app.config
     seen = set()
     for n, row in enumerate(rows):
         code = row.get("code")
@@ -167,7 +180,8 @@ def _apply_answers(visit: Visit, version: TemplateVersion, rows: list[dict]) -> 
             result = Result(row.get("result"))
         except ValueError:
             raise VisitError(_("answers[%(n)s]: result must be pass, fail or na.", n=n)) from None
-        services.record_answer(visit, item, result, _text(row.get("note"), f"answers[{n}].note", 1000))
+        note = _text(row.get("note"), f"answers[{n}].note", config["NOTE_MAX_CHARS"])
+        services.record_answer(visit, item, result, note)
     for answer in list(visit.answers):
         if answer.code not in seen:
             if (finding := visit.finding_for(answer.code)) is not None:
@@ -176,7 +190,9 @@ def _apply_answers(visit: Visit, version: TemplateVersion, rows: list[dict]) -> 
 
 
 def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[dict]) -> None:
+    config = current_app.config
     sent: dict[str, Finding] = {}
+    taken = _taken_elsewhere(visit, rows)
     for n, row in enumerate(rows):
         where = f"findings[{n}]"
         try:
@@ -204,13 +220,12 @@ def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[dict]) ->
         else:
             finding = next((f for f in visit.findings if f.id == finding_id), None)
             if finding is None:
-                taken = db.session.get(Finding, finding_id)
-                if taken is not None and taken.visit_id != visit.id:
+                if finding_id in taken:
                     raise VisitError(_("%(where)s: this id belongs to another visit.", where=where), 409, "conflict")
                 finding = Finding(id=finding_id, item_code=None, position=10_000 + n,
                                   description="", severity=Severity.MINOR)
                 visit.findings.append(finding)
-        description = _text(row.get("description"), f"{where}.description", 2000)
+        description = _text(row.get("description"), f"{where}.description", config["DESCRIPTION_MAX_CHARS"])
         if code is None and not description:
             raise VisitError(_("%(where)s: describe the problem.", where=where))
         if description:
@@ -220,7 +235,10 @@ def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[dict]) ->
                 finding.severity = Severity(row["severity"])
             except ValueError:
                 raise VisitError(_("%(where)s: severity must be minor, major or critical.", where=where)) from None
-        finding.fixed_on_site = bool(row.get("fixed_on_site", False))
+        fixed_on_site = row.get("fixed_on_site", False)
+        if not isinstance(fixed_on_site, bool):
+            raise VisitError(_("%(where)s.fixed_on_site must be true or false.", where=where))
+        finding.fixed_on_site = fixed_on_site
         location = _location(row.get("location"), f"{where}.location")
         finding.lat, finding.lon, finding.accuracy_m = (
             (location.lat, location.lon, location.accuracy_m) if location else (None, None, None))
@@ -230,3 +248,16 @@ def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[dict]) ->
         if finding.item_code is None and finding.id not in sent:
             visit.findings.remove(finding)
 
+
+def _taken_elsewhere(visit: Visit, rows: list[dict]) -> set[str]:
+    """Finding ids sent here that belong to another visit, in one query (not one flush per finding)."""
+    ids = set()
+    for row in rows:
+        try:
+            ids.add(parse_uuid(row.get("id")))
+        except FieldError:
+            pass  # reported with its position by the caller
+    ids.discard(None)
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(Finding.id).where(Finding.id.in_(ids), Finding.visit_id != visit.id)))

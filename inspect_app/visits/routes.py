@@ -20,6 +20,7 @@ from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx
 from inspect_app.idempotency import first_writer_wins
+from inspect_app.parsing import id_arg
 from inspect_app.photos.processing import PhotoRejected
 from inspect_app.photos.services import (FieldError, PhotoConflict, parse_fields, parse_number, parse_time,
                                          photo_messages, read_upload, receive_photo)
@@ -28,6 +29,7 @@ from inspect_app.visits import bp, services
 from inspect_app.visits.access import can_edit_visit, can_start, get_visit_or_404, shows_source
 from inspect_app.visits.forms import AnswerForm, FindingForm, PhotoForm, StartForm, SubmitForm
 from inspect_app.visits.models import Result, Visit, VisitLocked, VisitStatus
+from inspect_app.visits.services import VisitError
 
 
 @bp.app_context_processor
@@ -130,8 +132,8 @@ def new_visit():
 
     The offline pack keeps this page for chosen schools, so a visit can start with no signal."""
     qr_token = request.args.get("qr") or None
-    school, mode, template = _start_target(request.args.get("school_id", type=int), request.args.get("mode"),
-                                           request.args.get("template_id", type=int), qr_token)
+    school, mode, template = _start_target(request.args.get("school_id", type=id_arg), request.args.get("mode"),
+                                           request.args.get("template_id", type=id_arg), qr_token)
     version = template.current_version
     # A transient visit, never added to the session: only the phone will create the real one.
     blank = Visit(id="new", school=school, school_id=school.id, version=version, version_id=version.id,
@@ -268,7 +270,10 @@ def answer_item(visit_id: str, code: str):
 def add_finding(visit_id: str):
     """Add a problem that is not on the checklist."""
     visit = _editable(visit_id)
-    finding = services.add_adhoc_finding(visit)
+    try:
+        finding = services.add_adhoc_finding(visit)
+    except VisitError as error:
+        refuse(error.status, error.message)
     db.session.commit()
     return redirect(url_for("visits.show_visit", visit_id=visit.id, _anchor=f"finding-{finding.id}"))
 
@@ -362,6 +367,9 @@ def submit_visit(visit_id: str):
     except VisitLocked:
         db.session.rollback()
         refuse(409, _("This visit was submitted and can no longer be changed."))
+    except VisitError as error:
+        db.session.rollback()
+        refuse(error.status, error.message)
     flash(_("Submitted. The school will see the problems as rectification tasks."), "success")
     return redirect(url_for("visits.show_visit", visit_id=visit.id))
 

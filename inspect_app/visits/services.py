@@ -116,8 +116,23 @@ def record_answer(visit: Visit, item: ChecklistItem, result: Result, note: str |
     return answer
 
 
+def check_count(what: str, count: int) -> None:
+    """A visit holds at most VISIT_MAX_ANSWERS answers and VISIT_MAX_FINDINGS findings (docs/limits.md)."""
+    config = current_app.config
+    if what == "findings" and count > config["VISIT_MAX_FINDINGS"]:
+        message = _("A visit holds at most %(limit)s problems (this one would have %(n)s).",
+                    limit=config["VISIT_MAX_FINDINGS"], n=count)
+    elif what == "answers" and count > config["VISIT_MAX_ANSWERS"]:
+        message = _("A visit holds at most %(limit)s answers (this one would have %(n)s).",
+                    limit=config["VISIT_MAX_ANSWERS"], n=count)
+    else:
+        return
+    raise VisitError(message, 413, "too_large")
+
+
 def add_adhoc_finding(visit: Visit) -> Finding:
     visit.ensure_editable()
+    check_count("findings", len(visit.findings) + 1)
     finding = Finding(id=str(uuid.uuid4()), item_code=None, description="", severity=Severity.MINOR,
                       position=10_000 + len(visit.findings))
     visit.findings.append(finding)
@@ -164,8 +179,17 @@ def blocked_labels() -> dict[str, str]:
             "list_sep": _(", "), "join": _("; ")}
 
 
+def check_not_ahead(moment: datetime, where: str) -> None:
+    """Refuse a phone's time further ahead of the server than any clock error explains."""
+    if moment > utcnow() + current_app.config["CLIENT_CLOCK_AHEAD_LIMIT"]:
+        raise VisitError(_("%(where)s lies in the future; check the phone's date and time.", where=where))
+
+
 def submit(visit: Visit, submitted_at: datetime, client_time: datetime | None) -> None:
     """Freeze the visit and tell the domains above (the caller commits once)."""
+    check_not_ahead(submitted_at, "submitted_at")
+    if submitted_at < visit.started_at:
+        raise VisitError(_("submitted_at is before started_at: a visit ends after it begins."))
     visit.submit(submitted_at)
     if client_time is not None:
         visit.clock_skew_s = clock_skew(client_time)
