@@ -119,9 +119,10 @@ def _minute_patterns(moments) -> list[re.Pattern]:
     patterns = set()
     for moment in moments:
         for local in (moment.astimezone(timezone.utc), moment.astimezone(SHANGHAI)):
-            # 24-hour and 12-hour clocks, with or without a leading zero ("06:41", "下午6:41").
+            # 24-hour and 12-hour clocks, with or without a leading zero ("06:41", "下午6:41"); not
+            # a time zone's offset ("+08:00" is every Shanghai time's, whatever the minute).
             for hour in {local.hour, local.hour % 12 or 12}:
-                patterns.add(rf"(?<!\d)0?{hour}:{local.minute:02d}(?!\d)")
+                patterns.add(rf"(?<![\d+\-])0?{hour}:{local.minute:02d}(?!\d)")
     return [re.compile(p) for p in sorted(patterns)]
 
 
