@@ -27,7 +27,10 @@ class LanguageForm(FlaskForm):
 
 @bp.app_context_processor
 def shell_context():
-    return {"language_form": LanguageForm(), "languages": current_app.config["LANGUAGES"],
+    # formdata=None: this form is only ever filled by /language; reading the current request here
+    # would parse every page's upload again, and an upload past the size limit would turn its
+    # clear 413 answer into a bare "Internal Server Error".
+    return {"language_form": LanguageForm(formdata=None), "languages": current_app.config["LANGUAGES"],
             "Role": Role}
 
 
