@@ -35,6 +35,15 @@ def get_ticket_or_404(ticket_id: int, user: User) -> Ticket:
     return ticket
 
 
+def can_respond(user: User, ticket: Ticket) -> bool:
+    """The school reports once per round: after its report the page shows the report, not the form."""
+    return user.role is Role.DUTY_OFFICER and user.school_id == ticket.school_id and ticket.awaits_response
+
+
+def can_verify(user: User, ticket: Ticket) -> bool:
+    return user.role in (Role.INSPECTOR, Role.LEADER) and ticket.verifiable
+
+
 def shows_people(viewer: User) -> bool:
     """The school sees "督查组" and dates; the bureau sees names and times."""
     return viewer.role in BUREAU
