@@ -46,7 +46,7 @@ def test_the_school_sees_the_photos_the_requirement_the_place_and_the_exact_dead
     page = _main(login_as("officer").get(f"/tickets/{ticket_id}").get_data(as_text=True))
     assert f"/photos/{done.photos[0]}/thumb" in page
     assert "检查要求" in page and requirement in page
-    assert "距学校定位点约" in page and "定位精度 ±9 米" in page and 'href="geo:31.90030,120.28010"' in page
+    assert "距学校定位点约" in page and "（定位精度 ±9 米）" in page and 'href="geo:31.90030,120.28010"' in page
     assert f"整改期限：{local.month}月{local.day}日 {local:%H:%M}" in page
 
 
