@@ -20,8 +20,8 @@ from inspect_app.photos.processing import PhotoRejected
 from inspect_app.photos.services import (PhotoConflict, PhotoFields, photo_messages, photos_for_findings,
                                          read_upload, receive_photo)
 from inspect_app.tickets import bp, services
-from inspect_app.tickets.access import (can_respond, can_verify, get_ticket_or_404, shows_people,
-                                        visible_tickets)
+from inspect_app.tickets.access import (can_respond, can_verify, get_ticket_or_404, shows_finding_place,
+                                        shows_people, visible_tickets)
 from inspect_app.tickets.forms import RespondForm, VerifyForm
 from inspect_app.tickets.models import Notification, Ticket, TicketError, TicketStatus
 
@@ -82,6 +82,7 @@ def _detail(ticket: Ticket, respond_form=None, verify_form=None, status=200):
                   respond_form=respond_form or RespondForm(formdata=None),
                   verify_form=verify_form or VerifyForm(formdata=None),
                   can_respond=can_respond(current_user, ticket), can_verify=can_verify(current_user, ticket),
+                  show_place=shows_finding_place(current_user, ticket),
                   max_upload_bytes=current_app.config["MAX_CONTENT_LENGTH"]), status
 
 

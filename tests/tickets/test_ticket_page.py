@@ -170,3 +170,13 @@ def test_after_a_reopen_no_verification_until_the_school_reports_again(
     login_as("officer").form_post(f"/tickets/{ticket_id}/respond", {"text": "已补全消毒记录", "photos": _photos(1, 5)},
                                   content_type="multipart/form-data")
     assert f"/tickets/{ticket_id}/verify" in leader.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+
+
+def test_the_place_of_a_covert_finding_stays_with_the_bureau(app, login_as, world, templates, make_visit):
+    ticket_id = make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V3",)).tickets[0]
+    with app.app_context():
+        db.session.execute(sa.update(Finding).values(lat=31.9003, lon=120.2801, accuracy_m=9))
+        db.session.commit()
+    school = _main(login_as("officer").get(f"/tickets/{ticket_id}").get_data(as_text=True))
+    assert "geo:" not in school and "距学校定位点" not in school and "31.900" not in school
+    assert 'href="geo:31.90030,120.28010"' in login_as("leader").get(f"/tickets/{ticket_id}").get_data(as_text=True)
