@@ -110,7 +110,8 @@ def _store_photos(field) -> list[str] | None:
         try:
             receive_photo(photo_id, current_user, read_upload(upload), PhotoFields(captured_at=utcnow()))
         except PhotoRejected as rejected:
-            field.errors = [_("%(name)s: %(reason)s", name=upload.filename, reason=photo_messages()[rejected.reason])]
+            reason = photo_messages()[rejected.reason]
+            field.errors = [_("%(name)s: %(reason)s", name=upload.filename, reason=reason)]
             return None
         except PhotoConflict:
             field.errors = [_("Please try again.")]
