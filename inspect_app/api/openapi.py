@@ -282,7 +282,8 @@ def openapi_document() -> dict:
                                    "new_deadline": {"type": "string", "format": "date-time"}}}}}},
                 "responses": {"201": _json("Ticket", "Recorded"), "200": _json("Ticket", "Replay"),
                               "403": _error_response("Not a verifier"),
-                              "409": _error_response("Already closed, or acted on concurrently"),
+                              "409": _error_response("Already closed, sent back and not yet answered by the school, "
+                                                     "or acted on concurrently"),
                               "422": _error_response("Invalid (closing needs a photo, reopening a deadline)")},
             }},
             "/reports/daily/{day}": {"get": {
