@@ -27,10 +27,9 @@ class LanguageForm(FlaskForm):
 
 @bp.app_context_processor
 def shell_context():
-    # formdata=None: this form is only ever filled by /language; reading the current request here
-    # would parse every page's upload again, and an upload past the size limit would turn its
-    # clear 413 answer into a bare "Internal Server Error".
-    return {"language_form": LanguageForm(formdata=None), "languages": current_app.config["LANGUAGES"],
+    # No form objects here: one built for every page read the request it was rendered for, and an
+    # upload past the size limit turned its clear 413 page into a bare "Internal Server Error".
+    return {"languages": current_app.config["LANGUAGES"],
             "Role": Role}
 
 
