@@ -27,9 +27,9 @@ class LanguageForm(FlaskForm):
 
 @bp.app_context_processor
 def shell_context():
-    # Never bound to this request's body: it posts elsewhere, and reading the body again would
-    # re-raise the 413 (or other body error) that the error page is being rendered for.
-    return {"language_form": LanguageForm(formdata=None), "languages": current_app.config["LANGUAGES"],
+    # No form objects here: one built for every page read the request it was rendered for, and an
+    # upload past the size limit turned its clear 413 page into a bare "Internal Server Error".
+    return {"languages": current_app.config["LANGUAGES"],
             "Role": Role}
 
 
