@@ -61,5 +61,5 @@ def test_a_poster_of_an_unassigned_school_opens_nothing_by_any_path(paths, world
 
 def test_the_scan_tells_a_volunteer_who_assigns_schools(login_as, world):
     page = login_as("volunteer").get(f"/s/{world.b.qr_token}").get_data(as_text=True)
-    assert "这所学校不在您的名单中" in page and "志愿者项目管理员" in page
+    assert "这所学校不在您的名单中" in page and "项目负责人" in page
     assert "您只能打开本校" not in page  # that is the duty officer's sentence
