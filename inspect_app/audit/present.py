@@ -33,7 +33,7 @@ def object_label(object_type: str) -> str:
         "schools": _("Schools"), "signin_attempts": _("Sign-in attempts"),
         "template_versions": _("Checklist versions"), "ticket_event_photos": _("Ticket photos"),
         "ticket_events": _("Ticket steps"), "tickets": _("Tickets"), "users": _("Accounts"),
-        "visits": _("Visits"), "volunteer_child_schools": _("Children's schools"),
+        "visits": _("Visit records"), "volunteer_child_schools": _("Children's schools"),
     }
     return labels.get(object_type, object_type)
 

@@ -58,7 +58,7 @@ def rows(kind: str, filters: Filters, viewer: User) -> Iterator[list]:
         query = (sa.select(Visit, School.name, School.district).join(School, School.id == Visit.school_id)
                  .where(Visit.status == VisitStatus.SUBMITTED).order_by(Visit.server_submitted_at))
         moment = Visit.server_submitted_at
-        yield [_("Visit"), _("School"), _("District"), _("Kind of visit"), _("Inspector"), _("Submitted"),
+        yield [_("Visit"), _("School"), _("District"), _("Kind of visit"), _("Checked by"), _("Submitted"),
                _("Distance (m)"), _("On site")]
     elif kind == "findings":
         query = (sa.select(Finding, Visit, School.name, School.district).join(Visit, Visit.id == Finding.visit_id)
