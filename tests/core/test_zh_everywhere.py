@@ -12,12 +12,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from tests.core.test_i18n import _Text
+from tests.core.test_i18n import ALLOWED_LATIN as ALLOWED
+from tests.core.test_i18n import URL, _Text
 
-# Codes, units, formats and names that are the same in Chinese.
-ALLOWED = {"CSV", "Excel", "UTF", "GBK", "PDF", "HTTPS", "QR", "English"}
 ROLES = ("anon", "admin", "leader", "inspector", "volunteer", "officer")
-URL = re.compile(r"https?://\S*")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
