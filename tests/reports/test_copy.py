@@ -38,3 +38,12 @@ def test_downloads_have_chinese_names_and_the_local_date(login_as, world):
             assert f'filename="{kind}-{today}.{fmt}"' in disposition  # for clients without filename*
     pdf = leader.get("/reports/daily/2026-01-05.pdf").headers["Content-Disposition"]
     assert f"filename*=UTF-8''{quote('每日专报-2026-01-05.pdf')}" in pdf
+
+
+def test_the_findings_export_names_the_item_not_its_code(login_as, world, make_visit, templates):
+    make_visit(world.inspector, world.a, fail=("G1",))
+    rows = login_as("leader").get("/reports/exports/findings.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
+    header, row = rows[0].split(","), rows[1].split(",")
+    assert header[0] == "检查编号"
+    item = row[header.index("检查项")]
+    assert item.startswith("1. ") and item != "G1" and len(item) > 4, item
