@@ -4,7 +4,7 @@ scan, the school page, the blank checklist, the start form, the offline pack and
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
