@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx
 
 # Machine codes for the API, by status.
@@ -62,7 +64,16 @@ def refuse(status: int, message: str, **headers: str):
 
 def error_page(status: int, message: str | None = None):
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
-    body = render_template(template, status=status, message=message or messages().get(status, ""))
+    message = message or messages().get(status, "")
+    try:
+        body = render_template(template, status=status, message=message)
+    except Exception:  # noqa: BLE001 - the page around the message failed too: still answer in words
+        # Without this, Flask answers a failing error handler with its own English "Internal Server
+        # Error". The plain page needs no database, no session and no user.
+        current_app.logger.exception("error page failed; answering with the plain one")
+        # Straight from the template, skipping the context processors (they read the user).
+        body = current_app.jinja_env.get_template("errors/plain.html").render(
+            status=status, message=message, current_locale=str(get_locale()))
     return make_response(body, status)
 
 
@@ -80,6 +91,9 @@ def handle_http_error(error: HTTPException):
 
 def handle_unexpected(error: Exception):
     current_app.logger.exception("unhandled error")
+    # A failed statement leaves the session unusable; the error page reads the database (the
+    # notices badge), so start it afresh rather than fail a second time.
+    db.session.rollback()
     return handle_http_error(InternalServerError())
 
 

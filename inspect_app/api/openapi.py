@@ -340,7 +340,8 @@ def _document(limits: Mapping) -> dict:
                                    "new_deadline": OPTIONAL_TIME}}}}},
                 "responses": {"201": _json("Ticket", "Recorded"), "200": _json("Ticket", "Replay"),
                               "403": _error_response("Not a verifier"),
-                              "409": _error_response("Already closed, or acted on concurrently"),
+                              "409": _error_response("Already closed, sent back and not yet answered by the school, "
+                                                     "or acted on concurrently"),
                               "422": _error_response("Invalid (closing needs a photo, reopening a deadline)")},
             }},
             "/reports/daily/{day}": {"get": {

@@ -11,7 +11,7 @@ from inspect_app.api.openapi import openapi_document
 from inspect_app.errors import api_error, refuse
 from inspect_app.extensions import csrf, db
 from inspect_app.parsing import BodyTooLarge, FieldError, json_document, parse_day
-from inspect_app.schools.access import can_open_by_scan, resolve_qr_token, visible_schools
+from inspect_app.schools.access import can_view_school, resolve_qr_token, scan_refusal, visible_schools
 from inspect_app.schools.models import School
 from inspect_app.schools.qr import qr_url
 
@@ -115,8 +115,8 @@ def lookup_school():
         refuse(404, _("This code is not one of ours."))
     if retired:
         refuse(410, _("This code was replaced by a new poster."))
-    if not can_open_by_scan(current_user, school):
-        refuse(403, _("This code belongs to another school."))
+    if not can_view_school(current_user, school):
+        refuse(403, scan_refusal(current_user))
     return jsonify(school_json(school, current_user.role is Role.ADMIN))
 
 

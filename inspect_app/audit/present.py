@@ -23,6 +23,21 @@ PERSONAL = {"users": ("display_name", "email"), "signin_attempts": ("ip",)}
 ADMIN_ONLY = {"users": ("username",), "signin_attempts": ("username",)}
 
 
+def object_label(object_type: str) -> str:
+    """What a recorded table is called on screen; the stored name stays the record's (and the filter's)."""
+    labels = {
+        "answers": _("Answers"), "auth_sessions": _("Sign-in sessions"), "checklist_items": _("Checklist items"),
+        "checklist_templates": _("Checklists"), "daily_reports": _("Daily reports"), "findings": _("Problems"),
+        "identity_reveals": _("Identity reveals"), "notifications": _("Notices"), "photos": _("Photos"),
+        "retired_qr_tokens": _("Replaced codes"), "school_assignments": _("Assignments"),
+        "schools": _("Schools"), "signin_attempts": _("Sign-in attempts"),
+        "template_versions": _("Checklist versions"), "ticket_event_photos": _("Ticket photos"),
+        "ticket_events": _("Ticket steps"), "tickets": _("Tickets"), "users": _("Accounts"),
+        "visits": _("Visit records"), "volunteer_child_schools": _("Children's schools"),
+    }
+    return labels.get(object_type, object_type)
+
+
 @dataclass(frozen=True)
 class EntryView:
     id: int

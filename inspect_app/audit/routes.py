@@ -7,7 +7,7 @@ from inspect_app.accounts.access import roles_required
 from inspect_app.accounts.models import Role
 from inspect_app.audit import bp
 from inspect_app.audit.models import AuditEntry
-from inspect_app.audit.present import readable
+from inspect_app.audit.present import object_label, readable
 from inspect_app.audit.services import verify
 from inspect_app.extensions import db
 from inspect_app.parsing import page_arg
@@ -25,5 +25,5 @@ def list_entries():
     entries = db.paginate(query, page=page, per_page=100, error_out=False)
     types = db.session.scalars(sa.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).all()
     return render_template("audit/list.html", rows=readable(entries.items, current_user), types=types,
-                           object_type=object_type,
+                           object_type=object_type, object_label=object_label,
                            verdict=verify() if request.args.get("verify") else None)

@@ -17,7 +17,8 @@ from inspect_app.schools.access import visible_schools
 
 # Kept by the service worker at install: what every page needs to render without the network.
 PRECACHE = ["css/app.css", "js/app.js", "js/visit.js", "vendor/htmx.min.js", "vendor/idb-keyval.js",
-            "vendor/browser-image-compression.js", "img/icon.svg", "img/icon-192.png"]
+            "vendor/browser-image-compression.js", "img/icon.svg", "img/icon-192.png",
+            "img/notes.svg", "img/notes-192.png"]
 
 
 class LanguageForm(FlaskForm):
@@ -27,10 +28,16 @@ class LanguageForm(FlaskForm):
 
 @bp.app_context_processor
 def shell_context():
-    # Never bound to this request's body: it posts elsewhere, and reading the body again would
-    # re-raise the 413 (or other body error) that the error page is being rendered for.
-    return {"language_form": LanguageForm(formdata=None), "languages": current_app.config["LANGUAGES"],
-            "Role": Role}
+    # No form objects here: one built for every page read the request it was rendered for, and an
+    # upload past the size limit turned its clear 413 page into a bare "Internal Server Error".
+    return {"languages": current_app.config["LANGUAGES"], "Role": Role, "disguised": disguised()}
+
+
+def disguised() -> bool:
+    """A volunteer's phone is seen by the people around the school gate: their screens wear a
+    neutral note-taking app's name, icon and words. The volunteer knows what the app is; nothing on
+    screen lies to them, it only says less."""
+    return current_user.is_authenticated and current_user.role is Role.VOLUNTEER
 
 
 @bp.get("/")
@@ -62,13 +69,18 @@ def set_language():
 
 @bp.get("/manifest.webmanifest")
 def manifest():
-    """What makes the app installable to the home screen."""
+    """What makes the app installable to the home screen; ?app=notes is the volunteers' neutral one.
+
+    Chosen by the URL the page links, never by who asks: the same URL gives everyone the same bytes."""
     from inspect_app.assets import asset_url
+    notes = request.args.get("app") == "notes"
+    name = _("Notes") if notes else _("SafeCampus Inspect")
+    icon = "notes" if notes else "icon"
     data = {
-        "name": _("SafeCampus Inspect"), "short_name": _("SafeCampus Inspect"),
+        "name": name, "short_name": name,
         "lang": "zh-CN", "start_url": url_for("core.home"), "scope": "/", "display": "standalone",
         "background_color": "#f3f5f8", "theme_color": "#0b5cad",
-        "icons": [{"src": asset_url(f"img/icon-{n}.png"), "sizes": f"{n}x{n}", "type": "image/png",
+        "icons": [{"src": asset_url(f"img/{icon}-{n}.png"), "sizes": f"{n}x{n}", "type": "image/png",
                    "purpose": "any maskable"} for n in (192, 512)],
     }
     response = current_app.response_class(json.dumps(data, ensure_ascii=False),

@@ -26,7 +26,7 @@ def _severity(value: str) -> str:
 
 def _labels() -> dict[str, str]:
     return {
-        "title": _("Daily inspection report"), "window": _("Window"), "visits": _("Visits"),
+        "title": _("Daily inspection report"), "visits": _("Visits"),
         "overt": _("Overt inspection"), "covert": _("Covert check"), "self_checks": _("Daily self-check"),
         "late": _("Arrived late"), "findings": _("Problems found"), "missing": _("Schools without a self-check"),
         "problems": _("Problems by school"), "rect": _("Rectification"), "opened": _("Tickets opened"),
@@ -44,7 +44,8 @@ def pdf(content: dict, signature: str | None) -> bytes:
     h2 = ParagraphStyle("h2", parent=base, fontSize=13, leading=18, spaceBefore=10, spaceAfter=4)
     o = content["overview"]
     story = [paragraph(f"{L['title']} · {content['day']}", h1),
-             paragraph(f"{L['window']}: {content['window']['start'][:16]} – {content['window']['end'][:16]}", base),
+             paragraph(_("Window: %(start)s – %(end)s", start=content['window']['start'][:16].replace("T", " "),
+                         end=content['window']['end'][:16].replace("T", " ")), base),
              paragraph(signature or L["unsigned"], base), Spacer(1, 4 * mm)]
     if content.get("audit_anchor"):  # frozen at signing; escaped all the same, like every text here
         story.insert(3, paragraph(_("Audit chain at signing: %(anchor)s", anchor=content["audit_anchor"]), base))

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from inspect_app.accounts.models import User
+from inspect_app.checklists.models import ChecklistItem
 from inspect_app.documents import csv_row, xlsx_append
 from inspect_app.extensions import db
 from inspect_app.parsing import FieldError, parse_day
@@ -59,14 +60,14 @@ def rows(kind: str, filters: Filters, viewer: User) -> Iterator[list]:
         query = (sa.select(Visit, School.name, School.district).join(School, School.id == Visit.school_id)
                  .where(Visit.status == VisitStatus.SUBMITTED).order_by(Visit.server_submitted_at))
         moment = Visit.server_submitted_at
-        yield [_("Visit"), _("School"), _("District"), _("Kind of visit"), _("Inspector"), _("Submitted"),
+        yield [_("Visit number"), _("School"), _("District"), _("Kind of visit"), _("Checked by"), _("Submitted"),
                _("Distance (m)"), _("On site")]
     elif kind == "findings":
         query = (sa.select(Finding, Visit, School.name, School.district).join(Visit, Visit.id == Finding.visit_id)
                  .join(School, School.id == Visit.school_id).where(Visit.status == VisitStatus.SUBMITTED)
                  .order_by(Visit.server_submitted_at, Finding.position))
         moment = Visit.server_submitted_at
-        yield [_("Visit"), _("School"), _("District"), _("Item"), _("Problem"), _("Severity"),
+        yield [_("Visit number"), _("School"), _("District"), _("Item"), _("Problem"), _("Severity"),
                _("Fixed on the spot"), _("Submitted")]
     else:
         query = (sa.select(Ticket, Finding.description, School.name, School.district)
@@ -90,6 +91,18 @@ def rows(kind: str, filters: Filters, viewer: User) -> Iterator[list]:
             authors[visit.author_id] = db.session.get(User, visit.author_id).name_for(viewer)
         return authors[visit.author_id]
 
+    items: dict[tuple[int, str], str] = {}
+
+    def item(visit: Visit, code: str | None) -> str:
+        """The item as the checklist reads ("3. 门卫测温登记"): people do not know the items by code."""
+        if not code:
+            return ""
+        if (visit.version_id, code) not in items:
+            found = db.session.scalar(sa.select(ChecklistItem).where(ChecklistItem.version_id == visit.version_id,
+                                                                    ChecklistItem.code == code))
+            items[visit.version_id, code] = f"{found.position}. {found.text}" if found else code
+        return items[visit.version_id, code]
+
     result = db.session.execute(query.execution_options(yield_per=2000))
     try:
         for row in result:
@@ -100,7 +113,7 @@ def rows(kind: str, filters: Filters, viewer: User) -> Iterator[list]:
                        "" if visit.on_site is None else (_("yes") if visit.on_site else _("no"))]
             elif kind == "findings":
                 finding, visit, school, district = row
-                yield [visit.id, school, district, finding.item_code or "", finding.description,
+                yield [visit.id, school, district, item(visit, finding.item_code), finding.description,
                        finding.severity.label, _("yes") if finding.fixed_on_site else "",
                        _local(visit.server_submitted_at)]
             else:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
@@ -13,6 +14,7 @@ from inspect_app.accounts.access import roles_required
 from inspect_app.accounts.models import Role
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
+from inspect_app.i18n import local_day
 from inspect_app.extensions import db
 from inspect_app.parsing import FieldError
 from inspect_app.parsing import parse_day as parse_day_field
@@ -56,7 +58,8 @@ def export_table(kind: str, fmt: str):
     except ValueError as error:
         refuse(400, str(error))
     table = exports_tables.rows(kind, filters, current_user)
-    name = f"{kind}-{utcnow():%Y%m%d}.{fmt}"
+    today = local_day(utcnow())  # the day where the reader is, not in UTC
+    names = {"visits": _("Visit records"), "findings": _("Problems found"), "tickets": _("Tickets")}
     if fmt == "csv":
         response = current_app.response_class(stream_with_context(exports_tables.csv_stream(table)),
                                               mimetype="text/csv")
@@ -64,8 +67,14 @@ def export_table(kind: str, fmt: str):
         response = current_app.response_class(
             exports_tables.xlsx_bytes(table, kind),
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Disposition"] = attachment(f"{names[kind]}-{today}.{fmt}", f"{kind}-{today}.{fmt}")
     return response
+
+
+def attachment(name: str, ascii_name: str) -> str:
+    """A download saved under its name in the reader's language (RFC 6266 / RFC 5987 filename*),
+    with a plain ASCII name for the few clients that know only filename=."""
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @bp.get("/exports/")
@@ -134,7 +143,8 @@ def _download(day: str, kind: str):
     mimetype = "application/pdf" if kind == "pdf" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = current_app.response_class(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="daily-report-{the_day}.{kind}"'
+    response.headers["Content-Disposition"] = attachment(f"{_('Daily report')}-{the_day}.{kind}",
+                                                         f"daily-report-{the_day}.{kind}")
     return response
 
 

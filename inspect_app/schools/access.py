@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort
+from flask_babel import gettext as _
 
 from inspect_app.accounts.models import Role, User
 from inspect_app.extensions import db
@@ -37,11 +38,12 @@ def can_view_school(user: User, school: School) -> bool:
     return False
 
 
-def can_open_by_scan(user: User, school: School) -> bool:
-    """Holding the poster is enough for a volunteer; a duty officer only opens their own school."""
+def scan_refusal(user: User) -> str:
+    """What a signed-in user is told when a poster's school is not theirs to open."""
     if user.role is Role.VOLUNTEER:
-        return True
-    return can_view_school(user, school)
+        return _("This school is not on your list. The volunteer programme administrator assigns the schools "
+                 "you check; ask them if you should check this one.")
+    return _("This code belongs to another school. You can only open your own school.")
 
 
 def get_school_or_404(school_id: int, user: User) -> School:

@@ -11,7 +11,7 @@ from inspect_app.extensions import db
 from inspect_app.htmx import render
 from inspect_app.parsing import page_arg
 from inspect_app.schools import bp
-from inspect_app.schools.access import (can_open_by_scan, get_school_or_404, resolve_qr_token,
+from inspect_app.schools.access import (can_view_school, get_school_or_404, resolve_qr_token, scan_refusal,
                                         visible_schools)
 from inspect_app.schools.forms import AssignmentForm, ImportForm
 from inspect_app.schools.models import School, child_school_ids
@@ -33,8 +33,8 @@ def scan_landing(token: str):
         return error_page(410, _("This code was replaced by a new poster. Please scan the poster now on display at the school."))
     if not current_user.is_authenticated:
         return render_template("schools/landing_public.html", school=school)
-    if not can_open_by_scan(current_user, school):
-        return error_page(403, _("This code belongs to another school. You can only open your own school."))
+    if not can_view_school(current_user, school):
+        return error_page(403, scan_refusal(current_user))
     return render_template("schools/start.html", school=school, scanned=True)
 
 

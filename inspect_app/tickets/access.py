@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import abort
 
 from inspect_app.accounts.models import Role, User
+from inspect_app.checklists.models import VisitMode
 from inspect_app.extensions import db
 from inspect_app.photos.access import register_policy
 from inspect_app.photos.models import Photo
@@ -33,6 +34,21 @@ def get_ticket_or_404(ticket_id: int, user: User) -> Ticket:
     if ticket is None or not can_view_ticket(user, ticket):
         abort(404)
     return ticket
+
+
+def can_respond(user: User, ticket: Ticket) -> bool:
+    """The school reports once per round: after its report the page shows the report, not the form."""
+    return user.role is Role.DUTY_OFFICER and user.school_id == ticket.school_id and ticket.awaits_response
+
+
+def can_verify(user: User, ticket: Ticket) -> bool:
+    return user.role in (Role.INSPECTOR, Role.LEADER) and ticket.verifiable
+
+
+def shows_finding_place(viewer: User, ticket: Ticket) -> bool:
+    """Where a covert check's finding was recorded could point to the parent who made it (their
+    doorstep, their car): the school gets the place of an overt finding only."""
+    return viewer.role in BUREAU or ticket.visit.mode is not VisitMode.COVERT
 
 
 def shows_people(viewer: User) -> bool:

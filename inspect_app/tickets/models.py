@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
+from geopy.distance import geodesic
 
 from inspect_app.accounts.models import Role, User
-from inspect_app.checklists.models import Severity
+from inspect_app.checklists.models import ChecklistItem, Severity
 from inspect_app.dbtypes import UTCDateTime, enum_column, utcnow
 from inspect_app.extensions import db
 from inspect_app.schools.models import School
 from inspect_app.visits.models import Finding, Visit
-
 
 
 class TicketStatus(enum.StrEnum):
@@ -59,11 +59,12 @@ LADDER = [(EventKind.REMINDER, timedelta(0)), (EventKind.HEAD_NOTIFIED, timedelt
 
 
 class TicketError(Exception):
-    """A move the ticket's state does not allow; status 409 unless said otherwise."""
+    """A move the ticket's state does not allow; status 409 unless said otherwise. `field` names the
+    form field the message belongs under, so a page can show it there and keep what was typed."""
 
-    def __init__(self, message: str, status: int = 409):
+    def __init__(self, message: str, status: int = 409, field: str | None = None):
         super().__init__(message)
-        self.message, self.status = message, status
+        self.message, self.status, self.field = message, status, field
 
 
 class Ticket(db.Model):
@@ -99,6 +100,31 @@ class Ticket(db.Model):
     def overdue(self) -> bool:
         return self.overdue_at(utcnow())
 
+    @property
+    def awaits_response(self) -> bool:
+        return self.status in (TicketStatus.OPEN, TicketStatus.REOPENED)
+
+    @property
+    def verifiable(self) -> bool:
+        """Sent back, a ticket waits for the school's next report before anyone checks it again."""
+        return self.status in (TicketStatus.OPEN, TicketStatus.RESPONDED)
+
+    @property
+    def requirement(self) -> "ChecklistItem | None":
+        """The checklist item the finding failed (None for a problem added by hand)."""
+        return self.visit.version.item(self.finding.item_code) if self.finding.item_code else None
+
+    @property
+    def distance_from_school_m(self) -> float | None:
+        """How far from the school's own point the finding was recorded, when the phone knew."""
+        if self.finding.lat is None or self.finding.lon is None:
+            return None
+        return geodesic((self.finding.lat, self.finding.lon), (self.school.lat, self.school.lon)).meters
+
+    @property
+    def latest_response(self) -> "TicketEvent | None":
+        return next((e for e in reversed(self.events) if e.kind is EventKind.RESPONDED), None)
+
     def _record(self, kind: EventKind, actor: User | None, text: str = "", **extra) -> "TicketEvent":
         event = TicketEvent(kind=kind, actor=actor, text=text, **extra)
         self.events.append(event)
@@ -123,6 +149,9 @@ class Ticket(db.Model):
             raise TicketError(str(_l("Only inspectors and leaders verify rectification.")), 403)
         if self.status is TicketStatus.CLOSED:
             raise TicketError(str(_l("This ticket is already closed out.")))
+        if not self.verifiable:
+            raise TicketError(str(_l("This was sent back: it can be verified again once the school reports "
+                                     "its rectification.")))
         own = verifier.id == self.visit.author_id
         if own and require_independent:
             raise TicketError(str(_l("Another inspector must verify this: you found the problem yourself.")), 403)
@@ -131,7 +160,7 @@ class Ticket(db.Model):
             self.closed_at = utcnow()
             return self._record(EventKind.CLOSED, verifier, note, self_verified=own)
         if new_deadline is None or new_deadline <= utcnow():
-            raise TicketError(str(_l("Sending back needs a new deadline in the future.")), 422)
+            raise TicketError(str(_l("Sending back needs a new deadline in the future.")), 422, "new_deadline")
         self.status = TicketStatus.REOPENED
         self.deadline = new_deadline
         self.escalation_level = 0

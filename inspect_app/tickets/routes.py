@@ -5,7 +5,7 @@ import uuid
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
@@ -15,10 +15,13 @@ from inspect_app.accounts.models import Role
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
+from inspect_app.htmx import is_htmx, render
 from inspect_app.photos.processing import PhotoRejected
-from inspect_app.photos.services import PhotoConflict, PhotoFields, photo_messages, read_upload, receive_photo
+from inspect_app.photos.services import (PhotoConflict, PhotoFields, photo_messages, photos_for_findings,
+                                         read_upload, receive_photo)
 from inspect_app.tickets import bp, services
-from inspect_app.tickets.access import get_ticket_or_404, shows_people, visible_tickets
+from inspect_app.tickets.access import (can_respond, can_verify, get_ticket_or_404, shows_finding_place,
+                                        shows_people, visible_tickets)
 from inspect_app.tickets.forms import RespondForm, VerifyForm
 from inspect_app.tickets.models import Notification, Ticket, TicketError, TicketStatus
 
@@ -71,13 +74,16 @@ def follow_up_queue():
 
 
 def _detail(ticket: Ticket, respond_form=None, verify_form=None, status=200):
-    return render_template(
-        "tickets/detail.html", ticket=ticket, people=shows_people(current_user), now=utcnow(),
-        respond_form=respond_form or RespondForm(formdata=None),
-        verify_form=verify_form or VerifyForm(formdata=None),
-        can_respond=current_user.role is Role.DUTY_OFFICER and ticket.status is not TicketStatus.CLOSED,
-        can_verify=current_user.role in (Role.INSPECTOR, Role.LEADER) and ticket.status is not TicketStatus.CLOSED,
-    ), status
+    """The ticket page, or for a script's (htmx-style) request only its work area: the before and
+    after, and the form this user may fill next, which then replaces the one that was sent."""
+    photos = photos_for_findings([ticket.finding_id]).get(ticket.finding_id, [])
+    return render("tickets/detail.html", "tickets/_work.html",
+                  ticket=ticket, people=shows_people(current_user), now=utcnow(), finding_photos=photos,
+                  respond_form=respond_form or RespondForm(formdata=None),
+                  verify_form=verify_form or VerifyForm(formdata=None),
+                  can_respond=can_respond(current_user, ticket), can_verify=can_verify(current_user, ticket),
+                  show_place=shows_finding_place(current_user, ticket),
+                  max_upload_bytes=current_app.config["MAX_CONTENT_LENGTH"]), status
 
 
 @bp.get("/<int:ticket_id>")
@@ -92,11 +98,13 @@ def show_ticket(ticket_id: int):
     return _detail(ticket)
 
 
-def _store_photos(files) -> list[str]:
-    """Keep each uploaded file as a photo first (outside the ticket's transaction); never lose one."""
-    uploads = [upload for upload in files or [] if upload and upload.filename]
+def _store_photos(field) -> list[str] | None:
+    """Keep each uploaded file as a photo first (outside the ticket's transaction); never lose one.
+    A file that is no photo puts its reason under the field and gives None: the page is shown again
+    with what was typed, not a page of its own."""
+    uploads = [upload for upload in field.data or [] if upload and upload.filename]
     try:
-        services.check_photo_count(len(uploads))
+        services.check_photo_count(len(uploads))  # before any photo is looked at
     except TicketError as error:
         refuse(error.status, error.message)
     ids = []
@@ -105,9 +113,12 @@ def _store_photos(files) -> list[str]:
         try:
             receive_photo(photo_id, current_user, read_upload(upload), PhotoFields(captured_at=utcnow()))
         except PhotoRejected as rejected:
-            refuse(rejected.status, photo_messages()[rejected.reason])
+            reason = photo_messages()[rejected.reason]
+            field.errors = [_("%(name)s: %(reason)s", name=upload.filename, reason=reason)]
+            return None
         except PhotoConflict:
-            refuse(409, _("Please try again."))
+            field.errors = [_("Please try again.")]
+            return None
         ids.append(photo_id)
     return ids
 
@@ -120,6 +131,27 @@ def _commit_step():
         refuse(409, _("Someone else acted on this ticket at the same moment. Reload to see what they did."))
 
 
+def _step_refused(ticket_id: int, error: TicketError, form, **forms):
+    """A refusal about what was sent goes under its field with the rest kept; one about the ticket's
+    state (closed, not yours, someone was faster) is an error of its own."""
+    db.session.rollback()
+    if error.status != 422:
+        refuse(error.status, error.message)
+    if error.field:
+        getattr(form, error.field).errors = [error.message]
+    else:
+        form.form_errors = [error.message]
+    return _detail(get_ticket_or_404(ticket_id, current_user), status=422, **forms)
+
+
+def _step_done(ticket_id: int, message: str):
+    """A page gets POST-redirect-GET; a script gets the work area as it now is, to swap in."""
+    if is_htmx():
+        return _detail(get_ticket_or_404(ticket_id, current_user))
+    flash(message, "success")
+    return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))
+
+
 @bp.post("/<int:ticket_id>/respond")
 @roles_required(Role.DUTY_OFFICER)
 def respond(ticket_id: int):
@@ -128,16 +160,16 @@ def respond(ticket_id: int):
     form = RespondForm()
     if not form.validate_on_submit():
         return _detail(ticket, respond_form=form, status=422)
-    photo_ids = _store_photos(form.photos.data)
+    photo_ids = _store_photos(form.photos)
+    if photo_ids is None:
+        return _detail(get_ticket_or_404(ticket_id, current_user), respond_form=form, status=422)
     ticket = get_ticket_or_404(ticket_id, current_user)
     try:
         services.respond(ticket, current_user, form.text.data, photo_ids)
     except TicketError as error:
-        db.session.rollback()
-        refuse(error.status, error.message)
+        return _step_refused(ticket_id, error, form, respond_form=form)
     _commit_step()
-    flash(_("Your rectification report was sent. An inspector will verify it."), "success")
-    return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))
+    return _step_done(ticket_id, _("Your rectification report was sent. An inspector will verify it."))
 
 
 @bp.post("/<int:ticket_id>/verify")
@@ -148,17 +180,17 @@ def verify(ticket_id: int):
     form = VerifyForm()
     if not form.validate_on_submit() or form.outcome.data not in ("close", "reopen"):
         return _detail(ticket, verify_form=form, status=422)
-    photo_ids = _store_photos(form.photos.data)
+    photo_ids = _store_photos(form.photos)
+    if photo_ids is None:
+        return _detail(get_ticket_or_404(ticket_id, current_user), verify_form=form, status=422)
     ticket = get_ticket_or_404(ticket_id, current_user)
-    deadline = services.end_of_day(form.new_deadline.data) if form.new_deadline.data else None
+    close = form.outcome.data == "close"
     try:
-        services.verify(ticket, current_user, form.outcome.data == "close", form.note.data or "", photo_ids, deadline)
+        services.verify(ticket, current_user, close, form.note.data or "", photo_ids, form.new_deadline.data)
     except TicketError as error:
-        db.session.rollback()
-        refuse(error.status, error.message)
+        return _step_refused(ticket_id, error, form, verify_form=form)
     _commit_step()
-    flash(_("Closed out.") if form.outcome.data == "close" else _("Sent back with a new deadline."), "success")
-    return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))
+    return _step_done(ticket_id, _("Closed out.") if close else _("Sent back with a new deadline."))
 
 
 @bp.get("/notifications")

@@ -126,7 +126,7 @@ def respond(ticket: Ticket, officer: User, text: str, photo_ids: list[str], clie
     """The school's rectification report with after-photos (the caller commits)."""
     text = (text or "").strip()
     if not text:
-        raise TicketError(_("Describe what was done to rectify the problem."), 422)
+        raise TicketError(_("Describe what was done to rectify the problem."), 422, "text")
     photos = _photos(photo_ids, officer)
     event = ticket.respond(officer, text[:2000])
     event.client_id, event.body_hash = client_id, digest
@@ -140,7 +140,7 @@ def verify(ticket: Ticket, verifier: User, close: bool, note: str, photo_ids: li
     """Close out with after-photos, or send back with a new deadline (the caller commits)."""
     photos = _photos(photo_ids, verifier)
     if close and not photos:
-        raise TicketError(_("Closing out needs at least one photo taken at the re-check."), 422)
+        raise TicketError(_("Closing out needs at least one photo taken at the re-check."), 422, "photos")
     event = ticket.verify(verifier, close, (note or "").strip()[:2000], new_deadline,
                           current_app.config["REQUIRE_INDEPENDENT_VERIFIER"])
     event.client_id, event.body_hash = client_id, digest

@@ -10,23 +10,23 @@ from inspect_app.extensions import db
 from inspect_app.photos.access import register_policy
 from inspect_app.photos.models import Photo
 from inspect_app.schools.access import can_view_school
-from inspect_app.schools.models import School, child_school_ids
+from inspect_app.schools.models import School
 from inspect_app.visits.models import Finding, Visit
 
 BUREAU = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
 
 
-def can_start(user: User, school: School, mode: VisitMode, qr_token: str | None = None) -> bool:
-    """Overt: leaders and inspectors; covert: inspectors, and volunteers at a school assigned to
-    them or whose poster they scanned; self-check: the school's own duty officer."""
+def can_start(user: User, school: School, mode: VisitMode) -> bool:
+    """Overt: leaders and inspectors; covert: inspectors, and volunteers at a school assigned to them;
+    self-check: the school's own duty officer.
+
+    A volunteer's poster scan opens nothing more than their assignments do: the programme admin
+    assigns schools on purpose (never their own child's), so holding a poster, or a photo of one,
+    is no licence to check a school, and the URL, the scan, the offline pack and the API agree."""
     if mode not in MODES_BY_ROLE.get(user.role, ()):
         return False
     if mode is VisitMode.SELF_CHECK:
         return user.school_id == school.id
-    if user.role is Role.VOLUNTEER:
-        if school.id in child_school_ids(user):
-            return False  # never the school their own child attends, even holding its poster
-        return can_view_school(user, school) or bool(qr_token and qr_token == school.qr_token)
     return can_view_school(user, school)
 
 

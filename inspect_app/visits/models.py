@@ -74,6 +74,13 @@ class Visit(db.Model):
         back_populates="visit", cascade="all, delete-orphan", order_by="Finding.position")
 
     @property
+    def kind_label(self) -> str:
+        """The checklist's name, with the kind of visit only where the name does not already say it:
+        "学校每日自查", never "学校每日自查 · 每日自查"."""
+        name, mode = self.version.template.name, self.mode.label
+        return name if mode in name else f"{name} · {mode}"
+
+    @property
     def submitted(self) -> bool:
         return self.status is VisitStatus.SUBMITTED
 

@@ -89,8 +89,7 @@ def _school_and_version(user: User, body: dict) -> tuple[School, VisitMode, Temp
     if school_id is None or version_id is None:
         raise VisitError(_("school_id and version_id must be numbers."), 400, "bad_request")
     school = db.session.get(School, school_id)
-    qr_token = body.get("qr_token") if isinstance(body.get("qr_token"), str) else None
-    if school is None or not can_start(user, school, mode, qr_token):
+    if school is None or not can_start(user, school, mode):
         raise VisitError(_("You cannot start this kind of visit at this school."), 403, "forbidden")
     version = db.session.get(TemplateVersion, version_id)
     if version is None or version.template not in templates_for(user, mode):

@@ -24,6 +24,7 @@ from inspect_app.parsing import id_arg
 from inspect_app.photos.processing import PhotoRejected
 from inspect_app.photos.services import (FieldError, PhotoConflict, parse_fields, parse_number, parse_time,
                                          photo_messages, read_upload, receive_photo)
+from inspect_app.schools.access import get_school_or_404
 from inspect_app.schools.models import School
 from inspect_app.visits import bp, services
 from inspect_app.visits.access import can_edit_visit, can_start, get_visit_or_404, shows_source
@@ -38,13 +39,13 @@ def start_helpers():
             "drafts_here": lambda school: services.drafts_at(current_user, school)}
 
 
-def start_options(school: School, qr_token: str | None = None) -> list[tuple[VisitMode, list[ChecklistTemplate]]]:
+def start_options(school: School) -> list[tuple[VisitMode, list[ChecklistTemplate]]]:
     """The kinds of visit this user may start here, each with its templates (pre-selected first)."""
     if not current_user.is_authenticated:
         return []
     options = []
     for mode in (VisitMode.OVERT, VisitMode.COVERT, VisitMode.SELF_CHECK):
-        if can_start(current_user, school, mode, qr_token):
+        if can_start(current_user, school, mode):
             templates = templates_for(current_user, mode)
             if templates:
                 options.append((mode, templates))
@@ -94,8 +95,7 @@ def start_visit():
     form = StartForm()
     if not form.validate_on_submit():
         refuse(400, _("The start form was incomplete. Please go back and try again."))
-    school, mode, template = _start_target(form.school_id.data, form.mode.data, form.template_id.data,
-                                           form.qr_token.data)
+    school, mode, template = _start_target(form.school_id.data, form.mode.data, form.template_id.data)
     visit = services.start_visit(current_user, school, mode, template.current_version,
                                  started_at=utcnow(), location=_position(form),
                                  qr_token=form.qr_token.data, client_time=_client_time(form.client_time.data))
@@ -110,14 +110,14 @@ def _item_labels() -> dict:
             "results": [(r.value, r.label) for r in (Result.PASS, Result.FAIL, Result.NA)]}
 
 
-def _start_target(school_id, mode_value, template_id, qr_token):
+def _start_target(school_id, mode_value, template_id):
     """(school, mode, template) for a start request, after every check a POST start would make."""
     school = db.session.get(School, school_id or 0) or abort(404)
     try:
         mode = VisitMode(mode_value)
     except ValueError:
         abort(400)
-    if not can_start(current_user, school, mode, qr_token):
+    if not can_start(current_user, school, mode):
         abort(403)
     template = db.session.get(ChecklistTemplate, template_id or 0)
     if template is None or template not in templates_for(current_user, mode):
@@ -133,7 +133,7 @@ def new_visit():
     The offline pack keeps this page for chosen schools, so a visit can start with no signal."""
     qr_token = request.args.get("qr") or None
     school, mode, template = _start_target(request.args.get("school_id", type=id_arg), request.args.get("mode"),
-                                           request.args.get("template_id", type=id_arg), qr_token)
+                                           request.args.get("template_id", type=id_arg))
     version = template.current_version
     # A transient visit, never added to the session: only the phone will create the real one.
     blank = Visit(id="new", school=school, school_id=school.id, version=version, version_id=version.id,
@@ -150,7 +150,7 @@ def new_visit():
 @login_required
 def offline_pack(school_id: int):
     """The pages a phone keeps to start a visit at this school without a signal."""
-    school = db.session.get(School, school_id) or abort(404)
+    school = get_school_or_404(school_id, current_user)
     urls = []
     for mode, templates in start_options(school):
         urls += [url_for("visits.new_visit", school_id=school.id, mode=mode.value, template_id=t.id)

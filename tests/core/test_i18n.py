@@ -8,7 +8,8 @@ from babel.messages.pofile import read_po
 
 from inspect_app import PROJECT_ROOT
 
-ALLOWED_LATIN = {"CSV", "Excel", "UTF", "GBK", "English", "PDF"}
+ALLOWED_LATIN = {"CSV", "Excel", "UTF", "GBK", "English", "PDF", "HTTPS"}
+URL = re.compile(r"https?://\S*")  # an address is an address in any language
 
 
 def _extracted_ids() -> set[str]:
@@ -53,7 +54,7 @@ class _Text(HTMLParser):
 def _english_words(html: str) -> set[str]:
     parser = _Text()
     parser.feed(html)
-    text = " ".join(parser.chunks)
+    text = URL.sub(" ", " ".join(parser.chunks))
     return {w for w in re.findall(r"[A-Za-z]{2,}", text)} - ALLOWED_LATIN
 
 

@@ -1,0 +1,101 @@
+"""Every page and fragment, as every role, reads as Chinese (issue 10, Chinese copy).
+
+The crawl takes every GET route the app has (a new route with an unknown argument fails it), with
+values that reach real data: visits of every kind, tickets, photos, a report day. It renders each in
+zh as a full page and as an htmx fragment, keeps what a person sees or hears (text, and the
+attributes a browser shows or reads aloud) and fails on any Latin word not in the allow-list.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from tests.core.test_i18n import ALLOWED_LATIN as ALLOWED
+from tests.core.test_i18n import URL, _Text
+
+ROLES = ("anon", "admin", "leader", "inspector", "volunteer", "officer")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class _Shown(_Text):
+    """_Text, less what is data rather than copy: a recorded value (<code>), a form's current text."""
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("code", "textarea"):
+            self._skip += 1
+        super().handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if tag in ("code", "textarea"):
+            self._skip -= 1
+        super().handle_endtag(tag)
+
+
+def visible_words(html: str) -> set[str]:
+    parser = _Shown()
+    parser.feed(html)
+    text = URL.sub(" ", " ".join(parser.chunks))
+    return set(re.findall(r"[A-Za-z]{2,}", text)) - ALLOWED
+
+
+@pytest.fixture
+def crawl(app, world, make_visit, templates, make_user):
+    """Every GET URL with values that reach data, and the data's own Latin names to ignore."""
+    covert = make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V1", "V3"))
+    overt = make_visit(world.inspector, world.a, fail=("G1",))
+    draft = make_visit(world.inspector, world.a, submit=False)
+    own = make_visit(world.officer, world.a, template="selfcheck", mode="self_check", fail=())
+    shanghai = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
+    values = {
+        "school_id": [world.a.id], "ticket_id": covert.tickets + overt.tickets,
+        "visit_id": [covert.id, overt.id, draft.id, own.id], "photo_id": [], "size": [],
+        "token": [world.a.qr_token, "no-such-code"], "day": sorted({date.today().isoformat(), shanghai}),
+        "template_id": [templates["covert"].id, templates["onsite"].id], "user_id": [world.volunteer.id],
+        "kind": ["visits", "findings", "tickets"], "fmt": ["csv"], "filename": [],
+    }
+    urls = set()
+    with app.test_request_context():
+        from flask import url_for
+        for rule in app.url_map.iter_rules():
+            if "GET" not in rule.methods or rule.rule.startswith("/api/") or rule.endpoint in (
+                    "core.service_worker", "core.manifest", "core.healthz"):
+                continue
+            combos = [{}]
+            for arg in sorted(rule.arguments):
+                assert arg in values, f"the crawl has no values for <{arg}> of {rule.rule}: add them"
+                combos = [dict(c, **{arg: v}) for c in combos for v in values[arg]]
+            urls |= {url_for(rule.endpoint, **c) for c in combos}
+    a = world.a.id
+    urls |= {f"/visits/new?school_id={a}&mode={m}&template_id={templates[t].id}"
+             for m, t in (("overt", "onsite"), ("covert", "covert"), ("self_check", "selfcheck"))}
+    urls |= {f"/tickets/?status={s}" for s in ("open", "responded", "closed", "reopened")}
+    urls |= {"/schools/?q=甲", "/schools/?q=无此学校", "/no/such/page"}
+    return sorted(urls)
+
+
+def test_every_page_and_fragment_is_chinese(app, world, login_as, crawl):
+    names = {u.username for u in vars(world).values() if hasattr(u, "username")}
+    names |= {u.role.value for u in vars(world).values() if hasattr(u, "role")}
+    found, seen = [], 0
+    for who in ROLES:
+        browser = login_as(None if who == "anon" else who)
+        for url in crawl:
+            for fragment in (False, True):
+                response = browser.get(url, headers={"HX-Request": "true"} if fragment else {})
+                html = response.get_data().decode("utf-8", "replace")  # drains a streamed export, too
+                response.close()
+                if response.mimetype != "text/html" or 300 <= response.status_code < 400:
+                    continue  # a redirect's body is never shown
+                seen += 1
+                for name in names:  # test users' Latin names are data, not copy
+                    html = html.replace(name, "")
+                if url.startswith("/audit/"):  # the record names each row by its id; nowhere else
+                    html = UUID.sub(" ", html)
+                words = visible_words(html)
+                if words:
+                    found.append(f"{who} {url}{' (htmx)' if fragment else ''} {response.status_code}: "
+                                 f"{sorted(words)}")
+    assert seen > 200
+    assert not found, "\n".join(found)

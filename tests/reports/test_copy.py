@@ -1,0 +1,49 @@
+"""The bureau's report, dashboard and exports read as Chinese people write it (issue 10, Chinese copy):
+full-width colons, records not "counts", the person who checked (not always an inspector), and
+downloads saved under Chinese names and the local date."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
+
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def test_the_report_dashboard_and_exports_pages(login_as, world):
+    leader = login_as("leader")
+    report = leader.get("/reports/daily/2026-01-05").get_data(as_text=True)
+    assert "统计时段：2026-01-04 16:00 至 2026-01-05 16:00" in report and "统计时段:" not in report
+    dashboard = leader.get("/reports/").get_data(as_text=True)
+    assert "今日专报检查次数" not in dashboard and "计入今日专报的检查" in dashboard
+    exports = leader.get("/reports/exports/").get_data(as_text=True)
+    assert '<option value="visits">检查记录</option>' in exports
+
+
+def test_a_volunteers_visit_in_the_export_is_by_the_person_who_checked(login_as, world, make_visit):
+    make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V3",))
+    header = login_as("leader").get("/reports/exports/visits.csv").get_data(as_text=True).splitlines()[0]
+    assert "检查人" in header and "督学" not in header
+
+
+def test_downloads_have_chinese_names_and_the_local_date(login_as, world):
+    leader = login_as("leader")
+    today = datetime.now(SHANGHAI).date().isoformat()
+    for kind, name in (("visits", "检查记录"), ("findings", "发现的问题"), ("tickets", "整改单")):
+        for fmt in ("csv", "xlsx"):
+            response = leader.get(f"/reports/exports/{kind}.{fmt}")
+            response.get_data()
+            disposition = response.headers["Content-Disposition"]
+            assert disposition.startswith("attachment; ")
+            assert f"filename*=UTF-8''{quote(f'{name}-{today}.{fmt}')}" in disposition, disposition
+            assert f'filename="{kind}-{today}.{fmt}"' in disposition  # for clients without filename*
+    pdf = leader.get("/reports/daily/2026-01-05.pdf").headers["Content-Disposition"]
+    assert f"filename*=UTF-8''{quote('每日专报-2026-01-05.pdf')}" in pdf
+
+
+def test_the_findings_export_names_the_item_not_its_code(login_as, world, make_visit, templates):
+    make_visit(world.inspector, world.a, fail=("G1",))
+    rows = login_as("leader").get("/reports/exports/findings.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
+    header, row = rows[0].split(","), rows[1].split(",")
+    assert header[0] == "检查编号"
+    item = row[header.index("检查项")]
+    assert item.startswith("1. ") and item != "G1" and len(item) > 4, item
