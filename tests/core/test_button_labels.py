@@ -1,0 +1,109 @@
+"""Every button a person can press, on every page as every role, says in Chinese what it does.
+
+Each label on a button (or a link styled as one) must be in LABELS with what it does: a label that
+says something else ("首页" on the button that starts a covert check) or a new button nobody has
+read yet fails here until it is looked at and written down.
+"""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from tests.core.test_zh_everywhere import ROLES, crawl  # noqa: F401 - the same crawl, as a fixture
+
+# Every label a button may carry, with what pressing it does. "N" stands for a number in the label.
+LABELS = {
+    "English": "switch the interface to English", "简体中文": "switch the interface to Chinese",
+    "Excel": "download the daily report as a spreadsheet", "PDF": "download the daily report as PDF",
+    "下载 CSV": "download the chosen records as CSV", "下载 Excel": "download the chosen records as XLSX",
+    "数据导出": "open the export page", "每日专报": "open the daily report", "地图": "open the coverage map",
+    "显示": "apply the export filters",
+    "上传": "upload the chosen photo (only without the phone script)",
+    "保存": "save the finding (only without the phone script)",
+    "合格": "answer the item: pass", "不合格": "answer the item: fail", "不适用": "answer the item: n/a",
+    "提交": "submit the visit (asks first)", "立即同步": "send what is waiting on the phone now",
+    "添加表中没有的问题": "add a problem that is not on the checklist",
+    "开始": "start a volunteer's note at this school", "开始暗访": "start a covert check",
+    "开始检查": "start an overt inspection", "查看今日自查": "open today's submitted self-check",
+    "今日自查": "start the school's daily self-check",
+    "继续检查": "continue the visit in progress here", "继续": "continue a volunteer's note in progress",
+    "放弃草稿": "discard the visit in progress (asks first)",
+    "离线备用": "keep this school's start pages on the phone for offline use",
+    "附近学校": "list schools nearest to the phone's position", "搜索": "search schools",
+    "打开相机": "open the in-app QR scanner", "回头看": "open the follow-up queue",
+    "确认整改（销号）": "close out the ticket after re-checking (asks first)",
+    "退回": "send the ticket back with a new deadline",
+    "提交整改情况": "the school reports its rectification",
+    "全部标为已读": "mark every notice as read", "返回首页": "go to the home page",
+    "退出登录": "sign out of this browser", "在所有设备上退出": "sign out on every device",
+    "我的检查": "list my visits", "我的记录": "list my notes (a volunteer's visits)", "登录": "sign in", "工作人员登录": "go to the staff sign-in",
+    "保存安排": "save the school's assigned inspectors and volunteers", "停用": "disable the account",
+    "启用": "enable the account", "创建账号": "create the account", "新建账号": "open the new-account form",
+    "编辑": "edit the checklist", "发布新版本": "publish a new checklist version", "导入": "import schools",
+    "打印二维码海报": "print this school's QR poster", "打印全部二维码": "print every school's poster",
+    "更换二维码": "issue a new QR code for the school", "查看真实姓名": "reveal a volunteer's real name (logged)",
+    "清除登录失败记录": "clear a locked-out user's failed sign-ins", "校验记录链": "verify the audit chain",
+}
+# What a volunteer's screen must never say to someone glancing at it (the disguise).
+GIVEAWAYS = ("检查", "暗访", "督查", "志愿者")
+
+
+class _Buttons(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.labels: list[str] = []
+        self._open: list[str] | None = None
+        self._depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if self._open is None and (tag == "button" or (tag == "a" and "button" in classes)):
+            self._open, self._depth = [], 0
+            self._tag = tag
+        elif self._open is not None and tag == self._tag:
+            self._depth += 1
+
+    def handle_endtag(self, tag):
+        if self._open is not None and tag == self._tag:
+            if self._depth:
+                self._depth -= 1
+                return
+            label = re.sub(r"\s+", " ", "".join(self._open)).strip()
+            if label:
+                self.labels.append(label)
+            self._open = None
+
+    def handle_data(self, data):
+        if self._open is not None:
+            self._open.append(data)
+
+
+def labels_on(html: str) -> set[str]:
+    parser = _Buttons()
+    parser.feed(html)
+    # Counts and names inside a label ("跟进核查（3 项待核查）", a school's name) are data.
+    return {re.sub(r"\d+", "N", label) for label in parser.labels}
+
+
+def test_every_button_says_what_it_does(app, world, login_as, crawl):
+    unknown, giveaways = {}, {}
+    for role in ROLES:
+        browser = login_as(None if role == "anon" else role)
+        for url in crawl:
+            response = browser.get(url)
+            data = response.get_data()  # read it all: exports stream
+            if response.mimetype != "text/html":
+                continue
+            for label in labels_on(data.decode()):
+                if label not in LABELS:
+                    unknown.setdefault(label, (role, url))
+                if role == "volunteer" and any(word in label for word in GIVEAWAYS):
+                    giveaways.setdefault(label, url)
+    assert not unknown, f"buttons whose label is not in LABELS (what does each do?): {unknown}"
+    assert not giveaways, f"a volunteer's buttons give the disguise away: {giveaways}"
+
+
+def test_the_parser_reads_buttons_and_button_links():
+    html = """<button type="submit" class="choice">合格</button><a class="button primary" href="/x">
+      继续检查</a><a href="/y">plain link</a><button><span>跟进</span>（3 项）</button>"""
+    assert labels_on(html) == {"合格", "继续检查", "跟进（N 项）"}
