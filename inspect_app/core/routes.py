@@ -16,7 +16,7 @@ from inspect_app.schools.access import visible_schools
 
 
 # Kept by the service worker at install: what every page needs to render without the network.
-PRECACHE = ["css/app.css", "js/app.js", "js/visit.js", "vendor/htmx.min.js", "vendor/idb-keyval.js",
+PRECACHE = ["css/app.css", "js/app.js", "js/photos.js", "js/visit.js", "vendor/htmx.min.js", "vendor/idb-keyval.js",
             "vendor/browser-image-compression.js", "img/icon.svg", "img/icon-192.png",
             "img/notes.svg", "img/notes-192.png"]
 

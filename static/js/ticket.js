@@ -5,46 +5,16 @@
 // is. Without this file the form posts as a plain page, which answers errors inline too.
 (function () {
   "use strict";
-  if (!window.fetch || !window.FormData) return;
+  if (!window.fetch || !window.FormData || !window.safecampusPhotos) return;
   var picks = new WeakMap();    // form -> [{ file, url }]
   var pending = new WeakMap();  // form -> promise of the shrinking under way
 
   function work() { return document.getElementById("ticket-work"); }
   function label(name) { var w = work(); return (w && w.dataset[name]) || ""; }
 
-  function isPicture(file) {
-    if (/^image\//.test(file.type)) return true;
-    return !file.type && /\.(jpe?g|png|webp|heic|heif)$/i.test(file.name || "");
-  }
-
-  // The resizer is loaded on the first photo, not with the page.
-  var compressor = null;
-  function loadCompressor() {
-    if (window.imageCompression) return Promise.resolve(window.imageCompression);
-    compressor = compressor || new Promise(function (resolve) {
-      var script = document.createElement("script");
-      script.src = label("compressor");
-      script.onload = function () { resolve(window.imageCompression); };
-      script.onerror = function () { compressor = null; resolve(null); };
-      document.head.appendChild(script);
-    });
-    return compressor;
-  }
-
-  function shrink(file) {
-    // The visit's settings: ~1600 px and ≤ 500 KB, in a worker, with the library served by us.
-    if (!/^image\/(jpeg|png|webp)$/.test(file.type)) return Promise.resolve(file);
-    return loadCompressor().then(function (imageCompression) {
-      if (!imageCompression) return file;
-      return imageCompression(file, {
-        maxSizeMB: 0.5, maxWidthOrHeight: 1600, useWebWorker: true, fileType: "image/jpeg",
-        initialQuality: 0.8, libURL: label("compressor"),
-      }).then(function (blob) {
-        var name = (file.name || "photo").replace(/\.[^.]*$/, "") + ".jpg";
-        return new File([blob], name, { type: "image/jpeg" });
-      }).catch(function () { return file; });
-    });
-  }
+  // Which files are pictures, and shrinking them as the visit does: photos.js, one rule for both.
+  function isPicture(file) { return window.safecampusPhotos.isPicture(file); }
+  function shrink(file) { return window.safecampusPhotos.shrink(file, label("compressor")); }
 
   function showError(form, message) {
     var box = form.querySelector(".form-error");

@@ -8,7 +8,7 @@
   "use strict";
   var root = document.getElementById("checklist");
   var dataEl = document.getElementById("visit-state");
-  if (!root || !dataEl || !window.idbKeyval || !window.fetch) return;
+  if (!root || !dataEl || !window.idbKeyval || !window.fetch || !window.safecampusPhotos) return;
   var idb = window.idbKeyval;
   var server = JSON.parse(dataEl.textContent);
   var L = server.labels;
@@ -349,11 +349,9 @@
     });
   }
 
-  // The file picker can hand over anything ("all files"): only pictures go into the queue.
-  function isPicture(file) {
-    if (/^image\//.test(file.type)) return true;
-    return !file.type && /\.(jpe?g|png|webp|heic|heif)$/i.test(file.name || "");
-  }
+  // Which files are pictures, and shrinking them: photos.js, shared with the ticket's forms.
+  function isPicture(file) { return window.safecampusPhotos.isPicture(file); }
+  function shrink(file) { return window.safecampusPhotos.shrink(file, server.urls.compressor); }
 
   function here() {
     var fix = window.safecampusLastFix && window.safecampusLastFix();
@@ -389,36 +387,6 @@
       renderStatus();
       console.error(error);
     });
-  }
-
-  // The resizer is loaded on the first photo, not with the page: most taps are not photos.
-  var compressor = null;
-  function loadCompressor() {
-    if (window.imageCompression) return Promise.resolve(window.imageCompression);
-    compressor = compressor || new Promise(function (resolve) {
-      var script = document.createElement("script");
-      script.src = server.urls.compressor;
-      script.onload = function () { resolve(window.imageCompression); };
-      script.onerror = function () { compressor = null; resolve(null); };
-      document.head.appendChild(script);
-    });
-    return compressor;
-  }
-
-  function shrink(file) {
-    // ~1600 px and ≤ 500 KB before upload, in a worker, with the library served by us.
-    if (!/^image\/(jpeg|png|webp)$/.test(file.type)) return Promise.resolve(file);
-    return loadCompressor().then(function (imageCompression) {
-      if (!imageCompression) return file;
-      return compress(imageCompression, file);
-    });
-  }
-
-  function compress(imageCompression, file) {
-    return imageCompression(file, {
-      maxSizeMB: 0.5, maxWidthOrHeight: 1600, useWebWorker: true, fileType: "image/jpeg",
-      initialQuality: 0.8, libURL: server.urls.compressor,
-    }).catch(function () { return file; });
   }
 
   document.getElementById("add-finding").addEventListener("click", function (event) {
