@@ -16,16 +16,19 @@ from tests.conftest import jpeg_bytes
 # The test's "now": taken when each test starts, so a replay within a test sends the same times, and
 # never at import — a time taken then goes stale once the suite has run past the server's clock-skew
 # limit (300 s), and the skew test would fail for no reason of its own.
-_started = datetime.now(timezone.utc)
+_started: datetime | None = None
 
 
 @pytest.fixture(autouse=True)
 def _fresh_clock():
     global _started
     _started = datetime.now(timezone.utc)
+    yield
+    _started = None
 
 
-def now():
+def now() -> datetime:
+    assert _started is not None, "now() is the test's clock: call it inside a test"
     return _started
 
 
