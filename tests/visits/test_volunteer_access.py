@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.visits.test_api import body
+from tests.visits.test_api import _fresh_clock, body  # noqa: F401 - the autouse clock body() reads
 
 
 def _paths(browser, bearer, school, templates):
