@@ -1,7 +1,9 @@
-"""Fixtures: one migrated database per run (SQLite, or PostgreSQL with TEST_DB=postgresql),
-emptied after every test; callable factories; a browser-like client that signs in for real."""
+"""Fixtures: one migrated database per run (SQLite, or PostgreSQL with TEST_DB=postgresql); each test
+runs inside a transaction that is rolled back (tests marked real_commits commit for real and the tables
+are emptied after them); callable factories; a browser-like client that signs in for real."""
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from types import SimpleNamespace
@@ -13,7 +15,7 @@ from flask_migrate import upgrade
 from inspect_app import create_app
 from inspect_app.accounts.models import Role, User
 from inspect_app.config import TestConfig
-from inspect_app.extensions import db
+from inspect_app.extensions import db as _db
 from inspect_app.schools.models import School, SchoolKind
 
 PASSWORD = "correct-horse-1"
@@ -42,6 +44,18 @@ def _scratch_database(url: str):
     return base.set(database=name).render_as_string(hide_password=False), admin, name
 
 
+def _let_pysqlite_nest(engine) -> None:
+    """pysqlite begins transactions on its own schedule and never for SAVEPOINT, so a rolled-back test
+    would keep what it wrote. While a Rollback holds the connection it turns pysqlite's transaction
+    handling off and SQLAlchemy says BEGIN itself (SQLAlchemy's recipe: "Serializable isolation /
+    Savepoints / Transactional DDL" in its SQLite notes); the rest of the time (migrations,
+    real_commits tests) pysqlite behaves as in production."""
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection):
+        if connection.connection.dbapi_connection.isolation_level is None:
+            connection.exec_driver_sql("BEGIN")
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     url = _database_url()
@@ -51,12 +65,17 @@ def app(tmp_path_factory):
         scratch = (admin, name)
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url,
                      STORAGE_DIR=str(tmp_path_factory.mktemp("storage")))
+    # A session given a connection that is already in a transaction works in a savepoint of it: the
+    # app's commits release savepoints and the test's rollback takes everything back.
+    _db.session.session_factory.configure(join_transaction_mode="create_savepoint")
     with app.app_context():
+        if _db.engine.dialect.name == "sqlite":
+            _let_pysqlite_nest(_db.engine)
         upgrade()  # the schema is built by the same migrations production runs
     yield app
     with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+        _db.session.remove()
+        _db.engine.dispose()
     if scratch:
         admin, name = scratch
         with admin.connect() as conn:
@@ -64,19 +83,94 @@ def app(tmp_path_factory):
         admin.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _empty_database(app):
-    yield
+def _close_sessions() -> None:
+    """Every session the app left open (one per application context) gives its connection back."""
+    for session in list(_db.session.registry.registry.values()):
+        session.close()
+    _db.session.registry.registry.clear()
+
+
+class Rollback:
+    """The app's database, for as long as this lasts, is one connection inside a transaction that is
+    rolled back at the end: every session of the app (each request's, each test's app context) works
+    in a savepoint of it, so the app commits as it always does and nothing outlives the test. Inside
+    another Rollback (a module's world, module_db) it is a savepoint of that one's transaction."""
+
+    def __init__(self, app):
+        with app.app_context():
+            self.engines = _db.engines  # the app's own bind key → engine mapping
+        bind = self.engines[None]
+        self.engine = bind if isinstance(bind, sa.Engine) else None
+        self.connection = self.engine.connect() if self.engine else bind
+        self.pysqlite = self.engine is not None and self.connection.dialect.name == "sqlite"
+        if self.pysqlite:
+            self.connection.connection.dbapi_connection.isolation_level = None  # see _let_pysqlite_nest
+        self.transaction = self.connection.begin() if self.engine else self.connection.begin_nested()
+        self.engines[None] = self.connection
+
+    def close(self) -> None:
+        _close_sessions()
+        if self.transaction.is_active:
+            self.transaction.rollback()
+        if self.pysqlite:
+            self.connection.connection.dbapi_connection.isolation_level = ""
+        if self.engine:
+            self.engines[None] = self.engine
+            self.connection.close()
+
+
+def _empty_tables(app) -> None:
     with app.app_context():
-        db.session.rollback()
-        if db.engine.dialect.name == "postgresql":
+        _db.session.rollback()
+        if _db.engine.dialect.name == "postgresql":
             # TRUNCATE: the audit table refuses row deletes (a trigger), as it must in production.
-            names = ", ".join(t.name for t in db.metadata.sorted_tables)
-            db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            names = ", ".join(t.name for t in _db.metadata.sorted_tables)
+            _db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
-            for table in reversed(db.metadata.sorted_tables):
-                db.session.execute(table.delete())
-        db.session.commit()
+            for table in reversed(_db.metadata.sorted_tables):
+                _db.session.execute(table.delete())
+        _db.session.commit()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "real_commits: the test's writes are committed for real (seen by other connections, "
+                   "threads or processes, or it changes the schema); the tables are emptied after it")
+
+
+@pytest.fixture(autouse=True)
+def _database(request, app):
+    """Each test's writes are rolled back; in a module that built its world once (module_db) the world
+    stays. Tests marked real_commits commit for real and the tables are emptied after them."""
+    if request.node.get_closest_marker("real_commits"):
+        with app.app_context():
+            assert isinstance(_db.engine, sa.Engine), "real_commits tests cannot share a module with module_db"
+        yield
+        _empty_tables(app)
+        return
+    rollback = Rollback(app)
+    try:
+        yield
+    finally:
+        rollback.close()
+
+
+@pytest.fixture(scope="module")
+def module_db(app):
+    """For a module whose tests share a world built once (module-scoped fixtures that ask for this);
+    pytest sets module fixtures up before a test's own, so each test runs in a savepoint after the world."""
+    rollback = Rollback(app)
+    yield rollback
+    rollback.close()
+
+
+@pytest.fixture
+def db(app):
+    """The database extension inside an application context held for the whole test, for tests that
+    work with models and services directly. Requests made meanwhile share that context (Flask reuses
+    it), so a test that also drives the client reads the database in `with app.app_context()` blocks."""
+    with app.app_context():
+        yield _db
 
 
 class Browser:
@@ -108,6 +202,140 @@ class Browser:
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return response
 
+    def cookies(self) -> dict[str, str]:
+        """What a signed-in browser holds (the session and the recognised-device cookie)."""
+        from inspect_app.accounts.throttle import DEVICE_COOKIE
+        names = (self.client.application.config["SESSION_COOKIE_NAME"], DEVICE_COOKIE)
+        return {name: cookie.value for name in names if (cookie := self.client.get_cookie(name))}
+
+    def restore(self, cookies: dict[str, str]) -> Browser:
+        """This browser as the one whose cookies these were: signed in without hashing a password."""
+        for name, value in cookies.items():
+            self.client.set_cookie(name, value)
+        return self
+
+
+def jpeg_bytes(size=(64, 48), color=(200, 30, 30), exif=None) -> bytes:
+    """A small real JPEG; a different colour gives different content (and hash)."""
+    import io
+
+    from PIL import Image
+    out = io.BytesIO()
+    image = Image.new("RGB", size, color)
+    image.save(out, "JPEG", **({"exif": exif} if exif is not None else {}))
+    return out.getvalue()
+
+
+class Factories:
+    """Rows made through the app's own models and services, each committed; the fixtures below hand
+    these out per test, and a module building its world once (module_db) uses them directly."""
+
+    def __init__(self, app):
+        self.app = app
+        self._schools = itertools.count(1)
+        self._users = itertools.count(1)
+        self._colours = itertools.count(1)
+
+    def school(self, **kwargs) -> SimpleNamespace:
+        n = next(self._schools)
+        values = dict(district="澄江街道", name=f"测试学校{n}", kind=SchoolKind.PRIMARY,
+                      address=f"测试路{n}号", lat=31.9 + n / 1000, lon=120.28, radius_m=200)
+        values.update(kwargs)
+        with self.app.app_context():
+            school = School(**values)
+            _db.session.add(school)
+            _db.session.commit()
+            return SimpleNamespace(id=school.id, name=school.name, qr_token=school.qr_token)
+
+    def user(self, role: Role | str = Role.INSPECTOR, school_id: int | None = None,
+             assigned_school_ids=(), **kwargs) -> SimpleNamespace:
+        role = Role(role)
+        n = next(self._users)
+        values = dict(username=f"{role.value}{n}", display_name=f"{role.value} {n}",
+                      pseudonym=f"志愿者{n}" if role is Role.VOLUNTEER else None)
+        values.update(kwargs)
+        with self.app.app_context():
+            user = User(role=role, school_id=school_id, **values)
+            user.set_password(PASSWORD)
+            _db.session.add(user)
+            schools = [_db.session.get(School, sid) for sid in assigned_school_ids]
+            for school in schools:
+                school.assigned_users.append(user)
+            _db.session.commit()
+            return SimpleNamespace(id=user.id, username=user.username, role=role, school_id=school_id)
+
+    def world(self) -> SimpleNamespace:
+        """Two schools and one user of every role: the officer and the volunteer belong to school A."""
+        a = self.school(name="甲校")
+        b = self.school(name="乙校")
+        users = {
+            "admin": self.user(Role.ADMIN, manages_volunteers=True),
+            "leader": self.user(Role.LEADER),
+            "inspector": self.user(Role.INSPECTOR, assigned_school_ids=[a.id]),
+            "volunteer": self.user(Role.VOLUNTEER, assigned_school_ids=[a.id]),
+            "officer": self.user(Role.DUTY_OFFICER, school_id=a.id),
+            "officer_b": self.user(Role.DUTY_OFFICER, school_id=b.id),
+        }
+        return SimpleNamespace(a=a, b=b, **users)
+
+    def templates(self) -> dict[str, SimpleNamespace]:
+        from inspect_app.checklists.models import ChecklistTemplate
+        from inspect_app.checklists.services import install_builtin_templates
+        with self.app.app_context():
+            install_builtin_templates()
+            _db.session.commit()
+            return {t.code: SimpleNamespace(id=t.id, version_id=t.current_version.id,
+                                            codes=[i.code for i in t.current_version.items],
+                                            photo_codes=[i.code for i in t.current_version.items
+                                                         if i.photo_required])
+                    for t in _db.session.scalars(sa.select(ChecklistTemplate))}
+
+    def visit(self, templates, author, school, template="onsite", mode=None, submit=True, fail=("G1",),
+              photo=True, answer_all=True) -> SimpleNamespace:
+        """A visit by `author` at `school`: every item passed except `fail` (with a photo unless photo=False)."""
+        import uuid
+        from datetime import timezone
+
+        from inspect_app.checklists.models import TemplateVersion, VisitMode
+        from inspect_app.dbtypes import utcnow
+        from inspect_app.photos.services import PhotoFields, receive_photo
+        from inspect_app.tickets.models import Ticket
+        from inspect_app.visits import services
+        from inspect_app.visits.models import Result, Visit
+
+        mode = VisitMode.OVERT if mode is None else VisitMode(mode)
+        with self.app.test_request_context("/"):
+            user = _db.session.get(User, author.id)
+            version = _db.session.get(TemplateVersion, templates[template].version_id)
+            visit = services.start_visit(user, _db.session.get(School, school.id), mode, version,
+                                         started_at=utcnow(), location=services.Location(31.9, 120.28, 10),
+                                         qr_token=None, client_time=None)
+            for item in version.items if answer_all else []:
+                services.record_answer(visit, item, Result.FAIL if item.code in fail else Result.PASS)
+            _db.session.commit()
+            visit_id = visit.id
+            findings = {f.item_code: f.id for f in visit.findings}
+            photo_ids = []
+            if photo:
+                for code, finding_id in findings.items():
+                    photo_id = str(uuid.uuid4())
+                    receive_photo(photo_id, user, jpeg_bytes(color=(next(self._colours), 40, 40)),
+                                  PhotoFields(captured_at=utcnow().astimezone(timezone.utc), finding_id=finding_id))
+                    photo_ids.append(photo_id)
+            tickets = []
+            if submit:
+                visit = _db.session.get(Visit, visit_id)
+                services.submit(visit, utcnow(), None)
+                _db.session.commit()
+                tickets = list(_db.session.scalars(sa.select(Ticket.id).where(Ticket.visit_id == visit_id)
+                                                   .order_by(Ticket.id)))
+            return SimpleNamespace(id=visit_id, findings=findings, photos=photo_ids, tickets=tickets)
+
+
+@pytest.fixture
+def factories(app):
+    return Factories(app)
+
 
 @pytest.fixture
 def browser(app):
@@ -120,59 +348,19 @@ def make_browser(app):
 
 
 @pytest.fixture
-def make_school(app):
-    counter = iter(range(1, 10_000))
-
-    def factory(**kwargs) -> SimpleNamespace:
-        n = next(counter)
-        values = dict(district="澄江街道", name=f"测试学校{n}", kind=SchoolKind.PRIMARY,
-                      address=f"测试路{n}号", lat=31.9 + n / 1000, lon=120.28, radius_m=200)
-        values.update(kwargs)
-        with app.app_context():
-            school = School(**values)
-            db.session.add(school)
-            db.session.commit()
-            return SimpleNamespace(id=school.id, name=school.name, qr_token=school.qr_token)
-    return factory
+def make_school(factories):
+    return factories.school
 
 
 @pytest.fixture
-def make_user(app):
-    counter = iter(range(1, 10_000))
-
-    def factory(role: Role | str = Role.INSPECTOR, school_id: int | None = None,
-                assigned_school_ids=(), **kwargs) -> SimpleNamespace:
-        role = Role(role)
-        n = next(counter)
-        values = dict(username=f"{role.value}{n}", display_name=f"{role.value} {n}",
-                      pseudonym=f"志愿者{n}" if role is Role.VOLUNTEER else None)
-        values.update(kwargs)
-        with app.app_context():
-            user = User(role=role, school_id=school_id, **values)
-            user.set_password(PASSWORD)
-            db.session.add(user)
-            schools = [db.session.get(School, sid) for sid in assigned_school_ids]
-            for school in schools:
-                school.assigned_users.append(user)
-            db.session.commit()
-            return SimpleNamespace(id=user.id, username=user.username, role=role, school_id=school_id)
-    return factory
+def make_user(factories):
+    return factories.user
 
 
 @pytest.fixture
-def world(make_school, make_user):
+def world(factories):
     """Two schools and one user of every role: the officer and the volunteer belong to school A."""
-    a = make_school(name="甲校")
-    b = make_school(name="乙校")
-    users = {
-        "admin": make_user(Role.ADMIN, manages_volunteers=True),
-        "leader": make_user(Role.LEADER),
-        "inspector": make_user(Role.INSPECTOR, assigned_school_ids=[a.id]),
-        "volunteer": make_user(Role.VOLUNTEER, assigned_school_ids=[a.id]),
-        "officer": make_user(Role.DUTY_OFFICER, school_id=a.id),
-        "officer_b": make_user(Role.DUTY_OFFICER, school_id=b.id),
-    }
-    return SimpleNamespace(a=a, b=b, **users)
+    return factories.world()
 
 
 @pytest.fixture
@@ -197,75 +385,15 @@ def api_token(app, world):
     return factory
 
 
-def jpeg_bytes(size=(64, 48), color=(200, 30, 30), exif=None) -> bytes:
-    """A small real JPEG; a different colour gives different content (and hash)."""
-    import io
-
-    from PIL import Image
-    out = io.BytesIO()
-    image = Image.new("RGB", size, color)
-    image.save(out, "JPEG", **({"exif": exif} if exif is not None else {}))
-    return out.getvalue()
+@pytest.fixture
+def templates(factories):
+    return factories.templates()
 
 
 @pytest.fixture
-def templates(app):
-    from inspect_app.checklists.services import install_builtin_templates
-    with app.app_context():
-        install_builtin_templates()
-        db.session.commit()
-        from inspect_app.checklists.models import ChecklistTemplate
-        return {t.code: SimpleNamespace(id=t.id, version_id=t.current_version.id,
-                                        codes=[i.code for i in t.current_version.items],
-                                        photo_codes=[i.code for i in t.current_version.items if i.photo_required])
-                for t in db.session.scalars(sa.select(ChecklistTemplate))}
-
-
-@pytest.fixture
-def make_visit(app, templates):
+def make_visit(factories, templates):
     """A visit by `author` at `school`: every item passed except `fail` (with a photo unless photo=False)."""
-    import uuid
-    from datetime import timezone
-
-    from inspect_app.checklists.models import TemplateVersion, VisitMode
-    from inspect_app.dbtypes import utcnow
-    from inspect_app.photos.services import PhotoFields, receive_photo
-    from inspect_app.visits import services
-    from inspect_app.visits.models import Result
-
-    colours = iter(range(1, 250))
-
-    def factory(author, school, template="onsite", mode=VisitMode.OVERT, submit=True, fail=("G1",),
-                photo=True, answer_all=True) -> SimpleNamespace:
-        with app.test_request_context("/"):
-            user = db.session.get(User, author.id)
-            version = db.session.get(TemplateVersion, templates[template].version_id)
-            visit = services.start_visit(user, db.session.get(School, school.id), VisitMode(mode), version,
-                                         started_at=utcnow(), location=services.Location(31.9, 120.28, 10),
-                                         qr_token=None, client_time=None)
-            for item in version.items if answer_all else []:
-                services.record_answer(visit, item, Result.FAIL if item.code in fail else Result.PASS)
-            db.session.commit()
-            visit_id = visit.id
-            findings = {f.item_code: f.id for f in visit.findings}
-            photo_ids = []
-            if photo:
-                for code, finding_id in findings.items():
-                    photo_id = str(uuid.uuid4())
-                    receive_photo(photo_id, user, jpeg_bytes(color=(next(colours), 40, 40)),
-                                  PhotoFields(captured_at=utcnow().astimezone(timezone.utc), finding_id=finding_id))
-                    photo_ids.append(photo_id)
-            tickets = []
-            if submit:
-                from inspect_app.tickets.models import Ticket
-                from inspect_app.visits.models import Visit
-                visit = db.session.get(Visit, visit_id)
-                services.submit(visit, utcnow(), None)
-                db.session.commit()
-                tickets = list(db.session.scalars(sa.select(Ticket.id).where(Ticket.visit_id == visit_id)
-                                                  .order_by(Ticket.id)))
-            return SimpleNamespace(id=visit_id, findings=findings, photos=photo_ids, tickets=tickets)
-    return factory
+    return lambda author, school, **kwargs: factories.visit(templates, author, school, **kwargs)
 
 
 def form_fields(html: str, action: str | None = None) -> dict[str, str]:

@@ -4,6 +4,10 @@ test_every_route_is_in_the_matrix makes a new route fail the suite until its row
 """
 import pytest
 
+from inspect_app.accounts.models import User
+from inspect_app.extensions import db
+from tests.conftest import Browser, Factories
+
 ROLES = ["anon", "admin", "leader", "inspector", "volunteer", "officer", "officer_b"]
 SIGNIN = "signin"  # 302 to the sign-in page
 
@@ -115,26 +119,38 @@ CASES = [pytest.param(endpoint, method, url, role, expected[role], id=f"{method}
          for endpoint, method, url, expected in MATRIX for role in ROLES]
 
 
-@pytest.fixture
-def targets(world, make_user, app, templates, make_visit):
-    from inspect_app.accounts.models import User
-    from inspect_app.extensions import db
-    plain = make_user("inspector")
-    disabled = make_user("inspector")
+@pytest.fixture(scope="module")
+def setting(app, module_db):
+    """The world every case runs in, built once for the module, and each role's signed-in cookies;
+    each case's own writes are rolled back after it (module_db), so no case sees another's."""
+    make = Factories(app)
+    world = make.world()
+    templates = make.templates()
+    plain = make.user("inspector")
+    disabled = make.user("inspector")
     with app.app_context():
         db.session.get(User, disabled.id).disable()
         db.session.commit()
-    draft = make_visit(world.inspector, world.a, submit=False, photo=False)
-    done = make_visit(world.inspector, world.a)
-    return {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id,
-            "t": templates["onsite"].id, "v": draft.id, "vs": done.id, "f": draft.findings["G1"],
-            "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01", "tk": done.tickets[0],
-            "vo": world.volunteer.id}
+    draft = make.visit(templates, world.inspector, world.a, submit=False, photo=False)
+    done = make.visit(templates, world.inspector, world.a)
+    targets = {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id,
+               "t": templates["onsite"].id, "v": draft.id, "vs": done.id, "f": draft.findings["G1"],
+               "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01", "tk": done.tickets[0],
+               "vo": world.volunteer.id}
+    # Signed in once per role: the session rows belong to the world, so a case that signs out or
+    # disables an account has that undone with the rest of its writes.
+    cookies = {}
+    for role in ROLES[1:]:
+        browser = Browser(app)
+        browser.sign_in(getattr(world, role).username)
+        cookies[role] = browser.cookies()
+    return targets, cookies
 
 
 @pytest.mark.parametrize("endpoint, method, url, role, expected", CASES)
-def test_route_access(login_as, targets, endpoint, method, url, role, expected):
-    browser = login_as(None if role == "anon" else role)
+def test_route_access(app, setting, endpoint, method, url, role, expected):
+    targets, cookies = setting
+    browser = Browser(app).restore(cookies.get(role, {}))
     url = url.format(**targets)
     token = browser.csrf()
     if method == "GET":

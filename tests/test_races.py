@@ -23,6 +23,9 @@ from inspect_app.tickets.models import TicketEvent
 from inspect_app.visits.models import Visit
 from tests.conftest import jpeg_bytes
 
+# Threads with their own connections must see each other's commits.
+pytestmark = pytest.mark.real_commits
+
 RACERS = 20
 ROUNDS = 3  # a race is a matter of luck: run it a few times
 

@@ -7,6 +7,9 @@ import sqlalchemy as sa
 from inspect_app.audit.models import AuditEntry
 from inspect_app.extensions import db
 
+# raw() edits rows behind the app's back on a connection of its own.
+pytestmark = pytest.mark.real_commits
+
 
 def entries(app):
     with app.app_context():

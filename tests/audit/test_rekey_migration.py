@@ -12,6 +12,9 @@ from inspect_app.audit.models import GENESIS, AuditEntry
 from inspect_app.audit.services import verify
 from inspect_app.extensions import db
 
+# Downgrades and upgrades the schema itself.
+pytestmark = pytest.mark.real_commits
+
 BEFORE = "7ebd8f6197a8"
 
 

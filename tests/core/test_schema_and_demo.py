@@ -1,4 +1,5 @@
 """The migrations build exactly the models' schema, and the demo city loads idempotently."""
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,6 +10,7 @@ from inspect_app.schools.models import School
 from tests.conftest import Browser
 
 
+@pytest.mark.real_commits  # reads the schema on a connection of its own
 def test_migrations_match_the_models(app):
     with app.app_context(), db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})

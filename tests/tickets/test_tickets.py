@@ -180,6 +180,7 @@ def test_a_covert_source_never_reaches_the_school(app, login_as, api_token, worl
     assert photo.status_code == 200 and b"Exif\x00\x00" not in photo.data
 
 
+@pytest.mark.real_commits  # two sessions with connections of their own
 def test_concurrent_close_outs_one_wins_one_conflicts(app, world, templates, make_visit, make_user):
     """Two verifiers load the same ticket; both act; the record shows one transition."""
     import sqlalchemy.orm as so
