@@ -39,9 +39,6 @@ class LiveServer:
         self.db = instance / "inspect.db"
 
     def start(self):
-        for args in (["db", "upgrade"], ["demo"]):
-            subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=self.env,
-                           check=True, capture_output=True, timeout=120)
         self.log = (self.instance / "gunicorn.log").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
@@ -67,14 +64,32 @@ class LiveServer:
             return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - test tables
 
 
+def _environment(instance, **overrides) -> dict[str, str]:
+    env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi", **overrides}
+    env.pop("DATABASE_URL", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def demo_instance(tmp_path_factory):
+    """An instance folder as `make demo` leaves it (database, keys, files), made once per run: each
+    server starts from a copy, so every module still meets the demo city untouched."""
+    instance = tmp_path_factory.mktemp("demo")
+    env = _environment(instance, PUBLIC_BASE_URL="http://127.0.0.1")
+    for args in (["db", "upgrade"], ["demo"]):
+        subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=env,
+                       check=True, capture_output=True, timeout=120)
+    return instance
+
+
 @pytest.fixture(scope="module")
-def make_server(tmp_path_factory):
+def make_server(tmp_path_factory, demo_instance):
     servers = []
 
     def factory(**env_overrides) -> LiveServer:
         instance = tmp_path_factory.mktemp("live")
-        env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi", **env_overrides}
-        env.pop("DATABASE_URL", None)
+        shutil.copytree(demo_instance, instance, dirs_exist_ok=True)
+        env = _environment(instance, **env_overrides)
         server = LiveServer(instance, env)
         # The app refuses to start without one; this server's own, not one inherited from `make`.
         env["PUBLIC_BASE_URL"] = env_overrides.get("PUBLIC_BASE_URL", server.url)
