@@ -49,12 +49,17 @@ run: demo
 
 # The suite runs on SQLite; with TEST_DATABASE_URL set (as .ci/run does) it runs again on PostgreSQL.
 # The second pass leaves out the tests that start their own gunicorn on a SQLite instance (the
-# browser tests and the served-app test): they would only repeat the first pass.
+# browser tests and the served-app test): they would only repeat the first pass. Each pass runs in
+# TEST_WORKERS processes (pytest-xdist), a whole file to a process so module-wide fixtures are built
+# once: the browser tests mostly wait on Chromium while the other process works.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q --numprocesses $(TEST_WORKERS) --dist loadfile
+
 test: setup
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-	  TEST_DB=postgresql $(BIN)/python -m pytest -q --ignore=tests/browser --ignore=tests/test_served.py; \
+	  TEST_DB=postgresql $(PYTEST) --ignore=tests/browser --ignore=tests/test_served.py; \
 	fi
 
 bench: demo
