@@ -14,33 +14,28 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 
-from inspect_app.dbtypes import UTCDateTime, utcnow
+from inspect_app.dbtypes import LabelledEnum, UTCDateTime, utcnow
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 
 
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    LEADER = "leader"
-    INSPECTOR = "inspector"
-    VOLUNTEER = "volunteer"
-    DUTY_OFFICER = "duty_officer"
-
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
+class Role(LabelledEnum):
+    ADMIN = "admin", _l("Administrator")
+    LEADER = "leader", _l("Bureau leader")
+    INSPECTOR = "inspector", _l("Inspector")
+    VOLUNTEER = "volunteer", _l("Parent volunteer")
+    DUTY_OFFICER = "duty_officer", _l("School duty officer")
 
 
-ROLE_LABELS = {
-    Role.ADMIN: _l("Administrator"),
-    Role.LEADER: _l("Bureau leader"),
-    Role.INSPECTOR: _l("Inspector"),
-    Role.VOLUNTEER: _l("Parent volunteer"),
-    Role.DUTY_OFFICER: _l("School duty officer"),
-}
+# The bureau's people: they see every school and the full record (a school's officer and a volunteer
+# see less). The one list every access rule takes this from.
+BUREAU_ROLES = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """An account change that the rules forbid; the message is shown to the user."""
+
+    status = 422
 
 
 def _hasher() -> PasswordHasher:

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from inspect_app.accounts.auth import bearer_token, device_cookie, remember_device
-from inspect_app.accounts.models import Role, SessionKind
+from inspect_app.accounts.models import BUREAU_ROLES, Role, SessionKind
 from inspect_app.accounts.services import SignInThrottled, authenticate, throttled_message
 from inspect_app.api import bp
 from inspect_app.api.openapi import openapi_document
@@ -133,7 +133,7 @@ def renew_csrf():
 def daily_report(day: str):
     """The daily report's data for the window ending 16:00 (Asia/Shanghai) that day."""
     from inspect_app.reports import services as reports
-    if current_user.role not in (Role.ADMIN, Role.LEADER, Role.INSPECTOR):
+    if current_user.role not in BUREAU_ROLES:
         refuse(403, _("The daily report is for the bureau."))
     try:
         the_day = parse_day(day)

@@ -12,7 +12,7 @@ from inspect_app.api.routes import json_body
 from inspect_app.errors import api_error
 from inspect_app.extensions import db
 from inspect_app.i18n import local_day, local_iso
-from inspect_app.idempotency import first_writer_wins
+from inspect_app.idempotency import body_hash, first_writer_wins
 from inspect_app.photos.models import Photo
 from inspect_app.parsing import FieldError, parse_text, parse_time, parse_uuid
 from inspect_app.tickets import services
@@ -86,7 +86,7 @@ def _step(ticket_id: int, client_id: str, act) -> tuple:
         return api_error(404, "not_found", str(error))
     ticket = get_ticket_or_404(ticket_id, current_user)
     body = json_body()
-    digest = services.body_hash(body)
+    digest = body_hash(body)
 
     def attempt() -> int:
         if services.replayed(ticket, client_id, digest) is not None:

@@ -2,7 +2,6 @@
 visit may have answered them, so an edit always makes a new version."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -11,38 +10,22 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from inspect_app.accounts.models import Role, User
-from inspect_app.dbtypes import UTCDateTime, enum_column, utcnow
+from inspect_app.dbtypes import LabelledEnum, UTCDateTime, enum_column, utcnow
 from inspect_app.extensions import db
 
 
-
-class Severity(enum.StrEnum):
-    MINOR = "minor"        # 一般
-    MAJOR = "major"        # 较重
-    CRITICAL = "critical"  # 严重
-
-    @property
-    def label(self) -> str:
-        return str(SEVERITY_LABELS[self])
+class Severity(LabelledEnum):
+    MINOR = "minor", _l("Minor")        # 一般
+    MAJOR = "major", _l("Serious")        # 较重
+    CRITICAL = "critical", _l("Critical")  # 严重
 
 
-SEVERITY_LABELS = {Severity.MINOR: _l("Minor"), Severity.MAJOR: _l("Serious"),
-                   Severity.CRITICAL: _l("Critical")}
+class VisitMode(LabelledEnum):
+    OVERT = "overt", _l("Overt inspection")            # 明查
+    COVERT = "covert", _l("Covert check")          # 暗访
+    SELF_CHECK = "self_check", _l("Daily self-check")  # 自查
+    FOLLOW_UP = "follow_up", _l("Follow-up visit")    # 回头看
 
-
-class VisitMode(enum.StrEnum):
-    OVERT = "overt"            # 明查
-    COVERT = "covert"          # 暗访
-    SELF_CHECK = "self_check"  # 自查
-    FOLLOW_UP = "follow_up"    # 回头看
-
-    @property
-    def label(self) -> str:
-        return str(MODE_LABELS[self])
-
-
-MODE_LABELS = {VisitMode.OVERT: _l("Overt inspection"), VisitMode.COVERT: _l("Covert check"),
-               VisitMode.SELF_CHECK: _l("Daily self-check"), VisitMode.FOLLOW_UP: _l("Follow-up visit")}
 
 # Who may run which kind of visit (PRODUCT.md, roles table).
 MODES_BY_ROLE = {

@@ -5,10 +5,8 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
@@ -16,6 +14,7 @@ from inspect_app.accounts.models import User
 from inspect_app.checklists.models import ChecklistItem
 from inspect_app.documents import csv_row, xlsx_append
 from inspect_app.extensions import db
+from inspect_app.i18n import local_zone
 from inspect_app.parsing import FieldError, parse_day
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import Ticket, TicketStatus
@@ -41,7 +40,7 @@ class Filters:
             raise ValueError(str(error)) from None
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
-        tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        tz = local_zone()
         start = datetime.combine(self.start, time(0), tzinfo=tz) if self.start else None
         end = datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=tz) if self.end else None
         return start, end
@@ -50,7 +49,7 @@ class Filters:
 def _local(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
 
 
 def rows(kind: str, filters: Filters, viewer: User) -> Iterator[list]:

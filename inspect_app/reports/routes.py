@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from inspect_app.accounts.access import roles_required
-from inspect_app.accounts.models import Role
+from inspect_app.accounts.models import BUREAU_ROLES, Role
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
 from inspect_app.i18n import local_day
@@ -23,7 +23,6 @@ from inspect_app.reports.models import ReportError
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import TicketStatus
 
-READERS = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
 
 
 def parse_day(value: str) -> date:
@@ -41,14 +40,14 @@ def signature(signed) -> str | None:
 
 
 @bp.get("/")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def show_dashboard():
     """Today at a glance for the bureau; every figure leads to the list behind it."""
     return render_template("reports/dashboard.html", board=services.dashboard())
 
 
 @bp.get("/exports/<kind>.<fmt>")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def export_table(kind: str, fmt: str):
     """Visits, findings or tickets as CSV or XLSX; ?district=&from=&to=&status= filter them."""
     if kind not in exports_tables.KINDS or fmt not in ("csv", "xlsx"):
@@ -78,7 +77,7 @@ def attachment(name: str, ascii_name: str) -> str:
 
 
 @bp.get("/exports/")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def show_exports():
     """Choose what to export and how to filter it."""
     districts = db.session.scalars(sa.select(School.district).distinct().order_by(School.district)).all()
@@ -86,7 +85,7 @@ def show_exports():
 
 
 @bp.get("/map")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def show_map():
     """Schools coloured by state; a list always, a map on top where tiles are configured."""
     districts = db.session.scalars(sa.select(School.district).distinct().order_by(School.district)).all()
@@ -104,14 +103,14 @@ def show_map():
 
 
 @bp.get("/daily/")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def latest_report():
     """The report now being assembled (today's until 16:00, tomorrow's after)."""
     return redirect(url_for("reports.show_report", day=services.report_day(utcnow()).isoformat()))
 
 
 @bp.get("/daily/<day>")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def show_report(day: str):
     """The daily report as a printable page; frozen once a leader has signed it."""
     the_day = parse_day(day)
@@ -149,14 +148,14 @@ def _download(day: str, kind: str):
 
 
 @bp.get("/daily/<day>.pdf")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def report_pdf(day: str):
     """The report as a PDF (a bearer token works here too)."""
     return _download(day, "pdf")
 
 
 @bp.get("/daily/<day>.xlsx")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def report_xlsx(day: str):
     """The report as a spreadsheet."""
     return _download(day, "xlsx")

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 
 from inspect_app.accounts.models import Role, User
 from inspect_app.audit.services import format_anchor
@@ -19,6 +17,7 @@ from inspect_app.audit.services import head as audit_head
 from inspect_app.checklists.models import VisitMode
 from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
+from inspect_app.i18n import local_zone
 from inspect_app.photos.models import Photo
 from inspect_app.reports.models import DailyReport, ReportError
 from inspect_app.schools.models import School
@@ -28,18 +27,14 @@ from inspect_app.visits.models import Answer, Finding, Result, Visit, VisitStatu
 CUTOFF = time(16, 0)
 
 
-def tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
 def window(day: date) -> tuple[datetime, datetime]:
-    end = datetime.combine(day, CUTOFF, tzinfo=tz())
+    end = datetime.combine(day, CUTOFF, tzinfo=local_zone())
     return end - timedelta(days=1), end
 
 
 def report_day(moment: datetime) -> date:
     """Which day's report a moment belongs to."""
-    local = moment.astimezone(tz())
+    local = moment.astimezone(local_zone())
     return local.date() + timedelta(days=1) if local.time() >= CUTOFF else local.date()
 
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort
 
-from inspect_app.accounts.models import Role, User
+from inspect_app.accounts.models import BUREAU_ROLES, Role, User
 from inspect_app.checklists.models import VisitMode
 from inspect_app.extensions import db
 from inspect_app.photos.access import register_policy
 from inspect_app.photos.models import Photo
 from inspect_app.tickets.models import EventPhoto, Ticket, TicketEvent
 
-BUREAU = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
 
 
 def visible_tickets(user: User) -> sa.Select:
     query = sa.select(Ticket)
-    if user.role in BUREAU:
+    if user.role in BUREAU_ROLES:
         return query
     if user.role is Role.DUTY_OFFICER:
         return query.where(Ticket.school_id == user.school_id)
@@ -24,7 +23,7 @@ def visible_tickets(user: User) -> sa.Select:
 
 
 def can_view_ticket(user: User, ticket: Ticket) -> bool:
-    if user.role in BUREAU:
+    if user.role in BUREAU_ROLES:
         return True
     return user.role is Role.DUTY_OFFICER and user.school_id == ticket.school_id
 
@@ -48,12 +47,12 @@ def can_verify(user: User, ticket: Ticket) -> bool:
 def shows_finding_place(viewer: User, ticket: Ticket) -> bool:
     """Where a covert check's finding was recorded could point to the parent who made it (their
     doorstep, their car): the school gets the place of an overt finding only."""
-    return viewer.role in BUREAU or ticket.visit.mode is not VisitMode.COVERT
+    return viewer.role in BUREAU_ROLES or ticket.visit.mode is not VisitMode.COVERT
 
 
 def shows_people(viewer: User) -> bool:
     """The school sees "督查组" and dates; the bureau sees names and times."""
-    return viewer.role in BUREAU
+    return viewer.role in BUREAU_ROLES
 
 
 @register_policy

@@ -1,7 +1,6 @@
 """A ticket and its written record (书面交办): every step, who, when, what, with photos."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -11,60 +10,40 @@ from geopy.distance import geodesic
 
 from inspect_app.accounts.models import Role, User
 from inspect_app.checklists.models import ChecklistItem, Severity
-from inspect_app.dbtypes import UTCDateTime, enum_column, utcnow
+from inspect_app.dbtypes import LabelledEnum, UTCDateTime, enum_column, utcnow
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.schools.models import School
 from inspect_app.visits.models import Finding, Visit
 
 
-class TicketStatus(enum.StrEnum):
-    OPEN = "open"
-    RESPONDED = "responded"
-    CLOSED = "closed"
-    REOPENED = "reopened"
-
-    @property
-    def label(self) -> str:
-        return str(STATUS_LABELS[self])
+class TicketStatus(LabelledEnum):
+    OPEN = "open", _l("To rectify")
+    RESPONDED = "responded", _l("Awaiting verification")
+    CLOSED = "closed", _l("Closed out")
+    REOPENED = "reopened", _l("Sent back")
 
 
-STATUS_LABELS = {TicketStatus.OPEN: _l("To rectify"), TicketStatus.RESPONDED: _l("Awaiting verification"),
-                 TicketStatus.CLOSED: _l("Closed out"), TicketStatus.REOPENED: _l("Sent back")}
+class EventKind(LabelledEnum):
+    OPENED = "opened", _l("Handed to the school")
+    RESPONDED = "responded", _l("School reported rectification")
+    CLOSED = "closed", _l("Verified and closed out")
+    REOPENED = "reopened", _l("Sent back with a new deadline")
+    REMINDER = "reminder", _l("Overdue: reminder sent")
+    HEAD_NOTIFIED = "head_notified", _l("Overdue: school head notified")
+    BUREAU_NOTICE = "bureau_notice", _l("Overdue: bureau notice issued")
 
-
-class EventKind(enum.StrEnum):
-    OPENED = "opened"
-    RESPONDED = "responded"
-    CLOSED = "closed"
-    REOPENED = "reopened"
-    REMINDER = "reminder"
-    HEAD_NOTIFIED = "head_notified"
-    BUREAU_NOTICE = "bureau_notice"
-
-    @property
-    def label(self) -> str:
-        return str(EVENT_LABELS[self])
-
-
-EVENT_LABELS = {
-    EventKind.OPENED: _l("Handed to the school"), EventKind.RESPONDED: _l("School reported rectification"),
-    EventKind.CLOSED: _l("Verified and closed out"), EventKind.REOPENED: _l("Sent back with a new deadline"),
-    EventKind.REMINDER: _l("Overdue: reminder sent"), EventKind.HEAD_NOTIFIED: _l("Overdue: school head notified"),
-    EventKind.BUREAU_NOTICE: _l("Overdue: bureau notice issued"),
-}
 
 # The escalation ladder: how long past the deadline each step is taken.
 LADDER = [(EventKind.REMINDER, timedelta(0)), (EventKind.HEAD_NOTIFIED, timedelta(days=1)),
           (EventKind.BUREAU_NOTICE, timedelta(days=3))]
 
 
-class TicketError(Exception):
+class TicketError(DomainError):
     """A move the ticket's state does not allow; status 409 unless said otherwise. `field` names the
     form field the message belongs under, so a page can show it there and keep what was typed."""
 
-    def __init__(self, message: str, status: int = 409, field: str | None = None):
-        super().__init__(message)
-        self.message, self.status, self.field = message, status, field
+    status = 409
 
 
 class Ticket(db.Model):

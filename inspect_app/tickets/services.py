@@ -1,12 +1,9 @@
 """Opening tickets from submitted visits, the school's responses, verification, escalation, notices."""
 from __future__ import annotations
 
-import hashlib
-import json
 import smtplib
 from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,6 +15,7 @@ from inspect_app.checklists.models import Severity
 from inspect_app.dbtypes import utcnow
 from inspect_app.documents import header_text
 from inspect_app.extensions import db
+from inspect_app.i18n import local_zone
 from inspect_app.photos.models import Photo
 from inspect_app.schools.models import School, school_assignments
 from inspect_app.tickets import bp
@@ -31,7 +29,7 @@ DEFAULT_DEADLINE_HOURS = {Severity.MINOR: 72, Severity.MAJOR: 48, Severity.CRITI
 
 def end_of_day(day: date) -> datetime:
     """23:59:59 of a calendar day where the bureau is: what "rectify by 11月27日" means."""
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    tz = local_zone()
     return datetime.combine(day, time(23, 59, 59), tzinfo=tz).astimezone(timezone.utc)
 
 
@@ -53,7 +51,7 @@ def planned_deadline(submitted: datetime, hours: int) -> datetime:
     due = submitted + timedelta(hours=hours)
     rounding = current_app.config["TICKET_DEADLINE_ROUNDING"]
     if rounding == "day":
-        return end_of_day(due.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date())
+        return end_of_day(due.astimezone(local_zone()).date())
     if rounding == "hour":
         hour = due.replace(minute=0, second=0, microsecond=0)
         return hour if hour == due else hour + timedelta(hours=1)
@@ -104,10 +102,6 @@ def _photos(ids: list[str], owner: User) -> list[Photo]:
 def _attach(event: TicketEvent, photos: list[Photo]) -> None:
     for photo in photos:
         event.photos.append(EventPhoto(photo_id=photo.id))
-
-
-def body_hash(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def replayed(ticket: Ticket, client_id: str | None, digest: str) -> TicketEvent | None:

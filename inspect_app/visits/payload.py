@@ -16,6 +16,7 @@ from inspect_app.accounts.models import User
 from inspect_app.checklists.models import Severity, TemplateVersion, VisitMode
 from inspect_app.checklists.services import templates_for
 from inspect_app.extensions import db
+from inspect_app.idempotency import body_hash
 from inspect_app.parsing import FieldError, parse_id, parse_number, parse_text, parse_time, parse_uuid
 from inspect_app.schools.models import School
 from inspect_app.visits import services
@@ -36,7 +37,7 @@ def _location(value, where: str) -> Location | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise VisitError(_("%(where)s must be an object with lat and lon.", where=where), 400, "bad_request")
+        raise VisitError(_("%(where)s must be an object with lat and lon.", where=where), 400)
     try:
         lat = parse_number(value.get("lat"), -90, 90, f"{where}.lat")
         lon = parse_number(value.get("lon"), -180, 180, f"{where}.lon")
@@ -68,7 +69,7 @@ def _text(value, where: str, limit: int) -> str:
 def _list(body: dict, key: str) -> list:
     value = body.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise VisitError(_("%(where)s must be a list of objects.", where=key), 400, "bad_request")
+        raise VisitError(_("%(where)s must be a list of objects.", where=key), 400)
     # Counted before anything is looked up, so an oversized visit costs no database work.
     services.check_count(key, len(value))
     return value
@@ -85,12 +86,12 @@ def _school_and_version(user: User, body: dict) -> tuple[School, VisitMode, Temp
         school_id = parse_id(body.get("school_id"), "school_id")
         version_id = parse_id(body.get("version_id"), "version_id")
     except FieldError as error:
-        raise VisitError(str(error), 400, "bad_request") from None
+        raise VisitError(str(error), 400) from None
     if school_id is None or version_id is None:
-        raise VisitError(_("school_id and version_id must be numbers."), 400, "bad_request")
+        raise VisitError(_("school_id and version_id must be numbers."), 400)
     school = db.session.get(School, school_id)
     if school is None or not can_start(user, school, mode):
-        raise VisitError(_("You cannot start this kind of visit at this school."), 403, "forbidden")
+        raise VisitError(_("You cannot start this kind of visit at this school."), 403)
     version = db.session.get(TemplateVersion, version_id)
     if version is None or version.template not in templates_for(user, mode):
         raise VisitError(_("This checklist version cannot be used for this visit."))
@@ -102,19 +103,19 @@ def apply(user: User, visit_id: str, body: dict, client_time: datetime | None) -
     try:
         visit_id = parse_uuid(visit_id)
     except FieldError as error:
-        raise VisitError(str(error), 404, "not_found") from None
+        raise VisitError(str(error), 404) from None
     answers, findings = _list(body, "answers"), _list(body, "findings")
-    digest = services.body_hash(body)
+    digest = body_hash(body)
     existing = db.session.get(Visit, visit_id)
     if existing is not None:
         if existing.author_id != user.id:
-            raise VisitError(_("This id belongs to another visit."), 409, "conflict")
+            raise VisitError(_("This id belongs to another visit."), 409)
         if existing.body_hash == digest:
             return Outcome(existing, created=False)
         if existing.submitted:
             raise VisitError(_("This visit was submitted and cannot be changed. "
                                "Send a correction as a new visit that names it in “corrects”."),
-                             409, "visit_submitted")
+                             409, code="visit_submitted")
 
     school, mode, version = _school_and_version(user, body)
     started_at = _time(body.get("started_at"), "started_at", required=True)
@@ -130,7 +131,7 @@ def apply(user: User, visit_id: str, body: dict, client_time: datetime | None) -
     else:
         visit = existing
         if (visit.school_id, visit.version_id, visit.mode) != (school.id, version.id, mode):
-            raise VisitError(_("school, checklist and mode of a visit cannot change."), 409, "conflict")
+            raise VisitError(_("school, checklist and mode of a visit cannot change."), 409)
         visit.started_at = started_at
     visit.corrects_id = corrects
     visit.qr_scanned = _text(body.get("qr_token"), "qr_token", 64) == school.qr_token
@@ -220,7 +221,7 @@ def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[dict]) ->
             finding = next((f for f in visit.findings if f.id == finding_id), None)
             if finding is None:
                 if finding_id in taken:
-                    raise VisitError(_("%(where)s: this id belongs to another visit.", where=where), 409, "conflict")
+                    raise VisitError(_("%(where)s: this id belongs to another visit.", where=where), 409)
                 finding = Finding(id=finding_id, item_code=None, position=10_000 + n,
                                   description="", severity=Severity.MINOR)
                 visit.findings.append(finding)

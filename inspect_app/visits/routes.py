@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
@@ -19,6 +19,7 @@ from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx
+from inspect_app.i18n import local_zone
 from inspect_app.idempotency import first_writer_wins
 from inspect_app.parsing import id_arg
 from inspect_app.photos.processing import PhotoRejected
@@ -53,8 +54,7 @@ def start_options(school: School) -> list[tuple[VisitMode, list[ChecklistTemplat
 
 
 def self_check_today(school: School) -> Visit | None:
-    from zoneinfo import ZoneInfo
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    tz = local_zone()
     start_of_day = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
     return db.session.scalar(sa.select(Visit).where(
         Visit.school_id == school.id, Visit.mode == VisitMode.SELF_CHECK,

@@ -1,8 +1,6 @@
 """Starting, answering and submitting visits; one set of rules for the pages and the API."""
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +14,7 @@ from geopy.distance import geodesic
 from inspect_app.accounts.models import User
 from inspect_app.checklists.models import ChecklistItem, Severity, TemplateVersion, VisitMode
 from inspect_app.dbtypes import utcnow
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
 from inspect_app.photos.services import photos_for_findings
@@ -30,12 +29,10 @@ CLOCK_SKEW_LIMIT_S = 300
 PHOTO_WINDOW_SLACK = timedelta(minutes=15)
 
 
-class VisitError(Exception):
+class VisitError(DomainError):
     """A visit cannot be saved as sent; status and message are for the caller."""
 
-    def __init__(self, message: str, status: int = 422, code: str = "invalid"):
-        super().__init__(message)
-        self.message, self.status, self.code = message, status, code
+    status = 422
 
 
 @dataclass
@@ -127,7 +124,7 @@ def check_count(what: str, count: int) -> None:
                     limit=config["VISIT_MAX_ANSWERS"], n=count)
     else:
         return
-    raise VisitError(message, 413, "too_large")
+    raise VisitError(message, 413)
 
 
 def add_adhoc_finding(visit: Visit) -> Finding:
@@ -237,7 +234,3 @@ def flags(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> Flags:
                  clock_skew_flag=visit.clock_skew_s is not None and abs(visit.clock_skew_s) > CLOCK_SKEW_LIMIT_S,
                  incomplete=bool(missing_photos), missing_photos=missing_photos,
                  reused_photos=reused, photos_outside_visit=outside)
-
-
-def body_hash(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
