@@ -46,19 +46,16 @@ def users_group():
 @click.option("--display-name", default="管理员")
 def create_admin(username: str, display_name: str):
     """Create the first administrator (asks for the password)."""
-    from inspect_app.accounts.models import Role, User
-    from inspect_app.accounts.services import normalise_username
-    username = normalise_username(username)
-    if db.session.scalar(sa.select(User.id).where(User.username == username)):
-        raise click.ClickException(f"user {username!r} exists already")
+    from inspect_app.accounts.models import AccountError, Role
+    from inspect_app.accounts.services import NewAccount, create_account
     password = getpass.getpass("Password: ")
-    if len(password) < 10:
-        raise click.ClickException("the password needs at least 10 characters")
-    user = User(username=username, display_name=display_name, role=Role.ADMIN,
-                manages_volunteers=True)
-    user.set_password(password)
-    db.session.add(user)
+    try:
+        user = create_account(NewAccount(username=username, display_name=display_name, role=Role.ADMIN,
+                                         password=password, manages_volunteers=True))
+    except AccountError as error:
+        raise click.ClickException(f"{error.field}: {error.message}") from None
     db.session.commit()
+    username = user.username
     click.echo(f"Administrator {username} created.")
 
 

@@ -2,12 +2,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from inspect_app.accounts.models import Role
-
-MIN_PASSWORD = 10
-
+from inspect_app.accounts.services import MIN_PASSWORD
 
 class SignInForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
@@ -39,20 +37,6 @@ class UserForm(FlaskForm):
         self.school_id.choices = [SelectChoice(0, "—")] + [
             SelectChoice(s.id, f"{s.district} · {s.name}") for s in schools]
         self.child_school_ids.choices = [SelectChoice(s.id, f"{s.district} · {s.name}") for s in schools]
-
-    def validate_school_id(self, field):
-        if self.role.data == Role.DUTY_OFFICER and not field.data:
-            raise ValidationError(_l("A duty officer must belong to a school."))
-        if self.role.data != Role.DUTY_OFFICER and field.data:
-            raise ValidationError(_l("Only duty officers belong to a school."))
-
-    def validate_pseudonym(self, field):
-        if self.role.data == Role.VOLUNTEER and not (field.data or "").strip():
-            raise ValidationError(_l("A volunteer needs a pseudonym: schools and staff see only that."))
-
-    def validate_manages_volunteers(self, field):
-        if field.data and self.role.data != Role.ADMIN:
-            raise ValidationError(_l("Only an administrator can run the volunteer programme."))
 
 
 class RevealForm(FlaskForm):

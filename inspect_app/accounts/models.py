@@ -127,7 +127,7 @@ class User(UserMixin, db.Model):
     def disable(self) -> None:
         """Disable the account and end all of its sessions and tokens."""
         if not self.active:
-            raise AccountError(_l("This account is already disabled."))
+            raise AccountError(_l("This account is already disabled."), 409)
         self.active = False
         self.disabled_at = utcnow()
         AuthSession.revoke_all_for(self)
@@ -138,7 +138,7 @@ class User(UserMixin, db.Model):
 
     def enable(self) -> None:
         if self.active:
-            raise AccountError(_l("This account is already enabled."))
+            raise AccountError(_l("This account is already enabled."), 409)
         self.active = True
         self.disabled_at = None
 

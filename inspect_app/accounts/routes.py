@@ -12,7 +12,8 @@ from inspect_app.accounts.access import roles_required
 from inspect_app.accounts.auth import device_cookie, remember_device, start_browser_session
 from inspect_app.accounts.forms import RevealForm, SignInForm, UserForm
 from inspect_app.accounts.models import AccountError, AuthSession, IdentityReveal, Role, SessionKind, User
-from inspect_app.accounts.services import SignInThrottled, authenticate, normalise_username, throttled_message
+from inspect_app.accounts.services import (NewAccount, SignInThrottled, authenticate, create_account,
+                                           throttled_message)
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx
@@ -87,22 +88,19 @@ def create_user():
     schools = db.session.scalars(sa.select(School).order_by(School.district, School.name)).all()
     form = UserForm(schools=schools)
     if form.validate_on_submit():
-        username = normalise_username(form.username.data)
-        if db.session.scalar(sa.select(User.id).where(User.username == username)):
-            form.username.errors.append(_("This username is taken."))
+        role = Role(form.role.data)
+        try:
+            user = create_account(NewAccount(
+                username=form.username.data, display_name=form.display_name.data, role=role,
+                password=form.password.data, school_id=form.school_id.data or None,
+                pseudonym=form.pseudonym.data, manages_volunteers=bool(form.manages_volunteers.data),
+                child_school_ids=tuple(form.child_school_ids.data or ()) if role is Role.VOLUNTEER else ()))
+        except AccountError as error:
+            # Under the field it is about, with what was typed kept.
+            getattr(form, error.field).errors.append(error.message)
         else:
-            role = Role(form.role.data)
-            user = User(username=username, display_name=form.display_name.data.strip(), role=role,
-                        school_id=form.school_id.data if role is Role.DUTY_OFFICER else None,
-                        pseudonym=(form.pseudonym.data or "").strip() or None,
-                        manages_volunteers=bool(form.manages_volunteers.data))
-            user.set_password(form.password.data)
-            if role is Role.VOLUNTEER:
-                chosen = set(form.child_school_ids.data or [])
-                user.child_schools = [school for school in schools if school.id in chosen]
-            db.session.add(user)
             db.session.commit()
-            flash(_("Account %(name)s created.", name=username), "success")
+            flash(_("Account %(name)s created.", name=user.username), "success")
             return redirect(url_for("accounts.list_users"))
     status = 422 if form.errors else 200
     return render_template("accounts/user_form.html", form=form), status
@@ -112,10 +110,7 @@ def _change_active(user_id: int, enable: bool):
     user = db.session.get(User, user_id) or abort(404)
     if user.id == current_user.id:
         refuse(409, _("You cannot disable your own account."))
-    try:
-        user.enable() if enable else user.disable()
-    except AccountError as error:
-        refuse(409, str(error))
+    user.enable() if enable else user.disable()
     db.session.commit()
     if is_htmx():
         return render_template("accounts/_user_row.html", user=user)

@@ -37,7 +37,8 @@ class Filters:
         try:
             return parse_day(value)
         except FieldError as error:
-            raise ValueError(str(error)) from None
+            # A malformed query string, not a refused value: 400 as for any other bad URL.
+            raise FieldError(error.message, 400) from None
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         tz = local_zone()

@@ -13,13 +13,11 @@ from flask_login import current_user
 from inspect_app.accounts.access import roles_required
 from inspect_app.accounts.models import BUREAU_ROLES, Role
 from inspect_app.dbtypes import utcnow
-from inspect_app.errors import refuse
 from inspect_app.i18n import local_day
 from inspect_app.extensions import db
 from inspect_app.parsing import FieldError
 from inspect_app.parsing import parse_day as parse_day_field
 from inspect_app.reports import bp, exports, exports_tables, services
-from inspect_app.reports.models import ReportError
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import TicketStatus
 
@@ -52,10 +50,7 @@ def export_table(kind: str, fmt: str):
     """Visits, findings or tickets as CSV or XLSX; ?district=&from=&to=&status= filter them."""
     if kind not in exports_tables.KINDS or fmt not in ("csv", "xlsx"):
         abort(404)
-    try:
-        filters = exports_tables.Filters(request.args)
-    except ValueError as error:
-        refuse(400, str(error))
+    filters = exports_tables.Filters(request.args)
     table = exports_tables.rows(kind, filters, current_user)
     today = local_day(utcnow())  # the day where the reader is, not in UTC
     names = {"visits": _("Visit records"), "findings": _("Problems found"), "tickets": _("Tickets")}
@@ -125,12 +120,8 @@ def show_report(day: str):
 def sign_report(day: str):
     """Sign and freeze the report with a content hash."""
     the_day = parse_day(day)
-    try:
-        services.sign(the_day, current_user)
-        db.session.commit()
-    except ReportError as error:
-        db.session.rollback()
-        refuse(error.status, error.message)
+    services.sign(the_day, current_user)  # a ReportError becomes its error page (errors.py)
+    db.session.commit()
     flash(_("Signed. This version is now frozen."), "success")
     return redirect(url_for("reports.show_report", day=day))
 
