@@ -23,7 +23,7 @@ from inspect_app.photos.models import Photo
 from inspect_app.schools.models import School, school_assignments
 from inspect_app.tickets import bp
 from inspect_app.tickets.access import independent_verifier_required
-from inspect_app.tickets.models import (EventKind, EventPhoto, Notification, Ticket, TicketError,
+from inspect_app.tickets.models import (VERIFIER_ROLES, EventKind, EventPhoto, Notification, Ticket, TicketError,
                                         TicketEvent, TicketStatus)
 from inspect_app.visits.models import Finding, Visit
 from inspect_app.visits.services import visit_submitted
@@ -182,7 +182,7 @@ def recipients(ticket: Ticket, kind: EventKind) -> list[User]:
                    User.active)).all()
     if kind is EventKind.RESPONDED:
         author = ticket.visit.author
-        bureau = list(inspectors) + ([author] if author.role in (Role.INSPECTOR, Role.LEADER) else [])
+        bureau = list(inspectors) + ([author] if author.role in VERIFIER_ROLES else [])
         return list({u.id: u for u in bureau}.values())
     if kind is EventKind.BUREAU_NOTICE:
         leaders = db.session.scalars(sa.select(User).where(User.role == Role.LEADER, User.active)).all()
