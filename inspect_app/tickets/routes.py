@@ -59,14 +59,12 @@ def follow_up_queue():
     now = utcnow()
     query = sa.select(Ticket).options(so.joinedload(Ticket.school), so.joinedload(Ticket.finding)).where(
         sa.or_(Ticket.status == TicketStatus.RESPONDED, Ticket.overdue_at(now)))
-    by_school: dict[int, list[dict]] = {}
-    schools = {}
+    by_school: dict[int, tuple] = {}
     for ticket in db.session.scalars(_ordered(query).limit(500)):
-        by_school.setdefault(ticket.school_id, []).append(ticket_summary(ticket, current_user, now))
-        schools[ticket.school_id] = ticket.school
-    groups = sorted(((schools[sid], ts) for sid, ts in by_school.items()),
-                    key=lambda group: (-sum(t["status"] is TicketStatus.RESPONDED for t in group[1]),
-                                       group[0].name))
+        by_school.setdefault(ticket.school_id, (ticket.school, []))[1].append(
+            ticket_summary(ticket, current_user, now))
+    groups = sorted(by_school.values(), key=lambda group: (
+        -sum(t["status"] is TicketStatus.RESPONDED for t in group[1]), group[0].name))
     return render_template("tickets/follow_up.html", groups=groups)
 
 
