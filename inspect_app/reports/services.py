@@ -70,12 +70,13 @@ def assemble(day: date) -> dict:
         TicketEvent.kind == EventKind.CLOSED, TicketEvent.at >= start, TicketEvent.at < end))
     opened_in_window = db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(
         Ticket.opened_at >= start, Ticket.opened_at < end))
-    active = [TicketStatus.OPEN, TicketStatus.REOPENED, TicketStatus.RESPONDED]
-    open_total = db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.status.in_(active)))
+    open_total = db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)
+                                   .where(Ticket.status.in_(TicketStatus.ACTIVE)))
+    # Overdue as of the report's cut-off, not of whenever it is read.
     overdue = db.session.execute(
         sa.select(Ticket.id, School.name, Finding.description, Ticket.deadline, Ticket.escalation_level)
         .join(School, School.id == Ticket.school_id).join(Finding, Finding.id == Ticket.finding_id)
-        .where(Ticket.status.in_([TicketStatus.OPEN, TicketStatus.REOPENED]), Ticket.deadline < end)
+        .where(Ticket.overdue_at(end))
         .order_by(Ticket.deadline).limit(200)).all()
     good = db.session.execute(
         sa.select(School.name, Answer.note).join(Visit, Answer.visit_id == Visit.id)
@@ -162,13 +163,9 @@ def dashboard(days_unvisited: int = 7, peer_days: int = 30) -> dict:
     self_checked = sa.select(Visit.school_id).where(in_window, Visit.mode == VisitMode.SELF_CHECK)
     no_self_check = db.session.execute(sa.select(School.id, School.name).where(School.id.not_in(self_checked))
                                        .order_by(School.name).limit(200)).all()
-    now = utcnow()
-    active = [TicketStatus.OPEN, TicketStatus.REOPENED, TicketStatus.RESPONDED]
     by_district = db.session.execute(
-        sa.select(School.district, sa.func.count(),
-                  sa.func.count().filter(sa.and_(Ticket.deadline < now,
-                                                 Ticket.status.in_([TicketStatus.OPEN, TicketStatus.REOPENED]))))
-        .join(School, School.id == Ticket.school_id).where(Ticket.status.in_(active))
+        sa.select(School.district, sa.func.count(), sa.func.count().filter(Ticket.overdue))
+        .join(School, School.id == Ticket.school_id).where(Ticket.status.in_(TicketStatus.ACTIVE))
         .group_by(School.district).order_by(School.district)).all()
     # Per inspector over the last month: visits, findings per visit, pass rate — beside their
     # peers' (一案双查). A month keeps it current, and bounded at a province's scale.
@@ -203,11 +200,9 @@ def dashboard(days_unvisited: int = 7, peer_days: int = 30) -> dict:
 def school_states(district: str | None, limit: int = 3000) -> list[dict]:
     """Each school with its state for the map: overdue, open tickets, days since the last visit."""
     now = utcnow()
-    active = [TicketStatus.OPEN, TicketStatus.REOPENED, TicketStatus.RESPONDED]
     tickets = (sa.select(Ticket.school_id, sa.func.count().label("open"),
-                         sa.func.count().filter(sa.and_(Ticket.deadline < now, Ticket.status.in_(
-                             [TicketStatus.OPEN, TicketStatus.REOPENED]))).label("overdue"))
-               .where(Ticket.status.in_(active)).group_by(Ticket.school_id).subquery())
+                         sa.func.count().filter(Ticket.overdue_at(now)).label("overdue"))
+               .where(Ticket.status.in_(TicketStatus.ACTIVE)).group_by(Ticket.school_id).subquery())
     last = (sa.select(Visit.school_id, sa.func.max(Visit.server_submitted_at).label("last"))
             .where(Visit.status == VisitStatus.SUBMITTED, Visit.mode.in_([VisitMode.OVERT, VisitMode.COVERT]))
             .group_by(Visit.school_id).subquery())

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from geopy.distance import geodesic
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 
 from inspect_app.accounts.models import Role, User
 from inspect_app.checklists.models import ChecklistItem, Severity
@@ -23,6 +25,17 @@ class TicketStatus(LabelledEnum):
     CLOSED = "closed", _l("Closed out")
     REOPENED = "reopened", _l("Sent back")
 
+    # Groups of states, assigned below once the members exist; every check and query names a group.
+    AWAITING_SCHOOL: ClassVar[frozenset["TicketStatus"]]  # the school owes the work (and can be late)
+    VERIFIABLE: ClassVar[frozenset["TicketStatus"]]  # a re-check may close or send back
+    ACTIVE: ClassVar[frozenset["TicketStatus"]]  # not closed out
+
+
+TicketStatus.AWAITING_SCHOOL = frozenset({TicketStatus.OPEN, TicketStatus.REOPENED})
+# Sent back, a ticket waits for the school's next report before anyone checks it again.
+TicketStatus.VERIFIABLE = frozenset({TicketStatus.OPEN, TicketStatus.RESPONDED})
+TicketStatus.ACTIVE = frozenset(TicketStatus) - {TicketStatus.CLOSED}
+
 
 class EventKind(LabelledEnum):
     OPENED = "opened", _l("Handed to the school")
@@ -33,6 +46,9 @@ class EventKind(LabelledEnum):
     HEAD_NOTIFIED = "head_notified", _l("Overdue: school head notified")
     BUREAU_NOTICE = "bureau_notice", _l("Overdue: bureau notice issued")
 
+
+# Who re-checks a school's rectification: the bureau's people in the field, never an administrator.
+VERIFIER_ROLES = frozenset({Role.INSPECTOR, Role.LEADER})
 
 # The escalation ladder: how long past the deadline each step is taken.
 LADDER = [(EventKind.REMINDER, timedelta(0)), (EventKind.HEAD_NOTIFIED, timedelta(days=1)),
@@ -72,21 +88,26 @@ class Ticket(db.Model):
     events: so.Mapped[list["TicketEvent"]] = so.relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
 
+    @hybrid_method
     def overdue_at(self, now: datetime) -> bool:
-        return self.status is not TicketStatus.CLOSED and self.deadline < now
+        """Overdue (逾期) means the deadline passed while the school still owes the work: the ticket is
+        open or sent back. A responded ticket awaits the bureau's re-check, which is not the school's
+        lateness: it neither shows 逾期 nor escalates. The one definition, in Python and in SQL, for
+        the pages, the API, the counts, the dashboard, the map, the daily report and escalation."""
+        return self.status in TicketStatus.AWAITING_SCHOOL and self.deadline < now
 
-    @property
+    @overdue_at.expression
+    def overdue_at(cls, now: datetime) -> sa.ColumnElement[bool]:
+        return sa.and_(cls.status.in_(TicketStatus.AWAITING_SCHOOL), cls.deadline < now)
+
+    @hybrid_property
     def overdue(self) -> bool:
         return self.overdue_at(utcnow())
 
-    @property
-    def awaits_response(self) -> bool:
-        return self.status in (TicketStatus.OPEN, TicketStatus.REOPENED)
-
-    @property
-    def verifiable(self) -> bool:
-        """Sent back, a ticket waits for the school's next report before anyone checks it again."""
-        return self.status in (TicketStatus.OPEN, TicketStatus.RESPONDED)
+    @overdue.inplace.expression
+    @classmethod
+    def _overdue_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.overdue_at(utcnow())
 
     @property
     def requirement(self) -> "ChecklistItem | None":
@@ -112,28 +133,47 @@ class Ticket(db.Model):
     def open(self, inspector: User) -> "TicketEvent":
         return self._record(EventKind.OPENED, inspector, self.finding.description)
 
+    def response_refused(self, officer: User) -> TicketError | None:
+        """Why `officer` may not report rectification now, or None. The one rule: the transition
+        raises it, and tickets.access.can_respond asks it for the routes, the pages and the API.
+        The school reports once per round: after its report it waits for the re-check."""
+        if officer.role is not Role.DUTY_OFFICER or officer.school_id != self.school_id:
+            return TicketError(str(_l("Only the school's duty officer can respond.")), 403)
+        if self.status is TicketStatus.CLOSED:
+            return TicketError(str(_l("This ticket is already closed out.")))
+        if self.status not in TicketStatus.AWAITING_SCHOOL:
+            return TicketError(str(_l("The school has already reported its rectification: it awaits verification.")))
+        return None
+
+    def verification_refused(self, verifier: User, require_independent: bool) -> TicketError | None:
+        """Why `verifier` may not re-check now, or None: the one rule (tickets.access.can_verify asks it)."""
+        if verifier.role not in VERIFIER_ROLES:
+            return TicketError(str(_l("Only inspectors and leaders verify rectification.")), 403)
+        if self.status is TicketStatus.CLOSED:
+            return TicketError(str(_l("This ticket is already closed out.")))
+        if self.status not in TicketStatus.VERIFIABLE:
+            return TicketError(str(_l("This was sent back: it can be verified again once the school reports "
+                                      "its rectification.")))
+        if require_independent and self.found_by(verifier):
+            return TicketError(str(_l("Another inspector must verify this: you found the problem yourself.")), 403)
+        return None
+
+    def found_by(self, user: User) -> bool:
+        return user.id == self.visit.author_id
+
     def respond(self, officer: User, text: str) -> "TicketEvent":
         """The school reports what it did. It never closes the ticket."""
-        if officer.role is not Role.DUTY_OFFICER or officer.school_id != self.school_id:
-            raise TicketError(str(_l("Only the school's duty officer can respond.")), 403)
-        if self.status is TicketStatus.CLOSED:
-            raise TicketError(str(_l("This ticket is already closed out.")))
+        if refusal := self.response_refused(officer):
+            raise refusal
         self.status = TicketStatus.RESPONDED
         return self._record(EventKind.RESPONDED, officer, text)
 
     def verify(self, verifier: User, close: bool, note: str, new_deadline: datetime | None,
                require_independent: bool) -> "TicketEvent":
         """Close out (销号) or send back after a re-check by someone other than the school."""
-        if verifier.role not in (Role.INSPECTOR, Role.LEADER):
-            raise TicketError(str(_l("Only inspectors and leaders verify rectification.")), 403)
-        if self.status is TicketStatus.CLOSED:
-            raise TicketError(str(_l("This ticket is already closed out.")))
-        if not self.verifiable:
-            raise TicketError(str(_l("This was sent back: it can be verified again once the school reports "
-                                     "its rectification.")))
-        own = verifier.id == self.visit.author_id
-        if own and require_independent:
-            raise TicketError(str(_l("Another inspector must verify this: you found the problem yourself.")), 403)
+        if refusal := self.verification_refused(verifier, require_independent):
+            raise refusal
+        own = self.found_by(verifier)
         if close:
             self.status = TicketStatus.CLOSED
             self.closed_at = utcnow()
@@ -147,7 +187,7 @@ class Ticket(db.Model):
 
     def escalate(self, now: datetime) -> list["TicketEvent"]:
         """Climb the ladder as far as the time overdue calls for; each step once, each recorded."""
-        if self.status not in (TicketStatus.OPEN, TicketStatus.REOPENED) or not self.overdue_at(now):
+        if not self.overdue_at(now):
             return []
         events = []
         for level, (kind, after) in enumerate(LADDER, start=1):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
 
@@ -9,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 
 from inspect_app.accounts.models import Role, User
 from inspect_app.checklists.models import Severity
@@ -19,7 +22,8 @@ from inspect_app.i18n import local_zone
 from inspect_app.photos.models import Photo
 from inspect_app.schools.models import School, school_assignments
 from inspect_app.tickets import bp
-from inspect_app.tickets.models import (EventKind, EventPhoto, Notification, Ticket, TicketError,
+from inspect_app.tickets.access import independent_verifier_required
+from inspect_app.tickets.models import (VERIFIER_ROLES, EventKind, EventPhoto, Notification, Ticket, TicketError,
                                         TicketEvent, TicketStatus)
 from inspect_app.visits.models import Finding, Visit
 from inspect_app.visits.services import visit_submitted
@@ -136,19 +140,30 @@ def verify(ticket: Ticket, verifier: User, close: bool, note: str, photo_ids: li
     if close and not photos:
         raise TicketError(_("Closing out needs at least one photo taken at the re-check."), 422, "photos")
     event = ticket.verify(verifier, close, (note or "").strip()[:2000], new_deadline,
-                          current_app.config["REQUIRE_INDEPENDENT_VERIFIER"])
+                          independent_verifier_required())
     event.client_id, event.body_hash = client_id, digest
     _attach(event, photos)
     notify(ticket, event.kind)
     return event
 
 
+@contextmanager
+def one_writer_at_a_time() -> Iterator[None]:
+    """Around the commit of a step: of two people acting on a ticket at once (its version counter), the
+    second is told so, for the pages and the API alike, rather than forking the record."""
+    try:
+        yield
+    except StaleDataError:
+        db.session.rollback()
+        raise TicketError(_("Someone else acted on this ticket at the same moment. Reload to see what they did."),
+                          409) from None
+
+
 def escalate_overdue(now: datetime | None = None) -> int:
     """Run the ladder over every overdue ticket (for cron); returns how many steps were taken."""
     now = now or utcnow()
     steps = 0
-    overdue = db.session.scalars(sa.select(Ticket).where(
-        Ticket.status.in_([TicketStatus.OPEN, TicketStatus.REOPENED]), Ticket.deadline < now)).all()
+    overdue = db.session.scalars(sa.select(Ticket).where(Ticket.overdue_at(now))).all()
     for ticket in overdue:
         for event in ticket.escalate(now):
             notify(ticket, event.kind)
@@ -167,7 +182,7 @@ def recipients(ticket: Ticket, kind: EventKind) -> list[User]:
                    User.active)).all()
     if kind is EventKind.RESPONDED:
         author = ticket.visit.author
-        bureau = list(inspectors) + ([author] if author.role in (Role.INSPECTOR, Role.LEADER) else [])
+        bureau = list(inspectors) + ([author] if author.role in VERIFIER_ROLES else [])
         return list({u.id: u for u in bureau}.values())
     if kind is EventKind.BUREAU_NOTICE:
         leaders = db.session.scalars(sa.select(User).where(User.role == Role.LEADER, User.active)).all()
@@ -222,12 +237,8 @@ def opened_by_visit(visit_id: str) -> tuple[int, datetime | None]:
 
 def school_counts(school: School) -> dict[str, int]:
     """Open and overdue ticket counts for a school's start page."""
-    now = utcnow()
-    active = [TicketStatus.OPEN, TicketStatus.REOPENED, TicketStatus.RESPONDED]
-    open_count, overdue = db.session.execute(
-        sa.select(sa.func.count(), sa.func.count().filter(sa.and_(
-            Ticket.deadline < now, Ticket.status.in_([TicketStatus.OPEN, TicketStatus.REOPENED]))))
-        .where(Ticket.school_id == school.id, Ticket.status.in_(active))).one()
-    responded = db.session.scalar(sa.select(sa.func.count()).where(
-        Ticket.school_id == school.id, Ticket.status == TicketStatus.RESPONDED))
+    open_count, overdue, responded = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(Ticket.overdue),
+                  sa.func.count().filter(Ticket.status == TicketStatus.RESPONDED))
+        .where(Ticket.school_id == school.id, Ticket.status.in_(TicketStatus.ACTIVE))).one()
     return {"open": open_count, "overdue": overdue, "responded": responded}
