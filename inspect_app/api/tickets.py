@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from spectree import Response
 from sqlalchemy.orm.exc import StaleDataError
 
-from inspect_app.api import bp
+from inspect_app.api import bp, schemas
+from inspect_app.api.openapi import api, looked_up_first
 from inspect_app.api.routes import json_body
 from inspect_app.errors import api_error
 from inspect_app.extensions import db
 from inspect_app.i18n import local_day, local_iso
 from inspect_app.idempotency import body_hash, first_writer_wins
 from inspect_app.photos.models import Photo
-from inspect_app.parsing import FieldError, parse_text, parse_time, parse_uuid
+from inspect_app.parsing import FieldError, parse_uuid
 from inspect_app.tickets import services
 from inspect_app.tickets.access import get_ticket_or_404, shows_people, visible_tickets
 from inspect_app.tickets.models import Ticket, TicketError, TicketEvent, TicketStatus
@@ -60,13 +62,12 @@ def _photos(event: TicketEvent):
 
 @bp.get("/tickets")
 @login_required
+@api.validate(query=schemas.TicketQuery, resp=Response(HTTP_200=schemas.TicketList))
 def list_tickets():
     """Tickets the user may see; ?status= filters (open, responded, closed, reopened)."""
     query = visible_tickets(current_user)
-    status = request.args.get("status")
+    status = request.context.query.status
     if status is not None:
-        if status not in set(TicketStatus):
-            return api_error(400, "bad_request", _("status must be open, responded, closed or reopened."))
         query = query.where(Ticket.status == status)
     tickets = db.session.scalars(query.order_by(Ticket.deadline, Ticket.id).limit(1000)).all()
     return jsonify(tickets=[ticket_json(t) for t in tickets])
@@ -74,6 +75,7 @@ def list_tickets():
 
 @bp.get("/tickets/<int:ticket_id>")
 @login_required
+@api.validate(resp=Response(HTTP_200=schemas.Ticket))
 def show_ticket(ticket_id: int):
     """One ticket with its written record."""
     return jsonify(ticket_json(get_ticket_or_404(ticket_id, current_user), with_record=True))
@@ -107,41 +109,40 @@ def _step(ticket_id: int, client_id: str, act) -> tuple:
     return jsonify(ticket_json(ticket, with_record=True)), status
 
 
-def _text(value, name: str) -> str:
-    try:
-        return parse_text(value, name, current_app.config["DESCRIPTION_MAX_CHARS"])
-    except FieldError as error:
-        raise TicketError(str(error), 422) from None
+def _step_answers(refusals: dict) -> Response:
+    return Response(HTTP_201=(schemas.Ticket, "Recorded"), HTTP_200=(schemas.Ticket, "Replay"),
+                    **{f"HTTP_{status}": (schemas.Error, why) for status, why in refusals.items()})
+
+
+_visible_ticket = looked_up_first(lambda ticket_id, **_: get_ticket_or_404(ticket_id, current_user))
 
 
 @bp.put("/tickets/<int:ticket_id>/responses/<client_id>")
 @login_required
+@_visible_ticket
+@api.validate(json=schemas.TicketResponseInput, resp=_step_answers({
+    403: "Not this school's officer", 409: "Closed, or the id was used for something else"}))
 def put_response(ticket_id: int, client_id: str):
-    """The school's rectification evidence: {text, photo_ids}."""
+    """The school's rectification evidence (idempotent on the phone's UUID)."""
+    sent = request.context.json
+
     def act(ticket, body, client_id, digest):
-        if not isinstance(body.get("text"), str):
-            raise TicketError(_("text must be text."), 400)
-        text = _text(body.get("text"), "text")
-        services.respond(ticket, current_user, text, body.get("photo_ids", []), client_id, digest)
+        services.respond(ticket, current_user, sent.text, sent.photo_ids, client_id, digest)
     return _step(ticket_id, client_id, act)
 
 
 @bp.put("/tickets/<int:ticket_id>/verifications/<client_id>")
 @login_required
+@_visible_ticket
+@api.validate(json=schemas.VerificationInput, resp=_step_answers({
+    403: "Not a verifier",
+    409: "Already closed, sent back and not yet answered by the school, or acted on concurrently"}))
 def put_verification(ticket_id: int, client_id: str):
-    """A re-check: {outcome: close|reopen, note, photo_ids, new_deadline}."""
+    """Close out or send back after a re-check (idempotent on the phone's UUID)."""
+    sent = request.context.json
+
     def act(ticket, body, client_id, digest):
-        outcome = body.get("outcome")
-        if outcome not in ("close", "reopen"):
-            raise TicketError(_("outcome must be close or reopen."), 422)
-        try:
-            deadline = parse_time(body.get("new_deadline"))
-        except FieldError as error:
-            raise TicketError(str(error), 422) from None
-        if not isinstance(body.get("note") or "", str):
-            raise TicketError(_("note must be text."), 400)
-        note = _text(body.get("note"), "note")
-        services.verify(ticket, current_user, outcome == "close", note, body.get("photo_ids", []), deadline,
-                        client_id, digest)
+        services.verify(ticket, current_user, sent.outcome == "close", sent.note or "", sent.photo_ids,
+                        sent.new_deadline, client_id, digest)
     return _step(ticket_id, client_id, act)
 
