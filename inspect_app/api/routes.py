@@ -8,7 +8,7 @@ from inspect_app.accounts.auth import bearer_token, device_cookie, remember_devi
 from inspect_app.accounts.models import BUREAU_ROLES, Role, SessionKind
 from inspect_app.accounts.services import SignInThrottled, authenticate, throttled_message
 from inspect_app.api import bp, schemas
-from inspect_app.api.openapi import api, json_body, openapi_document
+from inspect_app.api.openapi import api, json_body, openapi_document  # noqa: F401 - json_body: the views import it from here
 from inspect_app.errors import api_error, refuse
 from inspect_app.extensions import csrf, db
 from inspect_app.parsing import FieldError, parse_day

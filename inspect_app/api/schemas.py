@@ -20,6 +20,7 @@ from inspect_app.config import Config
 from inspect_app.parsing import MAX_ID, FieldError, parse_time, parse_uuid
 from inspect_app.tickets.models import TicketStatus
 from inspect_app.visits.models import Result
+from inspect_app.visits.services import Flags, check_count
 
 
 def one_of(enum, leave_out=()) -> Any:
@@ -79,10 +80,7 @@ def _counted(check):
 
 
 def _visit_count(what: str):
-    def check(n: int) -> None:
-        from inspect_app.visits.services import check_count
-        check_count(what, n)
-    return _counted(check)
+    return _counted(lambda n: check_count(what, n))
 
 
 def _step_photo_count(n: int) -> None:
@@ -332,19 +330,6 @@ class FindingOutput(Out):
     captured_at: str | None = None
 
 
-class Flags(Out):
-    distance_m: float | None
-    on_site: bool | None
-    no_location: bool
-    qr_scanned: bool
-    clock_skew_s: float | None
-    clock_skew_flag: bool
-    incomplete: bool
-    missing_photos: list[str]
-    reused_photos: list[str]
-    photos_outside_visit: list[str]
-
-
 class Visit(Out):
     """The bureau and the author see everything; a school sees id, school_id, status, source, date
     (Asia/Shanghai) and its findings, without ids, codes, times or flags."""
@@ -364,7 +349,7 @@ class Visit(Out):
     server_submitted_at: str | None = None
     corrects: str | None = None
     location: Place | None = None
-    flags: Flags = Field(None, description="bureau and author only")
+    flags: Flags = Field(None, description="bureau and author only")  # the dataclass the view sends
     source: Literal["inspection_group"] = Field(None, description="the school's view")
     date: str | None = Field(None, description="the school's view: the day it reached us, Asia/Shanghai")
 

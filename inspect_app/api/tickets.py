@@ -19,7 +19,7 @@ from inspect_app.photos.models import Photo
 from inspect_app.parsing import FieldError, parse_uuid
 from inspect_app.tickets import services
 from inspect_app.tickets.access import get_ticket_or_404, shows_people, visible_tickets
-from inspect_app.tickets.models import Ticket, TicketError, TicketEvent, TicketStatus
+from inspect_app.tickets.models import Ticket, TicketError, TicketEvent
 from inspect_app.visits.present import photo_json
 
 
