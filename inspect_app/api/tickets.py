@@ -3,22 +3,23 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, jsonify, request
-from flask_babel import gettext as _
+from flask import jsonify, request
 from flask_login import current_user, login_required
+from spectree import Response
 
-from inspect_app.api import bp
+from inspect_app.api import bp, schemas
+from inspect_app.api.openapi import api, looked_up_first
 from inspect_app.api.routes import json_body
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import api_error
 from inspect_app.extensions import db
 from inspect_app.i18n import local_day, local_iso
 from inspect_app.idempotency import body_hash, first_writer_wins
-from inspect_app.parsing import FieldError, parse_text, parse_time, parse_uuid
+from inspect_app.parsing import FieldError, parse_uuid
 from inspect_app.photos.models import Photo
 from inspect_app.tickets import services
 from inspect_app.tickets.access import get_ticket_or_404, visible_tickets
-from inspect_app.tickets.models import Ticket, TicketError, TicketStatus
+from inspect_app.tickets.models import Ticket
 from inspect_app.tickets.present import ticket_detail, ticket_summary
 from inspect_app.visits.present import photo_json
 
@@ -58,13 +59,12 @@ def _detail(ticket: Ticket) -> dict:
 
 @bp.get("/tickets")
 @login_required
+@api.validate(query=schemas.TicketQuery, resp=Response(HTTP_200=schemas.TicketList))
 def list_tickets():
     """Tickets the user may see; ?status= filters (open, responded, closed, reopened)."""
     query = visible_tickets(current_user)
-    status = request.args.get("status")
+    status = request.context.query.status
     if status is not None:
-        if status not in set(TicketStatus):
-            return api_error(400, "bad_request", _("status must be open, responded, closed or reopened."))
         query = query.where(Ticket.status == status)
     query = query.options(so.joinedload(Ticket.school), so.joinedload(Ticket.finding))
     tickets = db.session.scalars(query.order_by(Ticket.deadline, Ticket.id).limit(1000)).all()
@@ -74,6 +74,7 @@ def list_tickets():
 
 @bp.get("/tickets/<int:ticket_id>")
 @login_required
+@api.validate(resp=Response(HTTP_200=schemas.Ticket))
 def show_ticket(ticket_id: int):
     """One ticket with its written record."""
     return jsonify(_detail(get_ticket_or_404(ticket_id, current_user)))
@@ -98,35 +99,40 @@ def _step(ticket_id: int, client_id: str, act) -> tuple:
     return jsonify(_detail(ticket)), status
 
 
-def _text(value, name: str) -> str:
-    return parse_text(value, name, current_app.config["DESCRIPTION_MAX_CHARS"])
+def _step_answers(refusals: dict) -> Response:
+    return Response(HTTP_201=(schemas.Ticket, "Recorded"), HTTP_200=(schemas.Ticket, "Replay"),
+                    **{f"HTTP_{status}": (schemas.Error, why) for status, why in refusals.items()})
+
+
+_visible_ticket = looked_up_first(lambda ticket_id, **_: get_ticket_or_404(ticket_id, current_user))
 
 
 @bp.put("/tickets/<int:ticket_id>/responses/<client_id>")
 @login_required
+@_visible_ticket
+@api.validate(json=schemas.TicketResponseInput, resp=_step_answers({
+    403: "Not this school's officer", 409: "Closed, or the id was used for something else"}))
 def put_response(ticket_id: int, client_id: str):
-    """The school's rectification evidence: {text, photo_ids}."""
+    """The school's rectification evidence (idempotent on the phone's UUID)."""
+    sent = request.context.json
+
     def act(ticket, body, client_id, digest):
-        if not isinstance(body.get("text"), str):
-            raise TicketError(_("text must be text."), 400)
-        text = _text(body.get("text"), "text")
-        services.respond(ticket, current_user, text, body.get("photo_ids", []), client_id, digest)
+        services.respond(ticket, current_user, sent.text, sent.photo_ids, client_id, digest)
     return _step(ticket_id, client_id, act)
 
 
 @bp.put("/tickets/<int:ticket_id>/verifications/<client_id>")
 @login_required
+@_visible_ticket
+@api.validate(json=schemas.VerificationInput, resp=_step_answers({
+    403: "Not a verifier",
+    409: "Already closed, sent back and not yet answered by the school, or acted on concurrently"}))
 def put_verification(ticket_id: int, client_id: str):
-    """A re-check: {outcome: close|reopen, note, photo_ids, new_deadline}."""
+    """Close out or send back after a re-check (idempotent on the phone's UUID)."""
+    sent = request.context.json
+
     def act(ticket, body, client_id, digest):
-        outcome = body.get("outcome")
-        if outcome not in ("close", "reopen"):
-            raise TicketError(_("outcome must be close or reopen."), 422)
-        deadline = parse_time(body.get("new_deadline"))
-        if not isinstance(body.get("note") or "", str):
-            raise TicketError(_("note must be text."), 400)
-        note = _text(body.get("note"), "note")
-        services.verify(ticket, current_user, outcome == "close", note, body.get("photo_ids", []), deadline,
-                        client_id, digest)
+        services.verify(ticket, current_user, sent.outcome == "close", sent.note or "", sent.photo_ids,
+                        sent.new_deadline, client_id, digest)
     return _step(ticket_id, client_id, act)
 
