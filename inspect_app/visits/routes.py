@@ -107,8 +107,15 @@ def _item_labels() -> dict:
 def _start_target(school_id, mode_value, template_id) -> tuple[School, VisitMode, TemplateVersion]:
     """(school, mode, version) for a start from a page, which names a checklist by its template."""
     template = db.session.get(ChecklistTemplate, template_id or 0)
-    return services.start_target(current_user, db.session.get(School, school_id or 0), mode_value,
-                                 template.current_version if template else None)
+    try:
+        return services.start_target(current_user, db.session.get(School, school_id or 0), mode_value,
+                                     template.current_version if template else None)
+    except services.VisitError as error:
+        if error.field == "mode":
+            # Only an edited address names no kind of visit; the API's words (its field names) are
+            # not for people, so the page says the request was not valid.
+            abort(error.status)
+        raise
 
 
 @bp.get("/new")

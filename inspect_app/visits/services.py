@@ -67,7 +67,7 @@ def start_target(user: User, school: School | None, mode_value, version: Templat
     try:
         mode = VisitMode(mode_value)
     except ValueError:
-        raise VisitError(_("mode must be one of overt, covert, self_check.")) from None
+        raise VisitError(_("mode must be one of overt, covert, self_check."), field="mode") from None
     if mode is VisitMode.FOLLOW_UP:
         raise VisitError(_("Follow-up visits are recorded on their tickets."))
     # A school that does not exist answers as one this user may not visit: ids reveal nothing.
