@@ -12,15 +12,13 @@ from inspect_app.checklists.services import templates_for
 from inspect_app.errors import api_error, refuse
 from inspect_app.extensions import db
 from inspect_app.idempotency import first_writer_wins
-from inspect_app.photos.processing import PhotoRejected
 from inspect_app.parsing import FieldError, parse_time, parse_uuid
-from inspect_app.photos.services import PhotoConflict, parse_fields, photo_messages, read_upload, receive_photo
+from inspect_app.photos.services import parse_fields, read_upload, receive_photo
 from inspect_app.schools.access import get_school_or_404
 from inspect_app.visits import payload
 from inspect_app.visits.access import can_start, get_visit_or_404
 from inspect_app.visits.models import Finding
 from inspect_app.visits.present import photo_json, visit_json
-from inspect_app.visits.services import VisitError
 
 
 def client_time():
@@ -69,11 +67,7 @@ def put_visit(visit_id: str):
     is still in progress; 409 for a different body under a submitted visit. X-Client-Time (ISO 8601)
     measures clock skew."""
     body = json_body()
-    try:
-        outcome = first_writer_wins(lambda: payload.apply(current_user, visit_id, body, client_time()))
-    except VisitError as error:
-        db.session.rollback()
-        return api_error(error.status, error.code, error.message)
+    outcome = first_writer_wins(lambda: payload.apply(current_user, visit_id, body, client_time()))
     response = jsonify(visit_json(outcome.visit, current_user))
     response.status_code = 201 if outcome.created else 200
     return response
@@ -96,27 +90,15 @@ def show_visit(visit_id: str):
                             HTTP_415=(schemas.Error, "Not an image we accept")))
 def put_photo(photo_id: str):
     """Upload one photo (idempotent on the phone's UUID): the same upload again is 200, other content 409."""
-    try:
-        photo_id = parse_uuid(photo_id)
-        fields = parse_fields(request.form)
-    except FieldError as error:
-        return api_error(422, "invalid", str(error))
-    upload = request.context.form.file
-    try:
-        data = read_upload(upload)
-    except PhotoRejected as rejected:
-        return api_error(rejected.status, rejected.code, photo_messages()[rejected.reason])
+    photo_id = parse_uuid(photo_id)
+    fields = parse_fields(request.form)
+    data = read_upload(request.context.form.file)
     if fields.finding_id is not None:
         finding = db.session.get(Finding, fields.finding_id)
         # Only the visit's author attaches photos to its findings; a stranger learns nothing.
         if finding is not None and finding.visit.author_id != current_user.id:
             return api_error(404, "not_found", _("No such finding among your visits."))
-    try:
-        photo, created = receive_photo(photo_id, current_user, data, fields)
-    except PhotoRejected as rejected:
-        return api_error(rejected.status, rejected.code, photo_messages()[rejected.reason])
-    except PhotoConflict:
-        return api_error(409, "conflict", _("This photo id was already used for another upload."))
+    photo, created = receive_photo(photo_id, current_user, data, fields)
     response = jsonify(photo_json(photo, with_metadata=True) | {"finding_id": photo.finding_id})
     response.status_code = 201 if created else 200
     return response

@@ -14,39 +14,19 @@ from flask_babel import gettext as _
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.models import Severity, TemplateVersion, VisitMode
-from inspect_app.checklists.services import templates_for
 from inspect_app.extensions import db
 from inspect_app.idempotency import body_hash
-from inspect_app.parsing import FieldError, parse_id, parse_number, parse_text, parse_time, parse_uuid
+from inspect_app.parsing import FieldError, parse_id, parse_text, parse_time, parse_uuid
 from inspect_app.schools.models import School
 from inspect_app.visits import services
-from inspect_app.visits.access import can_start
 from inspect_app.visits.models import Finding, Result, Visit
-from inspect_app.visits.services import Location, VisitError
-
-API_MODES = {VisitMode.OVERT, VisitMode.COVERT, VisitMode.SELF_CHECK}
+from inspect_app.visits.services import VisitError
 
 
 @dataclass
 class Outcome:
     visit: Visit
     created: bool
-
-
-def _location(value, where: str) -> Location | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise VisitError(_("%(where)s must be an object with lat and lon.", where=where), 400)
-    try:
-        lat = parse_number(value.get("lat"), -90, 90, f"{where}.lat")
-        lon = parse_number(value.get("lon"), -180, 180, f"{where}.lon")
-        accuracy = parse_number(value.get("accuracy_m"), 0, 100_000, f"{where}.accuracy_m")
-    except FieldError as error:
-        raise VisitError(str(error)) from None
-    if lat is None or lon is None:
-        raise VisitError(_("%(where)s needs both lat and lon.", where=where))
-    return Location(lat, lon, accuracy)
 
 
 def _time(value, where: str, required: bool = False) -> datetime | None:
@@ -77,25 +57,14 @@ def _list(body: dict, key: str) -> list:
 
 def _school_and_version(user: User, body: dict) -> tuple[School, VisitMode, TemplateVersion]:
     try:
-        mode = VisitMode(body.get("mode"))
-    except ValueError:
-        raise VisitError(_("mode must be one of overt, covert, self_check.")) from None
-    if mode not in API_MODES:
-        raise VisitError(_("Follow-up visits are recorded on their tickets."))
-    try:
         school_id = parse_id(body.get("school_id"), "school_id")
         version_id = parse_id(body.get("version_id"), "version_id")
     except FieldError as error:
         raise VisitError(str(error), 400) from None
     if school_id is None or version_id is None:
         raise VisitError(_("school_id and version_id must be numbers."), 400)
-    school = db.session.get(School, school_id)
-    if school is None or not can_start(user, school, mode):
-        raise VisitError(_("You cannot start this kind of visit at this school."), 403)
-    version = db.session.get(TemplateVersion, version_id)
-    if version is None or version.template not in templates_for(user, mode):
-        raise VisitError(_("This checklist version cannot be used for this visit."))
-    return school, mode, version
+    return services.start_target(user, db.session.get(School, school_id), body.get("mode"),
+                                 db.session.get(TemplateVersion, version_id))
 
 
 def apply(user: User, visit_id: str, body: dict, client_time: datetime | None) -> Outcome:
@@ -121,7 +90,7 @@ def apply(user: User, visit_id: str, body: dict, client_time: datetime | None) -
     started_at = _time(body.get("started_at"), "started_at", required=True)
     services.check_not_ahead(started_at, "started_at")
     submitted_at = _time(body.get("submitted_at"), "submitted_at")
-    location = _location(body.get("location"), "location")
+    location = services.parse_location(body.get("location"))
     corrects = _corrects(user, body.get("corrects"))
 
     if existing is None:
@@ -142,10 +111,6 @@ def apply(user: User, visit_id: str, body: dict, client_time: datetime | None) -
     visit.body_hash = digest
 
     if submitted_at is not None:
-        unanswered = [i.code for i in version.items if visit.answer_for(i.code) is None]
-        if unanswered:
-            raise VisitError(_("Answer every item before submitting; missing: %(codes)s.",
-                               codes=", ".join(unanswered)))
         services.submit(visit, submitted_at, client_time)
     return Outcome(visit, created=existing is None)
 
@@ -226,20 +191,17 @@ def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[dict]) ->
                                   description="", severity=Severity.MINOR)
                 visit.findings.append(finding)
         description = _text(row.get("description"), f"{where}.description", config["DESCRIPTION_MAX_CHARS"])
-        if code is None and not description:
-            raise VisitError(_("%(where)s: describe the problem.", where=where))
-        if description:
-            finding.description = description
+        severity = None
         if "severity" in row:
             try:
-                finding.severity = Severity(row["severity"])
+                severity = Severity(row["severity"])
             except ValueError:
                 raise VisitError(_("%(where)s: severity must be minor, major or critical.", where=where)) from None
         fixed_on_site = row.get("fixed_on_site", False)
         if not isinstance(fixed_on_site, bool):
             raise VisitError(_("%(where)s.fixed_on_site must be true or false.", where=where))
-        finding.fixed_on_site = fixed_on_site
-        location = _location(row.get("location"), f"{where}.location")
+        services.describe_finding(finding, description, severity, fixed_on_site, where)
+        location = services.parse_location(row.get("location"), f"{where}.location")
         finding.lat, finding.lon, finding.accuracy_m = (
             (location.lat, location.lon, location.accuracy_m) if location else (None, None, None))
         finding.captured_at = _time(row.get("captured_at"), f"{where}.captured_at")

@@ -41,7 +41,7 @@
     }, function () {}, { enableHighAccuracy: true, maximumAge: 30000, timeout: 20000 });
   }
 
-  // "定位精度 ±12 米" under every camera button, also in fragments swapped in later.
+  // "定位精度 ±12 米" under every camera button, at each new fix.
   function showAccuracy() {
     if (!lastFix) return;
     var label = document.body.dataset.accuracyLabel || "";
@@ -49,7 +49,6 @@
       el.textContent = label.replace("{m}", String(Math.round(lastFix.coords.accuracy)));
     });
   }
-  document.addEventListener("htmx:afterSettle", showAccuracy);
 
   function fill(form) {
     var set = function (name, value) {
@@ -83,28 +82,7 @@
     fill(form);
   }, true);
 
-  // htmx requests (answers, photos): the same fields, filled just before sending.
-  document.addEventListener("htmx:configRequest", function (event) {
-    var form = event.detail.elt.closest("form");
-    if (!form) return;
-    fill(form);
-    ["lat", "lon", "accuracy_m", "captured_at", "client_time"].forEach(function (name) {
-      var input = form.querySelector("input[name='" + name + "']");
-      if (input && input.value) event.detail.parameters[name] = input.value;
-    });
-  });
-
-  // --- Sync state and errors ------------------------------------------------------------------
-  function setSync(state) {
-    document.querySelectorAll("[data-sync-state]").forEach(function (el) {
-      el.dataset.state = state;
-      el.textContent = document.body.dataset["sync" + state.charAt(0).toUpperCase() + state.slice(1)] || el.textContent;
-    });
-  }
-  document.addEventListener("htmx:beforeRequest", function () { setSync("pending"); });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    setSync(event.detail.successful ? "saved" : "failed");
-  });
+  // --- Errors of htmx requests (the school search, the user list) ----------------------------------
   // htmx does not swap 4xx/5xx answers; show their message instead of failing silently.
   document.addEventListener("htmx:responseError", function (event) {
     var box = document.getElementById("toast");
