@@ -4,18 +4,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from spectree import Response
 
-from inspect_app.api import bp, schemas
+from inspect_app.api import bp, schemas, visit_payload
 from inspect_app.api.openapi import api
 from inspect_app.api.routes import json_body
 from inspect_app.checklists.models import VisitMode
 from inspect_app.checklists.services import templates_for
 from inspect_app.errors import api_error, refuse
 from inspect_app.extensions import db
-from inspect_app.idempotency import first_writer_wins
+from inspect_app.idempotency import body_hash, first_writer_wins
 from inspect_app.parsing import FieldError, parse_time, parse_uuid
 from inspect_app.photos.services import parse_fields, read_upload, receive_photo
 from inspect_app.schools.access import get_school_or_404
-from inspect_app.visits import payload
 from inspect_app.visits.access import can_start, get_visit_or_404
 from inspect_app.visits.models import Finding
 from inspect_app.visits.present import photo_json, visit_json
@@ -66,8 +65,9 @@ def put_visit(visit_id: str):
     201 when created, 200 for an identical replay (nothing written) or for a replacement while the visit
     is still in progress; 409 for a different body under a submitted visit. X-Client-Time (ISO 8601)
     measures clock skew."""
-    body = json_body()
-    outcome = first_writer_wins(lambda: payload.apply(current_user, visit_id, body, client_time()))
+    digest = body_hash(json_body())  # of the body as sent: a replay must match it byte for byte in meaning
+    sent = request.context.json
+    outcome = first_writer_wins(lambda: visit_payload.apply(current_user, visit_id, sent, digest, client_time()))
     response = jsonify(visit_json(outcome.visit, current_user))
     response.status_code = 201 if outcome.created else 200
     return response

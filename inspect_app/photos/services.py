@@ -17,7 +17,7 @@ from inspect_app.extensions import db
 from inspect_app.idempotency import first_writer_wins
 from inspect_app.parsing import FieldError, parse_number, parse_time, parse_uuid
 from inspect_app.photos.models import SIZES, Photo, file_key
-from inspect_app.photos.processing import PhotoRejected, photo_messages, process
+from inspect_app.photos.processing import PhotoRejected, process
 from inspect_app.photos.storage import storage
 
 
@@ -131,7 +131,3 @@ def photos_for_findings(finding_ids: list[str]) -> dict[str, list[Photo]]:
     for photo in photos:
         grouped.setdefault(photo.finding_id, []).append(photo)
     return grouped
-
-
-__all__ = ["PhotoRejected", "receive_photo", "parse_fields", "PhotoFields", "FieldError", "PhotoConflict",
-           "photo_messages"]

@@ -15,7 +15,7 @@ from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx, render
 from inspect_app.photos.processing import PhotoRejected
-from inspect_app.photos.services import (PhotoConflict, PhotoFields, photo_messages, photos_for_findings,
+from inspect_app.photos.services import (PhotoConflict, PhotoFields, photos_for_findings,
                                          read_upload, receive_photo)
 from inspect_app.tickets import bp, services
 from inspect_app.tickets.access import can_respond, can_verify, get_ticket_or_404, shows_people, visible_tickets
@@ -105,8 +105,7 @@ def _store_photos(field) -> list[str] | None:
         try:
             receive_photo(photo_id, current_user, read_upload(upload), PhotoFields(captured_at=utcnow()))
         except PhotoRejected as rejected:
-            reason = photo_messages()[rejected.reason]
-            field.errors = [_("%(name)s: %(reason)s", name=upload.filename, reason=reason)]
+            field.errors = [_("%(name)s: %(reason)s", name=upload.filename, reason=rejected.message)]
             return None
         except PhotoConflict:
             field.errors = [_("Please try again.")]
