@@ -276,7 +276,7 @@ def update_finding(visit_id: str, finding_id: str):
     finding = _finding(visit, finding_id)
     form = FindingForm()
     if not form.validate_on_submit():
-        refuse(422, _("Describe the problem (at most 2000 characters)."))
+        refuse(422, services.describe_request())
     services.describe_finding(finding, form.description.data, Severity(form.severity.data),
                               bool(form.fixed_on_site.data))
     db.session.commit()

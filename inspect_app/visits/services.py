@@ -15,6 +15,7 @@ from geopy.distance import geodesic
 from inspect_app.accounts.models import User
 from inspect_app.checklists.models import ChecklistItem, Severity, TemplateVersion, VisitMode
 from inspect_app.checklists.services import templates_for
+from inspect_app.config import DESCRIPTION_MAX_CHARS
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
@@ -78,6 +79,10 @@ def start_target(user: User, school: School | None, mode_value, version: Templat
     return school, mode, version
 
 
+def describe_request() -> str:
+    return _("Describe the problem (at most %(n)s characters).", n=DESCRIPTION_MAX_CHARS)
+
+
 def describe_finding(finding: Finding, description: str | None, severity: Severity | None,
                      fixed_on_site: bool, where: str | None = None) -> None:
     """Set what was found, how bad and whether it was fixed on the spot. An added problem must say
@@ -85,7 +90,7 @@ def describe_finding(finding: Finding, description: str | None, severity: Severi
     description = (description or "").strip()
     if finding.item_code is None and not description:
         raise VisitError(_("%(where)s: describe the problem.", where=where) if where
-                         else _("Describe the problem (at most 2000 characters)."))
+                         else describe_request())
     if description:
         finding.description = description
     if severity is not None:
