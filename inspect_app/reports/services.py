@@ -16,6 +16,7 @@ from inspect_app.audit.services import format_anchor
 from inspect_app.audit.services import head as audit_head
 from inspect_app.checklists.models import VisitMode
 from inspect_app.dbtypes import utcnow
+from inspect_app.duties.services import report_section as self_report_section
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.photos.models import Photo
@@ -99,6 +100,8 @@ def assemble(day: date) -> dict:
         "overdue": [{"ticket_id": t, "school": s, "description": d, "deadline": dl.isoformat(), "escalation": e}
                     for t, s, d, dl, e in overdue],
         "good_practice": [{"school": s, "note": n} for s, n in good],
+        # The schools' own reports of the day (日报告/零报告): who filed, late, missing, fever jumps.
+        "self_reports": self_report_section(day),
     }
 
 
