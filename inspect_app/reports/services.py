@@ -91,6 +91,7 @@ def assemble(day: date) -> dict:
         "overview": {
             "visits": sum(by_mode.values()), "overt": by_mode.get(VisitMode.OVERT, 0),
             "covert": by_mode.get(VisitMode.COVERT, 0), "self_checks": by_mode.get(VisitMode.SELF_CHECK, 0),
+            "remote": by_mode.get(VisitMode.REMOTE, 0),
             "late_visits": late, "findings": len(findings), "findings_by_severity": severity_counts,
             "schools_with_problems": len(problems), "missing_self_checks": missing_self_checks,
         },

@@ -202,6 +202,8 @@ def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[dict]) ->
             raise VisitError(_("%(where)s.fixed_on_site must be true or false.", where=where))
         services.describe_finding(finding, description, severity, fixed_on_site, where)
         location = services.parse_location(row.get("location"), f"{where}.location")
+        if visit.mode.remote:  # the inspector's desk, not where the problem is (set_check_in)
+            location = None
         finding.lat, finding.lon, finding.accuracy_m = (
             (location.lat, location.lon, location.accuracy_m) if location else (None, None, None))
         finding.captured_at = _time(row.get("captured_at"), f"{where}.captured_at")
