@@ -57,7 +57,9 @@ def _page(day: date, form: ReportForm | None = None, status: int = 200):
 @roles_required(Role.DUTY_OFFICER)
 def show_report():
     """Today's report (or ?date= a day missed): one tap for 零报告, or the numbers and a note."""
-    return _page(_day(request.args.get("date")))
+    day = _day(request.args.get("date"))
+    services.mark_reminders_read(current_user, day)
+    return _page(day)
 
 
 def _file(day: date, fields: services.ReportFields, client_id: str | None, form: ReportForm | None):

@@ -278,3 +278,12 @@ def _notify_once(kind, day: date, pairs: list[tuple[int, int]]) -> int:
 def filed_today(school_id: int) -> bool:
     return db.session.scalar(sa.select(SelfReport.id).where(SelfReport.school_id == school_id,
                                                             SelfReport.day == today()).limit(1)) is not None
+
+
+def mark_reminders_read(user: User, day: date) -> None:
+    """Opening the day's report is reading its reminder (as opening a ticket reads its notices)."""
+    from inspect_app.tickets.models import Notification
+    db.session.execute(sa.update(Notification).where(
+        Notification.user_id == user.id, Notification.day == day, Notification.read_at.is_(None))
+        .values(read_at=utcnow()))
+    db.session.commit()

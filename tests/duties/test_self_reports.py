@@ -269,7 +269,11 @@ def test_reminders_go_to_the_school_before_and_to_its_inspector_at_the_deadline(
         sent = db.session.execute(sa.select(Notification.user_id, Notification.kind, Notification.school_id)).all()
     assert sorted(sent) == sorted([(world.officer.id, EventKind.REPORT_DUE, world.a.id),
                                    (world.inspector.id, EventKind.REPORT_MISSING, world.a.id)])
-    officer_page = login_as("officer").get("/tickets/notifications").get_data(as_text=True)
+    officer = login_as("officer")
+    officer_page = officer.get("/tickets/notifications").get_data(as_text=True)
     assert "日报告即将截止" in officer_page and 'href="/duties/"' in officer_page
+    officer.get("/duties/")  # opening the report reads its reminder
+    with app.app_context():
+        assert db.session.scalar(sa.select(Notification.read_at).where(Notification.user_id == world.officer.id))
     inspector_page = login_as("inspector").get("/tickets/notifications").get_data(as_text=True)
     assert "日报告未报送" in inspector_page and f"/duties/day?date={day.isoformat()}" in inspector_page
