@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(schools_group)
     app.cli.add_command(checklists_group)
     app.cli.add_command(tickets_group)
+    app.cli.add_command(duties_group)
     app.cli.add_command(audit_group)
 
 
@@ -108,6 +109,21 @@ def install_checklists():
     added = install_builtin_templates()
     db.session.commit()
     click.echo(f"{added} checklist templates added")
+
+
+@click.group("duties", cls=AppGroup)
+def duties_group():
+    """The schools' daily report (日报告/零报告)."""
+
+
+@duties_group.command("remind")
+def remind_command():
+    """Remind schools without today's report before the deadline, and their responsible inspectors at
+    it (run it from cron every 5 minutes or so; each notice is sent once per person and day)."""
+    from inspect_app.duties.services import remind
+    from inspect_app.idempotency import first_writer_wins
+    sent = first_writer_wins(remind)
+    click.echo(f"{sent} reminders sent")
 
 
 @click.group("tickets", cls=AppGroup)

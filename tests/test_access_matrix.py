@@ -104,6 +104,13 @@ MATRIX = [
     ("tickets.list_notifications", "GET", "/tickets/notifications", row(SIGNIN, 200, 200, 200, 200, 200, 200)),
     ("tickets.mark_notifications_read", "POST", "/tickets/notifications/read",
      row(SIGNIN, 302, 302, 302, 302, 302, 302)),
+    # The schools' daily report: a school files its own, only the bureau sees every school's.
+    ("duties.show_report", "GET", "/duties/", row(SIGNIN, 403, 403, 403, 403, 200, 200)),
+    ("duties.file_report", "POST", "/duties/", row(SIGNIN, 403, 403, 403, 403, 422, 422)),
+    ("duties.file_zero", "POST", "/duties/zero", row(SIGNIN, 403, 403, 403, 403, 302, 302)),
+    ("duties.show_day", "GET", "/duties/day", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
+    ("api.put_self_report", "PUT", "/api/v1/self-reports/2026-01-05", row(401, 400, 400, 400, 400, 400, 400)),
+    ("api.list_self_reports", "GET", "/api/v1/self-reports", row(401, 200, 200, 200, 403, 403, 403)),
     ("api.list_tickets", "GET", "/api/v1/tickets", row(401, 200, 200, 200, 200, 200, 200)),
     ("api.show_ticket", "GET", "/api/v1/tickets/{tk}", row(401, 200, 200, 200, 404, 200, 404)),
     ("api.put_response", "PUT", "/api/v1/tickets/{tk}/responses/{new}", row(401, 400, 400, 400, 404, 400, 404)),

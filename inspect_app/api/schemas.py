@@ -403,5 +403,7 @@ class DailyReport(Out):
     rectification: dict[str, int]
     overdue: list[dict[str, Any]]
     good_practice: list[dict[str, Any]]
+    self_reports: dict[str, Any] = Field(None, description="the schools' daily reports of the day; "
+                                                           "absent from reports signed before it existed")
     audit_anchor: str = Field(None, description="signed reports: the audit chain's head at signing")
     signed: Signature | None

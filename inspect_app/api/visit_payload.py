@@ -136,7 +136,8 @@ def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[schemas.F
                 visit.findings.append(finding)
         services.describe_finding(finding, row.description, Severity(row.severity) if row.severity else None,
                                   row.fixed_on_site, where)
-        location = _place(row.location)
+        # A remote check is made from the inspector's desk, not where the problem is (set_check_in).
+        location = None if visit.mode.remote else _place(row.location)
         finding.lat, finding.lon, finding.accuracy_m = (
             (location.lat, location.lon, location.accuracy_m) if location else (None, None, None))
         finding.captured_at = row.captured_at

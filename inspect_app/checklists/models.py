@@ -3,6 +3,7 @@ visit may have answered them, so an edit always makes a new version."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -25,12 +26,30 @@ class VisitMode(LabelledEnum):
     COVERT = "covert", _l("Covert check")          # 暗访
     SELF_CHECK = "self_check", _l("Daily self-check")  # 自查
     FOLLOW_UP = "follow_up", _l("Follow-up visit")    # 回头看
+    REMOTE = "remote", _l("Remote check")  # 电话督导 / 互联网督查: by phone, not at the school
+
+    # Assigned below once the members exist; every rule about a remote check asks these.
+    AT_THE_SCHOOL: ClassVar[frozenset["VisitMode"]]  # done at the school: location and QR prove presence
+    MAY_CLOSE_TICKETS: ClassVar[frozenset["VisitMode"]]  # a re-check that can close out (销号)
+
+    @property
+    def remote(self) -> bool:
+        return self not in VisitMode.AT_THE_SCHOOL
+
+
+# A remote check (the Nanchang and Xuchang documents' daily phone checks) asks no location, QR code
+# or photo of the site (none can exist), is marked as remote wherever a mode shows, and never closes
+# a ticket: only someone who saw the rectification on site may (回头看).
+VisitMode.AT_THE_SCHOOL = frozenset(VisitMode) - {VisitMode.REMOTE}
+VisitMode.MAY_CLOSE_TICKETS = frozenset({VisitMode.FOLLOW_UP})
+# A remote check is overt (the inspector says who calls) and answers the overt inspection's checklists.
+TEMPLATE_MODE = {VisitMode.REMOTE: VisitMode.OVERT}
 
 
 # Who may run which kind of visit (PRODUCT.md, roles table).
 MODES_BY_ROLE = {
-    Role.LEADER: (VisitMode.OVERT,),
-    Role.INSPECTOR: (VisitMode.OVERT, VisitMode.COVERT),
+    Role.LEADER: (VisitMode.OVERT, VisitMode.REMOTE),
+    Role.INSPECTOR: (VisitMode.OVERT, VisitMode.COVERT, VisitMode.REMOTE),
     Role.VOLUNTEER: (VisitMode.COVERT,),
     Role.DUTY_OFFICER: (VisitMode.SELF_CHECK,),
     Role.ADMIN: (),

@@ -33,6 +33,8 @@ def _labels() -> dict[str, str]:
         "closed": _("Closed out"), "open_total": _("Open tickets"), "overdue": _("Overdue"),
         "good": _("Good practice"), "signed": _("Signed by %(name)s at %(at)s"), "unsigned": _("Not signed yet"),
         "school": _("School"), "problem": _("Problem"), "severity": _("Severity"), "deadline": _("Deadline"),
+        "self_reports": _("Schools' daily reports"), "reported": _("Reported"), "reported_late": _("Reported late"),
+        "not_reported": _("Not reported"), "fever": _("With fever"), "isolated": _("Isolated"),
     }
 
 
@@ -78,6 +80,13 @@ def pdf(content: dict, signature: str | None) -> bytes:
         story.append(table([[L["school"], L["problem"], L["deadline"]]] + [
             [paragraph(t["school"], base), paragraph(t["description"], base), t["deadline"][:10]]
             for t in content["overdue"]], [45 * mm, 100 * mm, 25 * mm]))
+    if content.get("self_reports"):  # reports signed before the section existed have none
+        sr = content["self_reports"]
+        story.append(paragraph(L["self_reports"], h2))
+        story.append(table([[L["reported"], L["reported_late"], L["not_reported"], L["fever"], L["isolated"]],
+                            [sr["reported"], sr["late"], sr["missing"], sr["fever"], sr["isolated"]]], [34 * mm] * 5))
+        story += [paragraph(_("%(school)s: fever %(n)s (7-day average %(avg)s)", school=j["school"], n=j["fever"],
+                              avg=j["average"] if j["average"] is not None else 0), base) for j in sr["jumps"]]
     if content["good_practice"]:
         story.append(paragraph(L["good"], h2))
         story += [paragraph(f"{g['school']}：{g['note']}", base) for g in content["good_practice"]]

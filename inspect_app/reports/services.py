@@ -16,6 +16,7 @@ from inspect_app.audit.services import format_anchor
 from inspect_app.audit.services import head as audit_head
 from inspect_app.checklists.models import VisitMode
 from inspect_app.dbtypes import utcnow
+from inspect_app.duties.services import report_section as self_report_section
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.photos.models import Photo
@@ -90,6 +91,7 @@ def assemble(day: date) -> dict:
         "overview": {
             "visits": sum(by_mode.values()), "overt": by_mode.get(VisitMode.OVERT, 0),
             "covert": by_mode.get(VisitMode.COVERT, 0), "self_checks": by_mode.get(VisitMode.SELF_CHECK, 0),
+            "remote": by_mode.get(VisitMode.REMOTE, 0),
             "late_visits": late, "findings": len(findings), "findings_by_severity": severity_counts,
             "schools_with_problems": len(problems), "missing_self_checks": missing_self_checks,
         },
@@ -99,6 +101,8 @@ def assemble(day: date) -> dict:
         "overdue": [{"ticket_id": t, "school": s, "description": d, "deadline": dl.isoformat(), "escalation": e}
                     for t, s, d, dl, e in overdue],
         "good_practice": [{"school": s, "note": n} for s, n in good],
+        # The schools' own reports of the day (日报告/零报告): who filed, late, missing, fever jumps.
+        "self_reports": self_report_section(day),
     }
 
 

@@ -1,7 +1,7 @@
 """A ticket and its written record (书面交办): every step, who, when, what, with photos."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 import sqlalchemy as sa
@@ -45,6 +45,9 @@ class EventKind(LabelledEnum):
     REMINDER = "reminder", _l("Overdue: reminder sent")
     HEAD_NOTIFIED = "head_notified", _l("Overdue: school head notified")
     BUREAU_NOTICE = "bureau_notice", _l("Overdue: bureau notice issued")
+    # Notices only, never a ticket's step: the school's daily report (duties) uses the same inbox.
+    REPORT_DUE = "report_due", _l("Daily report due soon")
+    REPORT_MISSING = "report_missing", _l("Daily report not filed")
 
 
 # Who re-checks a school's rectification: the bureau's people in the field, never an administrator.
@@ -230,7 +233,9 @@ class EventPhoto(db.Model):
 
 class Notification(db.Model):
     __tablename__ = "notifications"
-    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),
+                      # A day's reminder once per person (ticket notices have no day: NULLs never clash).
+                      sa.UniqueConstraint("user_id", "kind", "school_id", "day", name="uq_notifications_day_notice"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
@@ -238,5 +243,10 @@ class Notification(db.Model):
     kind: so.Mapped[EventKind] = so.mapped_column(enum_column(EventKind))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     read_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # A notice about a school's day rather than a ticket (the daily report's reminders): which
+    # school and which of its days, so a reminder is sent once and its notice links to that day.
+    school_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("schools.id", ondelete="CASCADE"))
+    day: so.Mapped[date | None] = so.mapped_column(sa.Date)
 
     ticket: so.Mapped[Ticket | None] = so.relationship()
+    school: so.Mapped[School | None] = so.relationship()

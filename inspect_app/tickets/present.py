@@ -72,6 +72,10 @@ def notice(note: Notification, viewer: User) -> dict:
     """An inbox entry: what happened to which problem, where and by when. Its time follows the rule of
     the record: a school is not told the hour a (covert) finding came in, only the date."""
     ticket = note.ticket
+    if ticket is None:  # a school's day (the daily report's reminders): which school, which day
+        return {"ticket_id": None, "kind": note.kind, "school_id": note.school_id, "day": note.day,
+                "school_name": note.school.name if note.school else "", "at": note.created_at,
+                "exact": True, "read": note.read_at is not None}
     return {"ticket_id": note.ticket_id, "kind": note.kind, "description": ticket.finding.description,
             "school_name": ticket.school.name, "deadline": ticket.deadline, "at": note.created_at,
             "exact": shows_people(viewer), "read": note.read_at is not None}

@@ -41,7 +41,7 @@ def start_options(school: School) -> list[tuple[VisitMode, list[ChecklistTemplat
     if not current_user.is_authenticated:
         return []
     options = []
-    for mode in (VisitMode.OVERT, VisitMode.COVERT, VisitMode.SELF_CHECK):
+    for mode in (VisitMode.OVERT, VisitMode.COVERT, VisitMode.REMOTE, VisitMode.SELF_CHECK):
         if can_start(current_user, school, mode):
             templates = templates_for(current_user, mode)
             if templates:

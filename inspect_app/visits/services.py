@@ -99,7 +99,10 @@ def describe_finding(finding: Finding, description: str | None, severity: Severi
 
 
 def set_check_in(visit: Visit, location: Location | None) -> None:
-    """Record where the visit checked in and how far that is from the school (flagged, never blocked)."""
+    """Record where the visit checked in and how far that is from the school (flagged, never blocked).
+    A remote check is made from wherever the inspector sits: no place or scan is kept or judged."""
+    if visit.mode.remote:
+        visit.qr_scanned, location = False, None
     if location is None:
         visit.lat = visit.lon = visit.accuracy_m = visit.distance_m = None
         return
@@ -202,11 +205,12 @@ def photos_by_finding(visit: Visit) -> dict[str, list[Photo]]:
 ITEM_STATES = ("unanswered", "pass", "na", "fail", "fail+photo")
 
 
-def _item_blocks(item: ChecklistItem, state: str) -> str | None:
-    """What stops submission in this state of this item: the submit rule, item by item."""
+def _item_blocks(item: ChecklistItem, state: str, at_school: bool = True) -> str | None:
+    """What stops submission in this state of this item: the submit rule, item by item. A photo is
+    owed only by someone at the school: a remote check (by phone) cannot take one."""
     if state == "unanswered":
         return "left"
-    if state == "fail" and item.photo_required:
+    if state == "fail" and item.photo_required and at_school:
         return "needs_photo"
     return None
 
@@ -234,7 +238,7 @@ def blockers(visit: Visit, photos: dict[str, list[Photo]] | None) -> dict[str, l
     "left" (item codes) and "adhoc_empty" (finding ids); empty when it may be submitted."""
     found: dict[str, list] = {}
     for item in visit.version.items:
-        kind = _item_blocks(item, _item_state(visit, item, photos))
+        kind = _item_blocks(item, _item_state(visit, item, photos), not visit.mode.remote)
         if kind:
             found.setdefault(kind, []).append(item.position if kind == "needs_photo" else item.code)
     for finding in visit.findings:
@@ -273,7 +277,9 @@ def missing(visit: Visit, photos: dict[str, list[Photo]]) -> list[str]:
 def submit_rule(visit: Visit) -> dict:
     """The submit rule as data, for the phone to apply to what it holds, offline too: what each item
     blocks in each of its states, what an added problem blocks, and the words of phrase()."""
-    return {"items": {item.code: {state: kind for state in ITEM_STATES if (kind := _item_blocks(item, state))}
+    at_school = not visit.mode.remote
+    return {"items": {item.code: {state: kind for state in ITEM_STATES
+                                  if (kind := _item_blocks(item, state, at_school))}
                       for item in visit.version.items},
             "added": {"empty": _added_blocks(False), "described": _added_blocks(True)},
             "phrases": submit_phrases(), "list_sep": _(", "), "join": _("; ")}
@@ -321,6 +327,8 @@ class Flags:
     missing_photos: list[str] = field(default_factory=list)
     reused_photos: list[str] = field(default_factory=list)
     photos_outside_visit: list[str] = field(default_factory=list)
+    # A remote check (电话督导): location, scan and site photos are not asked for, so not flagged.
+    remote: bool = False
 
 
 def flags(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> Flags:
@@ -331,7 +339,8 @@ def flags(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> Flags:
     for item in visit.version.items:
         answer = visit.answer_for(item.code)
         finding = visit.finding_for(item.code)
-        if answer and answer.result is Result.FAIL and item.photo_required and not (finding and photos.get(finding.id)):
+        if answer and answer.result is Result.FAIL and item.photo_required and not visit.mode.remote \
+                and not (finding and photos.get(finding.id)):
             missing_photos.append(item.code)
     reused = []
     if all_photos:
@@ -345,7 +354,8 @@ def flags(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> Flags:
     start = visit.started_at - PHOTO_WINDOW_SLACK
     outside = sorted(p.id for p in all_photos
                      if any(t is not None and not start <= t <= end for t in (p.captured_at, p.exif_time)))
-    return Flags(distance_m=visit.distance_m, on_site=visit.on_site, no_location=visit.lat is None,
+    return Flags(remote=visit.mode.remote, distance_m=visit.distance_m, on_site=visit.on_site,
+                 no_location=visit.lat is None and not visit.mode.remote,
                  qr_scanned=visit.qr_scanned, clock_skew_s=visit.clock_skew_s,
                  clock_skew_flag=visit.clock_skew_s is not None and abs(visit.clock_skew_s) > CLOCK_SKEW_LIMIT_S,
                  incomplete=bool(missing_photos), missing_photos=missing_photos,

@@ -24,7 +24,7 @@ LABELS = {
     "提交": "submit the visit (asks first)", "立即同步": "send what is waiting on the phone now",
     "添加表中没有的问题": "add a problem that is not on the checklist",
     "开始": "start a volunteer's note at this school", "开始暗访": "start a covert check",
-    "开始检查": "start an overt inspection", "查看今日自查": "open today's submitted self-check",
+    "开始检查": "start an overt inspection", "开始电话督导": "start a remote check (by phone)", "查看今日自查": "open today's submitted self-check",
     "今日自查": "start the school's daily self-check",
     "继续检查": "continue the visit in progress here", "继续": "continue a volunteer's note in progress",
     "放弃草稿": "discard the visit in progress (asks first)",
@@ -43,6 +43,9 @@ LABELS = {
     "打印二维码海报": "print this school's QR poster", "打印全部二维码": "print every school's poster",
     "更换二维码": "issue a new QR code for the school", "查看真实姓名": "reveal a volunteer's real name (logged)",
     "清除登录失败记录": "clear a locked-out user's failed sign-ins", "校验记录链": "verify the audit chain",
+    "零报告（今日无异常）": "file the school's zero report for the day in one tap",
+    "学校日报告汇总": "open the bureau's day view of the schools' daily reports",
+    "报送": "file the school's daily report with its numbers", "报送更正": "file a correction (a new version)",
 }
 # What a volunteer's screen must never say to someone glancing at it (the disguise).
 GIVEAWAYS = ("检查", "暗访", "督查", "志愿者")
