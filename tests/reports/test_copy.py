@@ -12,7 +12,7 @@ SHANGHAI = timezone(timedelta(hours=8))
 def test_the_report_dashboard_and_exports_pages(login_as, world):
     leader = login_as("leader")
     report = leader.get("/reports/daily/2026-01-05").get_data(as_text=True)
-    assert "统计时段：2026-01-04 16:00 至 2026-01-05 16:00" in report and "统计时段:" not in report
+    assert "统计时段：2026年1月4日 16:00 至 2026年1月5日 16:00" in report and "统计时段:" not in report
     dashboard = leader.get("/reports/").get_data(as_text=True)
     assert "今日专报检查次数" not in dashboard and "计入今日专报的检查" in dashboard
     exports = leader.get("/reports/exports/").get_data(as_text=True)
