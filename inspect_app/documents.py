@@ -77,14 +77,16 @@ def html_pdf(html: str, resources: dict[str, bytes]) -> bytes:
     fetcher serves the resources handed to it and refuses everything else.
     """
     from weasyprint import HTML  # imported late: it loads Pango
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     # A control character someone typed has no glyph in any font: drawn as a blank, not as a box.
     html = CONTROL_CHARACTERS.sub(" ", html)
 
-    def fetch(url: str, *args, **kwargs):
-        key = url.removeprefix("resource:")
-        if not url.startswith("resource:") or key not in resources:
-            raise ValueError("only the document's own resources are fetched")
-        return {"string": resources[key], "mime_type": "image/jpeg"}
+    class OwnResources(URLFetcher):
+        def fetch(self, url, headers=None):
+            key = url.removeprefix("resource:")
+            if not url.startswith("resource:") or key not in resources:
+                raise ValueError("only the document's own resources are fetched")
+            return URLFetcherResponse(url, resources[key], {"Content-Type": "image/jpeg"})
 
-    return HTML(string=html, url_fetcher=fetch, base_url="resource:").write_pdf()
+    return HTML(string=html, url_fetcher=OwnResources(), base_url="resource:").write_pdf()

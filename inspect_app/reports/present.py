@@ -1,7 +1,7 @@
 """How the daily report reads: times as an official document writes them, its photos for the PDF."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from babel.dates import format_skeleton
@@ -32,7 +32,9 @@ def document_date(value: datetime | str | None) -> str:
     if value is None:
         return ""
     if isinstance(value, str) and len(value) == 10:
-        return format_skeleton("yMMMd", datetime.fromisoformat(value), locale=get_locale())
+        value = date.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return format_skeleton("yMMMd", value, locale=get_locale())
     return format_skeleton("yMMMd", _moment(value).astimezone(get_timezone()), locale=get_locale())
 
 

@@ -43,6 +43,7 @@ LABELS = {
     "打印二维码海报": "print this school's QR poster", "打印全部二维码": "print every school's poster",
     "更换二维码": "issue a new QR code for the school", "查看真实姓名": "reveal a volunteer's real name (logged)",
     "清除登录失败记录": "clear a locked-out user's failed sign-ins", "校验记录链": "verify the audit chain",
+    "签发专报": "sign and freeze the daily report (asks first; shown disabled before its 16:00)",
 }
 # What a volunteer's screen must never say to someone glancing at it (the disguise).
 GIVEAWAYS = ("检查", "暗访", "督查", "志愿者")
