@@ -50,6 +50,9 @@ def export_table(kind: str, fmt: str):
     if kind not in exports_tables.KINDS or fmt not in ("csv", "xlsx"):
         abort(404)
     filters = exports_tables.Filters(request.args)
+    if refusal := filters.refusal():
+        # Said under the field on the export page, with what was chosen kept, not as a download.
+        return _exports_page(errors={"to": refusal}, chosen=request.args, status=422)
     table = exports_tables.rows(kind, filters, current_user)
     today = local_day(utcnow())  # the day where the reader is, not in UTC
     names = {"visits": _("Visit records"), "findings": _("Problems found"), "tickets": _("Tickets")}
@@ -74,8 +77,13 @@ def attachment(name: str, ascii_name: str) -> str:
 @roles_required(*BUREAU_ROLES)
 def show_exports():
     """Choose what to export and how to filter it."""
+    return _exports_page()
+
+
+def _exports_page(errors: dict | None = None, chosen=None, status: int = 200):
     districts = db.session.scalars(sa.select(School.district).distinct().order_by(School.district)).all()
-    return render_template("reports/exports.html", districts=districts, statuses=list(TicketStatus))
+    return render_template("reports/exports.html", districts=districts, statuses=list(TicketStatus),
+                           errors=errors or {}, chosen=chosen or {}), status
 
 
 @bp.get("/map")
