@@ -6,7 +6,8 @@ the server's disk, `<a href>` plants a link, an unclosed `<i>` fails the whole P
 programs run a cell that starts with `=` (or `+ - @`, tab, CR) as a formula; a line break in an
 e-mail header is refused by the mail library (and would start a new header if it were not). Every
 writer of a PDF, an XLSX, a CSV or a mail header passes each value through the one helper for its
-format below, so the rule is kept here once and a new document cannot forget it.
+format below, so the rule is kept here once and a new document cannot forget it. An HTML document
+made into a PDF (`html_pdf`) is escaped by Jinja and may read no file but the ones handed to it.
 """
 from __future__ import annotations
 
