@@ -119,6 +119,10 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@localhost")
 
+    # The letterhead of the signed daily report (每日督查专报): the issuing bureau's name, fixed into
+    # each report when it is signed.
+    BUREAU_NAME = os.environ.get("BUREAU_NAME", "教育局")
+
     # Map tiles, e.g. https://tiles.example.gov.cn/{z}/{x}/{y}.png; unset, the map is a coloured list.
     MAP_TILE_URL = os.environ.get("MAP_TILE_URL")
     MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")

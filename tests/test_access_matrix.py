@@ -21,6 +21,7 @@ MATRIX = [
     ("reports.show_dashboard", "GET", "/reports/", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("reports.latest_report", "GET", "/reports/daily/", row(SIGNIN, 302, 302, 302, 403, 403, 403)),
     ("reports.show_report", "GET", "/reports/daily/2026-01-05", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
+    ("reports.report_history", "GET", "/reports/daily/history", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("reports.sign_report", "POST", "/reports/daily/2026-01-05/sign", row(SIGNIN, 403, 302, 403, 403, 403, 403)),
     ("reports.report_pdf", "GET", "/reports/daily/2026-01-05.pdf", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("reports.report_xlsx", "GET", "/reports/daily/2026-01-05.xlsx", row(SIGNIN, 200, 200, 200, 403, 403, 403)),

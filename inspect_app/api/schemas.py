@@ -405,5 +405,11 @@ class DailyReport(Out):
     good_practice: list[dict[str, Any]]
     self_reports: dict[str, Any] = Field(None, description="the schools' daily reports of the day; "
                                                            "absent from reports signed before it existed")
+    # Sections added after the first reports were signed: a report signed before them lacks them.
+    visited: list[dict[str, Any]] = Field(None, description="the schools visited in the window")
+    due: list[dict[str, Any]] = Field(None, description="tickets due before the next cut-off")
+    not_covered: dict[str, Any] = Field(None, description="schools no inspector checked in the days before")
     audit_anchor: str = Field(None, description="signed reports: the audit chain's head at signing")
+    bureau: str = Field(None, description="signed reports: the issuing bureau (letterhead) at signing")
+    number: str = Field(None, description="signed reports: the year and the report's number in it")
     signed: Signature | None

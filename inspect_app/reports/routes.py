@@ -1,12 +1,11 @@
 """The dashboard and the daily report: page, signature, PDF and XLSX."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +17,7 @@ from inspect_app.extensions import db
 from inspect_app.parsing import FieldError
 from inspect_app.parsing import parse_day as parse_day_field
 from inspect_app.reports import bp, exports, exports_tables, services
+from inspect_app.reports.present import document_time
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import TicketStatus
 
@@ -33,8 +33,7 @@ def parse_day(value: str) -> date:
 def signature(signed) -> str | None:
     if signed is None:
         return None
-    return _("Signed by %(name)s at %(at)s", name=signed.signed_by.display_name,
-             at=format_datetime(signed.signed_at, "yyyy-MM-dd HH:mm"))
+    return _("Signed by %(name)s at %(at)s", name=signed.signed_by.display_name, at=document_time(signed.signed_at))
 
 
 @bp.get("/")
@@ -51,6 +50,9 @@ def export_table(kind: str, fmt: str):
     if kind not in exports_tables.KINDS or fmt not in ("csv", "xlsx"):
         abort(404)
     filters = exports_tables.Filters(request.args)
+    if refusal := filters.refusal():
+        # Said under the field on the export page, with what was chosen kept, not as a download.
+        return _exports_page(errors={"to": refusal}, chosen=request.args, status=422)
     table = exports_tables.rows(kind, filters, current_user)
     today = local_day(utcnow())  # the day where the reader is, not in UTC
     names = {"visits": _("Visit records"), "findings": _("Problems found"), "tickets": _("Tickets")}
@@ -75,8 +77,13 @@ def attachment(name: str, ascii_name: str) -> str:
 @roles_required(*BUREAU_ROLES)
 def show_exports():
     """Choose what to export and how to filter it."""
+    return _exports_page()
+
+
+def _exports_page(errors: dict | None = None, chosen=None, status: int = 200):
     districts = db.session.scalars(sa.select(School.district).distinct().order_by(School.district)).all()
-    return render_template("reports/exports.html", districts=districts, statuses=list(TicketStatus))
+    return render_template("reports/exports.html", districts=districts, statuses=list(TicketStatus),
+                           errors=errors or {}, chosen=chosen or {}), status
 
 
 @bp.get("/map")
@@ -111,8 +118,34 @@ def show_report(day: str):
     the_day = parse_day(day)
     content, signed = services.current(the_day)
     closes = services.window(the_day)[1]
-    return render_template("reports/daily.html", report=content, signed=signed, signature=signature(signed),
-                           day=the_day, can_sign=current_user.role is Role.LEADER and not signed and utcnow() >= closes)
+    now = utcnow()
+    # The next day is offered up to the report now being assembled, never beyond it.
+    next_day = the_day + timedelta(days=1)
+    return render_template(
+        "reports/daily.html", report=content, signed=signed, signature=signature(signed), day=the_day,
+        status=services.status(the_day, signed, now), closes=closes, photo_src=_photo_url,
+        previous=(the_day - timedelta(days=1)).isoformat(),
+        next_day=next_day.isoformat() if next_day <= services.report_day(now) else None,
+        may_sign=current_user.role is Role.LEADER, can_sign=current_user.role is Role.LEADER and now >= closes)
+
+
+def _photo_url(photo_id: str) -> str:
+    return url_for("photos.serve_photo", photo_id=photo_id, size="thumb")
+
+
+@bp.get("/daily/history")
+@roles_required(*BUREAU_ROLES)
+def report_history():
+    """A month of reports with their status (draft, signed, late) and the signed PDF of each."""
+    latest = services.report_day(utcnow())
+    try:
+        until = min(parse_day_field(request.args["until"]), latest) if request.args.get("until") else latest
+    except FieldError:
+        abort(404)
+    days = services.history(until)
+    return render_template("reports/history.html", days=days, until=until, latest=latest,
+                           earlier=(until - timedelta(days=len(days))).isoformat(),
+                           later=min(until + timedelta(days=len(days)), latest).isoformat() if until < latest else None)
 
 
 @bp.post("/daily/<day>/sign")
@@ -129,7 +162,10 @@ def sign_report(day: str):
 def _download(day: str, kind: str):
     the_day = parse_day(day)
     content, signed = services.current(the_day)
-    data = exports.pdf(content, signature(signed)) if kind == "pdf" else exports.xlsx(content, signature(signed))
+    if kind == "pdf":
+        data = exports.pdf(content, signed)
+    else:
+        data = exports.xlsx(content, signature(signed))
     mimetype = "application/pdf" if kind == "pdf" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = current_app.response_class(data, mimetype=mimetype)

@@ -46,6 +46,7 @@ LABELS = {
     "零报告（今日无异常）": "file the school's zero report for the day in one tap",
     "学校日报告汇总": "open the bureau's day view of the schools' daily reports",
     "报送": "file the school's daily report with its numbers", "报送更正": "file a correction (a new version)",
+    "签发专报": "sign and freeze the daily report (asks first; shown disabled before its 16:00)",
 }
 # What a volunteer's screen must never say to someone glancing at it (the disguise).
 GIVEAWAYS = ("检查", "暗访", "督查", "志愿者")

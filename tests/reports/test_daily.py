@@ -100,7 +100,10 @@ def test_the_report_page_prints_and_the_dashboard_counts(app, login_as, world, t
     make_visit(world.inspector, world.a, fail=("G2",))
     leader = login_as("leader")
     page = leader.get(leader.get("/reports/daily/").headers["Location"]).get_data(as_text=True)
-    assert "甲校" in page and "未签发" in page and "签发专报" not in page  # today's closes at 16:00
+    # Today's closes at 16:00: the button is there, disabled, and says when it can be used.
+    assert "甲校" in page and "草稿" in page and "16:00 后可签发" in page
+    sign = page.split('id="sign"')[1].split("</form>")[0]
+    assert "签发专报" in sign and "disabled" in sign
     board = leader.get("/reports/").get_data(as_text=True)
     unvisited = board.split('id="unvisited"')[1].split("</section>")[0]
     assert "乙校" in unvisited and "甲校" not in unvisited
