@@ -97,25 +97,7 @@ def temporary_password() -> str:
             return candidate
 
 
-@dataclass
-class NewAccount:
-    """What the admin's form (or `flask users create-admin`) asks for a new account."""
-    username: str
-    display_name: str
-    role: Role
-    password: str
-    school_id: int | None = None
-    pseudonym: str | None = None
-    manages_volunteers: bool = False
-    child_school_ids: tuple[int, ...] = ()
-    email: str | None = None
-    phone: str | None = None
-    # Someone else chose this password: its owner picks their own at first sign-in. Only the command
-    # line's first admin, who types their own, skips it.
-    must_change_password: bool = True
-
-
-@dataclass
+@dataclass(kw_only=True)
 class AccountChange:
     """What the admin's edit form may change on an existing account (the username stays: it is the
     sign-in name and the audit trail's handle on the person)."""
@@ -127,6 +109,16 @@ class AccountChange:
     child_school_ids: tuple[int, ...] = ()
     email: str | None = None
     phone: str | None = None
+
+
+@dataclass(kw_only=True)
+class NewAccount(AccountChange):
+    """What the admin's form (or `flask users create-admin`) asks for a new account."""
+    username: str
+    password: str
+    # Someone else chose this password: its owner picks their own at first sign-in. Only the command
+    # line's first admin, who types their own, skips it.
+    must_change_password: bool = True
 
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,63}$")
