@@ -52,7 +52,8 @@ def create_admin(username: str, display_name: str):
     password = getpass.getpass("Password: ")
     try:
         user = create_account(NewAccount(username=username, display_name=display_name, role=Role.ADMIN,
-                                         password=password, manages_volunteers=True))
+                                         password=password, manages_volunteers=True,
+                                         must_change_password=False))  # they typed their own
     except AccountError as error:
         raise click.ClickException(f"{error.field}: {error.message}") from None
     db.session.commit()

@@ -38,6 +38,17 @@ class AccountError(DomainError):
     status = 422
 
 
+class PasswordChangeRequired(AccountError):
+    """The password was right but an admin chose it: the owner must pick their own on the web first.
+    The API's machine code tells the phone app to send its user there."""
+
+    status = 403
+    code = "password_change_required"
+
+    def __init__(self):
+        super().__init__(_l("Choose a new password on the web sign-in page first; then sign in here again."))
+
+
 def _hasher() -> PasswordHasher:
     return PasswordHasher(
         time_cost=current_app.config["ARGON2_TIME_COST"],
@@ -70,6 +81,7 @@ class User(UserMixin, db.Model):
     school_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("schools.id"), index=True)
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
     email: so.Mapped[str | None] = so.mapped_column(sa.String(255))  # for notices when SMTP is set up
+    phone: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     active: so.Mapped[bool] = so.mapped_column(default=True)
     # Only the volunteer programme admin may see who a volunteer really is.
     manages_volunteers: so.Mapped[bool] = so.mapped_column(default=False)
@@ -77,6 +89,10 @@ class User(UserMixin, db.Model):
     disabled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     # Failed sign-ins before this moment no longer count against the account (an admin cleared them).
     signin_cleared_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Set for a new account and after an admin's reset: the password is one someone else chose (and
+    # may have written down), so the owner must pick their own before doing anything else.
+    must_change_password: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    password_changed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     school: so.Mapped["School | None"] = so.relationship(  # noqa: F821
         foreign_keys=[school_id], back_populates="duty_officers")

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from spectree import Response
 
 from inspect_app.accounts.auth import bearer_token, device_cookie, remember_device
-from inspect_app.accounts.models import BUREAU_ROLES, Role, SessionKind
+from inspect_app.accounts.models import BUREAU_ROLES, PasswordChangeRequired, Role, SessionKind
 from inspect_app.accounts.services import SignInThrottled, authenticate, throttled_message
 from inspect_app.api import bp, schemas
 from inspect_app.api.openapi import api, json_body, openapi_document  # noqa: F401 - json_body: the views import it from here
@@ -43,6 +43,7 @@ def school_json(school: School, with_qr: bool = False) -> dict:
 @bp.post("/auth/token")
 @api.validate(json=schemas.TokenRequest, security=[], resp=Response(
     HTTP_200=schemas.Token, HTTP_401=(schemas.Error, "Wrong credentials or disabled account"),
+    HTTP_403=(schemas.Error, "password_change_required: the password was set by an admin; change it on the web"),
     HTTP_429=(schemas.Error, "Too many failed attempts; Retry-After says when to try again")))
 def issue_token():
     """A bearer token for a username and password (throttled like the sign-in page)."""
@@ -56,6 +57,8 @@ def issue_token():
     if result.user is None:
         return api_error(401, "invalid_credentials",
                          _("Wrong username or password, or the account is disabled."))
+    if result.must_change_password:
+        raise PasswordChangeRequired()
     expires = current_app.config["API_TOKEN_LIFETIME"]
     # The phone app keeps cookies too: recognised, its owner is not locked out by a stranger.
     return remember_device(jsonify(token=result.raw_key, token_type="Bearer",

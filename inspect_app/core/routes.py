@@ -50,6 +50,9 @@ def home():
         if not filed_today(current_user.school_id):
             return redirect(url_for("duties.show_report"))
         return redirect(url_for("schools.show_school", school_id=current_user.school_id))
+    if current_user.role is Role.LEADER:
+        # A leader watches coverage and signs the day's report; they rarely scan a poster themselves.
+        return redirect(url_for("reports.show_dashboard"))
     school_count = db.session.scalar(sa.select(sa.func.count()).select_from(
         visible_schools(current_user).subquery()))
     return render_template("core/home.html", school_count=school_count)

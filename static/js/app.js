@@ -244,4 +244,38 @@
       if (banner && window.isSecureContext === false) banner.hidden = false;
     }
   });
+  // A searchable list of ticks (macros.search_checklist): typing hides the choices that do not match
+  // (ticked ones stay, so what is chosen is always in sight); the count says how many are ticked.
+  function filterList(box) {
+    var input = box.querySelector("[data-filter-input]");
+    var words = (input ? input.value : "").trim().toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0, ticked = 0;
+    box.querySelectorAll(".checklist-items li").forEach(function (li) {
+      var tick = li.querySelector("input");
+      var text = li.textContent.toLowerCase();
+      var match = tick.checked || words.every(function (w) { return text.indexOf(w) !== -1; });
+      li.hidden = !match;
+      if (match) shown += 1;
+      if (tick.checked) ticked += 1;
+    });
+    var none = box.querySelector("[data-filter-none]");
+    if (none) none.hidden = shown > 0;
+    var count = box.querySelector("[data-filter-count]");
+    if (count) count.textContent = (box.dataset.countLabel || "{n}").replace("{n}", ticked);
+  }
+  document.querySelectorAll("[data-filter-list]").forEach(filterList);
+  document.addEventListener("input", function (event) {
+    var box = event.target.closest && event.target.closest("[data-filter-list]");
+    if (box) filterList(box);
+  });
+  document.addEventListener("change", function (event) {
+    var box = event.target.closest && event.target.closest("[data-filter-list]");
+    if (box) filterList(box);
+  });
+  // Enter in the search box narrows the list; it must not send the form half-filled.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches && event.target.matches("[data-filter-input]")) {
+      event.preventDefault();
+    }
+  });
 })();

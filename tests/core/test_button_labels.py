@@ -13,6 +13,11 @@ from tests.core.test_zh_everywhere import ROLES, crawl  # noqa: F401 - the same 
 
 # Every label a button may carry, with what pressing it does. "N" stands for a number in the label.
 LABELS = {
+    "修改密码": "change one's own password (the current one first)",
+    "保存账号": "save the admin's changes to an account",
+    "重置密码": "give the account a temporary password, end its sessions, force a change at next sign-in",
+    "下载空白模板": "download the school register's empty CSV sheet to fill in",
+    "较早": "the audit trail's next page of older entries", "较新": "the audit trail's page of newer entries",
     "English": "switch the interface to English", "简体中文": "switch the interface to Chinese",
     "Excel": "download the daily report as a spreadsheet", "PDF": "download the daily report as PDF",
     "下载 CSV": "download the chosen records as CSV", "下载 Excel": "download the chosen records as XLSX",
