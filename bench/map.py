@@ -1,0 +1,175 @@
+"""The map over a province: 20,000 schools served, clustered and panned on a throttled phone.
+
+    .venv/bin/python -m bench.map [--reuse] [--runs 5] [--throttle 4]
+
+Builds its own scratch database `inspect_map` (PostgreSQL, the province of `bench.scale`: 20,000
+schools in 100 districts, 250,000 visits, 500,000 tickets; its own name, so it never drops the
+database another benchmark is measuring), then:
+
+1. times `reports.services.school_states()` in the app and the size of `/reports/map.json`;
+2. serves the app with gunicorn and opens `/reports/map` in Debian's Chromium as a 390 px phone
+   whose CPU is slowed down (`--throttle`, 4× as Lighthouse's mobile run), and measures the time to
+   the first drawing of the map, the time each redraw takes after a pan or a zoom, and the frame
+   times while the map is being dragged (what "pans smoothly" means: frames under 50 ms).
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import sqlalchemy as sa
+
+from bench import scale
+from inspect_app import PROJECT_ROOT
+
+NAME = "inspect_map"
+URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{NAME}"
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "bench-map-pass-1"  # noqa: S105 - a scratch database's own user
+
+
+def build() -> None:
+    admin = sa.create_engine(scale.ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {NAME} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {NAME}"))
+    env = {**os.environ, "DATABASE_URL": URL, "FLASK_APP": "wsgi",
+           "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")}
+    for args in (["db", "upgrade"], ["checklists", "install"]):
+        subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=env, check=True,
+                       capture_output=True)
+    engine = sa.create_engine(URL)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        version_id = conn.execute(sa.text("SELECT min(id) FROM template_versions")).scalar()
+        for statement in scale.FILL.split(";\n"):
+            if statement.strip():
+                conn.execute(sa.text(statement), {"version_id": version_id})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("ANALYZE"))
+    print(f"built in {time.perf_counter() - started:.0f} s")
+
+
+def app():
+    from inspect_app import create_app
+    from inspect_app.config import Config
+    return create_app(Config, SQLALCHEMY_DATABASE_URI=URL)
+
+
+def leader(application) -> None:
+    """A leader to sign in as (the province's inspectors have no usable password)."""
+    from inspect_app.accounts.models import Role, User
+    from inspect_app.extensions import db
+    with application.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "bench-leader"))
+        if user is None:
+            user = User(username="bench-leader", display_name="基准领导", role=Role.LEADER)
+            db.session.add(user)
+        user.set_password(PASSWORD)
+        db.session.commit()
+
+
+def measure_server(application, runs: int) -> None:
+    import gzip
+
+    from inspect_app.reports import services
+    with application.test_request_context("/"):
+        times = []
+        for _ in range(runs + 1):
+            started = time.perf_counter()
+            states = services.school_states()
+            times.append((time.perf_counter() - started) * 1000)
+        print(f"school_states: {len(states)} schools, first {times[0]:.0f} ms, "
+              f"then median {statistics.median(times[1:]):.0f} ms, max {max(times[1:]):.0f} ms")
+    client = application.test_client()
+    with client.session_transaction():
+        pass
+    response = client.post("/accounts/sign-in", data={"username": "bench-leader", "password": PASSWORD})
+    assert response.status_code == 302, response.status_code
+    started = time.perf_counter()
+    body = client.get("/reports/map.json").get_data()
+    took = (time.perf_counter() - started) * 1000
+    print(f"/reports/map.json: {len(body) / 1024:.0f} KB, {len(gzip.compress(body)) / 1024:.0f} KB gzipped, "
+          f"{took:.0f} ms in the test client")
+
+
+# Runs in the page: drags the map by touch-like steps and records every frame's duration.
+DRAG = """async ([steps, dx]) => {
+  const frames = []; let last = performance.now(), dragging = true;
+  const tick = (now) => { frames.push(now - last); last = now; if (dragging) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+  for (let i = 0; i < steps; i++) {
+    window.inspectMap.panBy([dx, dx / 2], {animate: false});
+    await new Promise((r) => requestAnimationFrame(r));
+  }
+  dragging = false;
+  return frames.slice(1);
+}"""
+RENDERED = "() => document.getElementById('map').dataset.rendered"
+
+
+def measure_browser(throttle: float, runs: int) -> None:
+    from playwright.sync_api import sync_playwright
+    port = 5391
+    env = {**os.environ, "DATABASE_URL": URL, "FLASK_APP": "wsgi", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                               "wsgi:app"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(3)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3,
+                                          is_mobile=True, has_touch=True, locale="zh-CN")
+            page = context.new_page()
+            base = f"http://127.0.0.1:{port}"
+            page.goto(base + "/accounts/sign-in")
+            page.fill("#username", "bench-leader")
+            page.fill("#password", PASSWORD)
+            page.click("button.primary")
+            page.wait_for_url(lambda url: "/accounts/sign-in" not in url)
+            cdp = context.new_cdp_session(page)
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+            firsts, redraws, frames = [], [], []
+            for _ in range(runs):
+                page.goto(base + "/reports/map")
+                page.wait_for_function(RENDERED, timeout=120000)
+                firsts.append(page.evaluate("performance.now()"))
+                for zoom in (9, 11, 13, 15):
+                    page.evaluate(f"window.inspectMap.setZoom({zoom}, {{animate: false}})")
+                    page.wait_for_timeout(300)
+                    redraws.append(float(page.evaluate("document.getElementById('map').dataset.renderMs")))
+                frames += page.evaluate(DRAG, [60, 6])
+                state = page.evaluate("Object.assign({}, document.getElementById('map').dataset)")
+            browser.close()
+        frames.sort()
+        print(f"throttle {throttle}x: first drawing after {statistics.median(firsts):.0f} ms (median of {runs}), "
+              f"redraw after a zoom median {statistics.median(redraws):.1f} ms, max {max(redraws):.1f} ms; "
+              f"drag frames p50 {frames[len(frames) // 2]:.1f} ms, p95 {frames[int(len(frames) * .95)]:.1f} ms, "
+              f"max {frames[-1]:.1f} ms; last view {state.get('clusters')} clusters, {state.get('markers')} markers")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--throttle", type=float, default=4)
+    parser.add_argument("--reuse", action="store_true", help="measure the database built last time")
+    parser.add_argument("--build-only", action="store_true")
+    args = parser.parse_args()
+    if not args.reuse:
+        build()
+    if args.build_only:
+        return
+    application = app()
+    leader(application)
+    measure_server(application, args.runs)
+    measure_browser(args.throttle, args.runs)
+
+
+if __name__ == "__main__":
+    main()
