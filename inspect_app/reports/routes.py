@@ -108,7 +108,7 @@ def show_map():
         "failed": _("The schools could not be loaded. Check the connection and try again."),
         "retry": _("Try again"),
         "empty": _("No schools to show here."),
-        "shown": _("%(n)s schools. Tap a number to zoom in, a dot for the school's figures."),
+        "shown": _("%(n)s schools. Tap a number to zoom in, a dot for the school's figures.", n="{n}"),
         "tiles_failed": _("The background map could not be loaded; the schools are drawn without it."),
         "never": _("Never visited"), "today": _("Today"),
         "days_ago": _("%(n)s days ago", n="{n}"),

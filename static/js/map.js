@@ -141,6 +141,7 @@
     el.dataset.markers = markers;
     el.dataset.renderMs = (performance.now() - started).toFixed(1);
     el.dataset.rendered = "true";
+    el.dataset.renders = Number(el.dataset.renders || 0) + 1;
   }
 
   function cluster(item, ll) {

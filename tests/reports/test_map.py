@@ -119,6 +119,7 @@ def test_the_page_draws_on_a_blank_canvas_unless_tiles_are_configured(app, world
     # The words the script puts in popups and the status line come from the page, translated.
     words = json.loads(page.split('id="map-words">')[1].split("</script>")[0])
     assert words["states"][3] == "14 天未检查" and words["days_ago"] == "{n} 天前"
+    assert all("%(" not in text for text in [*words.pop("states"), *words.values()])
 
     monkeypatch.setitem(app.config, "MAP_TILE_URL", "https://tiles.example.gov.cn/{z}/{x}/{y}.png")
     response = leader.get("/reports/map")
