@@ -75,6 +75,7 @@
   }
 
   function start(data) {
+    var started = performance.now();
     rows = data.schools;
     names = data.districts;
     var counts = [0, 0, 0, 0, 0];
@@ -103,6 +104,7 @@
     var bounds = L.latLngBounds(rows.map(function (row) { return [row[3], row[4]]; }));
     map.fitBounds(bounds, { padding: [24, 24], maxZoom: 15, animate: false });
     render();  // fitBounds to the view it already has fires no moveend
+    el.dataset.startMs = (performance.now() - started).toFixed(1);  // indexing and first drawing
     say(fill(words.shown, rows.length));
   }
 
