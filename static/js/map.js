@@ -25,7 +25,9 @@
   window.inspectMap = map;  // for the browser test and bench/map.py: nothing the page does not show
   L.control.zoom({ position: "bottomright", zoomInTitle: "+", zoomOutTitle: "-" }).addTo(map);
   L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
-  map.createPane("labels").style.pointerEvents = "none";
+  var labelPane = map.createPane("labels");
+  labelPane.style.pointerEvents = "none";
+  labelPane.style.zIndex = 650;  // above the clusters (600), under popups (700)
   var drawn = L.layerGroup().addTo(map);
   var labels = L.layerGroup().addTo(map);
   var blank = !el.dataset.tiles;
@@ -95,7 +97,9 @@
     // Each cluster carries how many of its schools are in each state (n0..n4: flat numbers, because
     // supercluster copies cluster properties shallowly), drawn as the ring around its count.
     index = new Supercluster({
-      radius: 56, maxZoom: 15, minPoints: 3,
+      // radius is in 512-unit tile space: 120 is 60 screen pixels, more than the widest icon, so
+      // clusters do not cover one another.
+      radius: 120, maxZoom: 15, minPoints: 3,
       map: function (p) { var c = { n0: 0, n1: 0, n2: 0, n3: 0, n4: 0 }; c["n" + p.s] = 1; return c; },
       reduce: function (a, b) { a.n0 += b.n0; a.n1 += b.n1; a.n2 += b.n2; a.n3 += b.n3; a.n4 += b.n4; }
     }).load(points);
@@ -162,7 +166,7 @@
     var label = document.createElement("span");
     label.textContent = p.point_count_abbreviated;
     ring.appendChild(label);
-    var size = Math.round(40 + 10 * Math.log10(total));  // 44 px (a fingertip) and up
+    var size = Math.round(40 + 5 * Math.log10(total));  // 42 px (a fingertip) to 62 px
     var marker = L.marker(ll, { icon: L.divIcon({ html: ring, className: "map-cluster-icon", iconSize: [size, size] }),
                                 title: fill(words.cluster, total), alt: fill(words.cluster, total),
                                 riseOnHover: true });
