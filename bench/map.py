@@ -30,28 +30,6 @@ CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "bench-map-pass-1"  # noqa: S105 - a scratch database's own user
 
 
-def build() -> None:
-    admin = sa.create_engine(scale.ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {NAME} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {NAME}"))
-    env = {**os.environ, "DATABASE_URL": URL, "FLASK_APP": "wsgi",
-           "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")}
-    for args in (["db", "upgrade"], ["checklists", "install"]):
-        subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=env, check=True,
-                       capture_output=True)
-    engine = sa.create_engine(URL)
-    started = time.perf_counter()
-    with engine.begin() as conn:
-        version_id = conn.execute(sa.text("SELECT min(id) FROM template_versions")).scalar()
-        for statement in scale.FILL.split(";\n"):
-            if statement.strip():
-                conn.execute(sa.text(statement), {"version_id": version_id})
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text("ANALYZE"))
-    print(f"built in {time.perf_counter() - started:.0f} s")
-
-
 def app():
     from inspect_app import create_app
     from inspect_app.config import Config
@@ -196,7 +174,7 @@ def main() -> None:
     parser.add_argument("--build-only", action="store_true")
     args = parser.parse_args()
     if not args.reuse:
-        build()
+        scale.build(NAME)  # needs PUBLIC_BASE_URL in the environment, like any flask command
     if args.build_only:
         return
     application = app()
