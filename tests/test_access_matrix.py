@@ -29,6 +29,7 @@ MATRIX = [
     ("reports.show_exports", "GET", "/reports/exports/", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("reports.export_table", "GET", "/reports/exports/tickets.csv", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("reports.show_map", "GET", "/reports/map", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
+    ("reports.map_data", "GET", "/reports/map.json", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("audit.list_entries", "GET", "/audit/", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
     ("core.scan", "GET", "/scan", row(200, 200, 200, 200, 200, 200, 200)),
     ("core.offline", "GET", "/offline", row(200, 200, 200, 200, 200, 200, 200)),

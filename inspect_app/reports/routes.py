@@ -1,6 +1,8 @@
 """The dashboard and the daily report: page, signature, PDF and XLSX."""
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -86,22 +88,67 @@ def _exports_page(errors: dict | None = None, chosen=None, status: int = 200):
                            errors=errors or {}, chosen=chosen or {}), status
 
 
-@bp.get("/map")
-@roles_required(*BUREAU_ROLES)
-def show_map():
-    """Schools coloured by state; a list always, a map on top where tiles are configured."""
+# "Not visited for N days": the choices the map offers; 7 is the dashboard's.
+MAP_DAYS = (7, 14, 30)
+
+
+def _map_filters() -> tuple[list[str], str | None, int]:
+    """The districts, and the district and day count asked for (anything else reads as the default)."""
     districts = db.session.scalars(sa.select(School.district).distinct().order_by(School.district)).all()
     district = request.args.get("district") or None
     if district not in districts:
         district = None
-    if district is None and db.session.scalar(sa.select(sa.func.count()).select_from(School)) > 3000:
-        district = districts[0] if districts else None  # a province at once is too much for a phone
-    schools = services.school_states(district)
-    urls = {s["id"]: url_for("schools.show_school", school_id=s["id"]) for s in schools}
-    points = [{**s, "url": urls[s["id"]]} for s in schools]
-    return render_template("reports/map.html", schools=schools, points=points, districts=districts,
-                           district=district, tiles=current_app.config.get("MAP_TILE_URL"),
+    days = request.args.get("days", "")
+    return districts, district, int(days) if days in {str(n) for n in MAP_DAYS} else MAP_DAYS[0]
+
+
+@bp.get("/map")
+@roles_required(*BUREAU_ROLES)
+def show_map():
+    """The coverage map: the page is a frame, static/js/map.js draws the schools from map.json;
+    on the configured tiles, or on a blank projected canvas with district labels when there are none."""
+    districts, district, days = _map_filters()
+    words = {
+        "states": [_("Overdue tickets"), _("Visited today"), _("Open tickets"),
+                   _("Not visited for %(n)s days", n=days), _("In order")],
+        "loading": _("Loading the schools…"),
+        "failed": _("The schools could not be loaded. Check the connection and try again."),
+        "retry": _("Try again"),
+        "empty": _("No schools to show here."),
+        "shown": _("%(n)s schools. Tap a number to zoom in, a dot for the school's figures.", n="{n}"),
+        "tiles_failed": _("The background map could not be loaded; the schools are drawn without it."),
+        "never": _("Never visited"), "today": _("Today"),
+        "days_ago": _("%(n)s days ago", n="{n}"),
+        "cluster": _("%(n)s schools here: tap to zoom in", n="{n}"),
+    }
+    return render_template("reports/map.html", districts=districts, district=district, days=days,
+                           day_choices=MAP_DAYS, words=words, tiles=current_app.config.get("MAP_TILE_URL"),
                            attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""))
+
+
+@bp.get("/map.json")
+@roles_required(*BUREAU_ROLES)
+def map_data():
+    """The map's schools as rows of the columns it names; districts by their index. 20,000 schools
+    come to about 1 MB, compressed for the phone (see docs/benchmarks.md)."""
+    _districts, district, days = _map_filters()
+    schools = services.school_states(district, days)
+    names = sorted({s["district"] for s in schools})
+    index = {name: i for i, name in enumerate(names)}
+    body = {"days": days, "states": services.MAP_STATES, "districts": names,
+            "columns": ["id", "name", "district", "lat", "lon", "state", "open", "overdue", "days"],
+            "schools": [[s["id"], s["name"], index[s["district"]], round(s["lat"], 5), round(s["lon"], 5),
+                         services.MAP_STATES.index(s["state"]), s["open"], s["overdue"], s["days"]]
+                        for s in schools]}
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    response = current_app.response_class(mimetype="application/json")
+    if "gzip" in request.accept_encodings:
+        # Dynamic answers are not compressed elsewhere; this one is large and goes to phones.
+        data = gzip.compress(data, 6, mtime=0)
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    response.set_data(data)
+    return response
 
 
 @bp.get("/daily/")

@@ -359,9 +359,23 @@ def dashboard(days_unvisited: int = 7, peer_days: int = 30) -> dict:
     }
 
 
-def school_states(district: str | None, limit: int = 3000) -> list[dict]:
-    """Each school with its state for the map: overdue, open tickets, days since the last visit."""
+# What the map colours a school by, most pressing first. A school visited today shows as such even
+# with open tickets (today's visit usually opened them, and a leader reads the map for coverage);
+# overdue work outranks everything, it is what a leader acts on.
+MAP_STATES = ("overdue", "today", "open", "unvisited", "ok")
+
+
+def school_states(district: str | None = None, days_unvisited: int = 7) -> list[dict]:
+    """Each school with its state for the map, in two grouped queries (tickets, last visit) joined
+    onto the schools, so 20,000 schools cost the same few statements as twenty.
+
+    State: "overdue" (a ticket whose deadline passed while the school owes the work), "today" (an
+    overt or covert visit received since midnight, local time), "open" (active tickets), "unvisited"
+    (no such visit for ``days_unvisited`` days, or never), else "ok". Self-checks are the school's
+    own and do not count as a visit.
+    """
     now = utcnow()
+    midnight = datetime.combine(now.astimezone(local_zone()).date(), time(0), tzinfo=local_zone())
     tickets = (sa.select(Ticket.school_id, sa.func.count().label("open"),
                          sa.func.count().filter(Ticket.overdue_at(now)).label("overdue"))
                .where(Ticket.status.in_(TicketStatus.ACTIVE)).group_by(Ticket.school_id).subquery())
@@ -371,14 +385,16 @@ def school_states(district: str | None, limit: int = 3000) -> list[dict]:
     query = (sa.select(School.id, School.name, School.district, School.lat, School.lon,
                        sa.func.coalesce(tickets.c.open, 0), sa.func.coalesce(tickets.c.overdue, 0), last.c.last)
              .outerjoin(tickets, tickets.c.school_id == School.id).outerjoin(last, last.c.school_id == School.id)
-             .order_by(School.district, School.name).limit(limit))
+             .order_by(School.district, School.name))
     if district:
         query = query.where(School.district == district)
     states = []
-    for id_, name, district_, lat, lon, open_, overdue, visited in db.session.execute(query):
+    # Core rather than the ORM's result machinery: no entities here, and at 20,000 rows the ORM's
+    # row handling alone took longer than the database.
+    for id_, name, district_, lat, lon, open_, overdue, visited in db.session.connection().execute(query).all():
         days = (now - visited).days if visited else None
-        state = ("overdue" if overdue else "open" if open_ else
-                 "unvisited" if days is None or days >= 7 else "ok")
+        state = ("overdue" if overdue else "today" if visited and visited >= midnight else "open" if open_ else
+                 "unvisited" if days is None or days >= days_unvisited else "ok")
         states.append({"id": id_, "name": name, "district": district_, "lat": lat, "lon": lon, "open": open_,
                        "overdue": overdue, "days": days, "state": state})
     return states

@@ -145,22 +145,3 @@ def test_volunteers_appear_in_exports_by_pseudonym(app, login_as, world, templat
         from inspect_app.accounts.models import User
         volunteer = db.session.get(User, world.volunteer.id)
         assert volunteer.pseudonym in text and volunteer.display_name not in text
-
-
-def test_the_map_colours_schools_and_degrades_to_a_list(app, login_as, world, templates, make_visit, monkeypatch):
-    done = make_visit(world.inspector, world.a, fail=("G2",))
-    with app.app_context():
-        from inspect_app.tickets.models import Ticket
-        ticket = db.session.get(Ticket, done.tickets[0])
-        ticket.deadline = datetime.now(UTC) - timedelta(days=1)
-        db.session.commit()
-    leader = login_as("leader")
-    page = leader.get("/reports/map").get_data(as_text=True)
-    listed = page.split('id="school-states"')[1]
-    assert 'state-overdue' in listed.split("甲校")[0].rsplit("<li", 1)[1]
-    assert 'state-unvisited' in listed.split("乙校")[0].rsplit("<li", 1)[1]
-    assert 'id="map"' not in page and "leaflet" not in page  # no tiles configured: the list alone
-    monkeypatch.setitem(app.config, "MAP_TILE_URL", "https://tiles.example.gov.cn/{z}/{x}/{y}.png")
-    response = leader.get("/reports/map")
-    assert 'id="map"' in response.get_data(as_text=True) and "leaflet" in response.get_data(as_text=True)
-    assert "https://tiles.example.gov.cn" in response.headers["Content-Security-Policy"]
