@@ -54,16 +54,18 @@ SELECT id, 'closed', opened_at + interval '1 day', '', false FROM tickets WHERE 
 """
 
 
-def build() -> None:
+def build(name: str = "inspect_scale") -> None:
+    """The province in a scratch database; bench.map builds its own under another name."""
+    url = URL.rsplit("/", 1)[0] + "/" + name
     admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS inspect_scale WITH (FORCE)"))
-        conn.execute(sa.text("CREATE DATABASE inspect_scale"))
-    env = {**os.environ, "DATABASE_URL": URL, "FLASK_APP": "wsgi"}
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi"}
     for args in (["db", "upgrade"], ["checklists", "install"]):
         subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=env, check=True,
                        capture_output=True)
-    engine = sa.create_engine(URL)
+    engine = sa.create_engine(url)
     started = time.perf_counter()
     with engine.begin() as conn:
         version_id = conn.execute(sa.text("SELECT min(id) FROM template_versions")).scalar()

@@ -33,6 +33,8 @@ VENDOR_FILES = {
     "vendor/qr-scanner-worker.min.js": "qr-scanner/qr-scanner-worker.min.js",
     "vendor/leaflet.js": "leaflet/dist/leaflet.js",
     "vendor/leaflet.css": "leaflet/dist/leaflet.css",
+    # Clusters the map's schools (20,000 for a province) in a k-d tree; UMD build, kdbush inside.
+    "vendor/supercluster.min.js": "supercluster/dist/supercluster.min.js",
 }
 FINGERPRINT = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
 YEAR = 365 * 24 * 3600

@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(schools_group)
     app.cli.add_command(checklists_group)
     app.cli.add_command(tickets_group)
+    app.cli.add_command(duties_group)
     app.cli.add_command(audit_group)
 
 
@@ -46,19 +47,17 @@ def users_group():
 @click.option("--display-name", default="管理员")
 def create_admin(username: str, display_name: str):
     """Create the first administrator (asks for the password)."""
-    from inspect_app.accounts.models import Role, User
-    from inspect_app.accounts.services import normalise_username
-    username = normalise_username(username)
-    if db.session.scalar(sa.select(User.id).where(User.username == username)):
-        raise click.ClickException(f"user {username!r} exists already")
+    from inspect_app.accounts.models import AccountError, Role
+    from inspect_app.accounts.services import NewAccount, create_account
     password = getpass.getpass("Password: ")
-    if len(password) < 10:
-        raise click.ClickException("the password needs at least 10 characters")
-    user = User(username=username, display_name=display_name, role=Role.ADMIN,
-                manages_volunteers=True)
-    user.set_password(password)
-    db.session.add(user)
+    try:
+        user = create_account(NewAccount(username=username, display_name=display_name, role=Role.ADMIN,
+                                         password=password, manages_volunteers=True,
+                                         must_change_password=False))  # they typed their own
+    except AccountError as error:
+        raise click.ClickException(f"{error.field}: {error.message}") from None
     db.session.commit()
+    username = user.username
     click.echo(f"Administrator {username} created.")
 
 
@@ -111,6 +110,21 @@ def install_checklists():
     added = install_builtin_templates()
     db.session.commit()
     click.echo(f"{added} checklist templates added")
+
+
+@click.group("duties", cls=AppGroup)
+def duties_group():
+    """The schools' daily report (日报告/零报告)."""
+
+
+@duties_group.command("remind")
+def remind_command():
+    """Remind schools without today's report before the deadline, and their responsible inspectors at
+    it (run it from cron every 5 minutes or so; each notice is sent once per person and day)."""
+    from inspect_app.duties.services import remind
+    from inspect_app.idempotency import first_writer_wins
+    sent = first_writer_wins(remind)
+    click.echo(f"{sent} reminders sent")
 
 
 @click.group("tickets", cls=AppGroup)

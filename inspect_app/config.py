@@ -101,6 +101,17 @@ class Config:
     # how a bureau writes a rectification notice (限期于X月X日前整改) and hides even the hour;
     # "hour" (the next full hour) keeps deadlines tighter but tells the school the hour of submission.
     TICKET_DEADLINE_ROUNDING = os.environ.get("TICKET_DEADLINE_ROUNDING", "day")
+    # The school's daily report (日报告/零报告): due by this time of the school's day where the bureau
+    # is (the compilation document's absence register is due by 11:30); a report after it is kept
+    # and marked late, never refused. A school without one is reminded SELF_REPORT_REMIND_BEFORE_MIN
+    # minutes before, and its responsible inspectors at the deadline (`flask duties remind`, cron).
+    SELF_REPORT_DEADLINE = os.environ.get("SELF_REPORT_DEADLINE", "11:30")
+    SELF_REPORT_REMIND_BEFORE_MIN = _int("SELF_REPORT_REMIND_BEFORE_MIN", 30)
+    # The early warning: a school's fever count at least this far above the average of its own reports
+    # of the previous 7 days is highlighted for the bureau.
+    SELF_REPORT_FEVER_JUMP = _int("SELF_REPORT_FEVER_JUMP", 3)
+    # How many days back a school may still file (late) a day it missed.
+    SELF_REPORT_MAX_DAYS_BACK = _int("SELF_REPORT_MAX_DAYS_BACK", 31)
     # E-mail notices, off unless MAIL_SERVER is set; the in-app inbox always works.
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
@@ -108,6 +119,10 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@localhost")
+
+    # The letterhead of the signed daily report (每日督查专报): the issuing bureau's name, fixed into
+    # each report when it is signed.
+    BUREAU_NAME = os.environ.get("BUREAU_NAME", "教育局")
 
     # Map tiles, e.g. https://tiles.example.gov.cn/{z}/{x}/{y}.png; unset, the map is a coloured list.
     MAP_TILE_URL = os.environ.get("MAP_TILE_URL")

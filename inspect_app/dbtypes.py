@@ -1,4 +1,5 @@
 """Column types shared by every domain."""
+import enum
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -30,3 +31,18 @@ def enum_column(cls, length: int = 20) -> sa.Enum:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class LabelledEnum(enum.StrEnum):
+    """A stored value and its name in the user's language, declared side by side
+    (`OPEN = "open", _l("To rectify")`) so a new member cannot be added without its label."""
+
+    def __new__(cls, value: str, label=None):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member._label = label if label is not None else value
+        return member
+
+    @property
+    def label(self) -> str:
+        return str(self._label)

@@ -6,15 +6,19 @@ the server's disk, `<a href>` plants a link, an unclosed `<i>` fails the whole P
 programs run a cell that starts with `=` (or `+ - @`, tab, CR) as a formula; a line break in an
 e-mail header is refused by the mail library (and would start a new header if it were not). Every
 writer of a PDF, an XLSX, a CSV or a mail header passes each value through the one helper for its
-format below, so the rule is kept here once and a new document cannot forget it.
+format below, so the rule is kept here once and a new document cannot forget it. An HTML document
+made into a PDF (`html_pdf`) is escaped by Jinja and may read no file but the ones handed to it.
 """
 from __future__ import annotations
 
+import re
 from xml.sax.saxutils import escape
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from reportlab.platypus import Paragraph
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # OWASP's CSV-injection list (and ASVS 1.2.10's NUL): a field starting with one of these is a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -64,3 +68,26 @@ def csv_row(values) -> list:
 def header_text(value) -> str:
     """One line for an e-mail header: every run of whitespace, line breaks included, becomes a space."""
     return " ".join(str(value).split())
+
+
+def html_pdf(html: str, resources: dict[str, bytes]) -> bytes:
+    """A PDF of `html` (WeasyPrint), whose only outside files are `resources`, named `resource:<key>`.
+
+    The text in `html` comes escaped from a Jinja template; WeasyPrint would still fetch whatever a
+    URL in the document names (a file on the server's disk, an address inside the network), so its
+    fetcher serves the resources handed to it and refuses everything else.
+    """
+    from weasyprint import HTML  # imported late: it loads Pango
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    # A control character someone typed has no glyph in any font: drawn as a blank, not as a box.
+    html = CONTROL_CHARACTERS.sub(" ", html)
+
+    class OwnResources(URLFetcher):
+        def fetch(self, url, headers=None):
+            key = url.removeprefix("resource:")
+            if not url.startswith("resource:") or key not in resources:
+                raise ValueError("only the document's own resources are fetched")
+            return URLFetcherResponse(url, resources[key], {"Content-Type": "image/jpeg"})
+
+    return HTML(string=html, url_fetcher=OwnResources(), base_url="resource:").write_pdf()

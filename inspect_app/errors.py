@@ -58,6 +58,34 @@ class Refusal(HTTPException):
         self.extra_headers = headers or {}
 
 
+class DomainError(Exception):
+    """A rule of the domain refused what was asked: the HTTP status, the API's machine code, a message
+    for the user and, for forms, the field it belongs under. One handler (below) answers it as JSON for
+    the API and as a page for people, so views need no try/except merely to translate it."""
+
+    status = 422
+    code: str | None = None
+
+    def __init__(self, message: str, status: int | None = None, field: str | None = None, *,
+                 code: str | None = None):
+        super().__init__(message)
+        self._message, self.field = message, field
+        self.status = status or self.status
+        self.code = code or self.code or CODES.get(self.status, "error")
+
+    @property
+    def message(self) -> str:
+        return str(self._message)
+
+
+def handle_domain_error(error: DomainError):
+    # What the refused step half-wrote must not reach the next commit (or the error page's reads).
+    db.session.rollback()
+    if wants_json():
+        return api_error(error.status, error.code, error.message)
+    return error_page(error.status, error.message)
+
+
 def refuse(status: int, message: str, **headers: str):
     raise Refusal(status, message, {k.replace("_", "-"): v for k, v in headers.items()})
 
@@ -99,6 +127,7 @@ def handle_unexpected(error: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(DomainError, handle_domain_error)
     if not app.testing:
         # In tests an unexpected exception should fail loudly instead of becoming a page.
         app.register_error_handler(Exception, handle_unexpected)

@@ -1,5 +1,6 @@
 """Language and time zone: Simplified Chinese by default, English on request."""
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 from flask import Flask, current_app, has_request_context, request
@@ -8,6 +9,11 @@ from flask_babel import get_locale, get_timezone, gettext
 from inspect_app.extensions import babel
 
 LANG_COOKIE = "lang"
+
+
+def local_zone() -> ZoneInfo:
+    """The bureau's time zone: deadlines, report days and "today" are counted in it."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def select_locale() -> str:

@@ -9,6 +9,8 @@ exactly as a later replay would: 200 for the same body, 409 for a different one.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -36,3 +38,8 @@ def first_writer_wins(attempt: Callable[[], T]) -> T:
     result = attempt()
     db.session.commit()
     return result
+
+
+def body_hash(body: dict) -> str:
+    """What a replay of an idempotent PUT must match: the same client id with another body is a conflict."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

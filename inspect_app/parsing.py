@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
-from inspect_app.errors import refuse
+from inspect_app.errors import DomainError, refuse
 
 # Ids are INTEGER columns: 32-bit signed on PostgreSQL (64-bit on SQLite, the smaller one rules).
 MAX_ID = 2**31 - 1
@@ -32,8 +32,10 @@ LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
-class FieldError(Exception):
+class FieldError(DomainError):
     """A field the client sent is malformed; the message is for the user."""
+
+    status = 422
 
 
 def parse_uuid(value: str | None) -> str | None:

@@ -1,12 +1,20 @@
 """How a request becomes a user: a browser's session key or an API bearer token."""
 from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, login_user
+from flask_login import LoginManager, current_user, login_user
 
-from inspect_app.accounts.models import SessionKind
+from inspect_app.accounts.models import PasswordChangeRequired, SessionKind
 from inspect_app.accounts.services import load_session_user
 from inspect_app.accounts.throttle import DEVICE_COOKIE, remembered_device_cookie
 from inspect_app.errors import api_error, wants_json
+
+
+# What a user who must change their password can still reach: the form itself, signing out, and what
+# every page loads (files, the language switch, the service worker and manifest, the health check).
+PASSWORD_CHANGE_OPEN = frozenset({
+    "assets.serve_asset", "accounts.change_password", "accounts.sign_out", "accounts.sign_in", "core.set_language",
+    "core.service_worker", "core.manifest", "core.favicon", "core.healthz", "core.offline", "api.renew_csrf",
+})
 
 
 def bearer_token() -> str | None:
@@ -57,6 +65,20 @@ def init_app(app: Flask, login_manager: LoginManager) -> None:
     def load_bearer_user(_request):
         token = bearer_token()
         return load_session_user(token, SessionKind.API) if token else None
+
+    @app.before_request
+    def password_change_first():
+        """Someone else chose this account's password (a new account, an admin's reset): until its owner
+        picks their own, the web shows only the change form and the API answers 403 with a code that
+        tells the phone to send its user to the web."""
+        if request.endpoint in PASSWORD_CHANGE_OPEN or request.endpoint is None:
+            return None
+        user = current_user
+        if not (user.is_authenticated and user.must_change_password):
+            return None
+        if bearer_token() or wants_json():
+            raise PasswordChangeRequired()
+        return redirect(url_for("accounts.change_password"))
 
     @login_manager.unauthorized_handler
     def unauthorized():

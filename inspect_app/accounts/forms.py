@@ -2,11 +2,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from inspect_app.accounts.models import Role
-
-MIN_PASSWORD = 10
+from inspect_app.accounts.services import MAX_PASSWORD, MIN_PASSWORD
 
 
 class SignInForm(FlaskForm):
@@ -16,11 +15,8 @@ class SignInForm(FlaskForm):
                              render_kw={"autocomplete": "current-password"})
 
 
-class UserForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[
-        DataRequired(), Length(min=3, max=64),
-        Regexp(r"^[a-z0-9_.-]+$", message=_l("Use lower-case letters, digits, '.', '_' or '-'.")),
-    ], render_kw={"autocapitalize": "none"})
+class AccountForm(FlaskForm):
+    """What an admin fills in for an account, new or existing (the rules are in accounts.services)."""
     display_name = StringField(_l("Real name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     school_id = SelectField(_l("School (duty officers only)"), coerce=int, validators=[Optional()])
@@ -28,10 +24,10 @@ class UserForm(FlaskForm):
     child_school_ids = SelectMultipleField(_l("Schools their children attend (volunteers only: never checked by them)"),
                                            coerce=int, validators=[Optional()])
     manages_volunteers = BooleanField(_l("Volunteer programme admin (may see volunteers' real names)"))
-    password = PasswordField(_l("Initial password"), validators=[
-        DataRequired(), Length(min=MIN_PASSWORD, max=256,
-                               message=_l("At least %(n)s characters.", n=MIN_PASSWORD))],
-        render_kw={"autocomplete": "new-password"})
+    email = StringField(_l("E-mail (optional, for notices)"), validators=[Optional(), Length(max=254)],
+                        render_kw={"autocomplete": "off", "inputmode": "email", "autocapitalize": "none"})
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)],
+                        render_kw={"autocomplete": "off", "inputmode": "tel"})
 
     def __init__(self, *args, schools=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,19 +36,28 @@ class UserForm(FlaskForm):
             SelectChoice(s.id, f"{s.district} · {s.name}") for s in schools]
         self.child_school_ids.choices = [SelectChoice(s.id, f"{s.district} · {s.name}") for s in schools]
 
-    def validate_school_id(self, field):
-        if self.role.data == Role.DUTY_OFFICER and not field.data:
-            raise ValidationError(_l("A duty officer must belong to a school."))
-        if self.role.data != Role.DUTY_OFFICER and field.data:
-            raise ValidationError(_l("Only duty officers belong to a school."))
 
-    def validate_pseudonym(self, field):
-        if self.role.data == Role.VOLUNTEER and not (field.data or "").strip():
-            raise ValidationError(_l("A volunteer needs a pseudonym: schools and staff see only that."))
+class UserForm(AccountForm):
+    username = StringField(_l("Username"), validators=[
+        DataRequired(), Length(min=3, max=64),
+        Regexp(r"^[a-z0-9_.-]+$", message=_l("Use lower-case letters, digits, '.', '_' or '-'.")),
+    ], render_kw={"autocapitalize": "none"})
+    password = PasswordField(_l("Initial password (they choose their own at first sign-in)"), validators=[
+        DataRequired(), Length(max=MAX_PASSWORD)], render_kw={"autocomplete": "new-password"})
 
-    def validate_manages_volunteers(self, field):
-        if field.data and self.role.data != Role.ADMIN:
-            raise ValidationError(_l("Only an administrator can run the volunteer programme."))
+
+class EditUserForm(AccountForm):
+    pass
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_PASSWORD)],
+                            render_kw={"autocomplete": "current-password"})
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=MAX_PASSWORD)],
+                        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD})
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(), EqualTo("new", message=_l("The two new passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"})
 
 
 class RevealForm(FlaskForm):

@@ -14,33 +14,39 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 
-from inspect_app.dbtypes import UTCDateTime, utcnow
+from inspect_app.dbtypes import LabelledEnum, UTCDateTime, utcnow
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 
 
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    LEADER = "leader"
-    INSPECTOR = "inspector"
-    VOLUNTEER = "volunteer"
-    DUTY_OFFICER = "duty_officer"
-
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
+class Role(LabelledEnum):
+    ADMIN = "admin", _l("Administrator")
+    LEADER = "leader", _l("Bureau leader")
+    INSPECTOR = "inspector", _l("Inspector")
+    VOLUNTEER = "volunteer", _l("Parent volunteer")
+    DUTY_OFFICER = "duty_officer", _l("School duty officer")
 
 
-ROLE_LABELS = {
-    Role.ADMIN: _l("Administrator"),
-    Role.LEADER: _l("Bureau leader"),
-    Role.INSPECTOR: _l("Inspector"),
-    Role.VOLUNTEER: _l("Parent volunteer"),
-    Role.DUTY_OFFICER: _l("School duty officer"),
-}
+# The bureau's people: they see every school and the full record (a school's officer and a volunteer
+# see less). The one list every access rule takes this from.
+BUREAU_ROLES = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """An account change that the rules forbid; the message is shown to the user."""
+
+    status = 422
+
+
+class PasswordChangeRequired(AccountError):
+    """The password was right but an admin chose it: the owner must pick their own on the web first.
+    The API's machine code tells the phone app to send its user there."""
+
+    status = 403
+    code = "password_change_required"
+
+    def __init__(self):
+        super().__init__(_l("Choose a new password on the web sign-in page first; then sign in here again."))
 
 
 def _hasher() -> PasswordHasher:
@@ -76,6 +82,7 @@ class User(UserMixin, db.Model):
     school_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("schools.id"), index=True)
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
     email: so.Mapped[str | None] = so.mapped_column(sa.String(255))  # for notices when SMTP is set up
+    phone: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     active: so.Mapped[bool] = so.mapped_column(default=True)
     # Only the volunteer programme admin may see who a volunteer really is.
     manages_volunteers: so.Mapped[bool] = so.mapped_column(default=False)
@@ -83,6 +90,10 @@ class User(UserMixin, db.Model):
     disabled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     # Failed sign-ins before this moment no longer count against the account (an admin cleared them).
     signin_cleared_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Set for a new account and after an admin's reset: the password is one someone else chose (and
+    # may have written down), so the owner must pick their own before doing anything else.
+    must_change_password: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    password_changed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     school: so.Mapped["School | None"] = so.relationship(  # noqa: F821
         foreign_keys=[school_id], back_populates="duty_officers")
@@ -133,7 +144,7 @@ class User(UserMixin, db.Model):
     def disable(self) -> None:
         """Disable the account and end all of its sessions and tokens."""
         if not self.active:
-            raise AccountError(_l("This account is already disabled."))
+            raise AccountError(_l("This account is already disabled."), 409)
         self.active = False
         self.disabled_at = utcnow()
         AuthSession.revoke_all_for(self)
@@ -144,7 +155,7 @@ class User(UserMixin, db.Model):
 
     def enable(self) -> None:
         if self.active:
-            raise AccountError(_l("This account is already enabled."))
+            raise AccountError(_l("This account is already enabled."), 409)
         self.active = True
         self.disabled_at = None
 

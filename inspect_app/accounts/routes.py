@@ -3,16 +3,19 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from inspect_app.accounts import bp
 from inspect_app.accounts.access import roles_required
 from inspect_app.accounts.auth import device_cookie, remember_device, start_browser_session
-from inspect_app.accounts.forms import RevealForm, SignInForm, UserForm
+from inspect_app.accounts.forms import (AccountForm, ChangePasswordForm, EditUserForm, RevealForm, SignInForm,
+                                        UserForm)
 from inspect_app.accounts.models import AccountError, AuthSession, IdentityReveal, Role, SessionKind, User
-from inspect_app.accounts.services import SignInThrottled, authenticate, normalise_username, throttled_message
+from inspect_app.accounts.services import (MIN_PASSWORD, AccountChange, NewAccount, SignInThrottled, authenticate,
+                                           change_own_password, create_account, reset_password,
+                                           throttled_message, update_account)
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx
@@ -80,42 +83,109 @@ def list_users():
     return render_template("accounts/users.html", users=users, roles=list(Role), role=role)
 
 
+def _schools() -> list[School]:
+    return db.session.scalars(sa.select(School).order_by(School.district, School.name)).all()
+
+
+def _account_fields(form: AccountForm) -> dict:
+    """The form's answers in the services' terms; children's schools count for a volunteer only (the
+    form shows the list to every role), a school is refused for anyone but a duty officer."""
+    role = Role(form.role.data)
+    return dict(display_name=form.display_name.data, role=role, school_id=form.school_id.data or None,
+                pseudonym=form.pseudonym.data, manages_volunteers=bool(form.manages_volunteers.data),
+                child_school_ids=tuple(form.child_school_ids.data or ()) if role is Role.VOLUNTEER else (),
+                email=form.email.data, phone=form.phone.data)
+
+
+def _under_field(form, error: AccountError) -> None:
+    """A refusal goes under the field it is about, with what was typed kept."""
+    target = getattr(form, error.field or "", None) or form.display_name
+    target.errors = [*target.errors, error.message]
+
+
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def create_user():
-    """Create an account; a duty officer is bound to one school."""
-    schools = db.session.scalars(sa.select(School).order_by(School.district, School.name)).all()
-    form = UserForm(schools=schools)
+    """Create an account; a duty officer is bound to one school; the owner changes the password at first sign-in."""
+    form = UserForm(schools=_schools())
     if form.validate_on_submit():
-        username = normalise_username(form.username.data)
-        if db.session.scalar(sa.select(User.id).where(User.username == username)):
-            form.username.errors.append(_("This username is taken."))
+        try:
+            user = create_account(NewAccount(username=form.username.data, password=form.password.data,
+                                             **_account_fields(form)))
+        except AccountError as error:
+            _under_field(form, error)
         else:
-            role = Role(form.role.data)
-            user = User(username=username, display_name=form.display_name.data.strip(), role=role,
-                        school_id=form.school_id.data if role is Role.DUTY_OFFICER else None,
-                        pseudonym=(form.pseudonym.data or "").strip() or None,
-                        manages_volunteers=bool(form.manages_volunteers.data))
-            user.set_password(form.password.data)
-            if role is Role.VOLUNTEER:
-                chosen = set(form.child_school_ids.data or [])
-                user.child_schools = [school for school in schools if school.id in chosen]
-            db.session.add(user)
             db.session.commit()
-            flash(_("Account %(name)s created.", name=username), "success")
+            flash(_("Account %(name)s created. Give them the password: they choose their own at first sign-in.",
+                    name=user.username), "success")
             return redirect(url_for("accounts.list_users"))
     status = 422 if form.errors else 200
-    return render_template("accounts/user_form.html", form=form), status
+    return render_template("accounts/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_user(user_id: int):
+    """Change an account's name, role, school, contact and children's schools under the account rules."""
+    user = db.session.get(User, user_id) or abort(404)
+    form = EditUserForm(schools=_schools(), obj=user if request.method == "GET" else None,
+                        data={"child_school_ids": [s.id for s in user.child_schools],
+                              "school_id": user.school_id or 0, "role": user.role.value}
+                        if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            update_account(user, AccountChange(**_account_fields(form)), by=current_user)
+        except AccountError as error:
+            db.session.rollback()
+            _under_field(form, error)
+        else:
+            db.session.commit()
+            flash(_("Account %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("accounts.list_users"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/user_form.html", form=form, user=user), status
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+@roles_required(Role.ADMIN)
+def reset_user_password(user_id: int):
+    """A temporary password, shown once to the admin; the account's sessions end and its owner must
+    choose a new password at the next sign-in."""
+    user = db.session.get(User, user_id) or abort(404)
+    if user.id == current_user.id:
+        refuse(409, _("Change your own password on “My password”."))
+    temporary = reset_password(user)
+    db.session.commit()
+    # Rendered, never flashed: a flash message would sit in the session cookie.
+    response = make_response(render_template("accounts/reset_done.html", user=user, temporary=temporary))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Every user changes their own password here (and must, after an admin created or reset it)."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_own_password(current_user, form.current.data, form.new.data)
+        except AccountError as error:
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Your password is changed. Your other devices must sign in again."), "success")
+            return redirect(url_for("core.home"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/password.html", form=form, forced=current_user.must_change_password,
+                           min_password=MIN_PASSWORD), status
 
 
 def _change_active(user_id: int, enable: bool):
     user = db.session.get(User, user_id) or abort(404)
     if user.id == current_user.id:
         refuse(409, _("You cannot disable your own account."))
-    try:
-        user.enable() if enable else user.disable()
-    except AccountError as error:
-        refuse(409, str(error))
+    user.enable() if enable else user.disable()
     db.session.commit()
     if is_htmx():
         return render_template("accounts/_user_row.html", user=user)

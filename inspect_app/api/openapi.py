@@ -1,385 +1,196 @@
-"""The OpenAPI 3 description of /api/v1, kept next to the routes it describes.
+"""The API's description and its enforcement, one thing: spectree with the models in api/schemas.py.
 
-tests/api/test_openapi.py checks that every API route is described here and nothing else is;
+`api.validate(...)` on a view validates the request against its models before the view runs (in the
+API's error shape and the user's language) and, under TESTING, every answer against its response
+model. /api/v1/openapi.json is spectree's document of those same models; this module adds only what
+a model cannot say: the title and limits, the security schemes, the error answers every operation
+shares, and the three site routes outside /api/v1 that take the API's token.
+
+tests/api/test_openapi.py checks that every API route is described and nothing else is;
 tests/api/test_schemathesis.py checks that every answer the app gives is one described here.
 """
-from collections.abc import Mapping
+from __future__ import annotations
 
-from inspect_app.parsing import MAX_ID
+import copy
+import functools
+import re
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from pydantic import ValidationError
+from spectree import SecurityScheme, SecuritySchemeData, SpecTree
+from spectree.plugins.base import Context
+from spectree.plugins.flask_plugin import FlaskPlugin
+from spectree.utils import get_multidict_items
+
+from inspect_app.api import schemas
+from inspect_app.config import Config
+from inspect_app.errors import refuse
+from inspect_app.parsing import BodyTooLarge, FieldError, json_document
+
+PREFIX = "/api/v1"
+SECURED = [{"bearer": []}, {"cookie": []}]
 
 
-def _error_response(description: str) -> dict:
+def json_body() -> dict:
+    """The body as a JSON object, within the size and nesting limits (413) and storable (400)."""
+    if not request.is_json:
+        refuse(400, _("The request body must be a JSON object."))
+    try:
+        body = json_document()
+    except BodyTooLarge as error:
+        refuse(413, str(error))
+    except FieldError as error:
+        refuse(400, str(error))
+    if not isinstance(body, dict):
+        refuse(400, _("The request body must be a JSON object."))
+    return body
+
+
+class Validation(FlaskPlugin):
+    """spectree's Flask plugin with our body reading and our error answers.
+
+    The body goes through `json_body` (size, depth, storable text) before any model sees it; spectree's
+    own `get_json(silent=True) or {}` would read a broken body as `{}` and a deep one with recursion.
+    A refused request answers `{"error": {code, message}}`: a query string that does not parse is 400;
+    in a body, a value of the wrong JSON type is 400 (malformed), a well-typed value the rules refuse
+    is 422 (invalid), a list over its limit 413 — the statuses the API has always given.
+    """
+
+    def request_validation(self, request, query, json, form, headers, cookies):
+        validate = self.model_adapter.validate_obj
+        request.context = Context(
+            _checked(validate, query, get_multidict_items(request.args, query), in_query=True) if query else None,
+            _checked(validate, json, json_body()) if json else None,
+            _checked(validate, form, self._form(request)) if form else None,
+            None, None)
+
+    def _form(self, request) -> dict:
+        if request.mimetype != "multipart/form-data":
+            refuse(400, _("Send the photo as the multipart field “file”."))
+        return self.fill_form(request)
+
+    def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
+        # In production an answer is never held back for its description; the suite checks them all.
+        skip = skip_validation or not current_app.testing
+        return super().validate_response(resp, resp_model, skip, force_resp_serialize)
+
+
+def _checked(validate, model, data, in_query: bool = False):
+    try:
+        return validate(model, data)
+    except ValidationError as error:
+        status, message = refusal(error.errors()[0])
+        refuse(400 if in_query else status, message)
+
+
+# pydantic's error types: the wrong JSON type (400) or a list past its limit (413); the rest is 422.
+MALFORMED = re.compile(r".*_type$")
+
+
+def refusal(error: dict) -> tuple[int, str]:
+    """Status and message (the user's language) for pydantic's first error."""
+    name = _location(error["loc"])
+    kind, ctx, sent = error["type"], error.get("ctx") or {}, error.get("input")
+    if kind == "too_long":
+        return 413, _("%(name)s holds at most %(limit)s (you sent %(n)s).", name=name,
+                      limit=ctx.get("max_length"), n=ctx.get("actual_length"))
+    message = {
+        "missing": lambda: _("%(where)s is required.", where=name),
+        "extra_forbidden": lambda: _("%(name)s is not a field of this request.", name=name),
+        "string_type": lambda: _("%(name)s must be text.", name=name),
+        "int_type": lambda: _("%(name)s must be a whole number.", name=name),
+        "int_parsing": lambda: _("%(name)s must be a whole number.", name=name),
+        "float_type": lambda: _("%(name)s must be a number.", name=name),
+        "float_parsing": lambda: _("%(name)s must be a number.", name=name),
+        "finite_number": lambda: _("%(name)s must be a number.", name=name),
+        "bool_type": lambda: _("%(name)s must be true or false.", name=name),
+        "list_type": lambda: _("%(name)s must be a list.", name=name),
+        "literal_error": lambda: _("%(name)s must be one of %(values)s.", name=name,
+                                   values=", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))),
+        "greater_than_equal": lambda: _("%(name)s must be at least %(low)s.", name=name, low=ctx.get("ge")),
+        "less_than_equal": lambda: _("%(name)s must be at most %(high)s.", name=name, high=ctx.get("le")),
+        "string_too_long": lambda: _("%(name)s is too long: at most %(limit)s characters (you sent %(n)s).",
+                                     name=name, limit=ctx.get("max_length"),
+                                     n=len(sent.strip()) if isinstance(sent, str) else "?"),
+        "value_error": lambda: _("%(name)s: %(problem)s", name=name, problem=str(ctx.get("error", ""))),
+    }.get(kind)
+    if message is None:
+        message = (lambda: _("%(name)s must be an object.", name=name)) if kind in ("model_type", "dict_type") \
+            else (lambda: _("%(name)s is not valid.", name=name))
+    return (400 if MALFORMED.match(kind) else 422), message()
+
+
+def _location(loc) -> str:
+    """("findings", 0, "location", "lat") -> findings[0].location.lat, as the messages always wrote it."""
+    name = ""
+    for part in loc:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or _("The request body")
+
+
+api = SpecTree(
+    backend=Validation, mode="strict", annotations=False, openapi_version="3.1.0",
+    title="SafeCampus Inspect API", version="1",
+    description=("JSON API for the phone's offline outbox and for integrations. "
+                 "Bearer requests need no CSRF token; cookie-session writes send X-CSRFToken. "
+                 f"Limits (docs/limits.md): a JSON body of at most {Config.JSON_MAX_BYTES // 1024} KB "
+                 f"nested at most {Config.JSON_MAX_DEPTH} levels, {Config.VISIT_MAX_FINDINGS} findings and "
+                 f"{Config.VISIT_MAX_ANSWERS} answers per visit, {Config.FINDING_MAX_PHOTOS} photos per finding, "
+                 f"{Config.TICKET_STEP_MAX_PHOTOS} per ticket step; over a limit is 413, text over its length 422."),
+    security_schemes=[
+        SecurityScheme(name="bearer", data=SecuritySchemeData(type="http", scheme="bearer")),
+        SecurityScheme(name="cookie", data=SecuritySchemeData(type="apiKey", field_in="cookie", name="session")),
+    ],
+    validation_error_status=422, validation_error_model=schemas.Error,
+    # Plain names: api/schemas.py names each model once, so a name is one schema wherever it is used.
+    naming_strategy=lambda model: model.__name__, nested_naming_strategy=lambda _parent, child: child,
+)
+
+
+def openapi_document() -> dict:
+    """spectree's document of the decorated views, with what every operation shares."""
+    generated = copy.deepcopy(api.spec)
+    document = {key: value for key, value in generated.items() if key not in ("paths", "tags")}
+    document["servers"] = [{"url": PREFIX}]
+    document["security"] = SECURED
+    paths = {path.removeprefix(PREFIX): item for path, item in generated["paths"].items()}
+    paths.update(copy.deepcopy(SITE_PATHS))
+    for path, item in paths.items():
+        for operation in item.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation.pop("tags", None)
+                _add_common_answers(path, item, operation)
+    document["paths"] = paths
+    return document
+
+
+def _add_common_answers(path: str, item: dict, operation: dict) -> None:
+    """Every status any operation can answer, so the document is true (tests/api/test_schemathesis.py)."""
+    error = _page_error if "servers" in item else _error  # pages outside /api/v1 answer errors as HTML
+    answers = operation["responses"]
+    if operation.get("security", SECURED):
+        answers.setdefault("401", error("Not signed in, or the token was revoked or expired"))
+    if "{" in path:
+        answers.setdefault("404", error("No such object, or not one this user may see"))
+    # NUL in any parameter; a malformed body or query; a cookie-session write without its CSRF token.
+    answers.setdefault("400", error("Malformed request"))
+    if "requestBody" in operation:
+        answers.setdefault("413", error("Over a limit: body size, nesting depth, list length (docs/limits.md)"))
+        answers["422"] = error("Invalid content, or text over its length (docs/limits.md)")
+    else:
+        answers.pop("422", None)  # spectree lists its validation answer everywhere; without a body it is 400
+    answers.setdefault("405", {**error("Method not allowed on this path; Allow lists the ones that are"),
+                               "headers": {"Allow": {"required": True, "schema": {"type": "string"}}}})
+
+
+def _error(description: str) -> dict:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
-def _json(schema_ref: str, description: str = "OK") -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
-
-
-SECURED = [{"bearer": []}, {"cookie": []}]
-# A time the client may leave out: null or "" mean none.
-OPTIONAL_TIME = {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "maxLength": 0}],
-                 "nullable": True}
-# Ids are 32-bit INTEGER columns; anything else is refused before it reaches the database.
-ID = {"type": "integer", "format": "int32", "minimum": 1, "maximum": MAX_ID}
-
-
-def UUID_PARAM(name: str) -> dict:  # noqa: N802 - reads like the constant it stands for
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
-
-
-LOCATION = {"type": "object", "nullable": True, "required": ["lat", "lon"],
-            "properties": {"lat": {"type": "number"}, "lon": {"type": "number"},
-                           "accuracy_m": {"type": "number"}}}
-
-
-def openapi_document(limits: Mapping) -> dict:
-    """The document for an app configured with `limits` (its config: the limits are documented in it)."""
-    document = _document(limits)
-    for path, item in document["paths"].items():
-        _add_common_answers(path, item)
-    return document
-
-
-METHODS = ("get", "put", "post", "delete", "patch")
-
-
-def _add_common_answers(path: str, item: dict) -> None:
-    """Every status any operation can answer, so the document is true (tests/api/test_schemathesis.py)."""
-    json_errors = "servers" not in item  # pages outside /api/v1 answer errors as HTML
-    error = _error_response if json_errors else _page_error
-    for method, operation in item.items():
-        if method not in METHODS:
-            continue
-        answers = operation["responses"]
-        if operation.get("security", SECURED):
-            answers.setdefault("401", error("Not signed in, or the token was revoked or expired"))
-        if "{" in path:
-            answers.setdefault("404", error("No such object, or not one this user may see"))
-        # NUL in any parameter; a malformed body; a cookie-session write without its CSRF token.
-        answers.setdefault("400", error("Malformed request"))
-        if "requestBody" in operation:
-            answers.setdefault("413", error("Over a limit: body size, nesting depth, list length (docs/limits.md)"))
-            answers.setdefault("422", error("Invalid content, or text over its length (docs/limits.md)"))
-        answers.setdefault("405", {**error("Method not allowed on this path; Allow lists the ones that are"),
-                                   "headers": {"Allow": {"required": True, "schema": {"type": "string"}}}})
-
-
 def _page_error(description: str) -> dict:
     return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
-
-
-def _document(limits: Mapping) -> dict:
-    text, step_photos = limits["DESCRIPTION_MAX_CHARS"], limits["TICKET_STEP_MAX_PHOTOS"]
-    return {
-        "openapi": "3.0.3",
-        "info": {
-            "title": "SafeCampus Inspect API",
-            "version": "1",
-            "description": ("JSON API for the phone's offline outbox and for integrations. "
-                            "Bearer requests need no CSRF token; cookie-session writes send X-CSRFToken. "
-                            f"Limits (docs/limits.md): a JSON body of at most {limits['JSON_MAX_BYTES'] // 1024} KB "
-                            f"nested at most {limits['JSON_MAX_DEPTH']} levels, "
-                            f"{limits['VISIT_MAX_FINDINGS']} findings and {limits['VISIT_MAX_ANSWERS']} answers per "
-                            f"visit, {limits['FINDING_MAX_PHOTOS']} photos per finding, {step_photos} per ticket step; "
-                            "over a limit is 413, text over its length 422."),
-        },
-        "servers": [{"url": "/api/v1"}],
-        "components": {
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
-            },
-            "schemas": {
-                "Error": {
-                    "type": "object", "required": ["error"],
-                    "properties": {"error": {
-                        "type": "object", "required": ["code", "message"],
-                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-                    }},
-                },
-                "TokenRequest": {
-                    "type": "object", "required": ["username", "password"],
-                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
-                },
-                "Token": {
-                    "type": "object", "required": ["token", "token_type", "expires_in"],
-                    "properties": {"token": {"type": "string"}, "token_type": {"type": "string"},
-                                   "expires_in": {"type": "integer"}},
-                },
-                "Me": {
-                    "type": "object", "required": ["id", "username", "role", "display_name"],
-                    "properties": {
-                        "id": {"type": "integer"}, "username": {"type": "string"},
-                        "role": {"type": "string", "enum": ["admin", "leader", "inspector",
-                                                           "volunteer", "duty_officer"]},
-                        "display_name": {"type": "string"},
-                        "school_id": {"type": "integer", "nullable": True},
-                    },
-                },
-                "School": {
-                    "type": "object",
-                    "required": ["id", "name", "district", "kind", "lat", "lon", "radius_m"],
-                    "properties": {
-                        "id": {"type": "integer"}, "name": {"type": "string"},
-                        "district": {"type": "string"}, "kind": {"type": "string"},
-                        "lat": {"type": "number"}, "lon": {"type": "number"},
-                        "radius_m": {"type": "integer"},
-                        "qr_url": {"type": "string", "description": "admins only"},
-                    },
-                },
-                "ChecklistList": {"type": "object", "properties": {"checklists": {"type": "array", "items": {
-                    "type": "object",
-                    "properties": {"id": {"type": "integer"}, "code": {"type": "string"},
-                                   "name": {"type": "string"}, "version_id": {"type": "integer"},
-                                   "items": {"type": "array", "items": {"type": "object", "properties": {
-                                       "code": {"type": "string"}, "text": {"type": "string"},
-                                       "severity": {"type": "string"}, "photo_required": {"type": "boolean"},
-                                       "deadline_hours": {"type": "integer"}}}}}}}}},
-                "VisitInput": {
-                    "type": "object", "required": ["school_id", "version_id", "mode", "started_at"],
-                    "properties": {
-                        "school_id": ID, "version_id": ID,
-                        "mode": {"type": "string", "enum": ["overt", "covert", "self_check"]},
-                        "started_at": {"type": "string", "format": "date-time"},
-                        "submitted_at": OPTIONAL_TIME,
-                        "qr_token": {"type": "string"}, "corrects": {"type": "string", "nullable": True,
-                                                                         "description": "UUID; empty for none"},
-                        "location": LOCATION,
-                        "answers": {"type": "array", "maxItems": limits["VISIT_MAX_ANSWERS"],
-                                    "items": {"type": "object", "required": ["code", "result"],
-                                    "properties": {"code": {"type": "string"},
-                                                   "result": {"type": "string", "enum": ["pass", "fail", "na"]},
-                                                   "note": {"type": "string", "maxLength": limits["NOTE_MAX_CHARS"]}}}},
-                        "findings": {"type": "array", "maxItems": limits["VISIT_MAX_FINDINGS"],
-                                     "items": {"type": "object", "required": ["id"],
-                                     "properties": {"id": {"type": "string", "format": "uuid"},
-                                                    "code": {"type": "string", "nullable": True},
-                                                    "description": {"type": "string", "maxLength": text},
-                                                    "severity": {"type": "string",
-                                                                 "enum": ["minor", "major", "critical"]},
-                                                    "fixed_on_site": {"type": "boolean"},
-                                                    "location": LOCATION,
-                                                    "captured_at": OPTIONAL_TIME}}},
-                    },
-                },
-                "Photo": {"type": "object", "required": ["id", "url", "thumb_url"],
-                          "properties": {"id": {"type": "string"}, "url": {"type": "string"},
-                                         "thumb_url": {"type": "string"},
-                                         "finding_id": {"type": "string", "nullable": True},
-                                         "sha256": {"type": "string"}, "flags": {"type": "array",
-                                                                                 "items": {"type": "string"}}}},
-                # A school gets id, school_id, status, source, date (Asia/Shanghai) and findings without ids,
-                # codes or times; answers, mode, template and times are for the bureau and the author.
-                "Visit": {"type": "object", "required": ["id", "school_id", "status", "findings"],
-                          "properties": {
-                              "id": {"type": "string"}, "school_id": {"type": "integer"},
-                              "mode": {"type": "string"}, "status": {"type": "string"},
-                              "answers": {"type": "array", "items": {"type": "object"}},
-                              "findings": {"type": "array", "items": {"type": "object", "properties": {
-                                  "photos": {"type": "array", "items": {"$ref": "#/components/schemas/Photo"}}}}},
-                              "flags": {"type": "object", "description": "bureau and author only", "properties": {
-                                  "distance_m": {"type": "number", "nullable": True},
-                                  "on_site": {"type": "boolean", "nullable": True},
-                                  "clock_skew_s": {"type": "number", "nullable": True},
-                                  "incomplete": {"type": "boolean"},
-                                  "reused_photos": {"type": "array", "items": {"type": "string"}}}},
-                              "source": {"type": "string", "description": "schools see 'inspection_group'"},
-                              "date": {"type": "string", "format": "date",
-                                       "description": "the school's view: the day it reached us, Asia/Shanghai"}}},
-                "Ticket": {"type": "object", "required": ["id", "status", "deadline", "overdue", "description"],
-                           "properties": {
-                               "id": {"type": "integer"}, "school_id": {"type": "integer"},
-                               "status": {"type": "string", "enum": ["open", "responded", "closed", "reopened"]},
-                               "severity": {"type": "string"},
-                               "deadline": {"type": "string", "format": "date-time",
-                                            "description": "+08:00; rounded (TICKET_DEADLINE_ROUNDING)"},
-                               "overdue": {"type": "boolean"}, "description": {"type": "string"},
-                               "escalation_level": {"type": "integer"},
-                               "record": {"type": "array", "items": {"type": "object", "properties": {
-                                   "kind": {"type": "string"}, "text": {"type": "string"},
-                                   "actor": {"type": "string", "nullable": True},
-                                   "at": {"type": "string", "description": "bureau, or the school's own steps"},
-                                   "date": {"type": "string", "description": "the school's view of bureau steps"},
-                                   "photos": {"type": "array", "items": {"$ref": "#/components/schemas/Photo"}}}}}}},
-                "TicketList": {"type": "object", "properties": {
-                    "tickets": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}}}},
-                "SchoolList": {
-                    "type": "object", "required": ["schools"],
-                    "properties": {"schools": {"type": "array",
-                                               "items": {"$ref": "#/components/schemas/School"}}},
-                },
-            },
-        },
-        "paths": {
-            "/auth/token": {
-                "post": {
-                    "summary": "Get a bearer token",
-                    "security": [],
-                    "requestBody": {"required": True, "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/TokenRequest"}}}},
-                    "responses": {"200": _json("Token"),
-                                  "400": _error_response("Malformed request"),
-                                  "401": _error_response("Wrong credentials or disabled account"),
-                                  "429": _error_response("Too many failed attempts")},
-                },
-                "delete": {
-                    "summary": "Revoke the bearer token of this request",
-                    "security": [{"bearer": []}],
-                    "responses": {"204": {"description": "Revoked"},
-                                  "401": _error_response("Not signed in")},
-                },
-            },
-            "/me": {"get": {
-                "summary": "The signed-in user", "security": SECURED,
-                "responses": {"200": _json("Me"), "401": _error_response("Not signed in")},
-            }},
-            "/schools": {"get": {
-                "summary": "Schools the user may see", "security": SECURED,
-                "responses": {"200": _json("SchoolList"), "401": _error_response("Not signed in")},
-            }},
-            "/schools/lookup": {"get": {
-                "summary": "The school behind a scanned QR token", "security": SECURED,
-                "parameters": [{"name": "qr", "in": "query", "required": True,
-                                "schema": {"type": "string"}}],
-                "responses": {"200": _json("School"),
-                              "401": _error_response("Not signed in"),
-                              "403": _error_response("Another school's code"),
-                              "404": _error_response("Unknown code"),
-                              "410": _error_response("Code replaced by a new poster")},
-            }},
-            "/checklists": {"get": {
-                "summary": "Templates the user may use at a school in a mode", "security": SECURED,
-                "parameters": [
-                    {"name": "mode", "in": "query", "required": True,
-                     "schema": {"type": "string", "enum": ["overt", "covert", "self_check"]}},
-                    {"name": "school_id", "in": "query", "schema": ID}],
-                "responses": {"200": _json("ChecklistList"), "400": _error_response("Unknown mode"),
-                              "403": _error_response("Not allowed here"),
-                              "404": _error_response("No such school, or not one this user may see")},
-            }},
-            "/visits/{visit_id}": {
-                "parameters": [UUID_PARAM("visit_id")],
-                "put": {
-                    "summary": "Create or replay a whole visit (idempotent on the phone's UUID)",
-                    "description": ("201 when created, 200 for an identical replay (nothing written) or for "
-                                    "a replacement while the visit is still in progress; 409 for a different "
-                                    "body under a submitted visit. X-Client-Time (ISO 8601) measures clock skew."),
-                    "security": SECURED,
-                    "requestBody": {"required": True, "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/VisitInput"}}}},
-                    "responses": {"200": _json("Visit"), "201": _json("Visit", "Created"),
-                                  "400": _error_response("Malformed"), "403": _error_response("Not allowed"),
-                                  "409": _error_response("Different body under a submitted visit"),
-                                  "422": _error_response("Invalid content")},
-                },
-                "get": {
-                    "summary": "A visit with its flags and photo links", "security": SECURED,
-                    "responses": {"200": _json("Visit"), "404": _error_response("Not found or not yours")},
-                },
-            },
-            "/photos/{photo_id}": {
-                "parameters": [UUID_PARAM("photo_id")],
-                "put": {
-                    "summary": "Upload one photo (idempotent on the phone's UUID)",
-                    "security": SECURED,
-                    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                        "type": "object", "required": ["file"],
-                        "properties": {"file": {"type": "string", "format": "binary"},
-                                       "captured_at": OPTIONAL_TIME,
-                                       "lat": {"type": "number"}, "lon": {"type": "number"},
-                                       "accuracy_m": {"type": "number"},
-                                       "finding_id": {"type": "string", "description": "UUID; empty for none"}}}}}},
-                    "responses": {"200": _json("Photo"), "201": _json("Photo", "Created"),
-                                  "409": _error_response("Id used for other content"),
-                                  "413": _error_response("Too large"),
-                                  "415": _error_response("Not an image we accept"),
-                                  "422": _error_response("Damaged, empty or a pixel bomb")},
-                },
-            },
-            "/tickets": {"get": {
-                "summary": "Tickets the user may see (a duty officer: own school, source anonymised)",
-                "security": SECURED,
-                "parameters": [{"name": "status", "in": "query",
-                                "schema": {"type": "string", "enum": ["open", "responded", "closed", "reopened"]}}],
-                "responses": {"200": _json("TicketList"), "400": _error_response("Unknown status")},
-            }},
-            "/tickets/{ticket_id}": {"get": {
-                "summary": "One ticket with its written record", "security": SECURED,
-                "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": ID}],
-                "responses": {"200": _json("Ticket"), "404": _error_response("Not found or not yours")},
-            }},
-            "/tickets/{ticket_id}/responses/{client_id}": {"put": {
-                "summary": "The school's rectification evidence (idempotent on the phone's UUID)",
-                "security": SECURED,
-                "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": ID},
-                               UUID_PARAM("client_id")],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["text"],
-                    "properties": {"text": {"type": "string", "maxLength": text},
-                                   "photo_ids": {"type": "array", "maxItems": step_photos,
-                                                 "items": {"type": "string"}}}}}}},
-                "responses": {"201": _json("Ticket", "Recorded"), "200": _json("Ticket", "Replay"),
-                              "403": _error_response("Not this school's officer"),
-                              "409": _error_response("Closed, or the id was used for something else"),
-                              "422": _error_response("Invalid")},
-            }},
-            "/tickets/{ticket_id}/verifications/{client_id}": {"put": {
-                "summary": "Close out or send back after a re-check (idempotent on the phone's UUID)",
-                "security": SECURED,
-                "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": ID},
-                               UUID_PARAM("client_id")],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["outcome"],
-                    "properties": {"outcome": {"type": "string", "enum": ["close", "reopen"]},
-                                   "note": {"type": "string", "maxLength": text},
-                                   "photo_ids": {"type": "array", "maxItems": step_photos,
-                                                 "items": {"type": "string"}},
-                                   "new_deadline": OPTIONAL_TIME}}}}},
-                "responses": {"201": _json("Ticket", "Recorded"), "200": _json("Ticket", "Replay"),
-                              "403": _error_response("Not a verifier"),
-                              "409": _error_response("Already closed, sent back and not yet answered by the school, "
-                                                     "or acted on concurrently"),
-                              "422": _error_response("Invalid (closing needs a photo, reopening a deadline)")},
-            }},
-            "/reports/daily/{day}": {"get": {
-                "summary": "The daily report's data: the window ending 16:00 Asia/Shanghai that day",
-                "security": SECURED,
-                "parameters": [{"name": "day", "in": "path", "required": True,
-                                "schema": {"type": "string", "format": "date"}}],
-                "responses": {"200": {"description": "overview, problems_by_school, rectification, overdue, "
-                                                     "good_practice, window, signed (null until signed)"},
-                              "403": _error_response("Not the bureau"), "404": _error_response("Bad date")},
-            }},
-            "/csrf": {"get": {
-                "summary": "A fresh CSRF token for cookie-session writes (after long offline periods)",
-                "security": SECURED,
-                "responses": {"200": {"description": "{token}"}, "401": _error_response("Not signed in")},
-            }},
-            "/openapi.json": {"get": {
-                "summary": "This document", "security": [],
-                "responses": {"200": {"description": "OpenAPI 3 document"}},
-            }},
-            # Outside /api/v1 (each names its own server): the health check and the report downloads,
-            # which take the same bearer token as the API.
-            "/healthz": {"servers": SITE, "get": {
-                "summary": "200 when the app and its database answer; 503 otherwise", "security": [],
-                "responses": {"200": {"description": "Healthy", "content": {"application/json": {"schema": {
-                                  "type": "object", "required": ["status"],
-                                  "properties": {"status": {"type": "string", "enum": ["ok"]}}}}}},
-                              "503": {"description": "The database does not answer",
-                                      "content": {"application/json": {"schema": {"type": "object"}}}}},
-            }},
-            "/reports/daily/{day}.pdf": _report_download("pdf", "application/pdf"),
-            "/reports/daily/{day}.xlsx": _report_download(
-                "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        },
-    }
-
-
-SITE = [{"url": "/"}]
 
 
 def _report_download(kind: str, mimetype: str) -> dict:
@@ -392,3 +203,33 @@ def _report_download(kind: str, mimetype: str) -> dict:
                       "302": {"description": "Signed out: to the sign-in page"},
                       "403": _page_error("Not the bureau")},
     }}
+
+
+# Outside /api/v1 (each names its own server): the health check and the report downloads, which take
+# the same bearer token as the API. They are pages, not API views, so no model describes them.
+SITE = [{"url": "/"}]
+SITE_PATHS = {
+    "/healthz": {"servers": SITE, "get": {
+        "summary": "200 when the app and its database answer; 503 otherwise", "security": [],
+        "responses": {"200": {"description": "Healthy", "content": {"application/json": {"schema": {
+                          "type": "object", "required": ["status"],
+                          "properties": {"status": {"type": "string", "enum": ["ok"]}}}}}},
+                      "503": {"description": "The database does not answer",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }},
+    "/reports/daily/{day}.pdf": _report_download("pdf", "application/pdf"),
+    "/reports/daily/{day}.xlsx": _report_download(
+        "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+def looked_up_first(lookup):
+    """Run `lookup` on the path's values before the body is validated: an object this user may not
+    see is not found (404) whatever was sent, as it was before the schemas checked bodies first."""
+    def decorate(view):
+        @functools.wraps(view)
+        def guarded(**values):
+            lookup(**values)
+            return view(**values)
+        return guarded
+    return decorate

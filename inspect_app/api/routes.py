@@ -2,15 +2,16 @@
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from spectree import Response
 
 from inspect_app.accounts.auth import bearer_token, device_cookie, remember_device
-from inspect_app.accounts.models import Role, SessionKind
+from inspect_app.accounts.models import BUREAU_ROLES, PasswordChangeRequired, Role, SessionKind
 from inspect_app.accounts.services import SignInThrottled, authenticate, throttled_message
-from inspect_app.api import bp
-from inspect_app.api.openapi import openapi_document
+from inspect_app.api import bp, schemas
+from inspect_app.api.openapi import api, json_body, openapi_document  # noqa: F401 - json_body: the views import it from here
 from inspect_app.errors import api_error, refuse
 from inspect_app.extensions import csrf, db
-from inspect_app.parsing import BodyTooLarge, FieldError, json_document, parse_day
+from inspect_app.parsing import FieldError, parse_day
 from inspect_app.schools.access import can_view_school, resolve_qr_token, scan_refusal, visible_schools
 from inspect_app.schools.models import School
 from inspect_app.schools.qr import qr_url
@@ -30,21 +31,6 @@ def protect_cookie_writes():
         csrf.protect()
 
 
-def json_body() -> dict:
-    """The body as a JSON object, within the size and nesting limits (413) and storable (400)."""
-    if not request.is_json:
-        refuse(400, _("The request body must be a JSON object."))
-    try:
-        body = json_document()
-    except BodyTooLarge as error:
-        refuse(413, str(error))
-    except FieldError as error:
-        refuse(400, str(error))
-    if not isinstance(body, dict):
-        refuse(400, _("The request body must be a JSON object."))
-    return body
-
-
 def school_json(school: School, with_qr: bool = False) -> dict:
     data = {"id": school.id, "name": school.name, "district": school.district,
             "kind": school.kind.value, "lat": school.lat, "lon": school.lon,
@@ -55,14 +41,15 @@ def school_json(school: School, with_qr: bool = False) -> dict:
 
 
 @bp.post("/auth/token")
+@api.validate(json=schemas.TokenRequest, security=[], resp=Response(
+    HTTP_200=schemas.Token, HTTP_401=(schemas.Error, "Wrong credentials or disabled account"),
+    HTTP_403=(schemas.Error, "password_change_required: the password was set by an admin; change it on the web"),
+    HTTP_429=(schemas.Error, "Too many failed attempts; Retry-After says when to try again")))
 def issue_token():
     """A bearer token for a username and password (throttled like the sign-in page)."""
-    body = json_body()
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        refuse(400, _("Send a username and a password."))
+    sent = request.context.json
     try:
-        result = authenticate(username, password, request.remote_addr or "", device_cookie(),
+        result = authenticate(sent.username, sent.password, request.remote_addr or "", device_cookie(),
                               SessionKind.API)
     except SignInThrottled as throttled:
         refuse(429, throttled_message(throttled), Retry_After=str(throttled.retry_after_s))
@@ -70,6 +57,8 @@ def issue_token():
     if result.user is None:
         return api_error(401, "invalid_credentials",
                          _("Wrong username or password, or the account is disabled."))
+    if result.must_change_password:
+        raise PasswordChangeRequired()
     expires = current_app.config["API_TOKEN_LIFETIME"]
     # The phone app keeps cookies too: recognised, its owner is not locked out by a stranger.
     return remember_device(jsonify(token=result.raw_key, token_type="Bearer",
@@ -78,6 +67,7 @@ def issue_token():
 
 @bp.delete("/auth/token")
 @login_required
+@api.validate(security={"bearer": []}, resp=Response(HTTP_204=None))
 def revoke_token():
     """Revoke the token this request carries (sign-out for programs and the phone)."""
     if current_user.auth_session is None or not bearer_token():
@@ -89,6 +79,7 @@ def revoke_token():
 
 @bp.get("/me")
 @login_required
+@api.validate(resp=Response(HTTP_200=schemas.Me))
 def show_me():
     """Who the token or session belongs to."""
     user = current_user
@@ -98,6 +89,7 @@ def show_me():
 
 @bp.get("/schools")
 @login_required
+@api.validate(resp=Response(HTTP_200=schemas.SchoolList))
 def list_schools():
     """The schools this user may see (admins also get each poster's URL)."""
     # By id: a stable order for syncing clients (and the demo's officer has the first school).
@@ -108,9 +100,12 @@ def list_schools():
 
 @bp.get("/schools/lookup")
 @login_required
+@api.validate(query=schemas.LookupQuery, resp=Response(
+    HTTP_200=schemas.School, HTTP_403=(schemas.Error, "Another school's code"),
+    HTTP_404=(schemas.Error, "Unknown code"), HTTP_410=(schemas.Error, "Code replaced by a new poster")))
 def lookup_school():
     """The school behind a scanned QR token; 410 when the poster was replaced."""
-    school, retired = resolve_qr_token(request.args.get("qr", ""))
+    school, retired = resolve_qr_token(request.context.query.qr)
     if school is None:
         refuse(404, _("This code is not one of ours."))
     if retired:
@@ -122,6 +117,7 @@ def lookup_school():
 
 @bp.get("/csrf")
 @login_required
+@api.validate(resp=Response(HTTP_200=schemas.CsrfToken))
 def renew_csrf():
     """A fresh CSRF token for a cookie session, so a phone back from hours offline can replay."""
     from flask_wtf.csrf import generate_csrf
@@ -130,10 +126,12 @@ def renew_csrf():
 
 @bp.get("/reports/daily/<day>")
 @login_required
+@api.validate(resp=Response(HTTP_200=schemas.DailyReport, HTTP_403=(schemas.Error, "Not the bureau")),
+              path_parameter_descriptions={"day": "YYYY-MM-DD, 2000-2099 (else 404)"})
 def daily_report(day: str):
     """The daily report's data for the window ending 16:00 (Asia/Shanghai) that day."""
     from inspect_app.reports import services as reports
-    if current_user.role not in (Role.ADMIN, Role.LEADER, Role.INSPECTOR):
+    if current_user.role not in BUREAU_ROLES:
         refuse(403, _("The daily report is for the bureau."))
     try:
         the_day = parse_day(day)
@@ -146,6 +144,7 @@ def daily_report(day: str):
 
 
 @bp.get("/openapi.json")
+@api.validate(security=[], resp=Response(HTTP_200=None))
 def openapi():
-    """The whole API as OpenAPI 3."""
-    return jsonify(openapi_document(current_app.config))
+    """The whole API as OpenAPI 3.1, built from the models that validate it (api/schemas.py)."""
+    return jsonify(openapi_document())

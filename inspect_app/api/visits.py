@@ -2,23 +2,22 @@
 from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from spectree import Response
 
-from inspect_app.api import bp
+from inspect_app.api import bp, schemas, visit_payload
+from inspect_app.api.openapi import api
 from inspect_app.api.routes import json_body
 from inspect_app.checklists.models import VisitMode
 from inspect_app.checklists.services import templates_for
 from inspect_app.errors import api_error, refuse
 from inspect_app.extensions import db
-from inspect_app.idempotency import first_writer_wins
-from inspect_app.photos.processing import PhotoRejected
-from inspect_app.parsing import FieldError, parse_id, parse_time, parse_uuid
-from inspect_app.photos.services import PhotoConflict, parse_fields, photo_messages, read_upload, receive_photo
+from inspect_app.idempotency import body_hash, first_writer_wins
+from inspect_app.parsing import FieldError, parse_time, parse_uuid
+from inspect_app.photos.services import parse_fields, read_upload, receive_photo
 from inspect_app.schools.access import get_school_or_404
-from inspect_app.visits import payload
 from inspect_app.visits.access import can_start, get_visit_or_404
 from inspect_app.visits.models import Finding
 from inspect_app.visits.present import photo_json, visit_json
-from inspect_app.visits.services import VisitError
 
 
 def client_time():
@@ -31,17 +30,14 @@ def client_time():
 
 @bp.get("/checklists")
 @login_required
+@api.validate(query=schemas.ChecklistQuery, resp=Response(
+    HTTP_200=schemas.ChecklistList, HTTP_403=(schemas.Error, "Not allowed here"),
+    HTTP_404=(schemas.Error, "No such school, or not one this user may see")))
 def list_checklists():
     """Templates the user may use at a school in a mode, with the current version's items."""
-    try:
-        school_id = parse_id(request.args.get("school_id"), "school_id", text=True)
-    except FieldError as error:
-        return api_error(400, "bad_request", str(error))
-    school = get_school_or_404(school_id, current_user) if school_id else None
-    try:
-        mode = VisitMode(request.args.get("mode", ""))
-    except ValueError:
-        refuse(400, _("mode must be one of overt, covert, self_check."))
+    sent = request.context.query
+    school = get_school_or_404(sent.school_id, current_user) if sent.school_id else None
+    mode = VisitMode(sent.mode)
     if school is not None and not can_start(current_user, school, mode):
         refuse(403, _("You cannot start this kind of visit at this school."))
     result = []
@@ -59,14 +55,19 @@ def list_checklists():
 
 @bp.put("/visits/<visit_id>")
 @login_required
+@api.validate(json=schemas.VisitInput, path_parameter_descriptions={"visit_id": "a UUID chosen by the phone"},
+              resp=Response(HTTP_201=(schemas.Visit, "Created"), HTTP_200=(schemas.Visit, "Replay, or a draft replaced"),
+                            HTTP_403=(schemas.Error, "Not allowed"),
+                            HTTP_409=(schemas.Error, "Different body under a submitted visit")))
 def put_visit(visit_id: str):
-    """Create a whole visit (201), replay it (200), or refuse a different body (409)."""
-    body = json_body()
-    try:
-        outcome = first_writer_wins(lambda: payload.apply(current_user, visit_id, body, client_time()))
-    except VisitError as error:
-        db.session.rollback()
-        return api_error(error.status, error.code, error.message)
+    """Create or replay a whole visit (idempotent on the phone's UUID).
+
+    201 when created, 200 for an identical replay (nothing written) or for a replacement while the visit
+    is still in progress; 409 for a different body under a submitted visit. X-Client-Time (ISO 8601)
+    measures clock skew."""
+    digest = body_hash(json_body())  # of the body as sent: a replay must match it byte for byte in meaning
+    sent = request.context.json
+    outcome = first_writer_wins(lambda: visit_payload.apply(current_user, visit_id, sent, digest, client_time()))
     response = jsonify(visit_json(outcome.visit, current_user))
     response.status_code = 201 if outcome.created else 200
     return response
@@ -74,6 +75,7 @@ def put_visit(visit_id: str):
 
 @bp.get("/visits/<visit_id>")
 @login_required
+@api.validate(resp=Response(HTTP_200=schemas.Visit))
 def show_visit(visit_id: str):
     """A visit with its flags and photo links, as this user may see it."""
     return jsonify(visit_json(get_visit_or_404(visit_id, current_user), current_user))
@@ -81,31 +83,22 @@ def show_visit(visit_id: str):
 
 @bp.put("/photos/<photo_id>")
 @login_required
+@api.validate(form=schemas.PhotoForm, path_parameter_descriptions={"photo_id": "a UUID chosen by the phone"},
+              resp=Response(HTTP_201=(schemas.UploadedPhoto, "Created"), HTTP_200=(schemas.UploadedPhoto, "Replay"),
+                            HTTP_409=(schemas.Error, "Id used for other content"),
+                            HTTP_413=(schemas.Error, "Too large"),
+                            HTTP_415=(schemas.Error, "Not an image we accept")))
 def put_photo(photo_id: str):
-    """Upload one photo (multipart); the same upload again is 200, different content 409."""
-    try:
-        photo_id = parse_uuid(photo_id)
-        fields = parse_fields(request.form)
-    except FieldError as error:
-        return api_error(422, "invalid", str(error))
-    upload = request.files.get("file")
-    if upload is None:
-        return api_error(400, "bad_request", _("Send the photo as the multipart field “file”."))
-    try:
-        data = read_upload(upload)
-    except PhotoRejected as rejected:
-        return api_error(rejected.status, rejected.code, photo_messages()[rejected.reason])
+    """Upload one photo (idempotent on the phone's UUID): the same upload again is 200, other content 409."""
+    photo_id = parse_uuid(photo_id)
+    fields = parse_fields(request.form)
+    data = read_upload(request.context.form.file)
     if fields.finding_id is not None:
         finding = db.session.get(Finding, fields.finding_id)
         # Only the visit's author attaches photos to its findings; a stranger learns nothing.
         if finding is not None and finding.visit.author_id != current_user.id:
             return api_error(404, "not_found", _("No such finding among your visits."))
-    try:
-        photo, created = receive_photo(photo_id, current_user, data, fields)
-    except PhotoRejected as rejected:
-        return api_error(rejected.status, rejected.code, photo_messages()[rejected.reason])
-    except PhotoConflict:
-        return api_error(409, "conflict", _("This photo id was already used for another upload."))
+    photo, created = receive_photo(photo_id, current_user, data, fields)
     response = jsonify(photo_json(photo, with_metadata=True) | {"finding_id": photo.finding_id})
     response.status_code = 201 if created else 200
     return response

@@ -7,7 +7,7 @@ from inspect_app.accounts.access import roles_required
 from inspect_app.accounts.models import Role
 from inspect_app.audit import bp
 from inspect_app.audit.models import AuditEntry
-from inspect_app.audit.present import object_label, readable
+from inspect_app.audit.present import describe, object_label, readable
 from inspect_app.audit.services import verify
 from inspect_app.extensions import db
 from inspect_app.parsing import page_arg
@@ -24,6 +24,7 @@ def list_entries():
         query = query.where(AuditEntry.object_type == object_type)
     entries = db.paginate(query, page=page, per_page=100, error_out=False)
     types = db.session.scalars(sa.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).all()
-    return render_template("audit/list.html", rows=readable(entries.items, current_user), types=types,
+    return render_template("audit/list.html", rows=describe(readable(entries.items, current_user), current_user),
+                           types=types, entries=entries,
                            object_type=object_type, object_label=object_label,
                            verdict=verify() if request.args.get("verify") else None)

@@ -77,10 +77,14 @@ class Pending:
     data: dict
 
     def describe(self) -> tuple[str, str, dict]:
-        """(object type, object id, data), once the flush has given the row its key."""
-        identity = sa.inspect(self.obj).identity
-        return (self.obj.__tablename__, ":".join(str(part) for part in identity) if identity else "?",
-                self.data)
+        """(object type, object id, data), once the flush has given the row its key. A new row is read
+        again here: before the INSERT its key and its defaults (created_at, active, …) were still None,
+        and the identity map learns the key only after this hook, so the key comes from the row itself."""
+        state = sa.inspect(self.obj)
+        identity = state.identity or so.object_mapper(self.obj).primary_key_from_instance(self.obj)
+        data = _changes(self.obj, state, "create") if self.action == "create" else self.data
+        known = identity and all(part is not None for part in identity)
+        return (self.obj.__tablename__, ":".join(str(part) for part in identity) if known else "?", data)
 
 
 @dataclass

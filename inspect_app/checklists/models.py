@@ -2,8 +2,8 @@
 visit may have answered them, so an edit always makes a new version."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
+from typing import ClassVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -11,43 +11,45 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from inspect_app.accounts.models import Role, User
-from inspect_app.dbtypes import UTCDateTime, enum_column, utcnow
+from inspect_app.dbtypes import LabelledEnum, UTCDateTime, enum_column, utcnow
 from inspect_app.extensions import db
 
 
-
-class Severity(enum.StrEnum):
-    MINOR = "minor"        # 一般
-    MAJOR = "major"        # 较重
-    CRITICAL = "critical"  # 严重
-
-    @property
-    def label(self) -> str:
-        return str(SEVERITY_LABELS[self])
+class Severity(LabelledEnum):
+    MINOR = "minor", _l("Minor")        # 一般
+    MAJOR = "major", _l("Serious")        # 较重
+    CRITICAL = "critical", _l("Critical")  # 严重
 
 
-SEVERITY_LABELS = {Severity.MINOR: _l("Minor"), Severity.MAJOR: _l("Serious"),
-                   Severity.CRITICAL: _l("Critical")}
+class VisitMode(LabelledEnum):
+    OVERT = "overt", _l("Overt inspection")            # 明查
+    COVERT = "covert", _l("Covert check")          # 暗访
+    SELF_CHECK = "self_check", _l("Daily self-check")  # 自查
+    FOLLOW_UP = "follow_up", _l("Follow-up visit")    # 回头看
+    REMOTE = "remote", _l("Remote check")  # 电话督导 / 互联网督查: by phone, not at the school
 
-
-class VisitMode(enum.StrEnum):
-    OVERT = "overt"            # 明查
-    COVERT = "covert"          # 暗访
-    SELF_CHECK = "self_check"  # 自查
-    FOLLOW_UP = "follow_up"    # 回头看
+    # Assigned below once the members exist; every rule about a remote check asks these.
+    AT_THE_SCHOOL: ClassVar[frozenset["VisitMode"]]  # done at the school: location and QR prove presence
+    MAY_CLOSE_TICKETS: ClassVar[frozenset["VisitMode"]]  # a re-check that can close out (销号)
 
     @property
-    def label(self) -> str:
-        return str(MODE_LABELS[self])
+    def remote(self) -> bool:
+        return self not in VisitMode.AT_THE_SCHOOL
 
 
-MODE_LABELS = {VisitMode.OVERT: _l("Overt inspection"), VisitMode.COVERT: _l("Covert check"),
-               VisitMode.SELF_CHECK: _l("Daily self-check"), VisitMode.FOLLOW_UP: _l("Follow-up visit")}
+# A remote check (the Nanchang and Xuchang documents' daily phone checks) asks no location, QR code
+# or photo of the site (none can exist), is marked as remote wherever a mode shows, and never closes
+# a ticket: only someone who saw the rectification on site may (回头看).
+VisitMode.AT_THE_SCHOOL = frozenset(VisitMode) - {VisitMode.REMOTE}
+VisitMode.MAY_CLOSE_TICKETS = frozenset({VisitMode.FOLLOW_UP})
+# A remote check is overt (the inspector says who calls) and answers the overt inspection's checklists.
+TEMPLATE_MODE = {VisitMode.REMOTE: VisitMode.OVERT}
+
 
 # Who may run which kind of visit (PRODUCT.md, roles table).
 MODES_BY_ROLE = {
-    Role.LEADER: (VisitMode.OVERT,),
-    Role.INSPECTOR: (VisitMode.OVERT, VisitMode.COVERT),
+    Role.LEADER: (VisitMode.OVERT, VisitMode.REMOTE),
+    Role.INSPECTOR: (VisitMode.OVERT, VisitMode.COVERT, VisitMode.REMOTE),
     Role.VOLUNTEER: (VisitMode.COVERT,),
     Role.DUTY_OFFICER: (VisitMode.SELF_CHECK,),
     Role.ADMIN: (),

@@ -21,17 +21,25 @@ def list_templates():
 
 
 def _items_from(form: TemplateEditForm) -> tuple[list[ChecklistItem], list[str]]:
+    """The items as typed; each refusal goes under its own field (and into the summary at the top)."""
     items, problems, seen = [], [], set()
+
+    def refuse_field(field, n: int, message: str) -> None:
+        field.errors = [*field.errors, message]
+        problems.append(_("Item %(n)s: %(problem)s", n=n, problem=message))
+
     for n, entry in enumerate(form.items.entries, start=1):
         sub = entry.form
         if sub.remove.data or sub.is_blank:
             continue
         code = (sub.code.data or "").strip()
-        if not code or not (sub.text_zh.data or "").strip() or not (sub.section_zh.data or "").strip():
-            problems.append(_("Item %(n)s needs a code, a section and a requirement in Chinese.", n=n))
+        missing = [(f, _("Required.")) for f in (sub.code, sub.section_zh, sub.text_zh) if not (f.data or "").strip()]
+        for f, message in missing:
+            refuse_field(f, n, message if f is not sub.code else _("Give the item a code."))
+        if missing:
             continue
         if code in seen:
-            problems.append(_("Item %(n)s: the code %(code)s is used twice.", n=n, code=code))
+            refuse_field(sub.code, n, _("The code %(code)s is used twice.", code=code))
             continue
         seen.add(code)
         data = {f: getattr(sub, f).data for f in COPIED_FIELDS}
@@ -43,6 +51,15 @@ def _items_from(form: TemplateEditForm) -> tuple[list[ChecklistItem], list[str]]
     if not items and not problems:
         problems.append(_("A template needs at least one item."))
     return items, problems
+
+
+def _focus_first_error(form: TemplateEditForm) -> None:
+    """A refused save lands on the first field to fix (autofocus scrolls it into view), not at the top
+    of a long page the admin had scrolled down."""
+    fields = [f for entry in form.items.entries for f in entry.form] + [form.note]
+    first = next((f for f in fields if f.errors), None)
+    if first is not None:
+        first.render_kw = {**(first.render_kw or {}), "autofocus": True}
 
 
 @bp.route("/<int:template_id>/edit", methods=["GET", "POST"])
@@ -67,4 +84,6 @@ def edit_template(template_id: int):
                                     | {"severity": item.severity.value})
         form.items.append_entry()  # one empty row for a new item
     status = 422 if form.is_submitted() and (form.errors or problems) else 200
+    if status == 422:
+        _focus_first_error(form)
     return render_template("checklists/edit.html", template=template, form=form, problems=problems), status

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.builtin import BUILTIN
-from inspect_app.checklists.models import (MODES_BY_ROLE, ChecklistItem, ChecklistTemplate,
+from inspect_app.checklists.models import (MODES_BY_ROLE, TEMPLATE_MODE, ChecklistItem, ChecklistTemplate,
                                            TemplateVersion, VisitMode)
 from inspect_app.extensions import db
 
@@ -34,7 +34,8 @@ def templates_for(user: User, mode: VisitMode) -> list[ChecklistTemplate]:
         return []
     templates = db.session.scalars(sa.select(ChecklistTemplate).where(ChecklistTemplate.active)
                                    .order_by(ChecklistTemplate.id)).all()
-    return [t for t in templates if mode in t.modes and t.current_version is not None]
+    served = TEMPLATE_MODE.get(mode, mode)
+    return [t for t in templates if served in t.modes and t.current_version is not None]
 
 
 def get_version(version_id: int) -> TemplateVersion | None:

@@ -45,7 +45,14 @@ def disguised() -> bool:
 def home():
     """The start page for the signed-in role."""
     if current_user.role is Role.DUTY_OFFICER:
+        # The day's report is the officer's first screen until it is filed (UX.md).
+        from inspect_app.duties.services import filed_today
+        if not filed_today(current_user.school_id):
+            return redirect(url_for("duties.show_report"))
         return redirect(url_for("schools.show_school", school_id=current_user.school_id))
+    if current_user.role is Role.LEADER:
+        # A leader watches coverage and signs the day's report; they rarely scan a poster themselves.
+        return redirect(url_for("reports.show_dashboard"))
     school_count = db.session.scalar(sa.select(sa.func.count()).select_from(
         visible_schools(current_user).subquery()))
     return render_template("core/home.html", school_count=school_count)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from inspect_app.accounts.models import Role, User
+from inspect_app.accounts.models import BUREAU_ROLES, User
 from inspect_app.photos.models import Photo
 
 Policy = Callable[[User, Photo], bool]
 _policies: list[Policy] = []
 
 # The untouched original (with its EXIF) is for the bureau only.
-ORIGINAL_ROLES = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
 
 
 def register_policy(policy: Policy) -> Policy:
@@ -21,7 +20,7 @@ def register_policy(policy: Policy) -> Policy:
 
 
 def can_view_photo(user: User, photo: Photo, size: str) -> bool:
-    if size == "original" and user.role not in ORIGINAL_ROLES:
+    if size == "original" and user.role not in BUREAU_ROLES:
         return False
     if photo.uploader_id == user.id:
         return True

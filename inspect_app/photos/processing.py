@@ -14,8 +14,12 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from flask import current_app
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
+
+from inspect_app.errors import DomainError
 
 register_heif_opener()
 
@@ -28,12 +32,30 @@ JPEG_QUALITY = 80
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic"}
 
 
-class PhotoRejected(Exception):
-    """The upload cannot be accepted; status is the HTTP status, code the API's machine code."""
+class PhotoRejected(DomainError):
+    """The upload cannot be accepted: HTTP status, the API's machine code, and the reason whose words
+    photo_messages() gives in the user's language when the refusal is shown."""
 
     def __init__(self, status: int, code: str, reason: str):
-        super().__init__(reason)
-        self.status, self.code, self.reason = status, code, reason
+        super().__init__(reason, status, code=code)
+        self.reason = reason
+
+    @property
+    def message(self) -> str:
+        return photo_messages()[self.reason]
+
+
+def photo_messages() -> dict[str, str]:
+    limit_mb = current_app.config["PHOTO_MAX_BYTES"] // (1024 * 1024)
+    return {
+        "empty": _("The photo file is empty. Please take the photo again."),
+        "unsupported": _("This is not a photo we can read. Use JPEG, PNG, WebP or HEIC."),
+        "bomb": _("This image is far too large in pixels. Please take a normal photo."),
+        "damaged": _("The photo file is damaged or incomplete. Please take it again."),
+        "too_large": _("The photo is too large (at most %(mb)s MB). Please take it again.", mb=limit_mb),
+        "too_many": _("This problem already has %(n)s photos, the most one problem can hold.",
+                      n=current_app.config["FINDING_MAX_PHOTOS"]),
+    }
 
 
 @dataclass

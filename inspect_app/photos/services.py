@@ -9,8 +9,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from inspect_app.accounts.models import User
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.idempotency import first_writer_wins
 from inspect_app.parsing import FieldError, parse_number, parse_time, parse_uuid
@@ -43,19 +45,6 @@ def _request_hash(sha256: str, fields: PhotoFields) -> str:
     return hashlib.sha256(json.dumps([sha256, payload], sort_keys=True).encode()).hexdigest()
 
 
-def photo_messages() -> dict[str, str]:
-    limit_mb = current_app.config["PHOTO_MAX_BYTES"] // (1024 * 1024)
-    return {
-        "empty": _("The photo file is empty. Please take the photo again."),
-        "unsupported": _("This is not a photo we can read. Use JPEG, PNG, WebP or HEIC."),
-        "bomb": _("This image is far too large in pixels. Please take a normal photo."),
-        "damaged": _("The photo file is damaged or incomplete. Please take it again."),
-        "too_large": _("The photo is too large (at most %(mb)s MB). Please take it again.", mb=limit_mb),
-        "too_many": _("This problem already has %(n)s photos, the most one problem can hold.",
-                      n=current_app.config["FINDING_MAX_PHOTOS"]),
-    }
-
-
 def read_upload(upload) -> bytes:
     """The uploaded file's bytes, refusing (413) past the limit without reading much further."""
     limit = current_app.config["PHOTO_MAX_BYTES"]
@@ -65,8 +54,13 @@ def read_upload(upload) -> bytes:
     return data
 
 
-class PhotoConflict(Exception):
+class PhotoConflict(DomainError):
     """Another upload already used this id with different content."""
+
+    status = 409
+
+    def __init__(self):
+        super().__init__(_l("This photo id was already used for another upload."))
 
 
 def receive_photo(photo_id: str, uploader: User, data: bytes, fields: PhotoFields) -> tuple[Photo, bool]:
@@ -137,6 +131,3 @@ def photos_for_findings(finding_ids: list[str]) -> dict[str, list[Photo]]:
     for photo in photos:
         grouped.setdefault(photo.finding_id, []).append(photo)
     return grouped
-
-
-__all__ = ["PhotoRejected", "receive_photo", "parse_fields", "PhotoFields", "FieldError", "PhotoConflict"]

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-from inspect_app.reports import routes  # noqa: E402,F401
+from inspect_app.reports import present, routes  # noqa: E402,F401

@@ -1,23 +1,16 @@
-"""The daily report as a printable PDF (reportlab, its built-in Chinese CID font) and as XLSX."""
+"""The daily report as a PDF (its HTML template through WeasyPrint) and as XLSX."""
 from __future__ import annotations
 
 import io
 
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from inspect_app.checklists.models import Severity
-from inspect_app.documents import paragraph, xlsx_append
-
-FONT = "STSong-Light"  # ships with reportlab's CID support: no font file to fetch or commit
+from inspect_app.documents import html_pdf, xlsx_append
+from inspect_app.reports.present import first_photos
 
 
 def _severity(value: str) -> str:
@@ -33,58 +26,19 @@ def _labels() -> dict[str, str]:
         "closed": _("Closed out"), "open_total": _("Open tickets"), "overdue": _("Overdue"),
         "good": _("Good practice"), "signed": _("Signed by %(name)s at %(at)s"), "unsigned": _("Not signed yet"),
         "school": _("School"), "problem": _("Problem"), "severity": _("Severity"), "deadline": _("Deadline"),
+        "self_reports": _("Schools' daily reports"), "reported": _("Reported"), "reported_late": _("Reported late"),
+        "not_reported": _("Not reported"), "fever": _("With fever"), "isolated": _("Isolated"),
     }
 
 
-def pdf(content: dict, signature: str | None) -> bytes:
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    L = _labels()
-    base = ParagraphStyle("base", fontName=FONT, fontSize=10.5, leading=15)
-    h1 = ParagraphStyle("h1", parent=base, fontSize=18, leading=24, spaceAfter=6)
-    h2 = ParagraphStyle("h2", parent=base, fontSize=13, leading=18, spaceBefore=10, spaceAfter=4)
-    o = content["overview"]
-    story = [paragraph(f"{L['title']} · {content['day']}", h1),
-             paragraph(_("Window: %(start)s – %(end)s", start=content['window']['start'][:16].replace("T", " "),
-                         end=content['window']['end'][:16].replace("T", " ")), base),
-             paragraph(signature or L["unsigned"], base), Spacer(1, 4 * mm)]
-    if content.get("audit_anchor"):  # frozen at signing; escaped all the same, like every text here
-        story.insert(3, paragraph(_("Audit chain at signing: %(anchor)s", anchor=content["audit_anchor"]), base))
-
-    def table(rows, widths):
-        t = Table(rows, colWidths=widths, repeatRows=1)
-        t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), FONT, 10), ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e7f0fa")),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        return t
-
-    story.append(table([[L["visits"], L["overt"], L["covert"], L["self_checks"], L["late"], L["findings"],
-                         L["missing"]],
-                        [o["visits"], o["overt"], o["covert"], o["self_checks"], o["late_visits"], o["findings"],
-                         o["missing_self_checks"]]], [22 * mm] * 7))
-    story.append(paragraph(L["problems"], h2))
-    rows = [[L["school"], L["problem"], L["severity"]]]
-    for school in content["problems_by_school"]:
-        for p in school["problems"]:
-            late = f" ({L['late']})" if p["late"] else ""
-            rows.append([paragraph(school["school"], base), paragraph(p["description"] + late, base),
-                         _severity(p["severity"])])
-    story.append(table(rows, [45 * mm, 105 * mm, 20 * mm]))
-    r = content["rectification"]
-    story.append(paragraph(L["rect"], h2))
-    story.append(table([[L["opened"], L["closed"], L["open_total"], L["overdue"]],
-                        [r["opened"], r["closed"], r["open_total"], r["overdue"]]], [42 * mm] * 4))
-    if content["overdue"]:
-        story.append(paragraph(L["overdue"], h2))
-        story.append(table([[L["school"], L["problem"], L["deadline"]]] + [
-            [paragraph(t["school"], base), paragraph(t["description"], base), t["deadline"][:10]]
-            for t in content["overdue"]], [45 * mm, 100 * mm, 25 * mm]))
-    if content["good_practice"]:
-        story.append(paragraph(L["good"], h2))
-        story += [paragraph(f"{g['school']}：{g['note']}", base) for g in content["good_practice"]]
-    out = io.BytesIO()
-    SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                      bottomMargin=16 * mm, title=f"{L['title']} {content['day']}").build(story)
-    return out.getvalue()
+def pdf(content: dict, signed) -> bytes:
+    """The report's own sections (templates/reports/_report.html) under a letterhead, rendered by
+    WeasyPrint with the Chinese font embedded; the thumbnails are the only files it may read."""
+    photos = first_photos(content)
+    html = render_template("reports/daily_pdf.html", report=content, signed=signed,
+                           bureau=current_app.config["BUREAU_NAME"],
+                           photo_src=lambda photo_id: f"resource:{photo_id}" if photo_id in photos else None)
+    return html_pdf(html, photos)
 
 
 def xlsx(content: dict, signature: str | None) -> bytes:

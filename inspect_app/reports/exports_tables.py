@@ -5,17 +5,17 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.models import ChecklistItem
 from inspect_app.documents import csv_row, xlsx_append
 from inspect_app.extensions import db
+from inspect_app.i18n import local_zone
 from inspect_app.parsing import FieldError, parse_day
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import Ticket, TicketStatus
@@ -38,19 +38,29 @@ class Filters:
         try:
             return parse_day(value)
         except FieldError as error:
-            raise ValueError(str(error)) from None
+            # A malformed query string, not a refused value: 400 as for any other bad URL.
+            raise FieldError(error.message, 400) from None
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
-        tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        tz = local_zone()
         start = datetime.combine(self.start, time(0), tzinfo=tz) if self.start else None
         end = datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=tz) if self.end else None
         return start, end
 
 
-def _local(moment: datetime | None) -> str:
+    def refusal(self) -> str | None:
+        """Why the range cannot be exported (shown under the "to" field), or None."""
+        if self.start and self.end and self.end < self.start:
+            return _("The end date is before the start date.")
+        return None
+
+
+def _local(moment: datetime | None):
+    """A real date and time in the bureau's zone (a spreadsheet sorts and filters it as a date);
+    naive, because a spreadsheet cell has no zone."""
     if moment is None:
         return ""
-    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(local_zone()).replace(tzinfo=None, second=0, microsecond=0)
 
 
 def rows(kind: str, filters: Filters, viewer: User) -> Iterator[list]:
@@ -60,15 +70,15 @@ def rows(kind: str, filters: Filters, viewer: User) -> Iterator[list]:
         query = (sa.select(Visit, School.name, School.district).join(School, School.id == Visit.school_id)
                  .where(Visit.status == VisitStatus.SUBMITTED).order_by(Visit.server_submitted_at))
         moment = Visit.server_submitted_at
-        yield [_("Visit number"), _("School"), _("District"), _("Kind of visit"), _("Checked by"), _("Submitted"),
-               _("Distance (m)"), _("On site")]
+        yield [_("School"), _("District"), _("Kind of visit"), _("Checked by"), _("Submitted"),
+               _("Distance (m)"), _("On site"), _("Visit number")]
     elif kind == "findings":
         query = (sa.select(Finding, Visit, School.name, School.district).join(Visit, Visit.id == Finding.visit_id)
                  .join(School, School.id == Visit.school_id).where(Visit.status == VisitStatus.SUBMITTED)
                  .order_by(Visit.server_submitted_at, Finding.position))
         moment = Visit.server_submitted_at
-        yield [_("Visit number"), _("School"), _("District"), _("Item"), _("Problem"), _("Severity"),
-               _("Fixed on the spot"), _("Submitted")]
+        yield [_("School"), _("District"), _("Item"), _("Problem"), _("Severity"),
+               _("Fixed on the spot"), _("Submitted"), _("Item code"), _("Visit number")]
     else:
         query = (sa.select(Ticket, Finding.description, School.name, School.district)
                  .join(Finding, Finding.id == Ticket.finding_id).join(School, School.id == Ticket.school_id)
@@ -108,14 +118,14 @@ def rows(kind: str, filters: Filters, viewer: User) -> Iterator[list]:
         for row in result:
             if kind == "visits":
                 visit, school, district = row
-                yield [visit.id, school, district, visit.mode.label, author(visit), _local(visit.server_submitted_at),
+                yield [school, district, visit.mode.label, author(visit), _local(visit.server_submitted_at),
                        visit.distance_m if visit.distance_m is not None else "",
-                       "" if visit.on_site is None else (_("yes") if visit.on_site else _("no"))]
+                       "" if visit.on_site is None else (_("yes") if visit.on_site else _("no")), visit.id]
             elif kind == "findings":
                 finding, visit, school, district = row
-                yield [visit.id, school, district, item(visit, finding.item_code), finding.description,
+                yield [school, district, item(visit, finding.item_code), finding.description,
                        finding.severity.label, _("yes") if finding.fixed_on_site else "",
-                       _local(visit.server_submitted_at)]
+                       _local(visit.server_submitted_at), finding.item_code or "", visit.id]
             else:
                 ticket, description, school, district = row
                 yield [ticket.id, school, district, description, ticket.severity.label, ticket.status.label,
@@ -130,7 +140,7 @@ def csv_stream(table: Iterator[list]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for n, row in enumerate(table):
-        writer.writerow(csv_row(row))
+        writer.writerow(csv_row([v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else v for v in row]))
         if n % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -138,11 +148,47 @@ def csv_stream(table: Iterator[list]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
+def _width(title: str) -> float:
+    """A column wide enough for its header and typical values: CJK characters count double."""
+    return max(10.0, sum(2 if ord(c) > 0x2E80 else 1 for c in title) + 2)
+
+
+# Columns whose values are longer than their header: the school, the item and the problem, the
+# date and time, the 36-character record numbers.
+WIDE = {"School": 24, "Item": 36, "Problem": 48, "Submitted": 17, "Opened": 17, "Deadline": 17, "Closed": 17,
+        "Visit number": 38}
+
+
 def xlsx_bytes(table: Iterator[list], title: str) -> bytes:
+    """Streamed rows (write-only workbook) under a frozen header, with column widths set and the
+    dates as date cells in the bureau's zone."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.dimensions import ColumnDimension
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
+    sheet.freeze_panes = "A2"
+    header = next(table)
+    keys = _header_keys()
+    for n, name in enumerate(header, start=1):
+        letter = get_column_letter(n)
+        sheet.column_dimensions[letter] = ColumnDimension(sheet, index=letter,
+                                                          width=WIDE.get(keys.get(name), _width(name)))
+    xlsx_append(sheet, header)
     for row in table:
-        xlsx_append(sheet, row)
+        cells = []
+        for value in row:
+            if isinstance(value, datetime):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "yyyy-mm-dd hh:mm"
+                cells.append(cell)
+            else:
+                cells.append(value)
+        xlsx_append(sheet, cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _header_keys() -> dict[str, str]:
+    """The header as shown (in the reader's language) back to the width table's keys."""
+    return {_(key): key for key in WIDE}

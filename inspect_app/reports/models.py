@@ -9,13 +9,14 @@ import sqlalchemy.orm as so
 
 from inspect_app.accounts.models import User
 from inspect_app.dbtypes import UTCDateTime, utcnow
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 
 
-class ReportError(Exception):
-    def __init__(self, message: str, status: int = 409):
-        super().__init__(message)
-        self.message, self.status = message, status
+class ReportError(DomainError):
+    """A report step the day's state does not allow (signing twice, before its time)."""
+
+    status = 409
 
 
 class DailyReport(db.Model):

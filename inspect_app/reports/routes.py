@@ -1,29 +1,28 @@
 """The dashboard and the daily report: page, signature, PDF and XLSX."""
 from __future__ import annotations
 
-from datetime import date
+import gzip
+import json
+from datetime import date, timedelta
 from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from inspect_app.accounts.access import roles_required
-from inspect_app.accounts.models import Role
+from inspect_app.accounts.models import BUREAU_ROLES, Role
 from inspect_app.dbtypes import utcnow
-from inspect_app.errors import refuse
 from inspect_app.i18n import local_day
 from inspect_app.extensions import db
 from inspect_app.parsing import FieldError
 from inspect_app.parsing import parse_day as parse_day_field
 from inspect_app.reports import bp, exports, exports_tables, services
-from inspect_app.reports.models import ReportError
+from inspect_app.reports.present import document_time
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import TicketStatus
 
-READERS = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
 
 
 def parse_day(value: str) -> date:
@@ -36,27 +35,26 @@ def parse_day(value: str) -> date:
 def signature(signed) -> str | None:
     if signed is None:
         return None
-    return _("Signed by %(name)s at %(at)s", name=signed.signed_by.display_name,
-             at=format_datetime(signed.signed_at, "yyyy-MM-dd HH:mm"))
+    return _("Signed by %(name)s at %(at)s", name=signed.signed_by.display_name, at=document_time(signed.signed_at))
 
 
 @bp.get("/")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def show_dashboard():
     """Today at a glance for the bureau; every figure leads to the list behind it."""
     return render_template("reports/dashboard.html", board=services.dashboard())
 
 
 @bp.get("/exports/<kind>.<fmt>")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def export_table(kind: str, fmt: str):
     """Visits, findings or tickets as CSV or XLSX; ?district=&from=&to=&status= filter them."""
     if kind not in exports_tables.KINDS or fmt not in ("csv", "xlsx"):
         abort(404)
-    try:
-        filters = exports_tables.Filters(request.args)
-    except ValueError as error:
-        refuse(400, str(error))
+    filters = exports_tables.Filters(request.args)
+    if refusal := filters.refusal():
+        # Said under the field on the export page, with what was chosen kept, not as a download.
+        return _exports_page(errors={"to": refusal}, chosen=request.args, status=422)
     table = exports_tables.rows(kind, filters, current_user)
     today = local_day(utcnow())  # the day where the reader is, not in UTC
     names = {"visits": _("Visit records"), "findings": _("Problems found"), "tickets": _("Tickets")}
@@ -78,47 +76,123 @@ def attachment(name: str, ascii_name: str) -> str:
 
 
 @bp.get("/exports/")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def show_exports():
     """Choose what to export and how to filter it."""
+    return _exports_page()
+
+
+def _exports_page(errors: dict | None = None, chosen=None, status: int = 200):
     districts = db.session.scalars(sa.select(School.district).distinct().order_by(School.district)).all()
-    return render_template("reports/exports.html", districts=districts, statuses=list(TicketStatus))
+    return render_template("reports/exports.html", districts=districts, statuses=list(TicketStatus),
+                           errors=errors or {}, chosen=chosen or {}), status
 
 
-@bp.get("/map")
-@roles_required(*READERS)
-def show_map():
-    """Schools coloured by state; a list always, a map on top where tiles are configured."""
+# "Not visited for N days": the choices the map offers; 7 is the dashboard's.
+MAP_DAYS = (7, 14, 30)
+
+
+def _map_filters() -> tuple[list[str], str | None, int]:
+    """The districts, and the district and day count asked for (anything else reads as the default)."""
     districts = db.session.scalars(sa.select(School.district).distinct().order_by(School.district)).all()
     district = request.args.get("district") or None
     if district not in districts:
         district = None
-    if district is None and db.session.scalar(sa.select(sa.func.count()).select_from(School)) > 3000:
-        district = districts[0] if districts else None  # a province at once is too much for a phone
-    schools = services.school_states(district)
-    urls = {s["id"]: url_for("schools.show_school", school_id=s["id"]) for s in schools}
-    points = [{**s, "url": urls[s["id"]]} for s in schools]
-    return render_template("reports/map.html", schools=schools, points=points, districts=districts,
-                           district=district, tiles=current_app.config.get("MAP_TILE_URL"),
+    days = request.args.get("days", "")
+    return districts, district, int(days) if days in {str(n) for n in MAP_DAYS} else MAP_DAYS[0]
+
+
+@bp.get("/map")
+@roles_required(*BUREAU_ROLES)
+def show_map():
+    """The coverage map: the page is a frame, static/js/map.js draws the schools from map.json;
+    on the configured tiles, or on a blank projected canvas with district labels when there are none."""
+    districts, district, days = _map_filters()
+    words = {
+        "states": [_("Overdue tickets"), _("Visited today"), _("Open tickets"),
+                   _("Not visited for %(n)s days", n=days), _("In order")],
+        "loading": _("Loading the schools…"),
+        "failed": _("The schools could not be loaded. Check the connection and try again."),
+        "retry": _("Try again"),
+        "empty": _("No schools to show here."),
+        "shown": _("%(n)s schools. Tap a number to zoom in, a dot for the school's figures.", n="{n}"),
+        "tiles_failed": _("The background map could not be loaded; the schools are drawn without it."),
+        "never": _("Never visited"), "today": _("Today"),
+        "days_ago": _("%(n)s days ago", n="{n}"),
+        "cluster": _("%(n)s schools here: tap to zoom in", n="{n}"),
+    }
+    return render_template("reports/map.html", districts=districts, district=district, days=days,
+                           day_choices=MAP_DAYS, words=words, tiles=current_app.config.get("MAP_TILE_URL"),
                            attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""))
 
 
+@bp.get("/map.json")
+@roles_required(*BUREAU_ROLES)
+def map_data():
+    """The map's schools as rows of the columns it names; districts by their index. 20,000 schools
+    come to about 1 MB, compressed for the phone (see docs/benchmarks.md)."""
+    _districts, district, days = _map_filters()
+    schools = services.school_states(district, days)
+    names = sorted({s["district"] for s in schools})
+    index = {name: i for i, name in enumerate(names)}
+    body = {"days": days, "states": services.MAP_STATES, "districts": names,
+            "columns": ["id", "name", "district", "lat", "lon", "state", "open", "overdue", "days"],
+            "schools": [[s["id"], s["name"], index[s["district"]], round(s["lat"], 5), round(s["lon"], 5),
+                         services.MAP_STATES.index(s["state"]), s["open"], s["overdue"], s["days"]]
+                        for s in schools]}
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    response = current_app.response_class(mimetype="application/json")
+    if "gzip" in request.accept_encodings:
+        # Dynamic answers are not compressed elsewhere; this one is large and goes to phones.
+        data = gzip.compress(data, 6, mtime=0)
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    response.set_data(data)
+    return response
+
+
 @bp.get("/daily/")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def latest_report():
     """The report now being assembled (today's until 16:00, tomorrow's after)."""
     return redirect(url_for("reports.show_report", day=services.report_day(utcnow()).isoformat()))
 
 
 @bp.get("/daily/<day>")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def show_report(day: str):
     """The daily report as a printable page; frozen once a leader has signed it."""
     the_day = parse_day(day)
     content, signed = services.current(the_day)
     closes = services.window(the_day)[1]
-    return render_template("reports/daily.html", report=content, signed=signed, signature=signature(signed),
-                           day=the_day, can_sign=current_user.role is Role.LEADER and not signed and utcnow() >= closes)
+    now = utcnow()
+    # The next day is offered up to the report now being assembled, never beyond it.
+    next_day = the_day + timedelta(days=1)
+    return render_template(
+        "reports/daily.html", report=content, signed=signed, signature=signature(signed), day=the_day,
+        status=services.status(the_day, signed, now), closes=closes, photo_src=_photo_url,
+        previous=(the_day - timedelta(days=1)).isoformat(),
+        next_day=next_day.isoformat() if next_day <= services.report_day(now) else None,
+        may_sign=current_user.role is Role.LEADER, can_sign=current_user.role is Role.LEADER and now >= closes)
+
+
+def _photo_url(photo_id: str) -> str:
+    return url_for("photos.serve_photo", photo_id=photo_id, size="thumb")
+
+
+@bp.get("/daily/history")
+@roles_required(*BUREAU_ROLES)
+def report_history():
+    """A month of reports with their status (draft, signed, late) and the signed PDF of each."""
+    latest = services.report_day(utcnow())
+    try:
+        until = min(parse_day_field(request.args["until"]), latest) if request.args.get("until") else latest
+    except FieldError:
+        abort(404)
+    days = services.history(until)
+    return render_template("reports/history.html", days=days, until=until, latest=latest,
+                           earlier=(until - timedelta(days=len(days))).isoformat(),
+                           later=min(until + timedelta(days=len(days)), latest).isoformat() if until < latest else None)
 
 
 @bp.post("/daily/<day>/sign")
@@ -126,12 +200,8 @@ def show_report(day: str):
 def sign_report(day: str):
     """Sign and freeze the report with a content hash."""
     the_day = parse_day(day)
-    try:
-        services.sign(the_day, current_user)
-        db.session.commit()
-    except ReportError as error:
-        db.session.rollback()
-        refuse(error.status, error.message)
+    services.sign(the_day, current_user)  # a ReportError becomes its error page (errors.py)
+    db.session.commit()
     flash(_("Signed. This version is now frozen."), "success")
     return redirect(url_for("reports.show_report", day=day))
 
@@ -139,7 +209,10 @@ def sign_report(day: str):
 def _download(day: str, kind: str):
     the_day = parse_day(day)
     content, signed = services.current(the_day)
-    data = exports.pdf(content, signature(signed)) if kind == "pdf" else exports.xlsx(content, signature(signed))
+    if kind == "pdf":
+        data = exports.pdf(content, signed)
+    else:
+        data = exports.xlsx(content, signature(signed))
     mimetype = "application/pdf" if kind == "pdf" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = current_app.response_class(data, mimetype=mimetype)
@@ -149,14 +222,14 @@ def _download(day: str, kind: str):
 
 
 @bp.get("/daily/<day>.pdf")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def report_pdf(day: str):
     """The report as a PDF (a bearer token works here too)."""
     return _download(day, "pdf")
 
 
 @bp.get("/daily/<day>.xlsx")
-@roles_required(*READERS)
+@roles_required(*BUREAU_ROLES)
 def report_xlsx(day: str):
     """The report as a spreadsheet."""
     return _download(day, "xlsx")

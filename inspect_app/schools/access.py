@@ -5,17 +5,16 @@ import sqlalchemy as sa
 from flask import abort
 from flask_babel import gettext as _
 
-from inspect_app.accounts.models import Role, User
+from inspect_app.accounts.models import BUREAU_ROLES, Role, User
 from inspect_app.extensions import db
 from inspect_app.schools.models import RetiredQrToken, School, school_assignments, volunteer_child_schools
 
-SEE_ALL = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
 
 
 def visible_schools(user: User) -> sa.Select:
     """A query for the schools this user may list and open."""
     query = sa.select(School)
-    if user.role in SEE_ALL:
+    if user.role in BUREAU_ROLES:
         return query
     if user.role is Role.VOLUNTEER:
         children = sa.select(volunteer_child_schools.c.school_id).where(volunteer_child_schools.c.user_id == user.id)
@@ -27,7 +26,7 @@ def visible_schools(user: User) -> sa.Select:
 
 
 def can_view_school(user: User, school: School) -> bool:
-    if user.role in SEE_ALL:
+    if user.role in BUREAU_ROLES:
         return True
     if user.role is Role.DUTY_OFFICER:
         return user.school_id == school.id

@@ -1,7 +1,6 @@
 """Schools and the QR tokens printed on their posters."""
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import datetime
 
@@ -10,35 +9,19 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from inspect_app.accounts.models import User
-from inspect_app.dbtypes import UTCDateTime, utcnow
+from inspect_app.dbtypes import LabelledEnum, UTCDateTime, utcnow
 from inspect_app.extensions import db
 
 
-class SchoolKind(enum.StrEnum):
-    KINDERGARTEN = "kindergarten"
-    PRIMARY = "primary"
-    JUNIOR_HIGH = "junior_high"
-    NINE_YEAR = "nine_year"
-    SENIOR_HIGH = "senior_high"
-    VOCATIONAL = "vocational"
-    SPECIAL = "special"
-    TRAINING = "training"
-
-    @property
-    def label(self) -> str:
-        return str(KIND_LABELS[self])
-
-
-KIND_LABELS = {
-    SchoolKind.KINDERGARTEN: _l("Kindergarten"),
-    SchoolKind.PRIMARY: _l("Primary school"),
-    SchoolKind.JUNIOR_HIGH: _l("Junior high school"),
-    SchoolKind.NINE_YEAR: _l("Nine-year school"),
-    SchoolKind.SENIOR_HIGH: _l("Senior high school"),
-    SchoolKind.VOCATIONAL: _l("Vocational school"),
-    SchoolKind.SPECIAL: _l("Special education school"),
-    SchoolKind.TRAINING: _l("Training institution"),
-}
+class SchoolKind(LabelledEnum):
+    KINDERGARTEN = "kindergarten", _l("Kindergarten")
+    PRIMARY = "primary", _l("Primary school")
+    JUNIOR_HIGH = "junior_high", _l("Junior high school")
+    NINE_YEAR = "nine_year", _l("Nine-year school")
+    SENIOR_HIGH = "senior_high", _l("Senior high school")
+    VOCATIONAL = "vocational", _l("Vocational school")
+    SPECIAL = "special", _l("Special education school")
+    TRAINING = "training", _l("Training institution")
 
 
 def new_qr_token() -> str:

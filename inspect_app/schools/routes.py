@@ -1,6 +1,8 @@
 """The scan landing, the school pages and the admin's register, import and posters."""
+from urllib.parse import quote
+
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,10 +16,10 @@ from inspect_app.schools import bp
 from inspect_app.schools.access import (can_view_school, get_school_or_404, resolve_qr_token, scan_refusal,
                                         visible_schools)
 from inspect_app.schools.forms import AssignmentForm, ImportForm
-from inspect_app.schools.models import School, child_school_ids
+from inspect_app.schools.models import School
 from inspect_app.schools.qr import qr_svg, qr_url
 from inspect_app.schools.services import (ImportFileError, distances_m, import_schools, nearest_first,
-                                          parse_near)
+                                          parse_near, set_assignments, template_csv)
 from inspect_app.textsearch import contains_text
 
 PAGE_SIZE = 50
@@ -93,6 +95,15 @@ def import_school_file():
     return render_template("schools/import.html", form=form, result=result), status
 
 
+@bp.get("/schools/import/template.csv")
+@roles_required(Role.ADMIN)
+def import_template():
+    """The register's empty sheet to fill in in Excel and import again."""
+    filename = quote(_("school register template") + ".csv")
+    return Response(template_csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=\"schools.csv\"; filename*=UTF-8''{filename}"})
+
+
 @bp.get("/schools/<int:school_id>/poster")
 @roles_required(Role.ADMIN)
 def show_poster(school_id: int):
@@ -132,11 +143,7 @@ def update_assignments(school_id: int):
     if not form.validate_on_submit():
         refuse(422, _("Choose from the listed people."))
     chosen = db.session.scalars(sa.select(User).where(User.id.in_(form.user_ids.data or []))).all()
-    conflicted = [u for u in chosen if u.role is Role.VOLUNTEER and school.id in child_school_ids(u)]
-    if conflicted:
-        refuse(409, _("%(name)s has a child at this school and cannot be assigned to check it.",
-                      name=conflicted[0].name_for(current_user)))
-    school.assigned_users = chosen
+    set_assignments(school, list(chosen), current_user)
     db.session.commit()
     flash(_("Assignments saved."), "success")
     return redirect(url_for("schools.show_school", school_id=school.id))

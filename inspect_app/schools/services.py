@@ -4,24 +4,30 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from inspect_app.accounts.models import Role, User
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
-from inspect_app.schools.models import School, SchoolKind
+from inspect_app.schools.models import School, SchoolKind, child_school_ids
 
 # Header names as people write them in Excel, in Chinese or English.
 COLUMN_ALIASES = {
-    "district": {"district", "区县", "区域", "区", "县区", "街道", "镇街", "所属区域"},
+    # The level people file schools under: a county or district, or (in a county's own register) the
+    # town or sub-district (街道/镇). Whichever the sheet has is the "district" the map and lists show.
+    "district": {"district", "区县", "区县/街道", "区域", "区", "县区", "区/县", "县", "所属区县", "所属区域",
+                 "街道", "镇", "乡镇", "镇街", "街镇", "街道/镇", "镇/街道", "街道（镇）", "镇（街道）", "乡镇（街道）",
+                 "乡镇街道", "所属街道", "所属镇街", "所在镇街", "所属乡镇"},
     "name": {"name", "学校名称", "学校", "名称", "校名"},
     "kind": {"kind", "type", "类型", "学校类型", "学段", "办学类型"},
     "address": {"address", "地址", "学校地址"},
     "lat": {"lat", "latitude", "纬度"},
     "lon": {"lon", "lng", "longitude", "经度"},
-    "radius_m": {"radius_m", "radius", "半径", "半径(米)", "半径（米）", "围栏半径"},
+    "radius_m": {"radius_m", "radius", "半径", "半径(米)", "半径（米）", "围栏半径", "围栏半径（米）"},
     "inspectors": {"inspectors", "责任督学", "督学"},
 }
 REQUIRED = ("district", "name", "kind", "lat", "lon")
@@ -29,9 +35,11 @@ REQUIRED = ("district", "name", "kind", "lat", "lon")
 KIND_ALIASES = {
     SchoolKind.KINDERGARTEN: {"kindergarten", "幼儿园"},
     SchoolKind.PRIMARY: {"primary", "小学"},
-    SchoolKind.JUNIOR_HIGH: {"junior_high", "初中", "初级中学"},
-    SchoolKind.NINE_YEAR: {"nine_year", "九年一贯制", "九年一贯制学校"},
-    SchoolKind.SENIOR_HIGH: {"senior_high", "高中", "高级中学", "完全中学"},
+    # A plain "中学" in a town's register is, far more often than not, its junior high (镇中学); a
+    # school with a senior section is filed as 高中/完全中学 and can be corrected by a re-import.
+    SchoolKind.JUNIOR_HIGH: {"junior_high", "初中", "初级中学", "中学", "普通中学"},
+    SchoolKind.NINE_YEAR: {"nine_year", "九年一贯制", "九年一贯制学校", "九年制学校", "一贯制学校"},
+    SchoolKind.SENIOR_HIGH: {"senior_high", "高中", "高级中学", "完全中学", "完中", "普通高中"},
     SchoolKind.VOCATIONAL: {"vocational", "职业学校", "中职", "职校", "中等职业学校", "技工学校"},
     SchoolKind.SPECIAL: {"special", "特殊教育", "特殊教育学校", "特教"},
     SchoolKind.TRAINING: {"training", "培训机构", "校外培训机构"},
@@ -70,7 +78,8 @@ def decode_csv(data: bytes) -> str:
 def _header_map(header: list[str]) -> dict[str, int]:
     mapping: dict[str, int] = {}
     for index, raw in enumerate(header):
-        name = raw.strip().lower()
+        # "*学校名称" and "学校名称 (必填)" as templates mark required columns; half- or full-width.
+        name = re.sub(r"[(（](必填|选填)[)）]|^\*|\*$", "", raw.strip()).strip().lower().replace("(", "（").replace(")", "）")
         for key, aliases in COLUMN_ALIASES.items():
             if name in aliases and key not in mapping:
                 mapping[key] = index
@@ -173,6 +182,36 @@ def import_schools(data: bytes, default_radius: int) -> ImportResult:
             others = [u for u in school.assigned_users if u.role is not Role.INSPECTOR]
             school.assigned_users = others + row["inspectors"]
     return result
+
+
+# The columns of the template offered for download, in the order the import reads best.
+TEMPLATE_HEADER = ("区县/街道", "学校名称", "类型", "地址", "纬度", "经度", "半径（米）", "责任督学")
+
+
+def template_csv() -> bytes:
+    """The register's empty sheet: UTF-8 with a BOM, so Excel opens the Chinese headers as text."""
+    out = io.StringIO(newline="")
+    csv.writer(out).writerow(TEMPLATE_HEADER)
+    return "\ufeff".encode() + out.getvalue().encode()
+
+
+# ---- Who checks a school --------------------------------------------------------------------------
+def conflicting_schools(role: Role, children: set[int], assigned: set[int]) -> set[int]:
+    """The conflict-of-interest rule, asked from both sides (assigning a school, naming a child's
+    school): a volunteer is never sent to check a school their own child attends."""
+    return children & assigned if role is Role.VOLUNTEER else set()
+
+
+def set_assignments(school: School, users: list[User], viewer: User) -> None:
+    """A school's responsible inspectors and assigned volunteers, in one go (caller commits)."""
+    wrong = [u for u in users if u.role not in (Role.INSPECTOR, Role.VOLUNTEER) or not u.active]
+    if wrong:
+        raise DomainError(_("Choose from the listed people."), 422, "user_ids")
+    conflicted = [u for u in users if conflicting_schools(u.role, child_school_ids(u), {school.id})]
+    if conflicted:
+        raise DomainError(_("%(name)s has a child at this school and cannot be assigned to check it.",
+                            name=conflicted[0].name_for(viewer)), 409, "user_ids")
+    school.assigned_users = users
 
 
 # ---- Nearby schools -------------------------------------------------------------------------------

@@ -1,22 +1,22 @@
-"""Who may see and act on a ticket: decided here and nowhere else."""
+"""Who may see and act on a ticket: asked here and nowhere else. Acting is the ticket's own guard
+(Ticket.response_refused / verification_refused, which its transitions raise); routes, pages and the
+API ask it through can_respond / can_verify, so there is one rule, not a copy per layer."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, current_app
 
-from inspect_app.accounts.models import Role, User
+from inspect_app.accounts.models import BUREAU_ROLES, Role, User
 from inspect_app.checklists.models import VisitMode
 from inspect_app.extensions import db
 from inspect_app.photos.access import register_policy
 from inspect_app.photos.models import Photo
-from inspect_app.tickets.models import EventPhoto, Ticket, TicketEvent
-
-BUREAU = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
+from inspect_app.tickets.models import EventPhoto, Ticket, TicketError, TicketEvent
 
 
 def visible_tickets(user: User) -> sa.Select:
     query = sa.select(Ticket)
-    if user.role in BUREAU:
+    if user.role in BUREAU_ROLES:
         return query
     if user.role is Role.DUTY_OFFICER:
         return query.where(Ticket.school_id == user.school_id)
@@ -24,7 +24,7 @@ def visible_tickets(user: User) -> sa.Select:
 
 
 def can_view_ticket(user: User, ticket: Ticket) -> bool:
-    if user.role in BUREAU:
+    if user.role in BUREAU_ROLES:
         return True
     return user.role is Role.DUTY_OFFICER and user.school_id == ticket.school_id
 
@@ -37,23 +37,31 @@ def get_ticket_or_404(ticket_id: int, user: User) -> Ticket:
 
 
 def can_respond(user: User, ticket: Ticket) -> bool:
-    """The school reports once per round: after its report the page shows the report, not the form."""
-    return user.role is Role.DUTY_OFFICER and user.school_id == ticket.school_id and ticket.awaits_response
+    return ticket.response_refused(user) is None
+
+
+def independent_verifier_required() -> bool:
+    """Whether the deployment forbids an inspector to close out a problem they found themselves."""
+    return current_app.config["REQUIRE_INDEPENDENT_VERIFIER"]
+
+
+def verification_refused(user: User, ticket: Ticket) -> TicketError | None:
+    return ticket.verification_refused(user, independent_verifier_required())
 
 
 def can_verify(user: User, ticket: Ticket) -> bool:
-    return user.role in (Role.INSPECTOR, Role.LEADER) and ticket.verifiable
+    return verification_refused(user, ticket) is None
 
 
 def shows_finding_place(viewer: User, ticket: Ticket) -> bool:
     """Where a covert check's finding was recorded could point to the parent who made it (their
     doorstep, their car): the school gets the place of an overt finding only."""
-    return viewer.role in BUREAU or ticket.visit.mode is not VisitMode.COVERT
+    return viewer.role in BUREAU_ROLES or ticket.visit.mode is not VisitMode.COVERT
 
 
 def shows_people(viewer: User) -> bool:
     """The school sees "督查组" and dates; the bureau sees names and times."""
-    return viewer.role in BUREAU
+    return viewer.role in BUREAU_ROLES
 
 
 @register_policy

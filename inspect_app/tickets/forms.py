@@ -1,7 +1,5 @@
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
@@ -9,6 +7,7 @@ from wtforms import DateTimeLocalField, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from inspect_app.config import DESCRIPTION_MAX_CHARS
+from inspect_app.i18n import local_zone
 from inspect_app.tickets.services import end_of_day
 
 
@@ -29,14 +28,14 @@ class LocalDeadlineField(DateTimeLocalField):
         if len(valuelist[0].strip()) == len("2026-11-27"):
             self.data = end_of_day(self.data.date())
         else:
-            tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+            tz = local_zone()
             self.data = self.data.replace(tzinfo=tz).astimezone(timezone.utc)
 
     def _value(self):
         if self.raw_data:
             return " ".join(self.raw_data)
         if isinstance(self.data, datetime):
-            tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+            tz = local_zone()
             return self.data.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
         return ""
 

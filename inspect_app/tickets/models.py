@@ -1,70 +1,68 @@
 """A ticket and its written record (书面交办): every step, who, when, what, with photos."""
 from __future__ import annotations
 
-import enum
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import ClassVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from geopy.distance import geodesic
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 
 from inspect_app.accounts.models import Role, User
 from inspect_app.checklists.models import ChecklistItem, Severity
-from inspect_app.dbtypes import UTCDateTime, enum_column, utcnow
+from inspect_app.dbtypes import LabelledEnum, UTCDateTime, enum_column, utcnow
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.schools.models import School
 from inspect_app.visits.models import Finding, Visit
 
 
-class TicketStatus(enum.StrEnum):
-    OPEN = "open"
-    RESPONDED = "responded"
-    CLOSED = "closed"
-    REOPENED = "reopened"
+class TicketStatus(LabelledEnum):
+    OPEN = "open", _l("To rectify")
+    RESPONDED = "responded", _l("Awaiting verification")
+    CLOSED = "closed", _l("Closed out")
+    REOPENED = "reopened", _l("Sent back")
 
-    @property
-    def label(self) -> str:
-        return str(STATUS_LABELS[self])
-
-
-STATUS_LABELS = {TicketStatus.OPEN: _l("To rectify"), TicketStatus.RESPONDED: _l("Awaiting verification"),
-                 TicketStatus.CLOSED: _l("Closed out"), TicketStatus.REOPENED: _l("Sent back")}
+    # Groups of states, assigned below once the members exist; every check and query names a group.
+    AWAITING_SCHOOL: ClassVar[frozenset["TicketStatus"]]  # the school owes the work (and can be late)
+    VERIFIABLE: ClassVar[frozenset["TicketStatus"]]  # a re-check may close or send back
+    ACTIVE: ClassVar[frozenset["TicketStatus"]]  # not closed out
 
 
-class EventKind(enum.StrEnum):
-    OPENED = "opened"
-    RESPONDED = "responded"
-    CLOSED = "closed"
-    REOPENED = "reopened"
-    REMINDER = "reminder"
-    HEAD_NOTIFIED = "head_notified"
-    BUREAU_NOTICE = "bureau_notice"
-
-    @property
-    def label(self) -> str:
-        return str(EVENT_LABELS[self])
+TicketStatus.AWAITING_SCHOOL = frozenset({TicketStatus.OPEN, TicketStatus.REOPENED})
+# Sent back, a ticket waits for the school's next report before anyone checks it again.
+TicketStatus.VERIFIABLE = frozenset({TicketStatus.OPEN, TicketStatus.RESPONDED})
+TicketStatus.ACTIVE = frozenset(TicketStatus) - {TicketStatus.CLOSED}
 
 
-EVENT_LABELS = {
-    EventKind.OPENED: _l("Handed to the school"), EventKind.RESPONDED: _l("School reported rectification"),
-    EventKind.CLOSED: _l("Verified and closed out"), EventKind.REOPENED: _l("Sent back with a new deadline"),
-    EventKind.REMINDER: _l("Overdue: reminder sent"), EventKind.HEAD_NOTIFIED: _l("Overdue: school head notified"),
-    EventKind.BUREAU_NOTICE: _l("Overdue: bureau notice issued"),
-}
+class EventKind(LabelledEnum):
+    OPENED = "opened", _l("Handed to the school")
+    RESPONDED = "responded", _l("School reported rectification")
+    CLOSED = "closed", _l("Verified and closed out")
+    REOPENED = "reopened", _l("Sent back with a new deadline")
+    REMINDER = "reminder", _l("Overdue: reminder sent")
+    HEAD_NOTIFIED = "head_notified", _l("Overdue: school head notified")
+    BUREAU_NOTICE = "bureau_notice", _l("Overdue: bureau notice issued")
+    # Notices only, never a ticket's step: the school's daily report (duties) uses the same inbox.
+    REPORT_DUE = "report_due", _l("Daily report due soon")
+    REPORT_MISSING = "report_missing", _l("Daily report not filed")
+
+
+# Who re-checks a school's rectification: the bureau's people in the field, never an administrator.
+VERIFIER_ROLES = frozenset({Role.INSPECTOR, Role.LEADER})
 
 # The escalation ladder: how long past the deadline each step is taken.
 LADDER = [(EventKind.REMINDER, timedelta(0)), (EventKind.HEAD_NOTIFIED, timedelta(days=1)),
           (EventKind.BUREAU_NOTICE, timedelta(days=3))]
 
 
-class TicketError(Exception):
+class TicketError(DomainError):
     """A move the ticket's state does not allow; status 409 unless said otherwise. `field` names the
     form field the message belongs under, so a page can show it there and keep what was typed."""
 
-    def __init__(self, message: str, status: int = 409, field: str | None = None):
-        super().__init__(message)
-        self.message, self.status, self.field = message, status, field
+    status = 409
 
 
 class Ticket(db.Model):
@@ -93,21 +91,26 @@ class Ticket(db.Model):
     events: so.Mapped[list["TicketEvent"]] = so.relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
 
+    @hybrid_method
     def overdue_at(self, now: datetime) -> bool:
-        return self.status is not TicketStatus.CLOSED and self.deadline < now
+        """Overdue (逾期) means the deadline passed while the school still owes the work: the ticket is
+        open or sent back. A responded ticket awaits the bureau's re-check, which is not the school's
+        lateness: it neither shows 逾期 nor escalates. The one definition, in Python and in SQL, for
+        the pages, the API, the counts, the dashboard, the map, the daily report and escalation."""
+        return self.status in TicketStatus.AWAITING_SCHOOL and self.deadline < now
 
-    @property
+    @overdue_at.expression
+    def overdue_at(cls, now: datetime) -> sa.ColumnElement[bool]:
+        return sa.and_(cls.status.in_(TicketStatus.AWAITING_SCHOOL), cls.deadline < now)
+
+    @hybrid_property
     def overdue(self) -> bool:
         return self.overdue_at(utcnow())
 
-    @property
-    def awaits_response(self) -> bool:
-        return self.status in (TicketStatus.OPEN, TicketStatus.REOPENED)
-
-    @property
-    def verifiable(self) -> bool:
-        """Sent back, a ticket waits for the school's next report before anyone checks it again."""
-        return self.status in (TicketStatus.OPEN, TicketStatus.RESPONDED)
+    @overdue.inplace.expression
+    @classmethod
+    def _overdue_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.overdue_at(utcnow())
 
     @property
     def requirement(self) -> "ChecklistItem | None":
@@ -133,28 +136,47 @@ class Ticket(db.Model):
     def open(self, inspector: User) -> "TicketEvent":
         return self._record(EventKind.OPENED, inspector, self.finding.description)
 
+    def response_refused(self, officer: User) -> TicketError | None:
+        """Why `officer` may not report rectification now, or None. The one rule: the transition
+        raises it, and tickets.access.can_respond asks it for the routes, the pages and the API.
+        The school reports once per round: after its report it waits for the re-check."""
+        if officer.role is not Role.DUTY_OFFICER or officer.school_id != self.school_id:
+            return TicketError(str(_l("Only the school's duty officer can respond.")), 403)
+        if self.status is TicketStatus.CLOSED:
+            return TicketError(str(_l("This ticket is already closed out.")))
+        if self.status not in TicketStatus.AWAITING_SCHOOL:
+            return TicketError(str(_l("The school has already reported its rectification: it awaits verification.")))
+        return None
+
+    def verification_refused(self, verifier: User, require_independent: bool) -> TicketError | None:
+        """Why `verifier` may not re-check now, or None: the one rule (tickets.access.can_verify asks it)."""
+        if verifier.role not in VERIFIER_ROLES:
+            return TicketError(str(_l("Only inspectors and leaders verify rectification.")), 403)
+        if self.status is TicketStatus.CLOSED:
+            return TicketError(str(_l("This ticket is already closed out.")))
+        if self.status not in TicketStatus.VERIFIABLE:
+            return TicketError(str(_l("This was sent back: it can be verified again once the school reports "
+                                      "its rectification.")))
+        if require_independent and self.found_by(verifier):
+            return TicketError(str(_l("Another inspector must verify this: you found the problem yourself.")), 403)
+        return None
+
+    def found_by(self, user: User) -> bool:
+        return user.id == self.visit.author_id
+
     def respond(self, officer: User, text: str) -> "TicketEvent":
         """The school reports what it did. It never closes the ticket."""
-        if officer.role is not Role.DUTY_OFFICER or officer.school_id != self.school_id:
-            raise TicketError(str(_l("Only the school's duty officer can respond.")), 403)
-        if self.status is TicketStatus.CLOSED:
-            raise TicketError(str(_l("This ticket is already closed out.")))
+        if refusal := self.response_refused(officer):
+            raise refusal
         self.status = TicketStatus.RESPONDED
         return self._record(EventKind.RESPONDED, officer, text)
 
     def verify(self, verifier: User, close: bool, note: str, new_deadline: datetime | None,
                require_independent: bool) -> "TicketEvent":
         """Close out (销号) or send back after a re-check by someone other than the school."""
-        if verifier.role not in (Role.INSPECTOR, Role.LEADER):
-            raise TicketError(str(_l("Only inspectors and leaders verify rectification.")), 403)
-        if self.status is TicketStatus.CLOSED:
-            raise TicketError(str(_l("This ticket is already closed out.")))
-        if not self.verifiable:
-            raise TicketError(str(_l("This was sent back: it can be verified again once the school reports "
-                                     "its rectification.")))
-        own = verifier.id == self.visit.author_id
-        if own and require_independent:
-            raise TicketError(str(_l("Another inspector must verify this: you found the problem yourself.")), 403)
+        if refusal := self.verification_refused(verifier, require_independent):
+            raise refusal
+        own = self.found_by(verifier)
         if close:
             self.status = TicketStatus.CLOSED
             self.closed_at = utcnow()
@@ -168,7 +190,7 @@ class Ticket(db.Model):
 
     def escalate(self, now: datetime) -> list["TicketEvent"]:
         """Climb the ladder as far as the time overdue calls for; each step once, each recorded."""
-        if self.status not in (TicketStatus.OPEN, TicketStatus.REOPENED) or not self.overdue_at(now):
+        if not self.overdue_at(now):
             return []
         events = []
         for level, (kind, after) in enumerate(LADDER, start=1):
@@ -211,7 +233,9 @@ class EventPhoto(db.Model):
 
 class Notification(db.Model):
     __tablename__ = "notifications"
-    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),
+                      # A day's reminder once per person (ticket notices have no day: NULLs never clash).
+                      sa.UniqueConstraint("user_id", "kind", "school_id", "day", name="uq_notifications_day_notice"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
@@ -219,5 +243,10 @@ class Notification(db.Model):
     kind: so.Mapped[EventKind] = so.mapped_column(enum_column(EventKind))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     read_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # A notice about a school's day rather than a ticket (the daily report's reminders): which
+    # school and which of its days, so a reminder is sent once and its notice links to that day.
+    school_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("schools.id", ondelete="CASCADE"))
+    day: so.Mapped[date | None] = so.mapped_column(sa.Date)
 
     ticket: so.Mapped[Ticket | None] = so.relationship()
+    school: so.Mapped[School | None] = so.relationship()

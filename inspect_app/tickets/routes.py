@@ -8,24 +8,20 @@ import sqlalchemy.orm as so
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
 
 from inspect_app.accounts.access import roles_required
 from inspect_app.accounts.models import Role
 from inspect_app.dbtypes import utcnow
-from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx, render
 from inspect_app.photos.processing import PhotoRejected
-from inspect_app.photos.services import (PhotoConflict, PhotoFields, photo_messages, photos_for_findings,
+from inspect_app.photos.services import (PhotoConflict, PhotoFields, photos_for_findings,
                                          read_upload, receive_photo)
 from inspect_app.tickets import bp, services
-from inspect_app.tickets.access import (can_respond, can_verify, get_ticket_or_404, shows_finding_place,
-                                        shows_people, visible_tickets)
+from inspect_app.tickets.access import can_respond, can_verify, get_ticket_or_404, shows_people, visible_tickets
 from inspect_app.tickets.forms import RespondForm, VerifyForm
-from inspect_app.tickets.models import Notification, Ticket, TicketError, TicketStatus
-
-ACTIVE = (TicketStatus.OPEN, TicketStatus.REOPENED, TicketStatus.RESPONDED)
+from inspect_app.tickets.models import VERIFIER_ROLES, Notification, Ticket, TicketError, TicketStatus
+from inspect_app.tickets.present import INSPECTION_GROUP, notice, ticket_detail, ticket_summary
 
 
 @bp.app_context_processor
@@ -36,8 +32,7 @@ def ticket_helpers():
 
 def _ordered(query: sa.Select) -> sa.Select:
     # Overdue first, then by deadline: what needs doing soonest stays on top.
-    now = utcnow()
-    overdue_first = sa.case((sa.and_(Ticket.deadline < now, Ticket.status != TicketStatus.CLOSED), 0), else_=1)
+    overdue_first = sa.case((Ticket.overdue, 0), else_=1)
     return query.order_by(overdue_first, Ticket.deadline, Ticket.id)
 
 
@@ -50,27 +45,27 @@ def list_tickets():
     if status in set(TicketStatus):
         query = query.where(Ticket.status == status)
     else:
-        query = query.where(Ticket.status.in_(ACTIVE))
-    tickets = db.session.scalars(_ordered(query).limit(500)).all()
+        query = query.where(Ticket.status.in_(TicketStatus.ACTIVE))
+    now = utcnow()
+    tickets = [ticket_summary(t, current_user, now) for t in db.session.scalars(_ordered(query).limit(500))]
     return render_template("tickets/list.html", tickets=tickets, status=status, statuses=list(TicketStatus),
-                           people=shows_people(current_user), now=utcnow())
+                           people=shows_people(current_user), follow_up=current_user.role in VERIFIER_ROLES)
 
 
 @bp.get("/follow-up")
-@roles_required(Role.INSPECTOR, Role.LEADER)
+@roles_required(*VERIFIER_ROLES)
 def follow_up_queue():
     """Schools with tickets to verify on site (回头看): responded ones, and overdue ones."""
     now = utcnow()
     query = sa.select(Ticket).options(so.joinedload(Ticket.school), so.joinedload(Ticket.finding)).where(
-        sa.or_(Ticket.status == TicketStatus.RESPONDED,
-               sa.and_(Ticket.status.in_([TicketStatus.OPEN, TicketStatus.REOPENED]), Ticket.deadline < now)))
-    tickets = db.session.scalars(_ordered(query).limit(500)).all()
-    by_school: dict[int, list[Ticket]] = {}
-    for ticket in tickets:
-        by_school.setdefault(ticket.school_id, []).append(ticket)
-    groups = sorted(by_school.values(), key=lambda ts: (-sum(t.status is TicketStatus.RESPONDED for t in ts),
-                                                        ts[0].school.name))
-    return render_template("tickets/follow_up.html", groups=groups, now=now)
+        sa.or_(Ticket.status == TicketStatus.RESPONDED, Ticket.overdue_at(now)))
+    by_school: dict[int, tuple] = {}
+    for ticket in db.session.scalars(_ordered(query).limit(500)):
+        by_school.setdefault(ticket.school_id, (ticket.school, []))[1].append(
+            ticket_summary(ticket, current_user, now))
+    groups = sorted(by_school.values(), key=lambda group: (
+        -sum(t["status"] is TicketStatus.RESPONDED for t in group[1]), group[0].name))
+    return render_template("tickets/follow_up.html", groups=groups)
 
 
 def _detail(ticket: Ticket, respond_form=None, verify_form=None, status=200):
@@ -78,11 +73,11 @@ def _detail(ticket: Ticket, respond_form=None, verify_form=None, status=200):
     after, and the form this user may fill next, which then replaces the one that was sent."""
     photos = photos_for_findings([ticket.finding_id]).get(ticket.finding_id, [])
     return render("tickets/detail.html", "tickets/_work.html",
-                  ticket=ticket, people=shows_people(current_user), now=utcnow(), finding_photos=photos,
+                  ticket=ticket_detail(ticket, current_user, utcnow()), INSPECTION_GROUP=INSPECTION_GROUP,
+                  finding_photos=photos,
                   respond_form=respond_form or RespondForm(formdata=None),
                   verify_form=verify_form or VerifyForm(formdata=None),
                   can_respond=can_respond(current_user, ticket), can_verify=can_verify(current_user, ticket),
-                  show_place=shows_finding_place(current_user, ticket),
                   max_upload_bytes=current_app.config["MAX_CONTENT_LENGTH"]), status
 
 
@@ -103,18 +98,14 @@ def _store_photos(field) -> list[str] | None:
     A file that is no photo puts its reason under the field and gives None: the page is shown again
     with what was typed, not a page of its own."""
     uploads = [upload for upload in field.data or [] if upload and upload.filename]
-    try:
-        services.check_photo_count(len(uploads))  # before any photo is looked at
-    except TicketError as error:
-        refuse(error.status, error.message)
+    services.check_photo_count(len(uploads))  # before any photo is looked at
     ids = []
     for upload in uploads:
         photo_id = str(uuid.uuid4())
         try:
             receive_photo(photo_id, current_user, read_upload(upload), PhotoFields(captured_at=utcnow()))
         except PhotoRejected as rejected:
-            reason = photo_messages()[rejected.reason]
-            field.errors = [_("%(name)s: %(reason)s", name=upload.filename, reason=reason)]
+            field.errors = [_("%(name)s: %(reason)s", name=upload.filename, reason=rejected.message)]
             return None
         except PhotoConflict:
             field.errors = [_("Please try again.")]
@@ -124,19 +115,16 @@ def _store_photos(field) -> list[str] | None:
 
 
 def _commit_step():
-    try:
+    with services.one_writer_at_a_time():
         db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        refuse(409, _("Someone else acted on this ticket at the same moment. Reload to see what they did."))
 
 
 def _step_refused(ticket_id: int, error: TicketError, form, **forms):
     """A refusal about what was sent goes under its field with the rest kept; one about the ticket's
-    state (closed, not yours, someone was faster) is an error of its own."""
-    db.session.rollback()
+    state (closed, not yours, someone was faster) is an error of its own (the domain error's page)."""
     if error.status != 422:
-        refuse(error.status, error.message)
+        raise error
+    db.session.rollback()
     if error.field:
         getattr(form, error.field).errors = [error.message]
     else:
@@ -173,7 +161,7 @@ def respond(ticket_id: int):
 
 
 @bp.post("/<int:ticket_id>/verify")
-@roles_required(Role.INSPECTOR, Role.LEADER)
+@roles_required(*VERIFIER_ROLES)
 def verify(ticket_id: int):
     """Close out (销号) with re-check photos, or send back (退回) with a new deadline."""
     ticket = get_ticket_or_404(ticket_id, current_user)
@@ -200,8 +188,8 @@ def list_notifications():
     notes = db.session.scalars(sa.select(Notification).where(Notification.user_id == current_user.id)
                                .options(so.joinedload(Notification.ticket).joinedload(Ticket.school),
                                         so.joinedload(Notification.ticket).joinedload(Ticket.finding))
-                               .order_by(Notification.id.desc()).limit(200)).all()
-    return render_template("tickets/notifications.html", notes=notes)
+                               .order_by(Notification.id.desc()).limit(200))
+    return render_template("tickets/notifications.html", notes=[notice(n, current_user) for n in notes])
 
 
 @bp.post("/notifications/read")

@@ -1,27 +1,29 @@
 """Opening tickets from submitted visits, the school's responses, verification, escalation, notices."""
 from __future__ import annotations
 
-import hashlib
-import json
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 
 from inspect_app.accounts.models import Role, User
 from inspect_app.checklists.models import Severity
 from inspect_app.dbtypes import utcnow
 from inspect_app.documents import header_text
 from inspect_app.extensions import db
+from inspect_app.i18n import local_zone
 from inspect_app.photos.models import Photo
 from inspect_app.schools.models import School, school_assignments
 from inspect_app.tickets import bp
-from inspect_app.tickets.models import (EventKind, EventPhoto, Notification, Ticket, TicketError,
+from inspect_app.tickets.access import independent_verifier_required
+from inspect_app.tickets.models import (VERIFIER_ROLES, EventKind, EventPhoto, Notification, Ticket, TicketError,
                                         TicketEvent, TicketStatus)
 from inspect_app.visits.models import Finding, Visit
 from inspect_app.visits.services import visit_submitted
@@ -31,7 +33,7 @@ DEFAULT_DEADLINE_HOURS = {Severity.MINOR: 72, Severity.MAJOR: 48, Severity.CRITI
 
 def end_of_day(day: date) -> datetime:
     """23:59:59 of a calendar day where the bureau is: what "rectify by 11月27日" means."""
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    tz = local_zone()
     return datetime.combine(day, time(23, 59, 59), tzinfo=tz).astimezone(timezone.utc)
 
 
@@ -53,7 +55,7 @@ def planned_deadline(submitted: datetime, hours: int) -> datetime:
     due = submitted + timedelta(hours=hours)
     rounding = current_app.config["TICKET_DEADLINE_ROUNDING"]
     if rounding == "day":
-        return end_of_day(due.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date())
+        return end_of_day(due.astimezone(local_zone()).date())
     if rounding == "hour":
         hour = due.replace(minute=0, second=0, microsecond=0)
         return hour if hour == due else hour + timedelta(hours=1)
@@ -106,10 +108,6 @@ def _attach(event: TicketEvent, photos: list[Photo]) -> None:
         event.photos.append(EventPhoto(photo_id=photo.id))
 
 
-def body_hash(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
 def replayed(ticket: Ticket, client_id: str | None, digest: str) -> TicketEvent | None:
     """The event already written for this client UUID (a replay), or a 409 if the body differs."""
     if client_id is None:
@@ -142,19 +140,30 @@ def verify(ticket: Ticket, verifier: User, close: bool, note: str, photo_ids: li
     if close and not photos:
         raise TicketError(_("Closing out needs at least one photo taken at the re-check."), 422, "photos")
     event = ticket.verify(verifier, close, (note or "").strip()[:2000], new_deadline,
-                          current_app.config["REQUIRE_INDEPENDENT_VERIFIER"])
+                          independent_verifier_required())
     event.client_id, event.body_hash = client_id, digest
     _attach(event, photos)
     notify(ticket, event.kind)
     return event
 
 
+@contextmanager
+def one_writer_at_a_time() -> Iterator[None]:
+    """Around the commit of a step: of two people acting on a ticket at once (its version counter), the
+    second is told so, for the pages and the API alike, rather than forking the record."""
+    try:
+        yield
+    except StaleDataError:
+        db.session.rollback()
+        raise TicketError(_("Someone else acted on this ticket at the same moment. Reload to see what they did."),
+                          409) from None
+
+
 def escalate_overdue(now: datetime | None = None) -> int:
     """Run the ladder over every overdue ticket (for cron); returns how many steps were taken."""
     now = now or utcnow()
     steps = 0
-    overdue = db.session.scalars(sa.select(Ticket).where(
-        Ticket.status.in_([TicketStatus.OPEN, TicketStatus.REOPENED]), Ticket.deadline < now)).all()
+    overdue = db.session.scalars(sa.select(Ticket).where(Ticket.overdue_at(now))).all()
     for ticket in overdue:
         for event in ticket.escalate(now):
             notify(ticket, event.kind)
@@ -173,7 +182,7 @@ def recipients(ticket: Ticket, kind: EventKind) -> list[User]:
                    User.active)).all()
     if kind is EventKind.RESPONDED:
         author = ticket.visit.author
-        bureau = list(inspectors) + ([author] if author.role in (Role.INSPECTOR, Role.LEADER) else [])
+        bureau = list(inspectors) + ([author] if author.role in VERIFIER_ROLES else [])
         return list({u.id: u for u in bureau}.values())
     if kind is EventKind.BUREAU_NOTICE:
         leaders = db.session.scalars(sa.select(User).where(User.role == Role.LEADER, User.active)).all()
@@ -228,12 +237,8 @@ def opened_by_visit(visit_id: str) -> tuple[int, datetime | None]:
 
 def school_counts(school: School) -> dict[str, int]:
     """Open and overdue ticket counts for a school's start page."""
-    now = utcnow()
-    active = [TicketStatus.OPEN, TicketStatus.REOPENED, TicketStatus.RESPONDED]
-    open_count, overdue = db.session.execute(
-        sa.select(sa.func.count(), sa.func.count().filter(sa.and_(
-            Ticket.deadline < now, Ticket.status.in_([TicketStatus.OPEN, TicketStatus.REOPENED]))))
-        .where(Ticket.school_id == school.id, Ticket.status.in_(active))).one()
-    responded = db.session.scalar(sa.select(sa.func.count()).where(
-        Ticket.school_id == school.id, Ticket.status == TicketStatus.RESPONDED))
+    open_count, overdue, responded = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(Ticket.overdue),
+                  sa.func.count().filter(Ticket.status == TicketStatus.RESPONDED))
+        .where(Ticket.school_id == school.id, Ticket.status.in_(TicketStatus.ACTIVE))).one()
     return {"open": open_count, "overdue": overdue, "responded": responded}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy.orm as so
 from flask import abort
 
-from inspect_app.accounts.models import Role, User
+from inspect_app.accounts.models import BUREAU_ROLES, Role, User
 from inspect_app.checklists.models import MODES_BY_ROLE, TemplateVersion, VisitMode
 from inspect_app.extensions import db
 from inspect_app.photos.access import register_policy
@@ -13,7 +13,6 @@ from inspect_app.schools.access import can_view_school
 from inspect_app.schools.models import School
 from inspect_app.visits.models import Finding, Visit
 
-BUREAU = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
 
 
 def can_start(user: User, school: School, mode: VisitMode) -> bool:
@@ -31,7 +30,7 @@ def can_start(user: User, school: School, mode: VisitMode) -> bool:
 
 
 def can_view_visit(user: User, visit: Visit) -> bool:
-    if user.role in BUREAU:
+    if user.role in BUREAU_ROLES:
         return True
     if user.id == visit.author_id:
         return True

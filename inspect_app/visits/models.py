@@ -10,10 +10,10 @@ from flask_babel import lazy_gettext as _l
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.models import Severity, TemplateVersion, VisitMode
-from inspect_app.dbtypes import UTCDateTime, enum_column, utcnow
+from inspect_app.dbtypes import LabelledEnum, UTCDateTime, enum_column, utcnow
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.schools.models import School
-
 
 
 class VisitStatus(enum.StrEnum):
@@ -21,21 +21,19 @@ class VisitStatus(enum.StrEnum):
     SUBMITTED = "submitted"
 
 
-class Result(enum.StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    NA = "na"
-
-    @property
-    def label(self) -> str:
-        return str(RESULT_LABELS[self])
+class Result(LabelledEnum):
+    PASS = "pass", _l("Pass")
+    FAIL = "fail", _l("Fail")
+    NA = "na", _l("N/A")
 
 
-RESULT_LABELS = {Result.PASS: _l("Pass"), Result.FAIL: _l("Fail"), Result.NA: _l("N/A")}
-
-
-class VisitLocked(Exception):
+class VisitLocked(DomainError):
     """The visit was submitted and can no longer change."""
+
+    status = 409
+
+    def __init__(self):
+        super().__init__(_l("This visit was submitted and can no longer be changed."))
 
 
 class Visit(db.Model):

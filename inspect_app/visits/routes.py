@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
@@ -16,21 +16,18 @@ from inspect_app.assets import asset_url
 from inspect_app.checklists.models import ChecklistTemplate, Severity, TemplateVersion, VisitMode
 from inspect_app.checklists.services import templates_for
 from inspect_app.dbtypes import utcnow
-from inspect_app.errors import refuse
+from inspect_app.errors import DomainError, refuse
 from inspect_app.extensions import db
-from inspect_app.htmx import is_htmx
+from inspect_app.i18n import local_zone
 from inspect_app.idempotency import first_writer_wins
-from inspect_app.parsing import id_arg
-from inspect_app.photos.processing import PhotoRejected
-from inspect_app.photos.services import (FieldError, PhotoConflict, parse_fields, parse_number, parse_time,
-                                         photo_messages, read_upload, receive_photo)
+from inspect_app.parsing import FieldError, id_arg, parse_time
+from inspect_app.photos.services import PhotoConflict, parse_fields, read_upload, receive_photo
 from inspect_app.schools.access import get_school_or_404
 from inspect_app.schools.models import School
 from inspect_app.visits import bp, services
 from inspect_app.visits.access import can_edit_visit, can_start, get_visit_or_404, shows_source
 from inspect_app.visits.forms import AnswerForm, FindingForm, PhotoForm, StartForm, SubmitForm
-from inspect_app.visits.models import Result, Visit, VisitLocked, VisitStatus
-from inspect_app.visits.services import VisitError
+from inspect_app.visits.models import Result, Visit, VisitStatus
 
 
 @bp.app_context_processor
@@ -44,7 +41,7 @@ def start_options(school: School) -> list[tuple[VisitMode, list[ChecklistTemplat
     if not current_user.is_authenticated:
         return []
     options = []
-    for mode in (VisitMode.OVERT, VisitMode.COVERT, VisitMode.SELF_CHECK):
+    for mode in (VisitMode.OVERT, VisitMode.COVERT, VisitMode.REMOTE, VisitMode.SELF_CHECK):
         if can_start(current_user, school, mode):
             templates = templates_for(current_user, mode)
             if templates:
@@ -53,8 +50,7 @@ def start_options(school: School) -> list[tuple[VisitMode, list[ChecklistTemplat
 
 
 def self_check_today(school: School) -> Visit | None:
-    from zoneinfo import ZoneInfo
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    tz = local_zone()
     start_of_day = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
     return db.session.scalar(sa.select(Visit).where(
         Visit.school_id == school.id, Visit.mode == VisitMode.SELF_CHECK,
@@ -63,12 +59,10 @@ def self_check_today(school: School) -> Visit | None:
 
 def _position(form) -> services.Location | None:
     try:
-        lat = parse_number(form.lat.data, -90, 90, "lat")
-        lon = parse_number(form.lon.data, -180, 180, "lon")
-        accuracy = parse_number(form.accuracy_m.data, 0, 100_000, "accuracy_m")
-    except FieldError:
-        return None  # a garbled position is treated as none: the visit is flagged, not lost
-    return services.Location(lat, lon, accuracy) if lat is not None and lon is not None else None
+        return services.parse_location({"lat": form.lat.data, "lon": form.lon.data,
+                                        "accuracy_m": form.accuracy_m.data})
+    except DomainError:
+        return None  # none, half or garbled: read as none, so the visit is flagged, not lost
 
 
 def _client_time(value: str | None) -> datetime | None:
@@ -95,8 +89,8 @@ def start_visit():
     form = StartForm()
     if not form.validate_on_submit():
         refuse(400, _("The start form was incomplete. Please go back and try again."))
-    school, mode, template = _start_target(form.school_id.data, form.mode.data, form.template_id.data)
-    visit = services.start_visit(current_user, school, mode, template.current_version,
+    school, mode, version = _start_target(form.school_id.data, form.mode.data, form.template_id.data)
+    visit = services.start_visit(current_user, school, mode, version,
                                  started_at=utcnow(), location=_position(form),
                                  qr_token=form.qr_token.data, client_time=_client_time(form.client_time.data))
     db.session.commit()
@@ -110,19 +104,18 @@ def _item_labels() -> dict:
             "results": [(r.value, r.label) for r in (Result.PASS, Result.FAIL, Result.NA)]}
 
 
-def _start_target(school_id, mode_value, template_id):
-    """(school, mode, template) for a start request, after every check a POST start would make."""
-    school = db.session.get(School, school_id or 0) or abort(404)
-    try:
-        mode = VisitMode(mode_value)
-    except ValueError:
-        abort(400)
-    if not can_start(current_user, school, mode):
-        abort(403)
+def _start_target(school_id, mode_value, template_id) -> tuple[School, VisitMode, TemplateVersion]:
+    """(school, mode, version) for a start from a page, which names a checklist by its template."""
     template = db.session.get(ChecklistTemplate, template_id or 0)
-    if template is None or template not in templates_for(current_user, mode):
-        refuse(422, _("This checklist cannot be used for this visit."))
-    return school, mode, template
+    try:
+        return services.start_target(current_user, db.session.get(School, school_id or 0), mode_value,
+                                     template.current_version if template else None)
+    except services.VisitError as error:
+        if error.field == "mode":
+            # Only an edited address names no kind of visit; the API's words (its field names) are
+            # not for people, so the page says the request was not valid.
+            abort(error.status)
+        raise
 
 
 @bp.get("/new")
@@ -132,9 +125,8 @@ def new_visit():
 
     The offline pack keeps this page for chosen schools, so a visit can start with no signal."""
     qr_token = request.args.get("qr") or None
-    school, mode, template = _start_target(request.args.get("school_id", type=id_arg), request.args.get("mode"),
-                                           request.args.get("template_id", type=id_arg))
-    version = template.current_version
+    school, mode, version = _start_target(request.args.get("school_id", type=id_arg), request.args.get("mode"),
+                                          request.args.get("template_id", type=id_arg))
     # A transient visit, never added to the session: only the phone will create the real one.
     blank = Visit(id="new", school=school, school_id=school.id, version=version, version_id=version.id,
                   mode=mode, started_at=utcnow())
@@ -188,8 +180,8 @@ def _visit_state(visit: Visit, photos) -> dict:
                  "csrf": url_for("api.renew_csrf"),
                  "summary": url_for("visits.show_visit", visit_id=visit.id),
                  "compressor": asset_url("vendor/browser-image-compression.js")},
+        "submit_rule": services.submit_rule(visit),
         "labels": {
-            **services.blocked_labels(),
             "confirm_submit": _("Submit this visit? It cannot be changed afterwards. Problems found: %(n)s.",
                                 n="{n}"),
             "synced": _("All sent"), "offline": _("Offline"),
@@ -211,10 +203,15 @@ def _visit_state(visit: Visit, photos) -> dict:
     }
 
 
+FINDING_PLACEHOLDER = "__finding__"
+
+
 def _page_context(visit: Visit, photos=None) -> dict:
     photos = services.photos_by_finding(visit) if photos is None else photos
     return {"visit_state": _visit_state(visit, photos),
-            "severities": [(s.value, s.label) for s in Severity],
+            # Rendered once into a <template> with this id for visit.js to copy: one markup for a finding.
+            "finding_placeholder": {"id": FINDING_PLACEHOLDER, "description": "", "severity": None,
+                                    "fixed_on_site": False},
             "visit": visit, "photos": photos, "answered": len(visit.answers),
             "total": len(visit.version.items), "problems": services.missing(visit, photos),
             "answers": {a.code: a for a in visit.answers},
@@ -239,14 +236,6 @@ def show_visit(visit_id: str):
                            flags=services.flags(visit, photos) if full else None, Result=Result)
 
 
-def _item_response(visit: Visit, code: str):
-    item = visit.version.item(code)
-    context = _page_context(visit)
-    if is_htmx():
-        return render_template("visits/_item_swap.html", item=item, **context)
-    return redirect(url_for("visits.show_visit", visit_id=visit.id, _anchor=f"item-{code}"))
-
-
 @bp.post("/<visit_id>/items/<code>")
 @login_required
 def answer_item(visit_id: str, code: str):
@@ -256,13 +245,9 @@ def answer_item(visit_id: str, code: str):
     form = AnswerForm()
     if not form.validate_on_submit() or form.result.data not in set(Result):
         refuse(400, _("Choose pass, fail or not applicable."))
-    try:
-        # The outbox may replay a tap still in flight: the second save meets the first one's row.
-        first_writer_wins(lambda: services.record_answer(visit, item, Result(form.result.data), form.note.data))
-    except VisitLocked:
-        db.session.rollback()
-        refuse(409, _("This visit was submitted and can no longer be changed."))
-    return _item_response(visit, code)
+    # A double tap may race the first one's save: the second meets the first one's row.
+    first_writer_wins(lambda: services.record_answer(visit, item, Result(form.result.data), form.note.data))
+    return redirect(url_for("visits.show_visit", visit_id=visit.id, _anchor=f"item-{code}"))
 
 
 @bp.post("/<visit_id>/findings")
@@ -270,10 +255,7 @@ def answer_item(visit_id: str, code: str):
 def add_finding(visit_id: str):
     """Add a problem that is not on the checklist."""
     visit = _editable(visit_id)
-    try:
-        finding = services.add_adhoc_finding(visit)
-    except VisitError as error:
-        refuse(error.status, error.message)
+    finding = services.add_adhoc_finding(visit)
     db.session.commit()
     return redirect(url_for("visits.show_visit", visit_id=visit.id, _anchor=f"finding-{finding.id}"))
 
@@ -282,12 +264,8 @@ def _finding(visit: Visit, finding_id: str):
     return next((f for f in visit.findings if f.id == finding_id), None) or abort(404)
 
 
-def _finding_response(visit: Visit, finding_id: str, status: int = 200):
-    finding = _finding(visit, finding_id)
-    if is_htmx():
-        context = _page_context(visit)
-        return render_template("visits/_finding_swap.html", finding=finding, **context), status
-    return redirect(url_for("visits.show_visit", visit_id=visit.id, _anchor=f"finding-{finding.id}"))
+def _to_finding(visit: Visit, finding_id: str):
+    return redirect(url_for("visits.show_visit", visit_id=visit.id, _anchor=f"finding-{finding_id}"))
 
 
 @bp.post("/<visit_id>/findings/<finding_id>")
@@ -298,12 +276,11 @@ def update_finding(visit_id: str, finding_id: str):
     finding = _finding(visit, finding_id)
     form = FindingForm()
     if not form.validate_on_submit():
-        refuse(422, _("Describe the problem (at most 2000 characters)."))
-    finding.description = form.description.data.strip()
-    finding.severity = form.severity.data
-    finding.fixed_on_site = bool(form.fixed_on_site.data)
+        refuse(422, services.describe_request())
+    services.describe_finding(finding, form.description.data, Severity(form.severity.data),
+                              bool(form.fixed_on_site.data))
     db.session.commit()
-    return _finding_response(visit, finding.id)
+    return _to_finding(visit, finding.id)
 
 
 @bp.post("/<visit_id>/findings/<finding_id>/photos")
@@ -316,22 +293,17 @@ def add_photo(visit_id: str, finding_id: str):
     if not form.validate_on_submit():
         refuse(422, _("Choose or take a photo first."))
     position = _position(form)
+    data = read_upload(form.file.data)
+    fields = parse_fields({"captured_at": form.captured_at.data or utcnow().isoformat(),
+                           "lat": position.lat if position else None,
+                           "lon": position.lon if position else None,
+                           "accuracy_m": position.accuracy_m if position else None,
+                           "finding_id": finding.id})
     try:
-        data = read_upload(form.file.data)
-        fields = parse_fields({"captured_at": form.captured_at.data or utcnow().isoformat(),
-                               "lat": position.lat if position else None,
-                               "lon": position.lon if position else None,
-                               "accuracy_m": position.accuracy_m if position else None,
-                               "finding_id": finding.id})
         receive_photo(str(uuid.uuid4()), current_user, data, fields)
-    except FieldError as error:
-        refuse(422, str(error))
-    except PhotoRejected as rejected:
-        refuse(rejected.status, photo_messages()[rejected.reason])
     except PhotoConflict:
-        refuse(409, _("Please try again."))
-    visit = _editable(visit_id)  # the photo service ended the transaction: load afresh
-    return _finding_response(visit, finding_id)
+        refuse(409, _("Please try again."))  # its id was made here a moment ago: to the person, a hiccup
+    return _to_finding(visit, finding_id)
 
 
 @bp.post("/<visit_id>/discard")
@@ -356,20 +328,13 @@ def submit_visit(visit_id: str):
     form = SubmitForm()
     if not form.validate_on_submit():
         abort(400)
-    problems = services.missing(visit)
-    if problems:
-        context = _page_context(visit)
-        return render_template("visits/checklist.html", **context), 422
+    photos = services.photos_by_finding(visit)
+    if services.blockers(visit, photos):
+        # The checklist again, with what is missing above its Submit button.
+        return render_template("visits/checklist.html", **_page_context(visit, photos)), 422
     client_time = _client_time(form.client_time.data)
-    try:
-        # A double tap submits once; the other request finds the visit submitted (409).
-        first_writer_wins(lambda: services.submit(visit, utcnow(), client_time))
-    except VisitLocked:
-        db.session.rollback()
-        refuse(409, _("This visit was submitted and can no longer be changed."))
-    except VisitError as error:
-        db.session.rollback()
-        refuse(error.status, error.message)
+    # A double tap submits once; the other request finds the visit submitted (409).
+    first_writer_wins(lambda: services.submit(visit, utcnow(), client_time, photos))
     flash(_("Submitted. The school will see the problems as rectification tasks."), "success")
     return redirect(url_for("visits.show_visit", visit_id=visit.id))
 

@@ -1,9 +1,8 @@
 """Starting, answering and submitting visits; one set of rules for the pages and the API."""
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,11 +14,16 @@ from geopy.distance import geodesic
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.models import ChecklistItem, Severity, TemplateVersion, VisitMode
+from inspect_app.checklists.services import templates_for
+from inspect_app.config import DESCRIPTION_MAX_CHARS
 from inspect_app.dbtypes import utcnow
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
+from inspect_app.parsing import parse_number
 from inspect_app.photos.models import Photo
 from inspect_app.photos.services import photos_for_findings
 from inspect_app.schools.models import School
+from inspect_app.visits.access import can_start
 from inspect_app.visits.models import Answer, Finding, Result, Visit, VisitStatus
 
 signals = Namespace()
@@ -30,12 +34,10 @@ CLOCK_SKEW_LIMIT_S = 300
 PHOTO_WINDOW_SLACK = timedelta(minutes=15)
 
 
-class VisitError(Exception):
+class VisitError(DomainError):
     """A visit cannot be saved as sent; status and message are for the caller."""
 
-    def __init__(self, message: str, status: int = 422, code: str = "invalid"):
-        super().__init__(message)
-        self.message, self.status, self.code = message, status, code
+    status = 422
 
 
 @dataclass
@@ -45,8 +47,62 @@ class Location:
     accuracy_m: float | None = None
 
 
+def parse_location(value, where: str = "location") -> Location | None:
+    """A place a phone sent ({lat, lon, accuracy_m}, numbers or their text); None for none at all."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise VisitError(_("%(where)s must be an object with lat and lon.", where=where), 400)
+    lat = parse_number(value.get("lat"), -90, 90, f"{where}.lat")
+    lon = parse_number(value.get("lon"), -180, 180, f"{where}.lon")
+    accuracy = parse_number(value.get("accuracy_m"), 0, 100_000, f"{where}.accuracy_m")
+    if lat is None or lon is None:
+        raise VisitError(_("%(where)s needs both lat and lon.", where=where))
+    return Location(lat, lon, accuracy)
+
+
+def start_target(user: User, school: School | None, mode_value, version: TemplateVersion | None
+                 ) -> tuple[School, VisitMode, TemplateVersion]:
+    """(school, mode, version) for a visit this user may start, after every check starting makes;
+    the page and the API ask the same questions in the same order and get the same answers."""
+    try:
+        mode = VisitMode(mode_value)
+    except ValueError:
+        raise VisitError(_("mode must be one of overt, covert, self_check."), field="mode") from None
+    if mode is VisitMode.FOLLOW_UP:
+        raise VisitError(_("Follow-up visits are recorded on their tickets."))
+    # A school that does not exist answers as one this user may not visit: ids reveal nothing.
+    if school is None or not can_start(user, school, mode):
+        raise VisitError(_("You cannot start this kind of visit at this school."), 403)
+    if version is None or version.template not in templates_for(user, mode):
+        raise VisitError(_("This checklist version cannot be used for this visit."))
+    return school, mode, version
+
+
+def describe_request() -> str:
+    return _("Describe the problem (at most %(n)s characters).", n=DESCRIPTION_MAX_CHARS)
+
+
+def describe_finding(finding: Finding, description: str | None, severity: Severity | None,
+                     fixed_on_site: bool, where: str | None = None) -> None:
+    """Set what was found, how bad and whether it was fixed on the spot. An added problem must say
+    what was found; an item's finding left empty keeps the requirement's words."""
+    description = (description or "").strip()
+    if finding.item_code is None and not description:
+        raise VisitError(_("%(where)s: describe the problem.", where=where) if where
+                         else describe_request())
+    if description:
+        finding.description = description
+    if severity is not None:
+        finding.severity = severity
+    finding.fixed_on_site = fixed_on_site
+
+
 def set_check_in(visit: Visit, location: Location | None) -> None:
-    """Record where the visit checked in and how far that is from the school (flagged, never blocked)."""
+    """Record where the visit checked in and how far that is from the school (flagged, never blocked).
+    A remote check is made from wherever the inspector sits: no place or scan is kept or judged."""
+    if visit.mode.remote:
+        visit.qr_scanned, location = False, None
     if location is None:
         visit.lat = visit.lon = visit.accuracy_m = visit.distance_m = None
         return
@@ -127,7 +183,7 @@ def check_count(what: str, count: int) -> None:
                     limit=config["VISIT_MAX_ANSWERS"], n=count)
     else:
         return
-    raise VisitError(message, 413, "too_large")
+    raise VisitError(message, 413)
 
 
 def add_adhoc_finding(visit: Visit) -> Finding:
@@ -145,38 +201,99 @@ def photos_by_finding(visit: Visit) -> dict[str, list[Photo]]:
     return {fid: [p for p in photos if p.uploader_id == visit.author_id] for fid, photos in grouped.items()}
 
 
-def missing(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> list[str]:
-    """What still stands between this visit and submission, in words for the inspector: the photos
-    owed (by item), then how many items are left, then added problems with no words — read as one
-    sentence ("第 1 项需要照片；还有 27 项未完成"). visit.js phrases the same with the same labels."""
-    photos = photos_by_finding(visit) if photos is None else photos
-    need_photo, unanswered = [], 0
+# The states of one item the submit rule reads: its answer, and whether a failure has a photo.
+ITEM_STATES = ("unanswered", "pass", "na", "fail", "fail+photo")
+
+
+def _item_blocks(item: ChecklistItem, state: str, at_school: bool = True) -> str | None:
+    """What stops submission in this state of this item: the submit rule, item by item. A photo is
+    owed only by someone at the school: a remote check (by phone) cannot take one."""
+    if state == "unanswered":
+        return "left"
+    if state == "fail" and item.photo_required and at_school:
+        return "needs_photo"
+    return None
+
+
+def _added_blocks(described: bool) -> str | None:
+    """What stops submission for a problem added off the list: it must say what was found."""
+    return None if described else "adhoc_empty"
+
+
+def _item_state(visit: Visit, item: ChecklistItem, photos: dict[str, list[Photo]] | None) -> str:
+    answer = visit.answer_for(item.code)
+    if answer is None:
+        return "unanswered"
+    if answer.result is not Result.FAIL:
+        return answer.result.value
+    finding = visit.finding_for(item.code)
+    # None: the photos travel after the visit (the outbox sends them once their finding exists), so
+    # none is owed yet; the phone, which holds them, checked before it sent the submission, and
+    # flags() reports any that never came.
+    return "fail+photo" if photos is None or (finding and photos.get(finding.id)) else "fail"
+
+
+def blockers(visit: Visit, photos: dict[str, list[Photo]] | None) -> dict[str, list]:
+    """What still stands between this visit and submission, by kind: "needs_photo" (item positions),
+    "left" (item codes) and "adhoc_empty" (finding ids); empty when it may be submitted."""
+    found: dict[str, list] = {}
     for item in visit.version.items:
-        answer = visit.answer_for(item.code)
-        if answer is None:
-            unanswered += 1
-        elif answer.result is Result.FAIL and item.photo_required:
-            finding = visit.finding_for(item.code)
-            if finding is None or not photos.get(finding.id):
-                need_photo.append(item.position)
-    problems = []
-    if need_photo:
-        problems.append(_("Item %(n)s needs a photo", n=need_photo[0]) if len(need_photo) == 1 else
-                        _("Items %(list)s need a photo", list=_(", ").join(map(str, need_photo))))
-    if unanswered:
-        problems.append(_("%(n)s items still to do", n=unanswered))
-    if any(f.item_code is None and not f.description.strip() for f in visit.findings):
-        problems.append(_("An added problem has no description"))
-    return problems
+        kind = _item_blocks(item, _item_state(visit, item, photos), not visit.mode.remote)
+        if kind:
+            found.setdefault(kind, []).append(item.position if kind == "needs_photo" else item.code)
+    for finding in visit.findings:
+        if finding.item_code is None and (kind := _added_blocks(bool(finding.description.strip()))):
+            found.setdefault(kind, []).append(finding.id)
+    return found
 
 
-def blocked_labels() -> dict[str, str]:
-    """The words of missing(), for visit.js to phrase the same sentence on the phone."""
-    return {"needs_photo": _("Item %(n)s needs a photo", n="{n}"),
-            "needs_photos": _("Items %(list)s need a photo", list="{list}"),
-            "left": _("%(n)s items still to do", n="{n}"),
-            "adhoc_empty": _("An added problem has no description"),
-            "list_sep": _(", "), "join": _("; ")}
+def submit_phrases() -> list[dict[str, str]]:
+    """How each kind of blocker reads, in reading order, as one sentence ("第 1 项需要照片；还有 27 项未完成"):
+    "one" or "many" by the number of values, with {first}, {list} and {n} filled in from them."""
+    return [{"kind": "needs_photo", "one": _("Item %(n)s needs a photo", n="{first}"),
+             "many": _("Items %(list)s need a photo", list="{list}")},
+            {"kind": "left", "one": _("%(n)s items still to do", n="{n}"),
+             "many": _("%(n)s items still to do", n="{n}")},
+            {"kind": "adhoc_empty", "one": _("An added problem has no description"),
+             "many": _("An added problem has no description")}]
+
+
+def phrase(found: dict[str, list]) -> list[str]:
+    """The blockers in words for the inspector, one phrase per kind."""
+    out = []
+    for words in submit_phrases():
+        values = [str(v) for v in found.get(words["kind"], [])]
+        if values:
+            out.append(words["one" if len(values) == 1 else "many"].replace("{first}", values[0])
+                       .replace("{list}", _(", ").join(values)).replace("{n}", str(len(values))))
+    return out
+
+
+def missing(visit: Visit, photos: dict[str, list[Photo]]) -> list[str]:
+    """What still stands between this visit and submission, in words for the inspector."""
+    return phrase(blockers(visit, photos))
+
+
+def submit_rule(visit: Visit) -> dict:
+    """The submit rule as data, for the phone to apply to what it holds, offline too: what each item
+    blocks in each of its states, what an added problem blocks, and the words of phrase()."""
+    at_school = not visit.mode.remote
+    return {"items": {item.code: {state: kind for state in ITEM_STATES
+                                  if (kind := _item_blocks(item, state, at_school))}
+                      for item in visit.version.items},
+            "added": {"empty": _added_blocks(False), "described": _added_blocks(True)},
+            "phrases": submit_phrases(), "list_sep": _(", "), "join": _("; ")}
+
+
+def check_submittable(visit: Visit, photos: dict[str, list[Photo]] | None) -> None:
+    """Refuse to submit while anything blocks it (photos=None: see _item_state)."""
+    found = blockers(visit, photos)
+    if found.get("left"):
+        # Named by code: an API client needs to know which answers it did not send.
+        raise VisitError(_("Answer every item before submitting; missing: %(codes)s.",
+                           codes=", ".join(found["left"])))
+    if found:
+        raise VisitError(_("; ").join(phrase(found)))
 
 
 def check_not_ahead(moment: datetime, where: str) -> None:
@@ -185,8 +302,10 @@ def check_not_ahead(moment: datetime, where: str) -> None:
         raise VisitError(_("%(where)s lies in the future; check the phone's date and time.", where=where))
 
 
-def submit(visit: Visit, submitted_at: datetime, client_time: datetime | None) -> None:
+def submit(visit: Visit, submitted_at: datetime, client_time: datetime | None,
+           photos: dict[str, list[Photo]] | None = None) -> None:
     """Freeze the visit and tell the domains above (the caller commits once)."""
+    check_submittable(visit, photos)
     check_not_ahead(submitted_at, "submitted_at")
     if submitted_at < visit.started_at:
         raise VisitError(_("submitted_at is before started_at: a visit ends after it begins."))
@@ -208,6 +327,8 @@ class Flags:
     missing_photos: list[str] = field(default_factory=list)
     reused_photos: list[str] = field(default_factory=list)
     photos_outside_visit: list[str] = field(default_factory=list)
+    # A remote check (电话督导): location, scan and site photos are not asked for, so not flagged.
+    remote: bool = False
 
 
 def flags(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> Flags:
@@ -218,7 +339,8 @@ def flags(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> Flags:
     for item in visit.version.items:
         answer = visit.answer_for(item.code)
         finding = visit.finding_for(item.code)
-        if answer and answer.result is Result.FAIL and item.photo_required and not (finding and photos.get(finding.id)):
+        if answer and answer.result is Result.FAIL and item.photo_required and not visit.mode.remote \
+                and not (finding and photos.get(finding.id)):
             missing_photos.append(item.code)
     reused = []
     if all_photos:
@@ -232,12 +354,9 @@ def flags(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> Flags:
     start = visit.started_at - PHOTO_WINDOW_SLACK
     outside = sorted(p.id for p in all_photos
                      if any(t is not None and not start <= t <= end for t in (p.captured_at, p.exif_time)))
-    return Flags(distance_m=visit.distance_m, on_site=visit.on_site, no_location=visit.lat is None,
+    return Flags(remote=visit.mode.remote, distance_m=visit.distance_m, on_site=visit.on_site,
+                 no_location=visit.lat is None and not visit.mode.remote,
                  qr_scanned=visit.qr_scanned, clock_skew_s=visit.clock_skew_s,
                  clock_skew_flag=visit.clock_skew_s is not None and abs(visit.clock_skew_s) > CLOCK_SKEW_LIMIT_S,
                  incomplete=bool(missing_photos), missing_photos=missing_photos,
                  reused_photos=reused, photos_outside_visit=outside)
-
-
-def body_hash(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

@@ -41,7 +41,7 @@
     }, function () {}, { enableHighAccuracy: true, maximumAge: 30000, timeout: 20000 });
   }
 
-  // "定位精度 ±12 米" under every camera button, also in fragments swapped in later.
+  // "定位精度 ±12 米" under every camera button, at each new fix.
   function showAccuracy() {
     if (!lastFix) return;
     var label = document.body.dataset.accuracyLabel || "";
@@ -49,7 +49,6 @@
       el.textContent = label.replace("{m}", String(Math.round(lastFix.coords.accuracy)));
     });
   }
-  document.addEventListener("htmx:afterSettle", showAccuracy);
 
   function fill(form) {
     var set = function (name, value) {
@@ -83,28 +82,7 @@
     fill(form);
   }, true);
 
-  // htmx requests (answers, photos): the same fields, filled just before sending.
-  document.addEventListener("htmx:configRequest", function (event) {
-    var form = event.detail.elt.closest("form");
-    if (!form) return;
-    fill(form);
-    ["lat", "lon", "accuracy_m", "captured_at", "client_time"].forEach(function (name) {
-      var input = form.querySelector("input[name='" + name + "']");
-      if (input && input.value) event.detail.parameters[name] = input.value;
-    });
-  });
-
-  // --- Sync state and errors ------------------------------------------------------------------
-  function setSync(state) {
-    document.querySelectorAll("[data-sync-state]").forEach(function (el) {
-      el.dataset.state = state;
-      el.textContent = document.body.dataset["sync" + state.charAt(0).toUpperCase() + state.slice(1)] || el.textContent;
-    });
-  }
-  document.addEventListener("htmx:beforeRequest", function () { setSync("pending"); });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    setSync(event.detail.successful ? "saved" : "failed");
-  });
+  // --- Errors of htmx requests (the school search, the user list) ----------------------------------
   // htmx does not swap 4xx/5xx answers; show their message instead of failing silently.
   document.addEventListener("htmx:responseError", function (event) {
     var box = document.getElementById("toast");
@@ -264,6 +242,40 @@
       // the service worker: say so before the visit, not after a photo with no place.
       var banner = document.getElementById("insecure-banner");
       if (banner && window.isSecureContext === false) banner.hidden = false;
+    }
+  });
+  // A searchable list of ticks (macros.search_checklist): typing hides the choices that do not match
+  // (ticked ones stay, so what is chosen is always in sight); the count says how many are ticked.
+  function filterList(box) {
+    var input = box.querySelector("[data-filter-input]");
+    var words = (input ? input.value : "").trim().toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0, ticked = 0;
+    box.querySelectorAll(".checklist-items li").forEach(function (li) {
+      var tick = li.querySelector("input");
+      var text = li.textContent.toLowerCase();
+      var match = tick.checked || words.every(function (w) { return text.indexOf(w) !== -1; });
+      li.hidden = !match;
+      if (match) shown += 1;
+      if (tick.checked) ticked += 1;
+    });
+    var none = box.querySelector("[data-filter-none]");
+    if (none) none.hidden = shown > 0;
+    var count = box.querySelector("[data-filter-count]");
+    if (count) count.textContent = (box.dataset.countLabel || "{n}").replace("{n}", ticked);
+  }
+  document.querySelectorAll("[data-filter-list]").forEach(filterList);
+  document.addEventListener("input", function (event) {
+    var box = event.target.closest && event.target.closest("[data-filter-list]");
+    if (box) filterList(box);
+  });
+  document.addEventListener("change", function (event) {
+    var box = event.target.closest && event.target.closest("[data-filter-list]");
+    if (box) filterList(box);
+  });
+  // Enter in the search box narrows the list; it must not send the form half-filled.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches && event.target.matches("[data-filter-input]")) {
+      event.preventDefault();
     }
   });
 })();

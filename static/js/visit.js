@@ -113,19 +113,24 @@
     if (finding) el.appendChild(findingEditor(finding));
   }
 
+  // A finding's box is _finding.html, rendered once by the server with a placeholder id: this copy
+  // gets the finding's id (in ids, labels and form actions) and what the phone holds for it.
+  var findingTemplate = document.getElementById("finding-template");
   function findingEditor(f) {
-    var node = document.getElementById("finding-template").content.firstElementChild.cloneNode(true);
-    node.id = "finding-" + f.id;
-    node.dataset.finding = f.id;
-    var desc = node.querySelector("textarea");
-    desc.id = "desc-" + f.id;
-    node.querySelector("label[for=desc]").setAttribute("for", desc.id);
-    desc.value = f.description || "";
-    node.querySelectorAll("input[type=radio]").forEach(function (r) {
-      r.name = "severity-" + f.id;
-      r.checked = r.value === f.severity;
+    var node = findingTemplate.content.firstElementChild.cloneNode(true);
+    var placeholder = findingTemplate.dataset.placeholder;
+    [node].concat(Array.prototype.slice.call(node.querySelectorAll("[id], [for], [action]"))).forEach(function (el) {
+      ["id", "for", "action"].forEach(function (name) {
+        var value = el.getAttribute(name);
+        if (value) el.setAttribute(name, value.split(placeholder).join(f.id));
+      });
     });
+    node.dataset.finding = f.id;
+    node.querySelector("textarea").value = f.description || "";
+    node.querySelectorAll("input[type=radio]").forEach(function (r) { r.checked = r.value === f.severity; });
     node.querySelector("input[name=fixed_on_site]").checked = !!f.fixed_on_site;
+    // The outbox sends each picture on its own; the plain form (no script) takes one at a time.
+    node.querySelector("input[type=file]").multiple = true;
     var thumbs = node.querySelector(".thumbs");
     (f.photos || []).forEach(function (p) { addThumb(thumbs, p); });
     return node;
@@ -175,26 +180,31 @@
     return out;
   }
 
-  // The same sentence as the server's visits.services.missing(), from the same labels.
+  // What stops submission, in the server's words. The rule is the server's (visits.services.submit_rule):
+  // for each item, what each of its states blocks, and what an added problem blocks. The phone must
+  // apply it to what it holds, offline too, so here it only reads each item's state and looks it up,
+  // then phrases the kinds found as services.phrase() does.
+  var rule = server.submit_rule;
+  function itemState(it) {
+    var a = state.answers[it.code];
+    if (!a) return "unanswered";
+    var f = a.result === "fail" ? findingForCode(it.code) : null;
+    return f && usablePhotos(f).length ? a.result + "+photo" : a.result;
+  }
+
   function problems() {
-    var needPhoto = [], left = 0, out = [];
-    server.items.forEach(function (it) {
-      var a = state.answers[it.code];
-      if (!a) left += 1;
-      else if (a.result === "fail" && it.photo_required) {
-        var f = findingForCode(it.code);
-        if (!f || !usablePhotos(f).length) needPhoto.push(it.position);
-      }
-    });
-    if (needPhoto.length === 1) out.push(L.needs_photo.replace("{n}", needPhoto[0]));
-    else if (needPhoto.length) out.push(L.needs_photos.replace("{list}", needPhoto.join(L.list_sep)));
-    if (left) out.push(L.left.replace("{n}", left));
-    var emptyAdded = Object.keys(state.findings).some(function (id) {
+    var found = {};
+    function add(kind, value) { if (kind) (found[kind] = found[kind] || []).push(value); }
+    server.items.forEach(function (it) { add(rule.items[it.code][itemState(it)], it.position); });
+    Object.keys(state.findings).forEach(function (id) {
       var f = state.findings[id];
-      return f.code === null && !(f.description || "").trim();
+      if (f.code === null) add(rule.added[(f.description || "").trim() ? "described" : "empty"], id);
     });
-    if (emptyAdded) out.push(L.adhoc_empty);
-    return out;
+    return rule.phrases.filter(function (p) { return found[p.kind]; }).map(function (p) {
+      var values = found[p.kind];
+      return p[values.length === 1 ? "one" : "many"].replace("{first}", values[0])
+        .replace("{list}", values.join(rule.list_sep)).replace("{n}", values.length);
+    });
   }
 
   function renderProgress() {
@@ -209,7 +219,7 @@
       reason.className = "blocked";
       button.parentNode.parentNode.insertBefore(reason, button.parentNode);
     }
-    reason.textContent = list.join(L.join);
+    reason.textContent = list.join(rule.join);
     reason.hidden = !list.length;
     button.disabled = !!list.length || !!state.submitted_at;
     if (state.submitted_at) {
@@ -254,7 +264,7 @@
   }
 
   // ---- Input ---------------------------------------------------------------------------------
-  // Capture phase: this runs before htmx, which then never sees the event.
+  // Capture phase, so no form on this page posts while the script runs: the outbox sends instead.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!root.contains(form) && form.closest("#submit") === null) return;

@@ -98,3 +98,19 @@ def test_a_disabled_account_can_be_enabled_again(login_as, world, app):
 
 def test_unknown_user_is_404(login_as):
     assert login_as("admin").form_post("/accounts/users/99999/disable").status_code == 404
+
+
+def test_the_command_line_makes_accounts_by_the_same_rules(app, world, monkeypatch):
+    """`flask users create-admin` goes through accounts.services.create_account like the admin's form."""
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "a-long-password")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create-admin", "  Chief  "])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "chief"))
+        assert user.role is Role.ADMIN and user.manages_volunteers and user.check_password("a-long-password")
+    taken = runner.invoke(args=["users", "create-admin", world.leader.username])
+    assert taken.exit_code != 0 and "username" in taken.output
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "short")
+    short = runner.invoke(args=["users", "create-admin", "another"])
+    assert short.exit_code != 0 and "password" in short.output and _user(app, "another") is None

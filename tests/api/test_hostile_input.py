@@ -73,8 +73,9 @@ def test_impossible_ids_in_a_query_string_are_refused(app, api_token, query):
 @pytest.mark.parametrize("query", [f"school_id={HUGE}&mode=overt&template_id=1",
                                    f"school_id=1&mode=overt&template_id={HUGE}"])
 def test_impossible_ids_in_a_page_query_are_refused(login_as, query):
-    # An id that cannot exist is treated as absent: no such school (404) or checklist (422).
-    assert login_as("inspector").get(f"/visits/new?{query}").status_code in (404, 422)
+    # An id that cannot exist is treated as absent: no such school (403, as any school one may not
+    # visit: ids reveal nothing) or checklist (422).
+    assert login_as("inspector").get(f"/visits/new?{query}").status_code in (403, 422)
 
 
 @pytest.mark.parametrize("path", [f"/schools/?page={HUGE}", f"/audit/?page={HUGE}"])

@@ -9,6 +9,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from inspect_app import create_app
 from inspect_app.api.openapi import openapi_document
 from inspect_app.config import TestConfig
 
@@ -27,9 +28,6 @@ def objects(world, make_visit):
     return make_visit(world.inspector, world.a)
 
 
-# The document is built from the limits in the configuration, so it is built here from the test
-# configuration; test_the_document_checked_is_the_one_served makes sure it is the one the app serves.
-LIMITS = {name: getattr(TestConfig, name) for name in dir(TestConfig) if name.isupper()}
 CONFIG = schemathesis.Config.from_dict({"checks": {
     # Schema-valid is not the same as acceptable: a random school_id is someone else's school (403), a
     # visit that does not answer every item cannot be submitted (422), NUL is refused in any text (400).
@@ -38,7 +36,11 @@ CONFIG = schemathesis.Config.from_dict({"checks": {
     "negative_data_rejection": {"expected-statuses": [400, 401, 403, 404, 405, 409, 413, 415, 422, 429]},
 }})
 # Loaded at import, because the app is a per-run fixture: each case is pointed at it in the test.
-schema = schemathesis.openapi.from_dict(openapi_document(LIMITS), config=CONFIG)
+# Built from the routes of an app like the test's; test_the_document_checked_is_the_one_served makes
+# sure it is the one the app serves.
+with create_app(TestConfig).app_context():
+    DOCUMENT = openapi_document()
+schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 schema.location = "/api/v1/openapi.json"
 SITE_PATHS = {path for path, item in schema.raw_schema["paths"].items() if "servers" in item}
 

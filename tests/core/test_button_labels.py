@@ -13,18 +13,27 @@ from tests.core.test_zh_everywhere import ROLES, crawl  # noqa: F401 - the same 
 
 # Every label a button may carry, with what pressing it does. "N" stands for a number in the label.
 LABELS = {
+    "修改密码": "change one's own password (the current one first)",
+    "保存账号": "save the admin's changes to an account",
+    "重置密码": "give the account a temporary password, end its sessions, force a change at next sign-in",
+    "下载空白模板": "download the school register's empty CSV sheet to fill in",
+    "较早": "the audit trail's next page of older entries", "较新": "the audit trail's page of newer entries",
     "English": "switch the interface to English", "简体中文": "switch the interface to Chinese",
     "Excel": "download the daily report as a spreadsheet", "PDF": "download the daily report as PDF",
     "下载 CSV": "download the chosen records as CSV", "下载 Excel": "download the chosen records as XLSX",
     "数据导出": "open the export page", "每日专报": "open the daily report", "地图": "open the coverage map",
-    "显示": "apply the export filters",
+    "查看学校": "open the school's page from its popup on the map",
+    "导航前往": "open the phone's own map app with the way to the school (a geo: link)",
+    "重试": "load the map's schools again after a failed attempt",
+    "显示": "apply the filters (exports; district and days on the map)",
+    "导入学校": "open the school register import (the map with no schools yet)",
     "上传": "upload the chosen photo (only without the phone script)",
     "保存": "save the finding (only without the phone script)",
     "合格": "answer the item: pass", "不合格": "answer the item: fail", "不适用": "answer the item: n/a",
     "提交": "submit the visit (asks first)", "立即同步": "send what is waiting on the phone now",
     "添加表中没有的问题": "add a problem that is not on the checklist",
     "开始": "start a volunteer's note at this school", "开始暗访": "start a covert check",
-    "开始检查": "start an overt inspection", "查看今日自查": "open today's submitted self-check",
+    "开始检查": "start an overt inspection", "开始电话督导": "start a remote check (by phone)", "查看今日自查": "open today's submitted self-check",
     "今日自查": "start the school's daily self-check",
     "继续检查": "continue the visit in progress here", "继续": "continue a volunteer's note in progress",
     "放弃草稿": "discard the visit in progress (asks first)",
@@ -43,6 +52,10 @@ LABELS = {
     "打印二维码海报": "print this school's QR poster", "打印全部二维码": "print every school's poster",
     "更换二维码": "issue a new QR code for the school", "查看真实姓名": "reveal a volunteer's real name (logged)",
     "清除登录失败记录": "clear a locked-out user's failed sign-ins", "校验记录链": "verify the audit chain",
+    "零报告（今日无异常）": "file the school's zero report for the day in one tap",
+    "学校日报告汇总": "open the bureau's day view of the schools' daily reports",
+    "报送": "file the school's daily report with its numbers", "报送更正": "file a correction (a new version)",
+    "签发专报": "sign and freeze the daily report (asks first; shown disabled before its 16:00)",
 }
 # What a volunteer's screen must never say to someone glancing at it (the disguise).
 GIVEAWAYS = ("检查", "暗访", "督查", "志愿者")

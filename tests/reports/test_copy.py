@@ -12,7 +12,7 @@ SHANGHAI = timezone(timedelta(hours=8))
 def test_the_report_dashboard_and_exports_pages(login_as, world):
     leader = login_as("leader")
     report = leader.get("/reports/daily/2026-01-05").get_data(as_text=True)
-    assert "统计时段：2026-01-04 16:00 至 2026-01-05 16:00" in report and "统计时段:" not in report
+    assert "统计时段：2026年1月4日 16:00 至 2026年1月5日 16:00" in report and "统计时段:" not in report
     dashboard = leader.get("/reports/").get_data(as_text=True)
     assert "今日专报检查次数" not in dashboard and "计入今日专报的检查" in dashboard
     exports = leader.get("/reports/exports/").get_data(as_text=True)
@@ -44,6 +44,32 @@ def test_the_findings_export_names_the_item_not_its_code(login_as, world, make_v
     make_visit(world.inspector, world.a, fail=("G1",))
     rows = login_as("leader").get("/reports/exports/findings.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
     header, row = rows[0].split(","), rows[1].split(",")
-    assert header[0] == "检查编号"
+    assert header[0] == "学校" and header[-1] == "检查编号"  # names first, the record number for machines
     item = row[header.index("检查项")]
     assert item.startswith("1. ") and item != "G1" and len(item) > 4, item
+    assert row[header.index("检查项编号")] == "G1"
+
+
+def test_the_xlsx_export_reads_as_a_spreadsheet(login_as, world, make_visit, templates):
+    import io
+    from datetime import datetime as dt
+
+    from openpyxl import load_workbook
+    make_visit(world.inspector, world.a, fail=("G1",))
+    leader = login_as("leader")
+    sheet = load_workbook(io.BytesIO(leader.get("/reports/exports/findings.xlsx").data)).worksheets[0]
+    assert sheet.freeze_panes == "A2"
+    header = [c.value for c in sheet[1]]
+    widths = {header[n]: sheet.column_dimensions[chr(65 + n)].width for n in range(len(header))}
+    assert widths["问题"] >= 40 and widths["学校"] >= 20 and all(w >= 10 for w in widths.values())
+    submitted = sheet.cell(row=2, column=header.index("已提交") + 1)
+    assert isinstance(submitted.value, dt) and submitted.number_format == "yyyy-mm-dd hh:mm"
+    # In the bureau's zone: the hour is Shanghai's, not UTC's.
+    assert abs((submitted.value - datetime.now(SHANGHAI).replace(tzinfo=None)).total_seconds()) < 600
+
+
+def test_a_reversed_range_is_said_on_the_export_page(login_as, world):
+    response = login_as("leader").get("/reports/exports/visits.xlsx?from=2026-03-10&to=2026-03-01")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and response.mimetype == "text/html"
+    assert 'id="to-error"' in page and "结束日期早于开始日期" in page and 'value="2026-03-10"' in page

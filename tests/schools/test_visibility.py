@@ -40,9 +40,11 @@ def test_percent_and_underscore_in_the_search_box_are_characters_not_wildcards(l
     assert shown == expected
 
 
-def test_duty_officer_home_is_their_school(login_as, world):
-    response = login_as("officer").get("/")
-    assert response.headers["Location"] == f"/schools/{world.a.id}"
+def test_duty_officer_home_is_their_school_once_the_days_report_is_filed(login_as, world):
+    officer = login_as("officer")
+    assert officer.get("/").headers["Location"] == "/duties/"  # the day's report comes first (UX.md)
+    officer.form_post("/duties/zero")
+    assert officer.get("/").headers["Location"] == f"/schools/{world.a.id}"
 
 
 def test_api_schools_are_scoped_by_role(app, api_token, world):

@@ -1,0 +1,154 @@
+"""The whole-visit PUT of the API (the phone's outbox replays it): create, replay or replace a visit.
+
+The body arrives validated against `schemas.VisitInput` (shape, types, limits: spectree refused anything
+else before the view ran), so this module only applies it through the visit services, which hold the
+rules the page obeys too. A replay of the same body is the same submission (200, nothing written); a
+different body under a submitted visit's id is a conflict (409). A visit still in progress may be
+replaced by its author.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from inspect_app.accounts.models import User
+from inspect_app.api import schemas
+from inspect_app.checklists.models import Severity, TemplateVersion
+from inspect_app.extensions import db
+from inspect_app.parsing import FieldError, parse_uuid
+from inspect_app.schools.models import School
+from inspect_app.visits import services
+from inspect_app.visits.models import Finding, Result, Visit
+from inspect_app.visits.services import Location, VisitError
+
+
+@dataclass
+class Outcome:
+    visit: Visit
+    created: bool
+
+
+def _place(sent: schemas.Location | None) -> Location | None:
+    return Location(sent.lat, sent.lon, sent.accuracy_m) if sent is not None else None
+
+
+def apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
+          client_time: datetime | None) -> Outcome:
+    """Create, replay or (while in progress) replace a visit; `digest` is the body's hash (a replay's key)."""
+    try:
+        visit_id = parse_uuid(visit_id)
+    except FieldError as error:
+        raise VisitError(error.message, 404) from None
+    existing = db.session.get(Visit, visit_id)
+    if existing is not None:
+        if existing.author_id != user.id:
+            raise VisitError(_("This id belongs to another visit."), 409)
+        if existing.body_hash == digest:
+            return Outcome(existing, created=False)
+        if existing.submitted:
+            raise VisitError(_("This visit was submitted and cannot be changed. "
+                               "Send a correction as a new visit that names it in “corrects”."),
+                             409, code="visit_submitted")
+
+    school, mode, version = services.start_target(user, db.session.get(School, sent.school_id), sent.mode,
+                                                  db.session.get(TemplateVersion, sent.version_id))
+    services.check_not_ahead(sent.started_at, "started_at")
+    corrects = _corrects(user, sent.corrects)
+
+    if existing is None:
+        visit = Visit(id=visit_id, school=school, version=version, mode=mode, author=user,
+                      started_at=sent.started_at)
+        db.session.add(visit)
+    else:
+        visit = existing
+        if (visit.school_id, visit.version_id, visit.mode) != (school.id, version.id, mode):
+            raise VisitError(_("school, checklist and mode of a visit cannot change."), 409)
+        visit.started_at = sent.started_at
+    visit.corrects_id = corrects
+    visit.qr_scanned = sent.qr_token == school.qr_token
+    visit.clock_skew_s = services.clock_skew(client_time)
+    services.set_check_in(visit, _place(sent.location))
+    _apply_answers(visit, version, sent.answers)
+    _apply_findings(visit, version, sent.findings)
+    visit.body_hash = digest
+
+    if sent.submitted_at is not None:
+        services.submit(visit, sent.submitted_at, client_time)
+    return Outcome(visit, created=existing is None)
+
+
+def _corrects(user: User, target_id: str | None) -> str | None:
+    if target_id is None:
+        return None
+    target = db.session.get(Visit, target_id)
+    if target is None or target.author_id != user.id or not target.submitted:
+        raise VisitError(_("“corrects” must name one of your own submitted visits."))
+    return target.id
+
+
+def _apply_answers(visit: Visit, version: TemplateVersion, rows: list[schemas.AnswerInput]) -> None:
+    seen = set()
+    for n, row in enumerate(rows):
+        item = version.item(row.code)
+        if item is None:
+            raise VisitError(_("answers[%(n)s]: no item “%(code)s” in this checklist.", n=n, code=row.code[:32]))
+        if row.code in seen:
+            raise VisitError(_("answers[%(n)s]: item %(code)s is answered twice.", n=n, code=row.code))
+        seen.add(row.code)
+        services.record_answer(visit, item, Result(row.result), row.note or "")
+    for answer in list(visit.answers):
+        if answer.code not in seen:
+            if (finding := visit.finding_for(answer.code)) is not None:
+                visit.findings.remove(finding)
+            visit.answers.remove(answer)
+
+
+def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[schemas.FindingInput]) -> None:
+    sent: dict[str, Finding] = {}
+    taken = _taken_elsewhere(visit, {row.id for row in rows})
+    for n, row in enumerate(rows):
+        where = f"findings[{n}]"
+        if row.code is not None:
+            item = version.item(row.code)
+            answer = visit.answer_for(row.code) if item else None
+            if answer is None or answer.result is not Result.FAIL:
+                raise VisitError(_("%(where)s: item “%(code)s” was not answered as failed.",
+                                   where=where, code=row.code[:32]))
+            finding = visit.finding_for(row.code)
+            if finding is None or finding.id in sent:
+                raise VisitError(_("%(where)s: item %(code)s has two findings.", where=where, code=row.code))
+            if finding.id != row.id:
+                # The phone's id wins: its photos were uploaded naming it.
+                visit.findings.remove(finding)
+                finding = Finding(id=row.id, item_code=row.code, position=item.position,
+                                  description=item.text_zh, severity=item.severity)
+                visit.findings.append(finding)
+        else:
+            finding = next((f for f in visit.findings if f.id == row.id), None)
+            if finding is None:
+                if row.id in taken:
+                    raise VisitError(_("%(where)s: this id belongs to another visit.", where=where), 409)
+                finding = Finding(id=row.id, item_code=None, position=10_000 + n,
+                                  description="", severity=Severity.MINOR)
+                visit.findings.append(finding)
+        services.describe_finding(finding, row.description, Severity(row.severity) if row.severity else None,
+                                  row.fixed_on_site, where)
+        # A remote check is made from the inspector's desk, not where the problem is (set_check_in).
+        location = None if visit.mode.remote else _place(row.location)
+        finding.lat, finding.lon, finding.accuracy_m = (
+            (location.lat, location.lon, location.accuracy_m) if location else (None, None, None))
+        finding.captured_at = row.captured_at
+        sent[finding.id] = finding
+    for finding in list(visit.findings):
+        if finding.item_code is None and finding.id not in sent:
+            visit.findings.remove(finding)
+
+
+def _taken_elsewhere(visit: Visit, ids: set[str]) -> set[str]:
+    """Finding ids sent here that belong to another visit, in one query (not one flush per finding)."""
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(Finding.id).where(Finding.id.in_(ids), Finding.visit_id != visit.id)))
