@@ -84,7 +84,8 @@ def app(tmp_path_factory):
 
 
 def _close_sessions() -> None:
-    """Every session the app left open (one per application context) gives its connection back."""
+    """Every session the app left open gives its connection back (Flask-SQLAlchemy keeps one per
+    application context in the scoped session's registry)."""
     for session in list(_db.session.registry.registry.values()):
         session.close()
     _db.session.registry.registry.clear()
@@ -104,7 +105,9 @@ class Rollback:
         self.connection = self.engine.connect() if self.engine else bind
         self.pysqlite = self.engine is not None and self.connection.dialect.name == "sqlite"
         if self.pysqlite:
-            self.connection.connection.dbapi_connection.isolation_level = None  # see _let_pysqlite_nest
+            dbapi_connection = self.connection.connection.dbapi_connection
+            self.pysqlite_level = dbapi_connection.isolation_level
+            dbapi_connection.isolation_level = None  # see _let_pysqlite_nest
         self.transaction = self.connection.begin() if self.engine else self.connection.begin_nested()
         self.engines[None] = self.connection
 
@@ -113,7 +116,7 @@ class Rollback:
         if self.transaction.is_active:
             self.transaction.rollback()
         if self.pysqlite:
-            self.connection.connection.dbapi_connection.isolation_level = ""
+            self.connection.connection.dbapi_connection.isolation_level = self.pysqlite_level
         if self.engine:
             self.engines[None] = self.engine
             self.connection.close()
@@ -167,8 +170,9 @@ def module_db(app):
 @pytest.fixture
 def db(app):
     """The database extension inside an application context held for the whole test, for tests that
-    work with models and services directly. Requests made meanwhile share that context (Flask reuses
-    it), so a test that also drives the client reads the database in `with app.app_context()` blocks."""
+    work with models and services directly. A request made while it is held runs in that same context
+    (Flask reuses a pushed one, with its g and its session), so tests that drive the client keep to
+    `with app.app_context()` blocks instead."""
     with app.app_context():
         yield _db
 
