@@ -74,8 +74,10 @@ def assemble(day: date) -> dict:
                                    .where(Ticket.status.in_(TicketStatus.ACTIVE)))
     # Overdue as of the report's cut-off, not of whenever it is read.
     overdue = db.session.execute(
-        sa.select(Ticket.id, School.name, Finding.description, Ticket.deadline, Ticket.escalation_level)
-        .join(School, School.id == Ticket.school_id).join(Finding, Finding.id == Ticket.finding_id)
+        sa.select(Ticket.id, School.name, sa.func.coalesce(Finding.description, Ticket.problem_text),
+                  Ticket.deadline, Ticket.escalation_level)
+        # Outer: a complaint handed to the school is a ticket without a finding.
+        .join(School, School.id == Ticket.school_id).outerjoin(Finding, Finding.id == Ticket.finding_id)
         .where(Ticket.overdue_at(end))
         .order_by(Ticket.deadline).limit(200)).all()
     good = db.session.execute(
