@@ -373,8 +373,8 @@ class Ticket(Out):
     overdue: bool
     description: str
     escalation_level: int
-    visit_id: str = Field(None, description="the bureau only")
-    finding_id: str = Field(None, description="the bureau only")
+    visit_id: str | None = Field(None, description="the bureau only; null for a problem handed over from a complaint")
+    finding_id: str | None = Field(None, description="the bureau only; null for a problem handed over from a complaint")
     record: list[TicketEvent] = Field(None, description="one ticket's written record")
 
 
@@ -403,5 +403,7 @@ class DailyReport(Out):
     rectification: dict[str, int]
     overdue: list[dict[str, Any]]
     good_practice: list[dict[str, Any]]
+    complaints: dict[str, int] = Field(None, description="received, triaged, resolved in the window; untriaged "
+                                       "past two working days at its end (reports signed before complaints had none)")
     audit_anchor: str = Field(None, description="signed reports: the audit chain's head at signing")
     signed: Signature | None

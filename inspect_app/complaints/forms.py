@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from inspect_app.checklists.models import Severity
 from inspect_app.complaints.models import ComplaintSource
@@ -28,10 +29,14 @@ class ComplaintForm(FlaskForm):
 class LogForm(ComplaintForm):
     """A complaint taken by hotline or letter, written down by staff on the complainant's behalf."""
 
-    source = RadioField(_l("Received by"), choices=[(ComplaintSource.PHONE.value, ComplaintSource.PHONE.label),
-                                                    (ComplaintSource.LETTER.value, ComplaintSource.LETTER.label)],
-                        default=ComplaintSource.PHONE.value)
+    source = RadioField(_l("Received by"), default=ComplaintSource.PHONE.value)
     school = SelectField(_l("School"), coerce=str, validate_choice=False)
+
+    def __init__(self, *args, schools=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source.choices = [SelectChoice(s.value, s.label) for s in (ComplaintSource.PHONE, ComplaintSource.LETTER)]
+        self.school.choices = [SelectChoice("", "—")] + [SelectChoice(str(s.id), f"{s.district} · {s.name}")
+                                                          for s in schools]
 
 
 class TriageForm(FlaskForm):
@@ -39,8 +44,13 @@ class TriageForm(FlaskForm):
     reply = TextAreaField(_l("Public reply (the complainant reads it; a reason is required when not accepting)"))
     problem = TextAreaField(_l("The problem as the school will read it (leave out anything that could point "
                                "to the complainant)"))
-    severity = SelectField(_l("Severity"), choices=[(s.value, s.label) for s in Severity],
-                           default=Severity.MAJOR.value)
+    severity = SelectField(_l("Severity"), default=Severity.MAJOR.value)
     assignee_id = SelectField(_l("Who checks"), coerce=str, validate_choice=False)
     window_start = DateField(_l("From"))
     window_end = DateField(_l("To"))
+
+    def __init__(self, *args, assignees=(), viewer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.severity.choices = [SelectChoice(s.value, s.label) for s in Severity]
+        self.assignee_id.choices = [SelectChoice("", "—")] + [
+            SelectChoice(str(u.id), f"{u.name_for(viewer)} · {u.role.label}") for u in assignees]

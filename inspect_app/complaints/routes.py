@@ -115,10 +115,12 @@ def list_complaints():
                            overdue=services.untriaged_overdue(), now=utcnow())
 
 
+def _triage_form(**kwargs) -> TriageForm:
+    return TriageForm(assignees=assignees(), viewer=current_user, **kwargs)
+
+
 def _detail(complaint, form: TriageForm | None = None, status: int = 200):
-    form = form or TriageForm(formdata=None, problem=complaint.text)
-    form.assignee_id.choices = [("", "—")] + [(str(u.id), f"{u.name_for(current_user)} · {u.role.label}")
-                                              for u in assignees()]
+    form = form or _triage_form(formdata=None, problem=complaint.text)
     return render_template("complaints/detail.html", complaint=bureau_view(complaint, current_user), form=form,
                            can_triage=can_triage(current_user) and complaint.status is ComplaintStatus.RECEIVED,
                            shows_contact=shows_contact(current_user), duplicates=services.duplicates_of(complaint),
@@ -136,7 +138,7 @@ def show_complaint(complaint_id: int):
 def triage_complaint(complaint_id: int):
     """Reject with a public reason, hand to the school as a ticket, or send someone to check."""
     complaint = get_complaint_or_404(complaint_id, current_user)
-    form = TriageForm()
+    form = _triage_form()
     form.validate()  # CSRF is checked globally; the dates parse here, the rules are the service's
     assignee = form.assignee_id.data
     sent = services.Triage(action=form.action.data or "", reply=form.reply.data, problem=form.problem.data,
@@ -149,7 +151,7 @@ def triage_complaint(complaint_id: int):
     except DomainError as error:
         if error.status == 403:
             raise
-        form = TriageForm()
+        form = _triage_form()
         _refused_on(form, error)
         return _detail(db.session.get(type(complaint), complaint_id), form, error.status)
     return redirect(url_for("complaints.show_complaint", complaint_id=complaint_id))
@@ -159,9 +161,7 @@ def triage_complaint(complaint_id: int):
 @roles_required(*services.TRIAGE_ROLES)
 def log_complaint():
     """A complaint taken by hotline or letter: written down for the caller, whose code is read back."""
-    form = LogForm()
-    form.school.choices = [("", "—")] + [(str(s.id), f"{s.district} · {s.name}") for s in
-                                         db.session.scalars(sa.select(School).order_by(School.district, School.name))]
+    form = LogForm(schools=db.session.scalars(sa.select(School).order_by(School.district, School.name)).all())
     status = 200
     if form.validate_on_submit():
         try:

@@ -215,6 +215,10 @@ def triage_refused(user: User) -> DomainError | None:
     return None
 
 
+def tasks_refusal() -> str:
+    return _("Only inspectors and volunteers are assigned checks.")
+
+
 def system_reply(kind: str) -> str:
     """What the complainant's page says when no one wrote a reply (always in Chinese: the public's language)."""
     with force_locale("zh"):
@@ -364,6 +368,12 @@ def untriaged_overdue(now: datetime | None = None, limit: int = 200) -> list[Com
         sa.select(Complaint).options(so.joinedload(Complaint.school))
         .where(Complaint.status == ComplaintStatus.RECEIVED, Complaint.received_at < cutoff)
         .order_by(Complaint.received_at).limit(limit)))
+
+
+def untriaged_overdue_count(now: datetime | None = None) -> int:
+    cutoff = triage_cutoff(now or utcnow())
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Complaint).where(
+        Complaint.status == ComplaintStatus.RECEIVED, Complaint.received_at < cutoff)) or 0
 
 
 def counts_between(start: datetime, end: datetime) -> dict[str, int]:

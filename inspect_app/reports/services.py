@@ -15,6 +15,8 @@ from inspect_app.accounts.models import Role, User
 from inspect_app.audit.services import format_anchor
 from inspect_app.audit.services import head as audit_head
 from inspect_app.checklists.models import VisitMode
+from inspect_app.complaints.services import counts_between as complaint_counts
+from inspect_app.complaints.services import untriaged_overdue_count
 from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
@@ -101,6 +103,7 @@ def assemble(day: date) -> dict:
         "overdue": [{"ticket_id": t, "school": s, "description": d, "deadline": dl.isoformat(), "escalation": e}
                     for t, s, d, dl, e in overdue],
         "good_practice": [{"school": s, "note": n} for s, n in good],
+        "complaints": {**complaint_counts(start, end), "untriaged_overdue": untriaged_overdue_count(end)},
     }
 
 
@@ -193,7 +196,7 @@ def dashboard(days_unvisited: int = 7, peer_days: int = 30) -> dict:
         "day": today, "visits_today": sum(by_mode.values()), "by_mode": by_mode, "peer_days": peer_days,
         "categories": categories,
         "unvisited": unvisited, "days_unvisited": days_unvisited, "no_self_check": no_self_check,
-        "tickets_by_district": by_district,
+        "tickets_by_district": by_district, "untriaged_complaints": untriaged_overdue_count(),
         "inspectors": [{"user": u, "visits": v, "findings_per_visit": round(f / v, 2) if v else 0,
                         "pass_rate": round(100 * p / a) if a else None} for u, v, f, a, p in people],
     }
