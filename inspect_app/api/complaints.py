@@ -34,6 +34,7 @@ def complaint_json(view: dict, group: list[int]) -> dict:
 @bp.post("/complaints")
 @api.validate(json=s.ComplaintInput, form=s.ComplaintForm, security=[], resp=Response(
     HTTP_201=(s.ComplaintReceipt, "Received"), HTTP_200=(s.ComplaintReceipt, "A retry of a received complaint"),
+    HTTP_404=(schemas.Error, "No such school or poster code"),
     HTTP_409=(schemas.Error, "The idempotency key was used with other content"),
     HTTP_410=(schemas.Error, "The poster's code was replaced"),
     HTTP_415=(schemas.Error, "A file that is not a photo we read"),
@@ -102,7 +103,7 @@ def triage_complaint(complaint_id: int):
 
 @bp.get("/tasks")
 @login_required
-@api.validate(resp=Response(HTTP_200=s.TaskList, HTTP_403=(schemas.Error, "Only inspectors and volunteers have tasks")))
+@api.validate(resp=Response(HTTP_200=s.TaskList, HTTP_403=(schemas.Error, "Only inspectors and volunteers are assigned tasks")))
 def list_tasks():
     """The user's own assigned checks. A school never sees any."""
     if current_user.role not in (Role.INSPECTOR, Role.VOLUNTEER):

@@ -26,7 +26,8 @@ ADMIN_ONLY = {"users": ("username",), "signin_attempts": ("username",)}
 def object_label(object_type: str) -> str:
     """What a recorded table is called on screen; the stored name stays the record's (and the filter's)."""
     labels = {
-        "answers": _("Answers"), "auth_sessions": _("Sign-in sessions"), "checklist_items": _("Checklist items"),
+        "answers": _("Answers"), "auth_sessions": _("Sign-in sessions"), "complaints": _("Complaints"),
+        "complaint_replies": _("Complaint replies"), "complaint_photos": _("Complaint photos"), "tasks": _("Tasks"), "checklist_items": _("Checklist items"),
         "checklist_templates": _("Checklists"), "daily_reports": _("Daily reports"), "findings": _("Problems"),
         "identity_reveals": _("Identity reveals"), "notifications": _("Notices"), "photos": _("Photos"),
         "retired_qr_tokens": _("Replaced codes"), "school_assignments": _("Assignments"),

@@ -27,7 +27,8 @@ from inspect_app.extensions import db
 REDACTED = {"password_hash", "key_hash", "qr_token", "body_hash", "request_hash", "token", "contact", "code_hash",
             "submission_hash"}
 # Bookkeeping that changes on every read or is itself a record.
-SKIPPED_TABLES = {"audit_entries", "notifications"}
+# rate_events: counters of the public's requests (a keyed hash of an address), pruned hourly.
+SKIPPED_TABLES = {"audit_entries", "notifications", "rate_events"}
 CHAIN_LOCK = 0x5AFEC0DE  # PostgreSQL advisory lock id: one appender at a time
 
 

@@ -216,7 +216,7 @@ def triage_refused(user: User) -> DomainError | None:
 
 
 def tasks_refusal() -> str:
-    return _("Only inspectors and volunteers are assigned checks.")
+    return _("Tasks are for the people the bureau assigns checks to.")
 
 
 def system_reply(kind: str) -> str:
