@@ -29,8 +29,8 @@ from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.idempotency import body_hash, first_writer_wins
 from inspect_app.parsing import FieldError, parse_text, parse_uuid
-from inspect_app.photos.processing import PhotoRejected, process
-from inspect_app.photos.services import PhotoFields, receive_photo
+from inspect_app.photos.processing import process
+from inspect_app.photos.services import PhotoFields, read_upload, receive_photo
 from inspect_app.plans.services import create_task, task_done
 from inspect_app.schools.access import resolve_qr_token
 from inspect_app.schools.models import School
@@ -95,14 +95,7 @@ def read_photos(uploads) -> list[bytes]:
     """The uploaded files' bytes (empty file inputs skipped), each within PHOTO_MAX_BYTES, counted first."""
     chosen = [u for u in uploads if u and (u.filename or u.content_length)]
     check_photo_count(len(chosen))
-    limit = current_app.config["PHOTO_MAX_BYTES"]
-    photos = []
-    for upload in chosen:
-        data = upload.read(limit + 1)
-        if len(data) > limit:
-            raise PhotoRejected(413, "too_large", "too_large")
-        photos.append(data)
-    return photos
+    return [read_upload(upload) for upload in chosen]
 
 
 def _text(value, name: str, limit: int, field: str) -> str:

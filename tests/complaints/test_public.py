@@ -156,3 +156,11 @@ def test_guessing_codes_is_limited_and_logged(app, browser, world, complain, cap
         assert other.get(f"/c/{code}", environ_base={"REMOTE_ADDR": "10.7.7.7"}).status_code == 200
     finally:
         app.config["COMPLAINT_CODE_MISSES_PER_HOUR"] = 20
+
+
+def test_a_photo_over_its_own_limit_is_413_with_nothing_stored(app, browser, world, complain, monkeypatch):
+    monkeypatch.setitem(app.config, "PHOTO_MAX_BYTES", 1000)
+    response, code, _ = complain(browser, school=world.a, photos=[(io.BytesIO(jpeg_bytes(size=(400, 400))), "a.jpg")])
+    assert response.status_code == 413 and code is None
+    assert "照片太大" in response.get_data(as_text=True)
+    assert _count(app, Complaint) == 0 and _count(app, Photo) == 0
