@@ -125,6 +125,22 @@ MATRIX = [
     ("api.put_response", "PUT", "/api/v1/tickets/{tk}/responses/{new}", row(401, 400, 400, 400, 404, 400, 404)),
     ("api.put_verification", "PUT", "/api/v1/tickets/{tk}/verifications/{new}",
      row(401, 400, 400, 400, 404, 400, 404)),
+    # Complaints. {cc}: a complaint's tracking code, {ci}: its id. The public pages are everyone's;
+    # the queue is the bureau's, triage and logging its inspectors' and leaders'.
+    ("complaints.new_complaint", "GET", "/complaints/new?school_id={a}", row(200, 200, 200, 200, 200, 200, 200)),
+    ("complaints.new_complaint", "POST", "/complaints/new?school_id={a}", row(422, 422, 422, 422, 422, 422, 422)),
+    ("complaints.track", "GET", "/complaints/track", row(200, 200, 200, 200, 200, 200, 200)),
+    ("complaints.show_public", "GET", "/c/{cc}", row(200, 200, 200, 200, 200, 200, 200)),
+    ("complaints.list_complaints", "GET", "/complaints/", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
+    ("complaints.show_complaint", "GET", "/complaints/{ci}", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
+    ("complaints.triage_complaint", "POST", "/complaints/{ci}/triage", row(SIGNIN, 403, 422, 422, 403, 403, 403)),
+    ("complaints.log_complaint", "GET", "/complaints/log", row(SIGNIN, 403, 200, 200, 403, 403, 403)),
+    ("complaints.log_complaint", "POST", "/complaints/log", row(SIGNIN, 403, 422, 422, 403, 403, 403)),
+    ("api.create_complaint", "POST", "/api/v1/complaints", row(400, 400, 400, 400, 400, 400, 400)),
+    ("api.show_public_complaint", "GET", "/api/v1/complaints/{cc}", row(200, 200, 200, 200, 200, 200, 200)),
+    ("api.list_complaints", "GET", "/api/v1/complaints", row(401, 200, 200, 200, 403, 403, 403)),
+    ("api.triage_complaint", "POST", "/api/v1/complaints/{ci}/triage", row(401, 400, 400, 400, 404, 404, 404)),
+    ("api.list_tasks", "GET", "/api/v1/tasks", row(401, 403, 403, 200, 200, 403, 403)),
 ]
 
 CASES = [pytest.param(endpoint, method, url, role, expected[role], id=f"{method} {url} as {role}")
@@ -133,6 +149,8 @@ CASES = [pytest.param(endpoint, method, url, role, expected[role], id=f"{method}
 
 @pytest.fixture
 def targets(world, make_user, app, templates, make_visit):
+    import sqlalchemy as sa
+
     from inspect_app.accounts.models import User
     from inspect_app.extensions import db
     plain = make_user("inspector")
@@ -140,12 +158,16 @@ def targets(world, make_user, app, templates, make_visit):
     with app.app_context():
         db.session.get(User, disabled.id).disable()
         db.session.commit()
+    complaint = app.test_client().post("/api/v1/complaints", json={"school_id": world.a.id, "text": "门卫不在岗"})
+    from inspect_app.complaints.models import Complaint
+    with app.app_context():
+        complaint_id = db.session.scalar(sa.select(Complaint.id))
     draft = make_visit(world.inspector, world.a, submit=False, photo=False)
     done = make_visit(world.inspector, world.a)
     return {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id,
             "t": templates["onsite"].id, "v": draft.id, "vs": done.id, "f": draft.findings["G1"],
             "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01", "tk": done.tickets[0],
-            "vo": world.volunteer.id}
+            "vo": world.volunteer.id, "cc": complaint.get_json()["tracking_code"], "ci": complaint_id}
 
 
 @pytest.mark.parametrize("endpoint, method, url, role, expected", CASES)
