@@ -51,10 +51,10 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     from inspect_app.audit import services as audit_services
     audit_services.install()
 
-    from inspect_app import (accounts, api, audit, checklists, core, duties, photos, reports, schools, tickets,
-                             visits)
+    from inspect_app import (accounts, api, audit, checklists, complaints, core, duties, photos, plans, reports,
+                             schools, tickets, visits)
     for blueprint in (core.bp, accounts.bp, schools.bp, checklists.bp, photos.bp, visits.bp, tickets.bp,
-                      duties.bp, reports.bp, audit.bp, api.bp):
+                      duties.bp, plans.bp, complaints.bp, reports.bp, audit.bp, api.bp):
         app.register_blueprint(blueprint)
 
     from inspect_app import cli

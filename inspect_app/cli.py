@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tickets_group)
     app.cli.add_command(duties_group)
     app.cli.add_command(audit_group)
+    app.cli.add_command(complaints_group)
 
 
 @click.command("demo")
@@ -198,3 +199,18 @@ def audit_new_key(key_id: str):
         return
     key_file.write_text(pair + "\n" + key_file.read_text())
     click.echo(f"{key_file}: {key_id} added in front; restart every app process at once to use it.")
+
+
+@click.group("complaints", cls=AppGroup)
+def complaints_group() -> None:
+    """Public complaints."""
+
+
+@complaints_group.command("purge-contacts")
+def purge_complaint_contacts() -> None:
+    """Erase complainants' contacts COMPLAINT_CONTACT_RETENTION_DAYS after closing (PIPL; run daily from cron)."""
+    from inspect_app.complaints.services import purge_contacts
+    from inspect_app.extensions import db
+    erased = purge_contacts()
+    db.session.commit()
+    click.echo(f"erased {erased} contacts")

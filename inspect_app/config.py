@@ -112,6 +112,16 @@ class Config:
     SELF_REPORT_FEVER_JUMP = _int("SELF_REPORT_FEVER_JUMP", 3)
     # How many days back a school may still file (late) a day it missed.
     SELF_REPORT_MAX_DAYS_BACK = _int("SELF_REPORT_MAX_DAYS_BACK", 31)
+    # Public complaints (举报投诉): photos per complaint; submissions per client address per hour and per
+    # school per day, wrong tracking codes per address per hour (429 past them, counted in the database);
+    # days a closed complaint's contact is kept (PIPL, `flask complaints purge-contacts` erases it);
+    # working days the bureau has to triage before a complaint shows as overdue.
+    COMPLAINT_MAX_PHOTOS = _int("COMPLAINT_MAX_PHOTOS", 4)
+    COMPLAINTS_PER_ADDRESS_PER_HOUR = _int("COMPLAINTS_PER_ADDRESS_PER_HOUR", 5)
+    COMPLAINTS_PER_SCHOOL_PER_DAY = _int("COMPLAINTS_PER_SCHOOL_PER_DAY", 30)
+    COMPLAINT_CODE_MISSES_PER_HOUR = _int("COMPLAINT_CODE_MISSES_PER_HOUR", 20)
+    COMPLAINT_CONTACT_RETENTION_DAYS = _int("COMPLAINT_CONTACT_RETENTION_DAYS", 90)
+    COMPLAINT_TRIAGE_WORKING_DAYS = _int("COMPLAINT_TRIAGE_WORKING_DAYS", 2)
     # E-mail notices, off unless MAIL_SERVER is set; the in-app inbox always works.
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

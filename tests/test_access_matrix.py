@@ -3,8 +3,10 @@
 test_every_route_is_in_the_matrix makes a new route fail the suite until its row is written here.
 """
 import pytest
+import sqlalchemy as sa
 
 from inspect_app.accounts.models import User
+from inspect_app.complaints.models import Complaint
 from inspect_app.extensions import db
 from tests.conftest import Browser, Factories
 
@@ -129,6 +131,22 @@ MATRIX = [
     ("api.put_response", "PUT", "/api/v1/tickets/{tk}/responses/{new}", row(401, 400, 400, 400, 404, 400, 404)),
     ("api.put_verification", "PUT", "/api/v1/tickets/{tk}/verifications/{new}",
      row(401, 400, 400, 400, 404, 400, 404)),
+    # Complaints. {cc}: a complaint's tracking code, {ci}: its id. The public pages are everyone's;
+    # the queue is the bureau's, triage and logging its inspectors' and leaders'.
+    ("complaints.new_complaint", "GET", "/complaints/new?school_id={a}", row(200, 200, 200, 200, 200, 200, 200)),
+    ("complaints.new_complaint", "POST", "/complaints/new?school_id={a}", row(422, 422, 422, 422, 422, 422, 422)),
+    ("complaints.track", "GET", "/complaints/track", row(200, 200, 200, 200, 200, 200, 200)),
+    ("complaints.show_public", "GET", "/c/{cc}", row(200, 200, 200, 200, 200, 200, 200)),
+    ("complaints.list_complaints", "GET", "/complaints/", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
+    ("complaints.show_complaint", "GET", "/complaints/{ci}", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
+    ("complaints.triage_complaint", "POST", "/complaints/{ci}/triage", row(SIGNIN, 403, 422, 422, 403, 403, 403)),
+    ("complaints.log_complaint", "GET", "/complaints/log", row(SIGNIN, 403, 200, 200, 403, 403, 403)),
+    ("complaints.log_complaint", "POST", "/complaints/log", row(SIGNIN, 403, 422, 422, 403, 403, 403)),
+    ("api.create_complaint", "POST", "/api/v1/complaints", row(400, 400, 400, 400, 400, 400, 400)),
+    ("api.show_public_complaint", "GET", "/api/v1/complaints/{cc}", row(200, 200, 200, 200, 200, 200, 200)),
+    ("api.list_complaints", "GET", "/api/v1/complaints", row(401, 200, 200, 200, 403, 403, 403)),
+    ("api.triage_complaint", "POST", "/api/v1/complaints/{ci}/triage", row(401, 400, 400, 400, 404, 404, 404)),
+    ("api.list_tasks", "GET", "/api/v1/tasks", row(401, 403, 403, 200, 200, 403, 403)),
 ]
 
 CASES = [pytest.param(endpoint, method, url, role, expected[role], id=f"{method} {url} as {role}")
@@ -147,12 +165,15 @@ def setting(app, module_db):
     with app.app_context():
         db.session.get(User, disabled.id).disable()
         db.session.commit()
+    complaint = app.test_client().post("/api/v1/complaints", json={"school_id": world.a.id, "text": "门卫不在岗"})
+    with app.app_context():
+        complaint_id = db.session.scalar(sa.select(Complaint.id))
     draft = make.visit(templates, world.inspector, world.a, submit=False, photo=False)
     done = make.visit(templates, world.inspector, world.a)
     targets = {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id,
                "t": templates["onsite"].id, "v": draft.id, "vs": done.id, "f": draft.findings["G1"],
                "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01", "tk": done.tickets[0],
-               "vo": world.volunteer.id}
+               "vo": world.volunteer.id, "cc": complaint.get_json()["tracking_code"], "ci": complaint_id}
     # Signed in once per role: the session rows belong to the world, so a case that signs out or
     # disables an account has that undone with the rest of its writes.
     cookies = {}

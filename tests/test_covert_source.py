@@ -69,7 +69,9 @@ def _urls(app, world, covert_world) -> list[str]:
     """Every GET route with each value that reaches school A's data; a route with an unknown
     argument fails the test, so a new route cannot slip past this crawl."""
     today = [date.today().isoformat(), datetime.now(SHANGHAI).date().isoformat()]
+    complaint = app.test_client().post("/api/v1/complaints", json={"school_id": world.a.id, "text": "门卫不在岗"})
     values = {
+        "code": [complaint.get_json()["tracking_code"]], "complaint_id": [_complaint_id(app)],
         "school_id": [world.a.id, world.b.id],
         "ticket_id": covert_world["covert"].tickets + covert_world["overt"].tickets,
         "visit_id": [covert_world["covert"].id, covert_world["overt"].id],
@@ -212,3 +214,12 @@ def test_the_api_gives_the_school_the_day_where_it_is_and_the_deadline_it_plans_
     # The bureau sees the same deadline, and everything else of the visit.
     bureau = client.get(f"/api/v1/visits/{covert.id}", headers=api_token("leader")).get_json()
     assert bureau["template"] == "covert" and bureau["answers"]
+
+
+def _complaint_id(app) -> int:
+    import sqlalchemy as sa
+
+    from inspect_app.complaints.models import Complaint
+    from inspect_app.extensions import db
+    with app.app_context():
+        return db.session.scalar(sa.select(Complaint.id))

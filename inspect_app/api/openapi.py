@@ -59,6 +59,8 @@ class Validation(FlaskPlugin):
 
     def request_validation(self, request, query, json, form, headers, cookies):
         validate = self.model_adapter.validate_obj
+        if json and form:  # a view that takes either (POST /complaints): the body's type chooses
+            json, form = (None, form) if request.mimetype == "multipart/form-data" else (json, None)
         request.context = Context(
             _checked(validate, query, get_multidict_items(request.args, query), in_query=True) if query else None,
             _checked(validate, json, json_body()) if json else None,

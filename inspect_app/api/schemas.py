@@ -373,8 +373,8 @@ class Ticket(Out):
     overdue: bool
     description: str
     escalation_level: int
-    visit_id: str = Field(None, description="the bureau only")
-    finding_id: str = Field(None, description="the bureau only")
+    visit_id: str | None = Field(None, description="the bureau only; null for a problem handed over from a complaint")
+    finding_id: str | None = Field(None, description="the bureau only; null for a problem handed over from a complaint")
     record: list[TicketEvent] = Field(None, description="one ticket's written record")
 
 
@@ -409,6 +409,8 @@ class DailyReport(Out):
     visited: list[dict[str, Any]] = Field(None, description="the schools visited in the window")
     due: list[dict[str, Any]] = Field(None, description="tickets due before the next cut-off")
     not_covered: dict[str, Any] = Field(None, description="schools no inspector checked in the days before")
+    complaints: dict[str, int] = Field(None, description="received, triaged, resolved in the window; untriaged "
+                                       "past two working days at its end (reports signed before complaints had none)")
     audit_anchor: str = Field(None, description="signed reports: the audit chain's head at signing")
     bureau: str = Field(None, description="signed reports: the issuing bureau (letterhead) at signing")
     number: str = Field(None, description="signed reports: the year and the report's number in it")

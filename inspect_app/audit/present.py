@@ -29,7 +29,9 @@ ADMIN_ONLY = {"users": ("username",), "signin_attempts": ("username",)}
 def object_label(object_type: str) -> str:
     """What a recorded table is called on screen; the stored name stays the record's (and the filter's)."""
     labels = {
-        "answers": _("Answers"), "auth_sessions": _("Sign-in sessions"), "checklist_items": _("Checklist items"),
+        "answers": _("Answers"), "auth_sessions": _("Sign-in sessions"), "complaints": _("Complaints"),
+        "complaint_replies": _("Complaint replies"), "complaint_photos": _("Complaint photos"), "tasks": _("Tasks"),
+        "self_reports": _("Schools' daily reports"), "checklist_items": _("Checklist items"),
         "checklist_templates": _("Checklists"), "daily_reports": _("Daily reports"), "findings": _("Problems"),
         "identity_reveals": _("Identity reveals"), "notifications": _("Notices"), "photos": _("Photos"),
         "retired_qr_tokens": _("Replaced codes"), "school_assignments": _("Assignments"),
@@ -106,6 +108,8 @@ def object_noun(object_type: str) -> str:
     """One recorded thing, as a person names it (object_label is the plural for the filter chips)."""
     nouns = {
         "answers": _("Answer"), "auth_sessions": _("Sign-in session"), "checklist_items": _("Checklist item"),
+        "complaints": _("Complaint"), "complaint_replies": _("Complaint reply"), "complaint_photos": _("Complaint photo"),
+        "tasks": _("Task"), "self_reports": _("School's daily report"),
         "checklist_templates": _("Checklist"), "daily_reports": _("Daily report"), "findings": _("Problem"),
         "identity_reveals": _("Identity reveal"), "photos": _("Photo"), "retired_qr_tokens": _("Replaced code"),
         "school_assignments": _("Assignment"), "schools": _("School"), "signin_attempts": _("Sign-in attempt"),

@@ -22,9 +22,13 @@ from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
 
 # Secrets and derived bytes never go into the record: only that they changed.
-REDACTED = {"password_hash", "key_hash", "qr_token", "body_hash", "request_hash", "token"}
+# "contact": a complainant's phone or e-mail, erased after retention (PIPL), so never kept in the chain;
+# "code_hash"/"submission_hash": would let whoever reads the chain test guesses at tracking codes.
+REDACTED = {"password_hash", "key_hash", "qr_token", "body_hash", "request_hash", "token", "contact", "code_hash",
+            "submission_hash"}
 # Bookkeeping that changes on every read or is itself a record.
-SKIPPED_TABLES = {"audit_entries", "notifications"}
+# rate_events: counters of the public's requests (a keyed hash of an address), pruned hourly.
+SKIPPED_TABLES = {"audit_entries", "notifications", "rate_events"}
 CHAIN_LOCK = 0x5AFEC0DE  # PostgreSQL advisory lock id: one appender at a time
 
 

@@ -55,7 +55,9 @@ def home():
         return redirect(url_for("reports.show_dashboard"))
     school_count = db.session.scalar(sa.select(sa.func.count()).select_from(
         visible_schools(current_user).subquery()))
-    return render_template("core/home.html", school_count=school_count)
+    from inspect_app.plans.services import open_tasks
+    tasks = open_tasks(current_user) if current_user.role in (Role.INSPECTOR, Role.VOLUNTEER) else []
+    return render_template("core/home.html", school_count=school_count, tasks=tasks)
 
 
 @bp.post("/language")

@@ -15,7 +15,8 @@ class Photo(db.Model):
     __tablename__ = "photos"
 
     id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)  # the phone's UUID
-    uploader_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    # None: sent by the public with a complaint (no account); such a photo is the complaint's to show.
+    uploader_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     # Not a foreign key: a photo may arrive before the visit that holds its finding.
     finding_id: so.Mapped[str | None] = so.mapped_column(sa.String(36), index=True)
     sha256: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
@@ -37,7 +38,7 @@ class Photo(db.Model):
     flags_text: so.Mapped[str] = so.mapped_column("flags", sa.String(255), default="")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
-    uploader: so.Mapped[User] = so.relationship()
+    uploader: so.Mapped[User | None] = so.relationship()
 
     @property
     def flags(self) -> list[str]:

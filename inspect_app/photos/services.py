@@ -17,7 +17,7 @@ from inspect_app.extensions import db
 from inspect_app.idempotency import first_writer_wins
 from inspect_app.parsing import FieldError, parse_number, parse_time, parse_uuid
 from inspect_app.photos.models import SIZES, Photo, file_key
-from inspect_app.photos.processing import PhotoRejected, process
+from inspect_app.photos.processing import PhotoRejected, ProcessedPhoto, process
 from inspect_app.photos.storage import storage
 
 
@@ -63,8 +63,11 @@ class PhotoConflict(DomainError):
         super().__init__(_l("This photo id was already used for another upload."))
 
 
-def receive_photo(photo_id: str, uploader: User, data: bytes, fields: PhotoFields) -> tuple[Photo, bool]:
-    """Store the photo once; (photo, created). An identical replay returns the stored one."""
+def receive_photo(photo_id: str, uploader: User | None, data: bytes, fields: PhotoFields,
+                  processed: ProcessedPhoto | None = None) -> tuple[Photo, bool]:
+    """Store the photo once; (photo, created). An identical replay returns the stored one.
+    `uploader` None: the public's (a complaint). `processed`: the caller already ran `process(data)`
+    (to refuse a set of photos before storing any)."""
     sha256 = hashlib.sha256(data).hexdigest()
     request_hash = _request_hash(sha256, fields)
     existing = db.session.get(Photo, photo_id)
@@ -74,7 +77,7 @@ def receive_photo(photo_id: str, uploader: User, data: bytes, fields: PhotoField
         _check_room(fields.finding_id)
     # End the read transaction: decoding a 12 MP photo must not hold a database lock.
     db.session.rollback()
-    processed = process(data)
+    processed = processed or process(data)
 
     files = {"original": data, "display": processed.display, "thumb": processed.thumb}
     store = storage()
@@ -85,7 +88,7 @@ def receive_photo(photo_id: str, uploader: User, data: bytes, fields: PhotoField
         winner = db.session.get(Photo, photo_id)
         if winner is not None:  # a concurrent upload of this id got there while we were decoding
             return winner, False
-        photo = Photo(id=photo_id, uploader_id=uploader.id, finding_id=fields.finding_id, sha256=sha256,
+        photo = Photo(id=photo_id, uploader_id=uploader.id if uploader else None, finding_id=fields.finding_id, sha256=sha256,
                       request_hash=request_hash, mime=processed.mime, size_bytes=len(data),
                       width=processed.width, height=processed.height, captured_at=fields.captured_at,
                       lat=fields.lat, lon=fields.lon, accuracy_m=fields.accuracy_m,
@@ -116,8 +119,8 @@ def _check_room(finding_id: str) -> None:
         raise PhotoRejected(422, "too_many", "too_many")
 
 
-def _replay(existing: Photo, uploader: User, request_hash: str) -> Photo:
-    if existing.uploader_id != uploader.id or existing.request_hash != request_hash:
+def _replay(existing: Photo, uploader: User | None, request_hash: str) -> Photo:
+    if existing.uploader_id != (uploader.id if uploader else None) or existing.request_hash != request_hash:
         raise PhotoConflict()
     return existing
 

@@ -80,8 +80,9 @@ def rows(kind: str, filters: Filters, viewer: User) -> Iterator[list]:
         yield [_("School"), _("District"), _("Item"), _("Problem"), _("Severity"),
                _("Fixed on the spot"), _("Submitted"), _("Item code"), _("Visit number")]
     else:
-        query = (sa.select(Ticket, Finding.description, School.name, School.district)
-                 .join(Finding, Finding.id == Ticket.finding_id).join(School, School.id == Ticket.school_id)
+        query = (sa.select(Ticket, sa.func.coalesce(Finding.description, Ticket.problem_text), School.name,
+                           School.district)
+                 .outerjoin(Finding, Finding.id == Ticket.finding_id).join(School, School.id == Ticket.school_id)
                  .order_by(Ticket.opened_at))
         moment = Ticket.opened_at
         if filters.status:

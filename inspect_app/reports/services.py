@@ -18,6 +18,8 @@ from inspect_app.accounts.models import Role, User
 from inspect_app.audit.services import format_anchor
 from inspect_app.audit.services import head as audit_head
 from inspect_app.checklists.models import VisitMode
+from inspect_app.complaints.services import counts_between as complaint_counts
+from inspect_app.complaints.services import untriaged_overdue_count
 from inspect_app.dbtypes import LabelledEnum, utcnow
 from inspect_app.duties.services import report_section as self_report_section
 from inspect_app.extensions import db
@@ -56,6 +58,8 @@ def assemble(day: date) -> dict:
     content.update(coverage_section(start, end))
     # The schools' own reports of the day (日报告/零报告): who filed, late, missing, fever jumps.
     content["self_reports"] = self_report_section(day)
+    # Public complaints (举报投诉): received, triaged, resolved in the window; untriaged too long at its end.
+    content["complaints"] = {**complaint_counts(start, end), "untriaged_overdue": untriaged_overdue_count(end)}
     content["overview"].update(schools_visited=len(content["visited"]), due=len(content["due"]),
                                not_covered=content["not_covered"]["total"])
     return content
@@ -150,7 +154,8 @@ def tickets_as_of(moment: datetime):
     then = sa.case(*[(last_kind == kind, sa.literal(status, Ticket.status.type))
                      for kind, status in STATE_AFTER.items()], else_=sa.literal(TicketStatus.OPEN, Ticket.status.type))
     status = sa.case((changed.c.ticket_id.is_(None), Ticket.status), else_=then)
-    rows = (sa.select(Ticket.id, Ticket.finding_id, Ticket.visit_id, Ticket.school_id, Ticket.severity,
+    rows = (sa.select(Ticket.id, Ticket.finding_id, Ticket.visit_id, Ticket.problem_text, Ticket.school_id,
+                      Ticket.severity,
                       Ticket.deadline, Ticket.opened_at, Ticket.escalation_level, Ticket.version,
                       sa.type_coerce(status, Ticket.status.type).label("status"),
                       sa.case((Ticket.closed_at < moment, Ticket.closed_at)).label("closed_at"))
@@ -187,8 +192,9 @@ def tickets_section(start: datetime, end: datetime) -> dict:
                                    .where(then.status.in_(TicketStatus.ACTIVE)))
 
     def listed(condition, limit=200):
-        query = (sa.select(then.id, School.name, Finding.description, then.deadline)
-                 .join(School, School.id == then.school_id).join(Finding, Finding.id == then.finding_id)
+        # Outer: a complaint handed to the school is a ticket without a finding, in the bureau's words.
+        query = (sa.select(then.id, School.name, sa.func.coalesce(Finding.description, then.problem_text), then.deadline)
+                 .join(School, School.id == then.school_id).outerjoin(Finding, Finding.id == then.finding_id)
                  .where(condition).order_by(then.deadline, then.id))
         total = db.session.scalar(sa.select(sa.func.count()).select_from(then).where(condition))
         return total, db.session.execute(query.limit(limit)).all()
@@ -353,7 +359,7 @@ def dashboard(days_unvisited: int = 7, peer_days: int = 30) -> dict:
         "day": today, "visits_today": sum(by_mode.values()), "by_mode": by_mode, "peer_days": peer_days,
         "categories": categories,
         "unvisited": unvisited, "days_unvisited": days_unvisited, "no_self_check": no_self_check,
-        "tickets_by_district": by_district,
+        "tickets_by_district": by_district, "untriaged_complaints": untriaged_overdue_count(),
         "inspectors": [{"user": u, "visits": v, "findings_per_visit": round(f / v, 2) if v else 0,
                         "pass_rate": round(100 * p / a) if a else None} for u, v, f, a, p in people],
     }

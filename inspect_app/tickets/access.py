@@ -56,7 +56,7 @@ def can_verify(user: User, ticket: Ticket) -> bool:
 def shows_finding_place(viewer: User, ticket: Ticket) -> bool:
     """Where a covert check's finding was recorded could point to the parent who made it (their
     doorstep, their car): the school gets the place of an overt finding only."""
-    return viewer.role in BUREAU_ROLES or ticket.visit.mode is not VisitMode.COVERT
+    return viewer.role in BUREAU_ROLES or (ticket.visit is not None and ticket.visit.mode is not VisitMode.COVERT)
 
 
 def shows_people(viewer: User) -> bool:

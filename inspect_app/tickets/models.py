@@ -72,8 +72,11 @@ class Ticket(db.Model):
                       sa.Index("ix_tickets_opened_at", "opened_at"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    finding_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("findings.id"), unique=True)
-    visit_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("visits.id"), index=True)
+    # A ticket comes from a visit's finding, or (no finding, no visit) from a problem the bureau
+    # hands over in its own words: a public complaint, whose link lives on the complaint's side.
+    finding_id: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("findings.id"), unique=True)
+    visit_id: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("visits.id"), index=True)
+    problem_text: so.Mapped[str | None] = so.mapped_column(sa.String(2000))
     school_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("schools.id"))
     status: so.Mapped[TicketStatus] = so.mapped_column(enum_column(TicketStatus), default=TicketStatus.OPEN)
     severity: so.Mapped[Severity] = so.mapped_column(enum_column(Severity))
@@ -85,8 +88,8 @@ class Ticket(db.Model):
     version: so.Mapped[int] = so.mapped_column(default=1)
     __mapper_args__ = {"version_id_col": version}
 
-    finding: so.Mapped[Finding] = so.relationship()
-    visit: so.Mapped[Visit] = so.relationship()
+    finding: so.Mapped[Finding | None] = so.relationship()
+    visit: so.Mapped[Visit | None] = so.relationship()
     school: so.Mapped[School] = so.relationship()
     events: so.Mapped[list["TicketEvent"]] = so.relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
@@ -113,14 +116,21 @@ class Ticket(db.Model):
         return cls.overdue_at(utcnow())
 
     @property
+    def description(self) -> str:
+        """What the school is to fix: the finding's words, or those the bureau handed over."""
+        return self.finding.description if self.finding is not None else (self.problem_text or "")
+
+    @property
     def requirement(self) -> "ChecklistItem | None":
-        """The checklist item the finding failed (None for a problem added by hand)."""
-        return self.visit.version.item(self.finding.item_code) if self.finding.item_code else None
+        """The checklist item the finding failed (None for a problem added by hand or handed over)."""
+        if self.finding is None or not self.finding.item_code:
+            return None
+        return self.visit.version.item(self.finding.item_code)
 
     @property
     def distance_from_school_m(self) -> float | None:
         """How far from the school's own point the finding was recorded, when the phone knew."""
-        if self.finding.lat is None or self.finding.lon is None:
+        if self.finding is None or self.finding.lat is None or self.finding.lon is None:
             return None
         return geodesic((self.finding.lat, self.finding.lon), (self.school.lat, self.school.lon)).meters
 
@@ -134,7 +144,7 @@ class Ticket(db.Model):
         return event
 
     def open(self, inspector: User) -> "TicketEvent":
-        return self._record(EventKind.OPENED, inspector, self.finding.description)
+        return self._record(EventKind.OPENED, inspector, self.description)
 
     def response_refused(self, officer: User) -> TicketError | None:
         """Why `officer` may not report rectification now, or None. The one rule: the transition
@@ -162,7 +172,7 @@ class Ticket(db.Model):
         return None
 
     def found_by(self, user: User) -> bool:
-        return user.id == self.visit.author_id
+        return self.visit is not None and user.id == self.visit.author_id
 
     def respond(self, officer: User, text: str) -> "TicketEvent":
         """The school reports what it did. It never closes the ticket."""

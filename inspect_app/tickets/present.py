@@ -21,7 +21,7 @@ def ticket_summary(ticket: Ticket, viewer: User, now: datetime) -> dict:
     """A ticket in a list: what, where, how urgent; for the bureau also the visit and the finding."""
     summary = {"id": ticket.id, "status": ticket.status, "school_id": ticket.school_id,
                "school_name": ticket.school.name, "severity": ticket.severity,
-               "description": ticket.finding.description, "deadline": ticket.deadline,
+               "description": ticket.description, "deadline": ticket.deadline,
                # Only while the school owes the work do its days count down (and run over).
                "awaiting_school": ticket.status in TicketStatus.AWAITING_SCHOOL,
                "overdue": ticket.overdue_at(now), "escalation_level": ticket.escalation_level}
@@ -76,6 +76,6 @@ def notice(note: Notification, viewer: User) -> dict:
         return {"ticket_id": None, "kind": note.kind, "school_id": note.school_id, "day": note.day,
                 "school_name": note.school.name if note.school else "", "at": note.created_at,
                 "exact": True, "read": note.read_at is not None}
-    return {"ticket_id": note.ticket_id, "kind": note.kind, "description": ticket.finding.description,
+    return {"ticket_id": note.ticket_id, "kind": note.kind, "description": ticket.description,
             "school_name": ticket.school.name, "deadline": ticket.deadline, "at": note.created_at,
             "exact": shows_people(viewer), "read": note.read_at is not None}

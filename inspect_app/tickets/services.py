@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -27,6 +28,10 @@ from inspect_app.tickets.models import (VERIFIER_ROLES, EventKind, EventPhoto, N
                                         TicketEvent, TicketStatus)
 from inspect_app.visits.models import Finding, Visit
 from inspect_app.visits.services import visit_submitted
+
+signals = Namespace()
+# Sent when a re-check closes a ticket out; what asked for the ticket (a complaint) reacts.
+ticket_closed = signals.signal("ticket-closed")
 
 DEFAULT_DEADLINE_HOURS = {Severity.MINOR: 72, Severity.MAJOR: 48, Severity.CRITICAL: 24}
 
@@ -144,6 +149,8 @@ def verify(ticket: Ticket, verifier: User, close: bool, note: str, photo_ids: li
     event.client_id, event.body_hash = client_id, digest
     _attach(event, photos)
     notify(ticket, event.kind)
+    if close:
+        ticket_closed.send(current_app._get_current_object(), ticket=ticket)
     return event
 
 
@@ -181,8 +188,8 @@ def recipients(ticket: Ticket, kind: EventKind) -> list[User]:
             .where(school_assignments.c.school_id == ticket.school_id, User.role == Role.INSPECTOR,
                    User.active)).all()
     if kind is EventKind.RESPONDED:
-        author = ticket.visit.author
-        bureau = list(inspectors) + ([author] if author.role in VERIFIER_ROLES else [])
+        author = ticket.visit.author if ticket.visit is not None else None
+        bureau = list(inspectors) + ([author] if author is not None and author.role in VERIFIER_ROLES else [])
         return list({u.id: u for u in bureau}.values())
     if kind is EventKind.BUREAU_NOTICE:
         leaders = db.session.scalars(sa.select(User).where(User.role == Role.LEADER, User.active)).all()
@@ -209,7 +216,7 @@ def send_mail(ticket: Ticket, kind: EventKind, users: list[User]) -> None:
         message["Subject"] = header_text(f"{_('SafeCampus Inspect')}: {kind.label} · {ticket.school.name}")
         message["From"] = cfg["MAIL_FROM"]
         message["To"] = ", ".join(addresses)
-        message.set_content(f"{kind.label}\n{ticket.school.name}\n{ticket.finding.description}")
+        message.set_content(f"{kind.label}\n{ticket.school.name}\n{ticket.description}")
     try:
         with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:
             if cfg.get("MAIL_USE_TLS"):

@@ -31,3 +31,15 @@ def test_a_volunteers_real_name_and_phone_stay_hidden_in_the_sentences_too(login
         page = login_as(who).get("/audit/?type=users").get_data(as_text=True)
         assert "真名李四" not in page and "13912345678" not in page
         assert "已隐藏：家长志愿者的个人信息" in page
+
+
+def test_every_recorded_table_has_a_name_in_the_users_language(app):
+    """A new table must not reach the audit page as its English name (a filter chip, a sentence)."""
+    from inspect_app.audit.present import object_label, object_noun
+    from inspect_app.audit.services import SKIPPED_TABLES
+    with app.test_request_context("/"):
+        for table in db.metadata.sorted_tables:
+            if table.name in SKIPPED_TABLES:
+                continue
+            assert object_label(table.name) != table.name, f"no label for {table.name}"
+            assert object_noun(table.name) != table.name, f"no noun for {table.name}"

@@ -48,7 +48,9 @@ def crawl(app, world, make_visit, templates, make_user):
     draft = make_visit(world.inspector, world.a, submit=False)
     own = make_visit(world.officer, world.a, template="selfcheck", mode="self_check", fail=())
     shanghai = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
+    complaint = app.test_client().post("/api/v1/complaints", json={"school_id": world.a.id, "text": "门卫不在岗"})
     values = {
+        "code": [complaint.get_json()["tracking_code"]], "complaint_id": [_complaint_id(app)],
         "school_id": [world.a.id], "ticket_id": covert.tickets + overt.tickets,
         "visit_id": [covert.id, overt.id, draft.id, own.id], "photo_id": [], "size": [],
         "token": [world.a.qr_token, "no-such-code"], "day": sorted({date.today().isoformat(), shanghai}),
@@ -99,3 +101,12 @@ def test_every_page_and_fragment_is_chinese(app, world, login_as, crawl):
                                  f"{sorted(words)}")
     assert seen > 200
     assert not found, "\n".join(found)
+
+
+def _complaint_id(app) -> int:
+    import sqlalchemy as sa
+
+    from inspect_app.complaints.models import Complaint
+    from inspect_app.extensions import db
+    with app.app_context():
+        return db.session.scalar(sa.select(Complaint.id))

@@ -1,0 +1,113 @@
+"""API views for complaints and tasks (API.md "Next capabilities"): the same services as the pages."""
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_login import current_user, login_required
+from spectree import Response
+
+from inspect_app.accounts.models import Role
+from inspect_app.api import bp, schemas
+from inspect_app.api import schemas_complaints as s
+from inspect_app.api.openapi import api, looked_up_first
+from inspect_app.complaints import services
+from inspect_app.complaints.access import can_read_queue, get_complaint_or_404
+from inspect_app.complaints.codes import shown
+from inspect_app.complaints.present import bureau_view, public_view
+from inspect_app.errors import refuse
+from inspect_app.extensions import db
+from inspect_app.i18n import local_day, local_iso
+from inspect_app.plans.services import own_tasks
+
+
+def complaint_json(view: dict, group: list[int]) -> dict:
+    data = {"id": view["id"], "status": view["status"].value, "school_id": view["school_id"], "text": view["text"],
+            "source": view["source"].value, "anonymous": view["anonymous"],
+            "received_at": local_iso(view["received_at"]), "triaged_at": local_iso(view["triaged_at"]),
+            "closed_at": local_iso(view["closed_at"]), "ticket_id": view["ticket_id"],
+            "photo_ids": view["photo_ids"], "duplicate_of_group": group,
+            "replies": [{"text": r["text"], "at": local_iso(r["at"]), "author": r["author"]} for r in view["replies"]]}
+    if "contact" in view:
+        data["contact"] = view["contact"]
+    return data
+
+
+@bp.post("/complaints")
+@api.validate(json=s.ComplaintInput, form=s.ComplaintForm, security=[], resp=Response(
+    HTTP_201=(s.ComplaintReceipt, "Received"), HTTP_200=(s.ComplaintReceipt, "A retry of a received complaint"),
+    HTTP_404=(schemas.Error, "No such school or poster code"),
+    HTTP_409=(schemas.Error, "The idempotency key was used with other content"),
+    HTTP_410=(schemas.Error, "The poster's code was replaced"),
+    HTTP_415=(schemas.Error, "A file that is not a photo we read"),
+    HTTP_429=(schemas.Error, "Too many from this address or for this school; Retry-After says when")))
+def create_complaint():
+    """Anyone, no account: a complaint about a school, with optional photos and contact."""
+    sent = request.context.json or request.context.form
+    photos = services.read_photos(request.files.getlist("photo")) if request.context.form else []
+    school = services.school_for(sent.school_id, sent.qr)
+    received = services.receive(school, services.Submission(
+        text=sent.text, contact=sent.contact, anonymous=sent.anonymous, photos=photos,
+        idempotency_key=sent.idempotency_key))
+    return jsonify(tracking_code=shown(received.code) if received.code else None,
+                   status=received.complaint.status.value), 201 if received.created else 200
+
+
+@bp.get("/complaints/<code>")
+@api.validate(security=[], resp=Response(
+    HTTP_200=s.PublicComplaint, HTTP_429=(schemas.Error, "Too many wrong codes from this address")),
+    path_parameter_descriptions={"code": "the tracking code, e.g. JY-7K3M-Q9TX-4HPW (any case, with or without dashes)"})
+def show_public_complaint(code: str):
+    """Whoever holds the code: the status, the day received and the public replies; nothing else."""
+    view = public_view(services.find_by_code(code))
+    return jsonify(status=view["status"].value, received_at=local_day(view["received_at"]),
+                   replies=[{"text": r["text"], "at": local_day(r["at"])} for r in view["replies"]])
+
+
+@bp.get("/complaints")
+@login_required
+@api.validate(query=s.ComplaintQuery, resp=Response(HTTP_200=s.ComplaintList,
+                                                    HTTP_403=(schemas.Error, "Not the bureau")))
+def list_complaints():
+    """The bureau's queue (newest first, at most 500), with likely duplicates named in each entry.
+    A school never reads complaints: what the bureau hands it is a ticket (GET /tickets)."""
+    if not can_read_queue(current_user):
+        refuse(403, services.triage_refused(current_user).message)
+    query = request.context.query
+    complaints = services.queue(services.QueueFilters(status=services.ComplaintStatus(query.status)
+                                                      if query.status else None, school_id=query.school_id))
+    data = []
+    for group in services.grouped(complaints):
+        ids = [c.id for c in group]
+        data += [complaint_json(bureau_view(c, current_user), [i for i in ids if i != c.id]) for c in group]
+    return jsonify(complaints=data)
+
+
+_visible_complaint = looked_up_first(lambda complaint_id, **_: get_complaint_or_404(complaint_id, current_user))
+
+
+@bp.post("/complaints/<int:complaint_id>/triage")
+@login_required
+@_visible_complaint
+@api.validate(json=s.TriageInput, resp=Response(
+    HTTP_200=s.Complaint, HTTP_403=(schemas.Error, "Only inspectors and leaders triage"),
+    HTTP_409=(schemas.Error, "Already triaged")))
+def triage_complaint(complaint_id: int):
+    """Reject with a public reason, hand to the school as a ticket, or plan an unannounced check."""
+    complaint = get_complaint_or_404(complaint_id, current_user)
+    sent = request.context.json
+    services.triage(complaint, current_user, services.Triage(
+        action=sent.action, reply=sent.reply, problem=sent.problem, severity=sent.severity,
+        assignee_id=sent.assignee_id, window_start=sent.window_start, window_end=sent.window_end))
+    db.session.commit()
+    return jsonify(complaint_json(bureau_view(complaint, current_user), [d.id for d in services.duplicates_of(complaint)]))
+
+
+@bp.get("/tasks")
+@login_required
+@api.validate(resp=Response(HTTP_200=s.TaskList, HTTP_403=(schemas.Error, "Only inspectors and volunteers are assigned tasks")))
+def list_tasks():
+    """The user's own assigned checks. A school never sees any."""
+    if current_user.role not in (Role.INSPECTOR, Role.VOLUNTEER):
+        refuse(403, services.tasks_refusal())
+    return jsonify(tasks=[{"id": t.id, "school_id": t.school_id, "mode": t.mode.value,
+                           "window_start": local_iso(t.window_start), "window_end": local_iso(t.window_end),
+                           "status": t.status.value} for t in own_tasks(current_user)])
