@@ -23,6 +23,11 @@ MATRIX = [
     ("reports.show_report", "GET", "/reports/daily/2026-01-05", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("reports.report_history", "GET", "/reports/daily/history", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("reports.sign_report", "POST", "/reports/daily/2026-01-05/sign", row(SIGNIN, 403, 302, 403, 403, 403, 403)),
+    # The day's circular: a school reads its own excerpt once one is sent (none here: 404); only a
+    # leader sends, and only a signed report (this one is not: 409).
+    ("reports.show_circular", "GET", "/reports/daily/2026-01-05/circular", row(SIGNIN, 200, 200, 200, 403, 404, 404)),
+    ("reports.circulate_report", "POST", "/reports/daily/2026-01-05/circular",
+     row(SIGNIN, 403, 409, 403, 403, 403, 403)),
     ("reports.report_pdf", "GET", "/reports/daily/2026-01-05.pdf", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("reports.report_xlsx", "GET", "/reports/daily/2026-01-05.xlsx", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("api.daily_report", "GET", "/api/v1/reports/daily/2026-01-05", row(401, 200, 200, 200, 403, 403, 403)),

@@ -109,7 +109,7 @@ def visits_section(start: datetime, end: datetime) -> dict:
                                   "late": bool(was_late), "photos": thumbs.get(fid, [])[:3]})
         severity_counts[severity.value] = severity_counts.get(severity.value, 0) + 1
     good = db.session.execute(
-        sa.select(School.name, Answer.note).join(Visit, Answer.visit_id == Visit.id)
+        sa.select(School.id, School.name, Answer.note).join(Visit, Answer.visit_id == Visit.id)
         .join(School, School.id == Visit.school_id)
         .where(in_window, Answer.result == Result.PASS, Answer.note != "").limit(50)).all()
     checked = sa.select(Visit.school_id).where(in_window, Visit.mode == VisitMode.SELF_CHECK)
@@ -125,7 +125,8 @@ def visits_section(start: datetime, end: datetime) -> dict:
         },
         "visited": list(schools.values()),
         "problems_by_school": list(problems.values()),
-        "good_practice": [{"school": s, "note": n} for s, n in good],
+        # The school's id lets the circular hand each school its own praise (reports/circulars.py).
+        "good_practice": [{"school_id": i, "school": s, "note": n} for i, s, n in good],
     }
 
 

@@ -48,6 +48,8 @@ class EventKind(LabelledEnum):
     # Notices only, never a ticket's step: the school's daily report (duties) uses the same inbox.
     REPORT_DUE = "report_due", _l("Daily report due soon")
     REPORT_MISSING = "report_missing", _l("Daily report not filed")
+    # The signed daily report circulated (reports): a school's notice leads to its own excerpt.
+    CIRCULAR = "circular", _l("Daily circular")
 
 
 # Who re-checks a school's rectification: the bureau's people in the field, never an administrator.

@@ -19,6 +19,8 @@ LABELS = {
     "下载空白模板": "download the school register's empty CSV sheet to fill in",
     "较早": "the audit trail's next page of older entries", "较新": "the audit trail's page of newer entries",
     "English": "switch the interface to English", "简体中文": "switch the interface to Chinese",
+    "通报": "open the signed daily report's circular (whom it names, who has read it)",
+    "发出通报": "send the circular to the leaders and, as its own excerpt, to every school (asks first)",
     "Excel": "download the daily report as a spreadsheet", "PDF": "download the daily report as PDF",
     "下载 CSV": "download the chosen records as CSV", "下载 Excel": "download the chosen records as XLSX",
     "数据导出": "open the export page", "每日专报": "open the daily report", "地图": "open the coverage map",
