@@ -115,6 +115,12 @@ MATRIX = [
     ("tickets.show_ticket", "GET", "/tickets/{tk}", row(SIGNIN, 200, 200, 200, 404, 200, 404)),
     ("tickets.respond", "POST", "/tickets/{tk}/respond", row(SIGNIN, 403, 403, 403, 403, 422, 404)),
     ("tickets.verify", "POST", "/tickets/{tk}/verify", row(SIGNIN, 403, 422, 422, 403, 403, 403)),
+    # Hand-over sheets. {ho}: the sheet of the submitted visit at A (issuing it again answers with it).
+    ("tickets.issue_hand_over", "POST", "/tickets/hand-overs/visit/{vs}", row(SIGNIN, 403, 302, 302, 403, 403, 403)),
+    ("tickets.show_hand_over", "GET", "/tickets/hand-overs/{ho}", row(SIGNIN, 200, 200, 200, 404, 200, 404)),
+    ("tickets.hand_over_pdf", "GET", "/tickets/hand-overs/{ho}.pdf", row(SIGNIN, 200, 200, 200, 404, 200, 404)),
+    ("tickets.acknowledge_hand_over", "POST", "/tickets/hand-overs/{ho}/acknowledge",
+     row(SIGNIN, 403, 403, 403, 404, 302, 404)),
     ("tickets.list_notifications", "GET", "/tickets/notifications", row(SIGNIN, 200, 200, 200, 200, 200, 200)),
     ("tickets.mark_notifications_read", "POST", "/tickets/notifications/read",
      row(SIGNIN, 302, 302, 302, 302, 302, 302)),
@@ -169,10 +175,18 @@ def targets(world, make_user, app, templates, make_visit):
         complaint_id = db.session.scalar(sa.select(Complaint.id))
     draft = make_visit(world.inspector, world.a, submit=False, photo=False)
     done = make_visit(world.inspector, world.a)
+    from inspect_app.dbtypes import utcnow
+    from inspect_app.tickets.handovers import issue
+    from inspect_app.visits.models import Visit
+    with app.app_context():
+        hand_over = issue(db.session.get(Visit, done.id), db.session.get(User, world.inspector.id), utcnow())
+        db.session.commit()
+        hand_over_id = hand_over.id
     return {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id,
             "t": templates["onsite"].id, "v": draft.id, "vs": done.id, "f": draft.findings["G1"],
             "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01", "tk": done.tickets[0],
-            "vo": world.volunteer.id, "cc": complaint.get_json()["tracking_code"], "ci": complaint_id}
+            "vo": world.volunteer.id, "cc": complaint.get_json()["tracking_code"], "ci": complaint_id,
+            "ho": hand_over_id}
 
 
 @pytest.mark.parametrize("endpoint, method, url, role, expected", CASES)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import date, timedelta
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
@@ -14,6 +13,7 @@ from flask_login import current_user
 from inspect_app.accounts.access import roles_required
 from inspect_app.accounts.models import BUREAU_ROLES, Role
 from inspect_app.dbtypes import utcnow
+from inspect_app.documents import attachment
 from inspect_app.i18n import local_day
 from inspect_app.extensions import db
 from inspect_app.parsing import FieldError
@@ -68,12 +68,6 @@ def export_table(kind: str, fmt: str):
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response.headers["Content-Disposition"] = attachment(f"{names[kind]}-{today}.{fmt}", f"{kind}-{today}.{fmt}")
     return response
-
-
-def attachment(name: str, ascii_name: str) -> str:
-    """A download saved under its name in the reader's language (RFC 6266 / RFC 5987 filename*),
-    with a plain ASCII name for the few clients that know only filename=."""
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @bp.get("/exports/")
