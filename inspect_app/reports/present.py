@@ -8,8 +8,7 @@ from babel.dates import format_skeleton
 from flask_babel import get_locale, get_timezone
 
 from inspect_app.extensions import db
-from inspect_app.photos.models import Photo
-from inspect_app.photos.storage import storage
+from inspect_app.photos.services import thumbnails
 from inspect_app.reports import bp
 
 
@@ -40,14 +39,8 @@ def document_date(value: datetime | str | None) -> str:
 
 def first_photos(content: dict) -> dict[str, bytes]:
     """The thumbnail of each problem's first photo, by a name the PDF template refers to it by."""
-    wanted = [p["photos"][0] for school in content["problems_by_school"] for p in school["problems"] if p["photos"]]
-    found = {}
-    for photo in db.session.scalars(sa.select(Photo).where(Photo.id.in_(wanted))) if wanted else []:
-        try:
-            found[photo.id] = storage().get(photo.key("thumb"))
-        except FileNotFoundError:  # a missing file leaves its problem without a picture, not the PDF
-            continue
-    return found
+    return thumbnails([p["photos"][0] for school in content["problems_by_school"] for p in school["problems"]
+                       if p["photos"]])
 
 
 def circular_excerpt(content: dict, named_ids: set[int], school_id: int) -> dict:

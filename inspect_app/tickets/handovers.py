@@ -19,7 +19,7 @@ from inspect_app.documents import html_pdf
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone, working_days_back
 from inspect_app.photos.models import Photo
-from inspect_app.photos.storage import storage
+from inspect_app.photos.services import thumbnails
 from inspect_app.tickets.models import EventKind, HandOver, Notification, Ticket, TicketError
 from inspect_app.visits.models import Visit, VisitStatus
 
@@ -123,13 +123,7 @@ def sheet_view(sheet: HandOver, viewer: User) -> dict:
 def pdf(sheet: HandOver, viewer: User) -> bytes:
     """The sheet under the daily report's letterhead (WeasyPrint); the thumbnails are its only files."""
     view = sheet_view(sheet, viewer)
-    photos = {}
-    for photo in db.session.scalars(sa.select(Photo).where(
-            Photo.id.in_([p["photo_id"] for p in view["problems"] if p["photo_id"]]))):
-        try:
-            photos[photo.id] = storage().get(photo.key("thumb"))
-        except FileNotFoundError:  # a missing file leaves its problem without a picture, not the sheet
-            continue
+    photos = thumbnails([p["photo_id"] for p in view["problems"] if p["photo_id"]])
     html = render_template("tickets/hand_over_pdf.html", sheet=view, bureau=current_app.config["BUREAU_NAME"],
                            photo_src=lambda photo_id: f"resource:{photo_id}" if photo_id in photos else None)
     return html_pdf(html, photos)
