@@ -119,6 +119,8 @@ MATRIX = [
     ("tickets.issue_hand_over", "POST", "/tickets/hand-overs/visit/{vs}", row(SIGNIN, 403, 302, 302, 403, 403, 403)),
     ("tickets.show_hand_over", "GET", "/tickets/hand-overs/{ho}", row(SIGNIN, 200, 200, 200, 404, 200, 404)),
     ("tickets.hand_over_pdf", "GET", "/tickets/hand-overs/{ho}.pdf", row(SIGNIN, 200, 200, 200, 404, 200, 404)),
+    ("tickets.hand_over_feedback_pdf", "GET", "/tickets/hand-overs/{ho}/feedback.pdf",
+     row(SIGNIN, 200, 200, 200, 404, 200, 404)),
     ("tickets.acknowledge_hand_over", "POST", "/tickets/hand-overs/{ho}/acknowledge",
      row(SIGNIN, 403, 403, 403, 404, 302, 404)),
     ("tickets.list_notifications", "GET", "/tickets/notifications", row(SIGNIN, 200, 200, 200, 200, 200, 200)),

@@ -109,22 +109,34 @@ def sheet_view(sheet: HandOver, viewer: User) -> dict:
             firsts[finding_id] = photo_id  # ordered newest first: the first photo is written last
     for n, ticket in enumerate(tickets, 1):
         requirement = ticket.requirement
+        response = ticket.latest_response
         problems.append({"n": n, "ticket_id": ticket.id, "description": ticket.description,
                          "requirement": requirement.text if requirement else None,
                          "severity": ticket.severity, "deadline": ticket.deadline,
-                         "photo_id": firsts.get(ticket.finding_id)})
+                         "photo_id": firsts.get(ticket.finding_id), "status": ticket.status,
+                         # The school's own latest report (整改反馈): its words, when, its first photo.
+                         "response": {"text": response.text, "at": response.at,
+                                      "photo_id": response.photos[0].photo_id if response.photos else None}
+                         if response else None})
     overt = visit.mode is not VisitMode.COVERT
-    return {"id": sheet.id, "number": sheet.number, "school": sheet.school.name,
+    return {"id": sheet.id, "number": sheet.number, "label": sheet.label, "school": sheet.school.name,
             "issued_on": sheet.issued_at, "inspector": visit.author.name_for(viewer) if overt else None,
             "acknowledged_by": sheet.acknowledged_by.display_name if sheet.acknowledged_by else None,
             "acknowledged_at": sheet.acknowledged_at, "problems": problems}
 
 
-def pdf(sheet: HandOver, viewer: User) -> bytes:
-    """The sheet under the daily report's letterhead (WeasyPrint); the thumbnails are its only files."""
+def pdf(sheet: HandOver, viewer: User, feedback: bool = False) -> bytes:
+    """The sheet under the daily report's letterhead (WeasyPrint); the thumbnails are its only files.
+    With `feedback`, the rectification feedback (整改反馈) instead: the school's latest report on each
+    problem, gathered for the bureau's archive (the after-photo in place of the finding's)."""
     view = sheet_view(sheet, viewer)
-    photos = thumbnails([p["photo_id"] for p in view["problems"] if p["photo_id"]])
-    html = render_template("tickets/hand_over_pdf.html", sheet=view, bureau=current_app.config["BUREAU_NAME"],
+    if feedback:
+        wanted = [p["response"]["photo_id"] for p in view["problems"] if p["response"] and p["response"]["photo_id"]]
+    else:
+        wanted = [p["photo_id"] for p in view["problems"] if p["photo_id"]]
+    photos = thumbnails(wanted)
+    html = render_template("tickets/hand_over_pdf.html", sheet=view, feedback=feedback,
+                           bureau=current_app.config["BUREAU_NAME"],
                            photo_src=lambda photo_id: f"resource:{photo_id}" if photo_id in photos else None)
     return html_pdf(html, photos)
 

@@ -285,6 +285,12 @@ class HandOver(db.Model):
     issued_by: so.Mapped[User] = so.relationship(foreign_keys=[issued_by_id])
     acknowledged_by: so.Mapped[User | None] = so.relationship(foreign_keys=[acknowledged_by_id])
 
+    @property
+    def label(self) -> str:
+        """The number as the document prints it: 〔2026〕第12号."""
+        year, n = self.number.split("-", 1)
+        return str(_l("[%(year)s] Hand-over No. %(n)s", year=year, n=n))
+
     def acknowledgement_refused(self, officer: User) -> TicketError | None:
         """Why `officer` may not sign for the sheet, or None: the school's own duty officer, once."""
         if officer.role is not Role.DUTY_OFFICER or officer.school_id != self.school_id:

@@ -80,7 +80,7 @@ def notice(note: Notification, viewer: User) -> dict:
     if note.kind is EventKind.HAND_OVER:  # the sheet to sign for, which lists this visit's tickets
         sheet = hand_over_of(ticket.visit_id)
         return {"ticket_id": note.ticket_id, "kind": note.kind, "hand_over_id": sheet.id if sheet else None,
-                "number": sheet.number if sheet else "", "school_name": ticket.school.name, "at": note.created_at,
+                "number": sheet.label if sheet else "", "school_name": ticket.school.name, "at": note.created_at,
                 "exact": shows_people(viewer), "read": note.read_at is not None}
     return {"ticket_id": note.ticket_id, "kind": note.kind, "description": ticket.description,
             "school_name": ticket.school.name, "deadline": ticket.deadline, "at": note.created_at,

@@ -211,7 +211,7 @@ def issue_hand_over(visit_id: str):
     visit = get_visit_or_404(visit_id, current_user)
     sheet = handovers.issue(visit, current_user, utcnow())
     db.session.commit()
-    flash(_("Hand-over sheet No. %(n)s issued. The school has been notified to sign for it.", n=sheet.number),
+    flash(_("Hand-over sheet %(number)s issued. The school has been notified to sign for it.", number=sheet.label),
           "success")
     return redirect(url_for("tickets.show_hand_over", hand_over_id=sheet.id))
 
@@ -234,6 +234,18 @@ def hand_over_pdf(hand_over_id: int):
     response = current_app.response_class(handovers.pdf(sheet, current_user), mimetype="application/pdf")
     response.headers["Content-Disposition"] = attachment(f"{_('Hand-over sheet')}-{sheet.number}.pdf",
                                                          f"hand-over-{sheet.number}.pdf")
+    return response
+
+
+@bp.get("/hand-overs/<int:hand_over_id>/feedback.pdf")
+@login_required
+def hand_over_feedback_pdf(hand_over_id: int):
+    """The rectification feedback (整改反馈): the school's reports on the sheet's problems, as PDF."""
+    sheet = handovers.get_or_404(hand_over_id, current_user)
+    response = current_app.response_class(handovers.pdf(sheet, current_user, feedback=True),
+                                          mimetype="application/pdf")
+    response.headers["Content-Disposition"] = attachment(f"{_('Rectification feedback')}-{sheet.number}.pdf",
+                                                         f"feedback-{sheet.number}.pdf")
     return response
 
 

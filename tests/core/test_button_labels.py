@@ -25,6 +25,7 @@ LABELS = {
     "下发交办单": "number the visit's hand-over sheet and notify the school to sign for it",
     "签收": "the school's duty officer signs for a hand-over sheet (records who and when)",
     "交办单": "open the visit's hand-over sheet",
+    "整改反馈": "download the school's reports on a hand-over sheet's problems as one PDF (整改反馈)",
     "下载 CSV": "download the chosen records as CSV", "下载 Excel": "download the chosen records as XLSX",
     "数据导出": "open the export page", "每日专报": "open the daily report", "地图": "open the coverage map",
     "查看学校": "open the school's page from its popup on the map",

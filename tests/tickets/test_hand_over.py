@@ -154,3 +154,19 @@ def test_the_visit_page_offers_the_sheet(app, world, login_as, make_visit, templ
         assert sheet_url in page and "下发交办单" not in page
     covert = make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V3",))
     assert "交办" not in login_as("volunteer").get(f"/visits/{covert.id}").get_data(as_text=True)
+
+
+def test_the_rectification_feedback_gathers_the_schools_reports(app, world, login_as, make_visit, templates):
+    visit = make_visit(world.inspector, world.a, fail=("G1", "G2"))
+    sheet_url = _issue(login_as("inspector"), visit.id)
+    from inspect_app.accounts.models import User
+    from inspect_app.tickets.models import Ticket
+    with app.app_context():
+        ticket = db.session.get(Ticket, visit.tickets[0])
+        ticket.respond(db.session.get(User, world.officer.id), "已清理通道并加装指示牌 <b>")
+        db.session.commit()
+    for who in ("officer", "leader"):
+        text, _ = _pdf_text(login_as(who).get(sheet_url + "/feedback.pdf"))
+        for words in ("整改反馈", "已清理通道并加装指示牌<b>", "待核查", "学校尚未反馈该问题的整改情况", "甲校"):
+            assert words in text, words
+    assert login_as("officer_b").get(sheet_url + "/feedback.pdf").status_code == 404
