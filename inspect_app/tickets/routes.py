@@ -230,22 +230,22 @@ def show_hand_over(hand_over_id: int):
 @login_required
 def hand_over_pdf(hand_over_id: int):
     """The sheet as a PDF, for both sides' files."""
-    sheet = handovers.get_or_404(hand_over_id, current_user)
-    response = current_app.response_class(handovers.pdf(sheet, current_user), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = attachment(f"{_('Hand-over sheet')}-{sheet.number}.pdf",
-                                                         f"hand-over-{sheet.number}.pdf")
-    return response
+    return _sheet_pdf(hand_over_id, feedback=False)
 
 
 @bp.get("/hand-overs/<int:hand_over_id>/feedback.pdf")
 @login_required
 def hand_over_feedback_pdf(hand_over_id: int):
     """The rectification feedback (整改反馈): the school's reports on the sheet's problems, as PDF."""
+    return _sheet_pdf(hand_over_id, feedback=True)
+
+
+def _sheet_pdf(hand_over_id: int, feedback: bool):
     sheet = handovers.get_or_404(hand_over_id, current_user)
-    response = current_app.response_class(handovers.pdf(sheet, current_user, feedback=True),
+    response = current_app.response_class(handovers.pdf(sheet, current_user, feedback=feedback),
                                           mimetype="application/pdf")
-    response.headers["Content-Disposition"] = attachment(f"{_('Rectification feedback')}-{sheet.number}.pdf",
-                                                         f"feedback-{sheet.number}.pdf")
+    name, ascii_name = (_("Rectification feedback"), "feedback") if feedback else (_("Hand-over sheet"), "hand-over")
+    response.headers["Content-Disposition"] = attachment(f"{name}-{sheet.number}.pdf", f"{ascii_name}-{sheet.number}.pdf")
     return response
 
 
