@@ -64,10 +64,16 @@ def issue(visit: Visit, issuer: User, now: datetime) -> HandOver:
     year = now.astimezone(local_zone()).year
     issued = db.session.scalar(sa.select(sa.func.count()).select_from(HandOver).where(
         HandOver.number.like(f"{year}-%"))) or 0
-    # The number is unique: two sheets issued at once meet the constraint and the second is a 409.
     sheet = HandOver(visit_id=visit.id, school_id=visit.school_id, number=f"{year}-{issued + 1}",
                      issued_by=issuer, issued_at=now)
     db.session.add(sheet)
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # Two sheets issued at the same moment drew the same number (or one visit's sheet was issued
+        # twice at once): the unique constraints hold, and the second is asked to try again.
+        db.session.rollback()
+        raise TicketError(_("Another hand-over sheet was issued at the same moment. Please try again."), 409) from None
     officers = db.session.scalars(sa.select(User.id).where(User.role == Role.DUTY_OFFICER, User.active.is_(True),
                                                           User.school_id == visit.school_id))
     db.session.add_all(Notification(user_id=user_id, ticket=tickets[0], kind=EventKind.HAND_OVER)

@@ -170,3 +170,21 @@ def test_the_rectification_feedback_gathers_the_schools_reports(app, world, logi
         for words in ("整改反馈", "已清理通道并加装指示牌<b>", "待核查", "学校尚未反馈该问题的整改情况", "甲校"):
             assert words in text, words
     assert login_as("officer_b").get(sheet_url + "/feedback.pdf").status_code == 404
+
+
+def test_a_number_drawn_twice_is_a_409_not_a_500(app, world, login_as, make_visit, templates):
+    """Two sheets issued at the same moment count the same sheets before them: the unique number
+    refuses the second. Staged here with a sheet that already holds the next number."""
+    first = make_visit(world.inspector, world.a, fail=("G1",))
+    _issue(login_as("inspector"), first.id)
+    from inspect_app.tickets.models import HandOver
+    with app.app_context():
+        sheet = db.session.scalar(sa.select(HandOver))
+        year = sheet.number.split("-")[0]
+        sheet.number = f"{year}-2"  # as if a concurrent issue had taken number 2 while we counted 1
+        db.session.commit()
+    second = make_visit(world.inspector, world.a, fail=("G2",))
+    refused = login_as("inspector").form_post(f"/tickets/hand-overs/visit/{second.id}")
+    assert refused.status_code == 409 and "请重试" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(HandOver)) == 1
