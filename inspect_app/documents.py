@@ -91,3 +91,10 @@ def html_pdf(html: str, resources: dict[str, bytes]) -> bytes:
             return URLFetcherResponse(url, resources[key], {"Content-Type": "image/jpeg"})
 
     return HTML(string=html, url_fetcher=OwnResources(), base_url="resource:").write_pdf()
+
+
+def attachment(name: str, ascii_name: str) -> str:
+    """A download saved under its name in the reader's language (RFC 6266 / RFC 5987 filename*),
+    with a plain ASCII name for the few clients that know only filename=."""
+    from urllib.parse import quote
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

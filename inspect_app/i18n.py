@@ -1,5 +1,5 @@
 """Language and time zone: Simplified Chinese by default, English on request."""
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
@@ -14,6 +14,19 @@ LANG_COOKIE = "lang"
 def local_zone() -> ZoneInfo:
     """The bureau's time zone: deadlines, report days and "today" are counted in it."""
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def working_days_back(now: datetime, days: int) -> datetime:
+    """The start (local midnight) of the day `days` working days before today, Monday to Friday
+    (public holidays are not known here): what was received before it has had `days` full working
+    days, as a bureau counts "N个工作日内"."""
+    day = now.astimezone(local_zone()).date()
+    counted = 0
+    while counted < days:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            counted += 1
+    return datetime.combine(day, time.min, tzinfo=local_zone())
 
 
 def select_locale() -> str:

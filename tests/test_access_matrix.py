@@ -29,6 +29,11 @@ MATRIX = [
     ("reports.show_report", "GET", "/reports/daily/2026-01-05", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("reports.report_history", "GET", "/reports/daily/history", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("reports.sign_report", "POST", "/reports/daily/2026-01-05/sign", row(SIGNIN, 403, 302, 403, 403, 403, 403)),
+    # The day's circular: a school reads its own excerpt once one is sent (none here: 404); only a
+    # leader sends, and only a signed report (this one is not: 409).
+    ("reports.show_circular", "GET", "/reports/daily/2026-01-05/circular", row(SIGNIN, 200, 200, 200, 403, 404, 404)),
+    ("reports.circulate_report", "POST", "/reports/daily/2026-01-05/circular",
+     row(SIGNIN, 403, 409, 403, 403, 403, 403)),
     ("reports.report_pdf", "GET", "/reports/daily/2026-01-05.pdf", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("reports.report_xlsx", "GET", "/reports/daily/2026-01-05.xlsx", row(SIGNIN, 200, 200, 200, 403, 403, 403)),
     ("api.daily_report", "GET", "/api/v1/reports/daily/2026-01-05", row(401, 200, 200, 200, 403, 403, 403)),
@@ -116,6 +121,14 @@ MATRIX = [
     ("tickets.show_ticket", "GET", "/tickets/{tk}", row(SIGNIN, 200, 200, 200, 404, 200, 404)),
     ("tickets.respond", "POST", "/tickets/{tk}/respond", row(SIGNIN, 403, 403, 403, 403, 422, 404)),
     ("tickets.verify", "POST", "/tickets/{tk}/verify", row(SIGNIN, 403, 422, 422, 403, 403, 403)),
+    # Hand-over sheets. {ho}: the sheet of the submitted visit at A (issuing it again answers with it).
+    ("tickets.issue_hand_over", "POST", "/tickets/hand-overs/visit/{vs}", row(SIGNIN, 403, 302, 302, 403, 403, 403)),
+    ("tickets.show_hand_over", "GET", "/tickets/hand-overs/{ho}", row(SIGNIN, 200, 200, 200, 404, 200, 404)),
+    ("tickets.hand_over_pdf", "GET", "/tickets/hand-overs/{ho}.pdf", row(SIGNIN, 200, 200, 200, 404, 200, 404)),
+    ("tickets.hand_over_feedback_pdf", "GET", "/tickets/hand-overs/{ho}/feedback.pdf",
+     row(SIGNIN, 200, 200, 200, 404, 200, 404)),
+    ("tickets.acknowledge_hand_over", "POST", "/tickets/hand-overs/{ho}/acknowledge",
+     row(SIGNIN, 403, 403, 403, 404, 302, 404)),
     ("tickets.list_notifications", "GET", "/tickets/notifications", row(SIGNIN, 200, 200, 200, 200, 200, 200)),
     ("tickets.mark_notifications_read", "POST", "/tickets/notifications/read",
      row(SIGNIN, 302, 302, 302, 302, 302, 302)),
@@ -170,10 +183,18 @@ def setting(app, module_db):
         complaint_id = db.session.scalar(sa.select(Complaint.id))
     draft = make.visit(templates, world.inspector, world.a, submit=False, photo=False)
     done = make.visit(templates, world.inspector, world.a)
+    from inspect_app.dbtypes import utcnow
+    from inspect_app.tickets.handovers import issue
+    from inspect_app.visits.models import Visit
+    with app.app_context():
+        hand_over = issue(db.session.get(Visit, done.id), db.session.get(User, world.inspector.id), utcnow())
+        db.session.commit()
+        hand_over_id = hand_over.id
     targets = {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id,
                "t": templates["onsite"].id, "v": draft.id, "vs": done.id, "f": draft.findings["G1"],
                "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01", "tk": done.tickets[0],
-               "vo": world.volunteer.id, "cc": complaint.get_json()["tracking_code"], "ci": complaint_id}
+               "vo": world.volunteer.id, "cc": complaint.get_json()["tracking_code"], "ci": complaint_id,
+               "ho": hand_over_id}
     # Signed in once per role: the session rows belong to the world, so a case that signs out or
     # disables an account has that undone with the rest of its writes.
     cookies = {}

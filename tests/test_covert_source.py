@@ -49,6 +49,7 @@ def covert_world(app, world, make_user, make_visit, templates):
     covert = make_visit(volunteer, world.a, template="covert", mode="covert", fail=("V1", "V3", "V7"))
     overt = make_visit(world.inspector, world.a, fail=("G1",))
     assert covert.tickets and overt.tickets
+    hand_overs = _issue_hand_overs(app, world, covert, overt)
     from inspect_app.photos.models import Photo
     from inspect_app.tickets.models import Notification, Ticket, TicketEvent
     from inspect_app.visits.models import Answer, Visit
@@ -62,7 +63,20 @@ def covert_world(app, world, make_user, make_visit, templates):
         fingerprints = set(db.session.scalars(sa.select(Photo.sha256)))
         covert_template = templates["covert"].id
     return dict(volunteer=volunteer, covert=covert, overt=overt, moments=moments, fingerprints=fingerprints,
+                hand_overs=hand_overs,
                 template_ids=[covert_template, templates["onsite"].id])
+
+
+def _issue_hand_overs(app, world, *visits) -> list[int]:
+    """Each visit's hand-over sheet (交办单), issued by the leader: the sheet and its PDF are crawled too."""
+    from inspect_app.accounts.models import User
+    from inspect_app.dbtypes import utcnow
+    from inspect_app.tickets.handovers import issue
+    from inspect_app.visits.models import Visit
+    with app.app_context():
+        sheets = [issue(db.session.get(Visit, v.id), db.session.get(User, world.leader.id), utcnow()) for v in visits]
+        db.session.commit()
+        return [sheet.id for sheet in sheets]
 
 
 def _urls(app, world, covert_world) -> list[str]:
@@ -84,6 +98,7 @@ def _urls(app, world, covert_world) -> list[str]:
         "user_id": [world.volunteer.id],
         "kind": ["visits", "findings", "tickets"],
         "fmt": ["csv", "xlsx"],
+        "hand_over_id": covert_world["hand_overs"],
     }
     urls = []
     with app.test_request_context():
@@ -113,6 +128,12 @@ def _text(response) -> str:
         book = load_workbook(io.BytesIO(response.data))
         return "\n".join(str(cell) for sheet in book for row in sheet.iter_rows(values_only=True)
                          for cell in row if cell is not None)
+    if response.mimetype == "application/pdf" and response.status_code == 200:
+        # What a reader of the file sees: its text and its metadata (the raw bytes are compressed
+        # streams, where "V1" or a minute turns up by chance).
+        from pypdf import PdfReader
+        reader = PdfReader(io.BytesIO(response.data))
+        return "\n".join([page.extract_text() for page in reader.pages] + [str(reader.metadata or "")])
     return response.data.decode("utf-8", errors="replace") if "pdf" not in response.mimetype \
         else response.data.decode("latin-1")
 

@@ -39,6 +39,8 @@ def object_label(object_type: str) -> str:
         "template_versions": _("Checklist versions"), "ticket_event_photos": _("Ticket photos"),
         "ticket_events": _("Ticket steps"), "tickets": _("Tickets"), "users": _("Accounts"),
         "visits": _("Visit records"), "volunteer_child_schools": _("Children's schools"),
+        "circulars": _("Daily circulars"), "circular_named_schools": _("Schools named in circulars"),
+        "circular_reads": _("Circular read receipts"), "hand_overs": _("Hand-over sheets"),
     }
     return labels.get(object_type, object_type)
 
@@ -116,6 +118,8 @@ def object_noun(object_type: str) -> str:
         "template_versions": _("Checklist version"), "ticket_event_photos": _("Ticket photo"),
         "ticket_events": _("Ticket step"), "tickets": _("Ticket"), "users": _("Account"),
         "visits": _("Visit record"), "volunteer_child_schools": _("Child's school"),
+        "circulars": _("Daily circular"), "circular_named_schools": _("School named in a circular"),
+        "circular_reads": _("Circular read receipt"), "hand_overs": _("Hand-over sheet"),
     }
     return nouns.get(object_type, object_type)
 
@@ -139,6 +143,8 @@ def field_label(name: str) -> str | None:
         "code": _("Code"), "text_zh": _("Requirement"), "section_zh": _("Section"),
         "deadline_hours": _("Deadline (hours)"), "photo_required": _("Photo required"),
         "user_id": _("Person"), "volunteer_id": _("Volunteer"), "succeeded": _("Succeeded"),
+        "acknowledged_at": _("Signed for"), "acknowledged_by_id": _("Signed for by"), "issued_at": _("Issued"),
+        "issued_by_id": _("Issued by"), "sent_at": _("Sent"), "sent_by_id": _("Sent by"), "read_at": _("Read"),
     }
     return labels.get(name)
 

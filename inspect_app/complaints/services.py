@@ -9,7 +9,7 @@ import difflib
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -26,7 +26,7 @@ from inspect_app.complaints.models import (CONTACT_MAX_CHARS, REPLY_MAX_CHARS, T
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
-from inspect_app.i18n import local_zone
+from inspect_app.i18n import working_days_back
 from inspect_app.idempotency import body_hash, first_writer_wins
 from inspect_app.parsing import FieldError, parse_text, parse_uuid
 from inspect_app.photos.processing import process
@@ -344,15 +344,8 @@ def duplicates_of(complaint: Complaint) -> list[Complaint]:
 
 def triage_cutoff(now: datetime) -> datetime:
     """Complaints received before this moment and still untriaged are overdue: the deadline is the end
-    of the second working day (Monday to Friday; public holidays are not known here) after the day
-    of receipt, as a bureau counts "2个工作日内"."""
-    day = now.astimezone(local_zone()).date()
-    counted = 0
-    while counted < current_app.config["COMPLAINT_TRIAGE_WORKING_DAYS"]:
-        day -= timedelta(days=1)
-        if day.weekday() < 5:
-            counted += 1
-    return datetime.combine(day, time.min, tzinfo=local_zone())
+    of the second working day after the day of receipt (`COMPLAINT_TRIAGE_WORKING_DAYS`)."""
+    return working_days_back(now, current_app.config["COMPLAINT_TRIAGE_WORKING_DAYS"])
 
 
 def untriaged_overdue(now: datetime | None = None, limit: int = 200) -> list[Complaint]:

@@ -134,3 +134,15 @@ def photos_for_findings(finding_ids: list[str]) -> dict[str, list[Photo]]:
     for photo in photos:
         grouped.setdefault(photo.finding_id, []).append(photo)
     return grouped
+
+
+def thumbnails(photo_ids: list[str]) -> dict[str, bytes]:
+    """The thumbnail files of these photos, for a document (the daily report, a hand-over sheet):
+    a missing file leaves its problem without a picture rather than failing the document."""
+    found = {}
+    for photo in db.session.scalars(sa.select(Photo).where(Photo.id.in_(photo_ids))) if photo_ids else []:
+        try:
+            found[photo.id] = storage().get(photo.key("thumb"))
+        except FileNotFoundError:
+            continue
+    return found

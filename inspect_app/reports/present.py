@@ -8,8 +8,7 @@ from babel.dates import format_skeleton
 from flask_babel import get_locale, get_timezone
 
 from inspect_app.extensions import db
-from inspect_app.photos.models import Photo
-from inspect_app.photos.storage import storage
+from inspect_app.photos.services import thumbnails
 from inspect_app.reports import bp
 
 
@@ -40,11 +39,31 @@ def document_date(value: datetime | str | None) -> str:
 
 def first_photos(content: dict) -> dict[str, bytes]:
     """The thumbnail of each problem's first photo, by a name the PDF template refers to it by."""
-    wanted = [p["photos"][0] for school in content["problems_by_school"] for p in school["problems"] if p["photos"]]
-    found = {}
-    for photo in db.session.scalars(sa.select(Photo).where(Photo.id.in_(wanted))) if wanted else []:
-        try:
-            found[photo.id] = storage().get(photo.key("thumb"))
-        except FileNotFoundError:  # a missing file leaves its problem without a picture, not the PDF
-            continue
-    return found
+    return thumbnails([p["photos"][0] for school in content["problems_by_school"] for p in school["problems"]
+                       if p["photos"]])
+
+
+def circular_excerpt(content: dict, named_ids: set[int], school_id: int) -> dict:
+    """What one school sees of a circular: its own problems, good practice and overdue tickets when
+    it is named, and the good practice of every named school. Never another school's problems, and
+    nothing of who checked, how (a covert check) or when: only what a problem is and how serious."""
+    from inspect_app.reports.circulars import items_by_school
+    from inspect_app.tickets.models import Ticket
+    items = items_by_school(content)
+    own = items.get(school_id) if school_id in named_ids else None
+    overdue = []
+    if own is not None and content["overdue"]:
+        ours = set(db.session.scalars(sa.select(Ticket.id).where(
+            Ticket.id.in_([t["ticket_id"] for t in content["overdue"]]), Ticket.school_id == school_id)))
+        overdue = [{"description": t["description"], "deadline": t["deadline"]}
+                   for t in content["overdue"] if t["ticket_id"] in ours]
+    return {
+        "named": own is not None,
+        "problems": [{"description": p["description"], "severity": p["severity"],
+                      "fixed_on_site": p["fixed_on_site"]} for p in (own or {}).get("problems", [])],
+        "good": (own or {}).get("good", []),
+        "overdue": overdue,
+        "district_good": [{"school": items[i]["school"], "note": note}
+                          for i in sorted(named_ids & set(items), key=lambda i: items[i]["school"])
+                          for note in items[i]["good"]],
+    }

@@ -4,7 +4,6 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import date, timedelta
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
@@ -14,12 +13,14 @@ from flask_login import current_user
 from inspect_app.accounts.access import roles_required
 from inspect_app.accounts.models import BUREAU_ROLES, Role
 from inspect_app.dbtypes import utcnow
+from inspect_app.documents import attachment
 from inspect_app.i18n import local_day
 from inspect_app.extensions import db
 from inspect_app.parsing import FieldError
 from inspect_app.parsing import parse_day as parse_day_field
-from inspect_app.reports import bp, exports, exports_tables, services
-from inspect_app.reports.present import document_time
+from inspect_app.parsing import parse_id
+from inspect_app.reports import bp, circulars, exports, exports_tables, services
+from inspect_app.reports.present import circular_excerpt, document_time
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import TicketStatus
 
@@ -67,12 +68,6 @@ def export_table(kind: str, fmt: str):
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response.headers["Content-Disposition"] = attachment(f"{names[kind]}-{today}.{fmt}", f"{kind}-{today}.{fmt}")
     return response
-
-
-def attachment(name: str, ascii_name: str) -> str:
-    """A download saved under its name in the reader's language (RFC 6266 / RFC 5987 filename*),
-    with a plain ASCII name for the few clients that know only filename=."""
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @bp.get("/exports/")
@@ -233,3 +228,43 @@ def report_pdf(day: str):
 def report_xlsx(day: str):
     """The report as a spreadsheet."""
     return _download(day, "xlsx")
+
+
+@bp.get("/daily/<day>/circular")
+@roles_required(*BUREAU_ROLES, Role.DUTY_OFFICER)
+def show_circular(day: str):
+    """The day's circular: for the bureau the whole of it with read receipts (and, for a leader of
+    a signed report not yet sent, the choice of schools to name); for a school its own excerpt,
+    which opening records as read. A school has nothing to answer here."""
+    the_day = parse_day(day)
+    circular = circulars.circular_for(the_day)
+    if current_user.role is Role.DUTY_OFFICER:
+        if circular is None:
+            abort(404)
+        circulars.record_read(circular, current_user)
+        db.session.commit()
+        content = json.loads(circular.report.content)
+        return render_template("reports/circular_school.html", day=the_day, report=content,
+                               excerpt=circular_excerpt(content, {s.id for s in circular.named},
+                                                        current_user.school_id))
+    content, signed = services.current(the_day)
+    if circular is not None and current_user.role is Role.LEADER:
+        circulars.record_read(circular, current_user)
+        db.session.commit()
+    items = circulars.items_by_school(content)
+    return render_template("reports/circular.html", day=the_day, report=content, signed=signed,
+                           circular=circular, items=items,
+                           receipts=circulars.receipts(circular) if circular else None,
+                           may_send=signed is not None and circular is None and current_user.role is Role.LEADER)
+
+
+@bp.post("/daily/<day>/circular")
+@roles_required(Role.LEADER)
+def circulate_report(day: str):
+    """Circulate the signed report, naming the schools ticked."""
+    the_day = parse_day(day)
+    named = [parse_id(value, _("School"), text=True) for value in request.form.getlist("school")]
+    circulars.circulate(the_day, current_user, [school_id for school_id in named if school_id])
+    db.session.commit()
+    flash(_("Circulated. The leaders and every school have been notified."), "success")
+    return redirect(url_for("reports.show_circular", day=day))

@@ -27,6 +27,7 @@ from inspect_app.i18n import local_zone
 from inspect_app.photos.models import Photo
 from inspect_app.reports.models import DailyReport, ReportError
 from inspect_app.schools.models import School
+from inspect_app.tickets.handovers import unacknowledged_overdue
 from inspect_app.tickets.models import EventKind, Ticket, TicketEvent, TicketStatus
 from inspect_app.visits.models import Answer, Finding, Result, Visit, VisitStatus
 
@@ -109,7 +110,7 @@ def visits_section(start: datetime, end: datetime) -> dict:
                                   "late": bool(was_late), "photos": thumbs.get(fid, [])[:3]})
         severity_counts[severity.value] = severity_counts.get(severity.value, 0) + 1
     good = db.session.execute(
-        sa.select(School.name, Answer.note).join(Visit, Answer.visit_id == Visit.id)
+        sa.select(School.id, School.name, Answer.note).join(Visit, Answer.visit_id == Visit.id)
         .join(School, School.id == Visit.school_id)
         .where(in_window, Answer.result == Result.PASS, Answer.note != "").limit(50)).all()
     checked = sa.select(Visit.school_id).where(in_window, Visit.mode == VisitMode.SELF_CHECK)
@@ -125,7 +126,8 @@ def visits_section(start: datetime, end: datetime) -> dict:
         },
         "visited": list(schools.values()),
         "problems_by_school": list(problems.values()),
-        "good_practice": [{"school": s, "note": n} for s, n in good],
+        # The school's id lets the circular hand each school its own praise (reports/circulars.py).
+        "good_practice": [{"school_id": i, "school": s, "note": n} for i, s, n in good],
     }
 
 
@@ -360,6 +362,8 @@ def dashboard(days_unvisited: int = 7, peer_days: int = 30) -> dict:
         "categories": categories,
         "unvisited": unvisited, "days_unvisited": days_unvisited, "no_self_check": no_self_check,
         "tickets_by_district": by_district, "untriaged_complaints": untriaged_overdue_count(),
+        # Hand-over sheets the school has not signed for within a working day: chased like overdue work.
+        "unsigned_hand_overs": unacknowledged_overdue(utcnow(), limit=50),
         "inspectors": [{"user": u, "visits": v, "findings_per_visit": round(f / v, 2) if v else 0,
                         "pass_rate": round(100 * p / a) if a else None} for u, v, f, a, p in people],
     }

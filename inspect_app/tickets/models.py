@@ -48,6 +48,10 @@ class EventKind(LabelledEnum):
     # Notices only, never a ticket's step: the school's daily report (duties) uses the same inbox.
     REPORT_DUE = "report_due", _l("Daily report due soon")
     REPORT_MISSING = "report_missing", _l("Daily report not filed")
+    # The signed daily report circulated (reports): a school's notice leads to its own excerpt.
+    CIRCULAR = "circular", _l("Daily circular")
+    # A hand-over sheet (交办单) issued to the school: its notice leads to the sheet to sign for.
+    HAND_OVER = "hand_over", _l("Hand-over sheet to sign for")
 
 
 # Who re-checks a school's rectification: the bureau's people in the field, never an administrator.
@@ -260,3 +264,42 @@ class Notification(db.Model):
 
     ticket: so.Mapped[Ticket | None] = so.relationship()
     school: so.Mapped[School | None] = so.relationship()
+
+
+class HandOver(db.Model):
+    """The written hand-over (书面交办, 交办单) of a visit's tickets: numbered per year, signed for by
+    the school's duty officer in the app. Its problems are the visit's tickets, read when shown."""
+    __tablename__ = "hand_overs"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    visit_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("visits.id"), unique=True)
+    school_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("schools.id"), index=True)
+    number: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)  # "2026-12": 〔2026〕第12号
+    issued_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    issued_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    acknowledged_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    visit: so.Mapped[Visit] = so.relationship()
+    school: so.Mapped[School] = so.relationship()
+    issued_by: so.Mapped[User] = so.relationship(foreign_keys=[issued_by_id])
+    acknowledged_by: so.Mapped[User | None] = so.relationship(foreign_keys=[acknowledged_by_id])
+
+    @property
+    def label(self) -> str:
+        """The number as the document prints it: 〔2026〕第12号."""
+        year, n = self.number.split("-", 1)
+        return str(_l("[%(year)s] Hand-over No. %(n)s", year=year, n=n))
+
+    def acknowledgement_refused(self, officer: User) -> TicketError | None:
+        """Why `officer` may not sign for the sheet, or None: the school's own duty officer, once."""
+        if officer.role is not Role.DUTY_OFFICER or officer.school_id != self.school_id:
+            return TicketError(str(_l("Only the school's duty officer signs for a hand-over sheet.")), 403)
+        if self.acknowledged_at is not None:
+            return TicketError(str(_l("This hand-over sheet has already been signed for.")))
+        return None
+
+    def acknowledge(self, officer: User, now: datetime) -> None:
+        if refusal := self.acknowledgement_refused(officer):
+            raise refusal
+        self.acknowledged_by, self.acknowledged_at = officer, now

@@ -12,22 +12,24 @@ from flask_login import current_user, login_required
 from inspect_app.accounts.access import roles_required
 from inspect_app.accounts.models import Role
 from inspect_app.dbtypes import utcnow
+from inspect_app.documents import attachment
 from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx, render
 from inspect_app.photos.processing import PhotoRejected
 from inspect_app.photos.services import (PhotoConflict, PhotoFields, photos_for_findings,
                                          read_upload, receive_photo)
-from inspect_app.tickets import bp, services
+from inspect_app.tickets import bp, handovers, services
 from inspect_app.tickets.access import can_respond, can_verify, get_ticket_or_404, shows_people, visible_tickets
 from inspect_app.tickets.forms import RespondForm, VerifyForm
 from inspect_app.tickets.models import VERIFIER_ROLES, Notification, Ticket, TicketError, TicketStatus
 from inspect_app.tickets.present import INSPECTION_GROUP, notice, ticket_detail, ticket_summary
+from inspect_app.visits.access import get_visit_or_404
 
 
 @bp.app_context_processor
 def ticket_helpers():
     return {"unread_notifications": services.unread_count if current_user.is_authenticated else None,
-            "school_ticket_counts": services.school_counts, "tickets_opened_by": services.opened_by_visit}
+            "school_ticket_counts": services.school_counts, "tickets_opened_by": services.opened_by_visit, "hand_over_of": handovers.hand_over_of}
 
 
 def _ordered(query: sa.Select) -> sa.Select:
@@ -200,3 +202,59 @@ def mark_notifications_read():
                                                      Notification.read_at.is_(None)).values(read_at=utcnow()))
     db.session.commit()
     return redirect(url_for("tickets.list_notifications"))
+
+
+@bp.post("/hand-overs/visit/<visit_id>")
+@roles_required(*handovers.ISSUER_ROLES)
+def issue_hand_over(visit_id: str):
+    """Number the visit's hand-over sheet (交办单) and send it to the school to sign for."""
+    visit = get_visit_or_404(visit_id, current_user)
+    sheet = handovers.issue(visit, current_user, utcnow())
+    db.session.commit()
+    flash(_("Hand-over sheet %(number)s issued. The school has been notified to sign for it.", number=sheet.label),
+          "success")
+    return redirect(url_for("tickets.show_hand_over", hand_over_id=sheet.id))
+
+
+@bp.get("/hand-overs/<int:hand_over_id>")
+@login_required
+def show_hand_over(hand_over_id: int):
+    """The sheet: its problems, who signed for it and when; the school's button to sign for it."""
+    sheet = handovers.get_or_404(hand_over_id, current_user)
+    return render_template("tickets/hand_over.html", sheet=handovers.sheet_view(sheet, current_user),
+                           may_sign=sheet.acknowledgement_refused(current_user) is None,
+                           photo_src=lambda photo_id: url_for("photos.serve_photo", photo_id=photo_id, size="thumb"))
+
+
+@bp.get("/hand-overs/<int:hand_over_id>.pdf")
+@login_required
+def hand_over_pdf(hand_over_id: int):
+    """The sheet as a PDF, for both sides' files."""
+    return _sheet_pdf(hand_over_id, feedback=False)
+
+
+@bp.get("/hand-overs/<int:hand_over_id>/feedback.pdf")
+@login_required
+def hand_over_feedback_pdf(hand_over_id: int):
+    """The rectification feedback (整改反馈): the school's reports on the sheet's problems, as PDF."""
+    return _sheet_pdf(hand_over_id, feedback=True)
+
+
+def _sheet_pdf(hand_over_id: int, feedback: bool):
+    sheet = handovers.get_or_404(hand_over_id, current_user)
+    response = current_app.response_class(handovers.pdf(sheet, current_user, feedback=feedback),
+                                          mimetype="application/pdf")
+    name, ascii_name = (_("Rectification feedback"), "feedback") if feedback else (_("Hand-over sheet"), "hand-over")
+    response.headers["Content-Disposition"] = attachment(f"{name}-{sheet.number}.pdf", f"{ascii_name}-{sheet.number}.pdf")
+    return response
+
+
+@bp.post("/hand-overs/<int:hand_over_id>/acknowledge")
+@login_required
+def acknowledge_hand_over(hand_over_id: int):
+    """The school's duty officer signs for the sheet (签收), with the time."""
+    sheet = handovers.get_or_404(hand_over_id, current_user)
+    handovers.acknowledge(sheet, current_user, utcnow())
+    db.session.commit()
+    flash(_("Signed for. The bureau can see that the school has received the sheet."), "success")
+    return redirect(url_for("tickets.show_hand_over", hand_over_id=hand_over_id))

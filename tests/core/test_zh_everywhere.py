@@ -49,7 +49,9 @@ def crawl(app, world, make_visit, templates, make_user):
     own = make_visit(world.officer, world.a, template="selfcheck", mode="self_check", fail=())
     shanghai = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
     complaint = app.test_client().post("/api/v1/complaints", json={"school_id": world.a.id, "text": "门卫不在岗"})
+    from tests.test_covert_source import _issue_hand_overs
     values = {
+        "hand_over_id": _issue_hand_overs(app, world, covert, overt),
         "code": [complaint.get_json()["tracking_code"]], "complaint_id": [_complaint_id(app)],
         "school_id": [world.a.id], "ticket_id": covert.tickets + overt.tickets,
         "visit_id": [covert.id, overt.id, draft.id, own.id], "photo_id": [], "size": [],
