@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(duties_group)
     app.cli.add_command(audit_group)
     app.cli.add_command(complaints_group)
+    app.cli.add_command(volunteers_group)
 
 
 @click.command("demo")
@@ -214,3 +215,38 @@ def purge_complaint_contacts() -> None:
     erased = purge_contacts()
     db.session.commit()
     click.echo(f"erased {erased} contacts")
+
+
+@click.group("volunteers", cls=AppGroup)
+def volunteers_group() -> None:
+    """The parent-volunteer programme's sealed identities."""
+
+
+@volunteers_group.command("new-key")
+def volunteers_new_key() -> None:
+    """Start a new identity key: new seals use it; the old keys still open until `rekey` has run."""
+    from inspect_app.accounts.escrow import new_key
+    key = new_key()
+    key_file = Path(current_app.instance_path) / "volunteer_identity_keys"
+    if "VOLUNTEER_IDENTITY_KEYS" in os.environ or not key_file.exists():
+        click.echo("Put this key first in VOLUNTEER_IDENTITY_KEYS (keep the old ones after it), restart every "
+                   "app process at once, then run `flask volunteers rekey`:")
+        click.echo(key)
+        return
+    key_file.write_text(key + "\n" + key_file.read_text())
+    click.echo(f"{key_file}: a new key added in front; restart every app process at once, "
+               f"then run `flask volunteers rekey`.")
+
+
+@volunteers_group.command("rekey")
+def volunteers_rekey() -> None:
+    """Re-seal every volunteer's identity with the newest key; afterwards the old keys may be dropped."""
+    from inspect_app.accounts.escrow import IdentityKeyError
+    from inspect_app.volunteers.services import rekey_identities
+    try:
+        count = rekey_identities()
+    except IdentityKeyError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error}; nothing was changed")
+    db.session.commit()
+    click.echo(f"{count} identities sealed with the newest key; the older keys may now be removed.")

@@ -146,9 +146,12 @@ def make_user(app):
         n = next(counter)
         values = dict(username=f"{role.value}{n}", display_name=f"{role.value} {n}",
                       pseudonym=f"志愿者{n}" if role is Role.VOLUNTEER else None)
+        real_name = kwargs.pop("real_name", None)  # a volunteer's, sealed as the app seals it
         values.update(kwargs)
         with app.app_context():
             user = User(role=role, school_id=school_id, **values)
+            if real_name is not None:
+                user.seal_identity(real_name, values.get("phone"))
             user.set_password(PASSWORD)
             db.session.add(user)
             schools = [db.session.get(School, sid) for sid in assigned_school_ids]

@@ -141,6 +141,20 @@ MATRIX = [
     ("api.list_complaints", "GET", "/api/v1/complaints", row(401, 200, 200, 200, 403, 403, 403)),
     ("api.triage_complaint", "POST", "/api/v1/complaints/{ci}/triage", row(401, 400, 400, 400, 404, 404, 404)),
     ("api.list_tasks", "GET", "/api/v1/tasks", row(401, 403, 403, 200, 200, 403, 403)),
+    # The volunteer programme: its coordinator (the world's admin has manages_volunteers), the leader's
+    # list of reveals, and registration from an invitation ({cc} is no invitation: 404 signed out).
+    ("volunteers.roster", "GET", "/volunteers/", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("volunteers.list_invitations", "GET", "/volunteers/invitations", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("volunteers.list_invitations", "POST", "/volunteers/invitations", row(SIGNIN, 422, 403, 403, 403, 403, 403)),
+    ("volunteers.withdraw_invitation", "POST", "/volunteers/invitations/99999/withdraw",
+     row(SIGNIN, 404, 403, 403, 403, 403, 403)),
+    ("volunteers.show_volunteer", "GET", "/volunteers/{vo}", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("volunteers.show_volunteer", "POST", "/volunteers/{vo}", row(SIGNIN, 422, 403, 403, 403, 403, 403)),
+    ("volunteers.show_volunteer", "GET", "/volunteers/{u}", row(SIGNIN, 404, 403, 403, 403, 403, 403)),
+    ("volunteers.deactivate", "POST", "/volunteers/{u}/deactivate", row(SIGNIN, 404, 403, 403, 403, 403, 403)),
+    ("volunteers.list_reveals", "GET", "/volunteers/reveals", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
+    ("volunteers.join", "GET", "/volunteers/join/{cc}", row(404, 409, 409, 409, 409, 409, 409)),
+    ("volunteers.join", "POST", "/volunteers/join/{cc}", row(404, 409, 409, 409, 409, 409, 409)),
 ]
 
 CASES = [pytest.param(endpoint, method, url, role, expected[role], id=f"{method} {url} as {role}")

@@ -39,6 +39,7 @@ def object_label(object_type: str) -> str:
         "template_versions": _("Checklist versions"), "ticket_event_photos": _("Ticket photos"),
         "ticket_events": _("Ticket steps"), "tickets": _("Tickets"), "users": _("Accounts"),
         "visits": _("Visit records"), "volunteer_child_schools": _("Children's schools"),
+        "volunteer_invitations": _("Volunteer invitations"), "volunteer_agreements": _("Volunteer agreements"),
     }
     return labels.get(object_type, object_type)
 
@@ -116,6 +117,7 @@ def object_noun(object_type: str) -> str:
         "template_versions": _("Checklist version"), "ticket_event_photos": _("Ticket photo"),
         "ticket_events": _("Ticket step"), "tickets": _("Ticket"), "users": _("Account"),
         "visits": _("Visit record"), "volunteer_child_schools": _("Child's school"),
+        "volunteer_invitations": _("Volunteer invitation"), "volunteer_agreements": _("Volunteer agreement"),
     }
     return nouns.get(object_type, object_type)
 
