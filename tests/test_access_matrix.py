@@ -153,6 +153,9 @@ MATRIX = [
     ("volunteers.show_volunteer", "GET", "/volunteers/{u}", row(SIGNIN, 404, 403, 403, 403, 403, 403)),
     ("volunteers.deactivate", "POST", "/volunteers/{u}/deactivate", row(SIGNIN, 404, 403, 403, 403, 403, 403)),
     ("volunteers.list_reveals", "GET", "/volunteers/reveals", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
+    ("api.create_invitation", "POST", "/api/v1/volunteer-invitations", row(401, 400, 403, 403, 403, 403, 403)),
+    ("api.register_volunteer", "POST", "/api/v1/volunteers", row(400, 400, 400, 400, 400, 400, 400)),
+    ("volunteers.show_history", "GET", "/volunteers/history", row(SIGNIN, 403, 403, 403, 200, 403, 403)),
     ("volunteers.join", "GET", "/volunteers/join/{cc}", row(404, 409, 409, 409, 409, 409, 409)),
     ("volunteers.join", "POST", "/volunteers/join/{cc}", row(404, 409, 409, 409, 409, 409, 409)),
 ]

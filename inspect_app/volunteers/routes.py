@@ -6,9 +6,10 @@ from flask_login import current_user, login_required
 
 from inspect_app.accounts.access import can_reveal, sees_reveals
 from inspect_app.accounts.auth import start_browser_session
-from inspect_app.accounts.models import AccountError, AuthSession, IdentityReveal, SessionKind, User
+from inspect_app.accounts.models import AccountError, AuthSession, IdentityReveal, Role, SessionKind, User
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
+from inspect_app.idempotency import first_writer_wins
 from inspect_app.schools.models import School
 from inspect_app.schools.qr import qr_svg
 from inspect_app.volunteers import bp, services
@@ -58,20 +59,25 @@ def join(code: str):
     services.usable_invitation(code)  # 404 or 410 before the form is even shown
     form = JoinForm(schools=_schools())
     if form.validate_on_submit():
+        registration = services.Registration(
+            code=code, username=form.username.data, password=form.password.data,
+            real_name=form.real_name.data, phone=form.phone.data,
+            child_school_ids=tuple(form.child_school_ids.data or ()),
+            agreement_version=services.AGREEMENT_VERSION if form.agreement.data else None)
+
+        def attempt():
+            user = services.register(registration)
+            # Signed in at once: the parent chose this password a moment ago on this phone.
+            _session, raw_key = AuthSession.issue(user, SessionKind.WEB, current_app.config["WEB_SESSION_LIFETIME"])
+            return user, raw_key
         try:
-            user = services.register(services.Registration(
-                code=code, username=form.username.data, password=form.password.data,
-                real_name=form.real_name.data, phone=form.phone.data,
-                child_school_ids=tuple(form.child_school_ids.data or ()),
-                agreement_version=services.AGREEMENT_VERSION if form.agreement.data else None))
+            # Two phones racing on one code: the loser runs again and is told the code is used (410).
+            user, raw_key = first_writer_wins(attempt)
         except AccountError as error:
             db.session.rollback()
             target = getattr(form, error.field or "", None) or form.username
             target.errors = [*target.errors, error.message]
         else:
-            # Signed in at once: the parent chose this password a moment ago on this phone.
-            _session, raw_key = AuthSession.issue(user, SessionKind.WEB, current_app.config["WEB_SESSION_LIFETIME"])
-            db.session.commit()
             user.session_key = raw_key
             start_browser_session(user)
             return redirect(url_for("core.home"))
@@ -139,3 +145,12 @@ def show_volunteer(user_id: int):
     status = 422 if form.errors else 200
     return render_template("volunteers/volunteer.html", volunteer=volunteer, form=form, schools=schools,
                            tasks=[(t, services.task_state(t)) for t in tasks]), status
+
+
+@bp.get("/history")
+@login_required
+def show_history():
+    """A volunteer's own notes and what became of each problem (已整改 / 整改中), in neutral words."""
+    if current_user.role is not Role.VOLUNTEER:
+        abort(403)
+    return render_template("volunteers/history.html", entries=services.history(current_user))

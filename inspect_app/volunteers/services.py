@@ -196,3 +196,42 @@ def rekey_identities() -> int:
     for user in users:
         user.identity_sealed = reseal(user.identity_sealed)
     return len(users)
+
+
+# ---- A volunteer's own history -----------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    description: str
+    fixed: bool  # "已整改": closed out by the bureau, or put right on the spot
+
+
+@dataclass
+class HistoryEntry:
+    school_name: str
+    day: object  # the submission moment; shown as a day
+    outcomes: list
+
+
+def history(volunteer: User, limit: int = 100) -> list[HistoryEntry]:
+    """What the volunteer sent and what became of each problem: fixed (已整改) or still being fixed
+    (整改中). Only the school's name, the day and their own words: no staff name, no ticket record,
+    nothing the school wrote."""
+    from inspect_app.tickets.models import Ticket, TicketStatus
+    from inspect_app.visits.models import Finding, Visit
+
+    visits = list(db.session.scalars(sa.select(Visit).where(Visit.author_id == volunteer.id,
+                                                            Visit.server_submitted_at.is_not(None))
+                                     .order_by(Visit.server_submitted_at.desc()).limit(limit)))
+    if not visits:
+        return []
+    rows = db.session.execute(sa.select(Finding.visit_id, Finding.description, Finding.fixed_on_site, Ticket.status)
+                              .outerjoin(Ticket, Ticket.finding_id == Finding.id)
+                              .where(Finding.visit_id.in_([v.id for v in visits]))
+                              .order_by(Finding.position, Finding.id)).all()
+    found: dict[str, list[Outcome]] = {}
+    for row in rows:
+        fixed = bool(row.fixed_on_site) or row.status is TicketStatus.CLOSED
+        found.setdefault(row.visit_id, []).append(Outcome(description=row.description, fixed=fixed))
+    return [HistoryEntry(school_name=v.school.name, day=v.server_submitted_at, outcomes=found.get(v.id, []))
+            for v in visits]
