@@ -192,14 +192,19 @@ def audit_new_key(key_id: str):
             raise AuditKeyError(f"the key id {key_id!r} is in use already")
     except AuditKeyError as error:
         raise click.ClickException(str(error))
-    key_file = Path(current_app.instance_path) / "audit_keys"
-    if "AUDIT_KEYS" in os.environ or not key_file.exists():
-        click.echo("Put this pair first in AUDIT_KEYS (keep the old ones after it) and restart every "
-                   "app process at once:")
-        click.echo(pair)
+    _key_in_front("AUDIT_KEYS", "audit_keys", pair, "restart every app process at once to use it.")
+
+
+def _key_in_front(variable: str, file_name: str, key: str, then: str) -> None:
+    """A new key goes first in the instance file that holds the keys (old ones kept after it), or is
+    printed for the operator to put first in the environment variable that overrides the file."""
+    key_file = Path(current_app.instance_path) / file_name
+    if variable in os.environ or not key_file.exists():
+        click.echo(f"Put this first in {variable} (keep the old ones after it); then {then}")
+        click.echo(key)
         return
-    key_file.write_text(pair + "\n" + key_file.read_text())
-    click.echo(f"{key_file}: {key_id} added in front; restart every app process at once to use it.")
+    key_file.write_text(key + "\n" + key_file.read_text())
+    click.echo(f"{key_file}: a new key added in front; {then}")
 
 
 @click.group("complaints", cls=AppGroup)
@@ -226,16 +231,8 @@ def volunteers_group() -> None:
 def volunteers_new_key() -> None:
     """Start a new identity key: new seals use it; the old keys still open until `rekey` has run."""
     from inspect_app.accounts.escrow import new_key
-    key = new_key()
-    key_file = Path(current_app.instance_path) / "volunteer_identity_keys"
-    if "VOLUNTEER_IDENTITY_KEYS" in os.environ or not key_file.exists():
-        click.echo("Put this key first in VOLUNTEER_IDENTITY_KEYS (keep the old ones after it), restart every "
-                   "app process at once, then run `flask volunteers rekey`:")
-        click.echo(key)
-        return
-    key_file.write_text(key + "\n" + key_file.read_text())
-    click.echo(f"{key_file}: a new key added in front; restart every app process at once, "
-               f"then run `flask volunteers rekey`.")
+    _key_in_front("VOLUNTEER_IDENTITY_KEYS", "volunteer_identity_keys", new_key(),
+                  "restart every app process at once, then run `flask volunteers rekey`.")
 
 
 @volunteers_group.command("rekey")

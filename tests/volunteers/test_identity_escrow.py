@@ -24,7 +24,7 @@ def _join(browser, code: str, **overrides):
     data = {"username": "ouyang.parent", "password": PASSWORD, "real_name": REAL_NAME, "phone": PHONE,
             "agreement": "y"}
     data.update(overrides)
-    return browser.form_post(f"/volunteers/join/{code}", data)
+    return browser.form_post(f"/programme/join/{code}", data)
 
 
 def _invite(app, world) -> str:
@@ -63,8 +63,8 @@ def test_no_page_api_answer_export_or_audit_view_carries_the_real_name_or_phone(
     leaks = []
     for who in ("admin", "leader", "inspector", "volunteer", "officer", "officer_b"):
         browser = login_as(who)
-        for url in [*crawl, *exports, "/volunteers/", "/volunteers/reveals", "/volunteers/invitations",
-                    f"/volunteers/{world.volunteer.id}", "/audit/?type=users", "/audit/?type=identity_reveals"]:
+        for url in [*crawl, *exports, "/programme/", "/programme/reveals", "/programme/invitations",
+                    f"/programme/{world.volunteer.id}", "/audit/?type=users", "/audit/?type=identity_reveals"]:
             body = browser.get(url).get_data()
             leaks += [f"{who} {url}" for secret in (REAL_NAME, PHONE) if secret.encode() in body]
         headers = api_token(who)
@@ -118,12 +118,12 @@ def test_only_the_coordinator_reveals_with_a_reason_and_the_leader_sees_the_list
     assert REAL_NAME in shown.get_data(as_text=True) and PHONE in shown.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(IdentityReveal)) == 1
-    reveals = login_as("leader").get("/volunteers/reveals")
+    reveals = login_as("leader").get("/programme/reveals")
     page = reveals.get_data(as_text=True)
     assert reveals.status_code == 200 and "志愿者77" in page and "家长在校门口与保安争执" in page
     assert REAL_NAME not in page and PHONE not in page
     for who in ("inspector", "volunteer", "officer"):
-        assert login_as(who).get("/volunteers/reveals").status_code == 403
+        assert login_as(who).get("/programme/reveals").status_code == 403
 
 
 def test_an_admins_edit_of_a_volunteer_keeps_the_sealed_identity_unless_retyped(app, world, login_as, make_user):
@@ -174,3 +174,14 @@ def test_the_instance_key_is_made_once_on_first_start(tmp_path, monkeypatch):
     key = (tmp_path / "volunteer_identity_keys").read_text().strip()
     assert escrow.parse(key) and oct((tmp_path / "volunteer_identity_keys").stat().st_mode)[-3:] == "600"
     assert create_app(TestConfig, VOLUNTEER_IDENTITY_KEYS=None).config["VOLUNTEER_IDENTITY_KEYS"] == key
+
+
+def test_new_key_goes_in_front_of_the_instance_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("VOLUNTEER_IDENTITY_KEYS", raising=False)
+    app = create_app(TestConfig, VOLUNTEER_IDENTITY_KEYS=None)
+    first = (tmp_path / "volunteer_identity_keys").read_text().strip()
+    result = app.test_cli_runner().invoke(args=["volunteers", "new-key"])
+    assert result.exit_code == 0 and "volunteers rekey" in result.output
+    keys = (tmp_path / "volunteer_identity_keys").read_text().split()
+    assert len(keys) == 2 and keys[1] == first and escrow.parse("\n".join(keys))

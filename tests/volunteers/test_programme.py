@@ -18,7 +18,7 @@ def _today():
 
 
 def _give(coordinator, volunteer_id, school_id, first, last):
-    return coordinator.form_post(f"/volunteers/{volunteer_id}", {
+    return coordinator.form_post(f"/programme/{volunteer_id}", {
         "school_id": str(school_id), "first_day": first.isoformat(), "last_day": last.isoformat()})
 
 
@@ -39,7 +39,7 @@ def test_the_coordinator_gives_a_dated_task_and_the_volunteer_sees_it_first(app,
     make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V1",))
     with app.app_context():
         assert db.session.scalars(sa.select(Task.status)).all() == [TaskStatus.DONE]
-    page = coordinator.get(f"/volunteers/{world.volunteer.id}").get_data(as_text=True)
+    page = coordinator.get(f"/programme/{world.volunteer.id}").get_data(as_text=True)
     assert "甲校" in page and "已完成" in page
 
 
@@ -52,9 +52,9 @@ def test_late_and_skipped_tasks_show_on_the_coordinators_pages(app, world, login
         task.window_start -= timedelta(days=5)
         task.window_end -= timedelta(days=4)  # its window closed days ago, never done
         db.session.commit()
-    page = coordinator.get(f"/volunteers/{world.volunteer.id}").get_data(as_text=True)
+    page = coordinator.get(f"/programme/{world.volunteer.id}").get_data(as_text=True)
     assert "逾期" in page
-    roster = coordinator.get("/volunteers/").get_data(as_text=True)
+    roster = coordinator.get("/programme/").get_data(as_text=True)
     assert "1 项逾期" in roster
 
 
@@ -68,14 +68,14 @@ def test_the_roster_names_volunteers_by_pseudonym_with_their_no_go_schools_and_d
         db.session.commit()
     make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=())
     coordinator = login_as("admin")
-    roster = coordinator.get("/volunteers/").get_data(as_text=True)
+    roster = coordinator.get("/programme/").get_data(as_text=True)
     assert "志愿者31" in roster and "不安排前往：乙校" in roster and "周秘密" not in roster
     assert roster.count("最近一次检查：暂无") == 1  # the world's volunteer has checked once
     signed_in = make_browser()
     signed_in.sign_in(parent.username)
-    assert coordinator.form_post(f"/volunteers/{parent.id}/deactivate").status_code == 302
+    assert coordinator.form_post(f"/programme/{parent.id}/deactivate").status_code == 302
     assert signed_in.get("/").status_code == 302  # the session ended at once
-    again = coordinator.form_post(f"/volunteers/{parent.id}/deactivate")
+    again = coordinator.form_post(f"/programme/{parent.id}/deactivate")
     assert again.status_code == 409
     with app.app_context():
         assert not db.session.get(User, parent.id).active
@@ -90,11 +90,11 @@ def test_a_volunteers_history_says_what_became_of_each_problem_and_no_staff_name
         first = db.session.get(Ticket, min(done.tickets))
         first.status = TicketStatus.CLOSED
         db.session.commit()
-    page = login_as("volunteer").get("/volunteers/history").get_data(as_text=True)
+    page = login_as("volunteer").get("/programme/history").get_data(as_text=True)
     assert "甲校" in page and page.count("已整改") == 1 and page.count("整改中") == 1
     assert "王老师" not in page and world.officer.username not in page
     assert not [word for word in GIVEAWAYS if word in page]
     empty = login_as(None)
     lonely = make_user("volunteer")
     empty.sign_in(lonely.username)
-    assert "还没有提交记录" in empty.get("/volunteers/history").get_data(as_text=True)
+    assert "还没有提交记录" in empty.get("/programme/history").get_data(as_text=True)

@@ -30,7 +30,7 @@ def _issue(client, headers, days=7):
 def test_an_invited_parent_registers_once_through_the_api(app, world, api_token):
     client = app.test_client()
     issued = _issue(client, api_token("admin"))
-    assert issued["url"].startswith("http://localhost/volunteers/join/") and issued["url"].endswith(issued["code"])
+    assert issued["url"].startswith("http://localhost/programme/join/") and issued["url"].endswith(issued["code"])
     assert "+08:00" in issued["expires_at"]
     created = client.post("/api/v1/volunteers", json=_body(issued["code"], child_school_ids=[world.b.id]))
     assert created.status_code == 201, created.get_json()
@@ -56,10 +56,10 @@ def test_expired_withdrawn_unknown_and_hostile_codes_are_refused(app, world, api
                 invitation.expires_at = utcnow() - timedelta(minutes=1)
         db.session.commit()
         withdrawn_id = max(db.session.scalars(sa.select(VolunteerInvitation.id)))
-    assert login_as("admin").form_post(f"/volunteers/invitations/{withdrawn_id}/withdraw").status_code == 302
+    assert login_as("admin").form_post(f"/programme/invitations/{withdrawn_id}/withdraw").status_code == 302
     assert client.post("/api/v1/volunteers", json=_body(expired["code"])).status_code == 410
     assert client.post("/api/v1/volunteers", json=_body(withdrawn["code"])).status_code == 410
-    assert client.get(f"/volunteers/join/{expired['code']}").status_code == 410
+    assert client.get(f"/programme/join/{expired['code']}").status_code == 410
     for code in ("no-such-invitation-code", "x" * 64, "' OR 1=1 --"):
         assert client.post("/api/v1/volunteers", json=_body(code)).status_code == 404
     assert client.post("/api/v1/volunteers", json=_body("x" * 65)).status_code == 422  # over its length
@@ -91,25 +91,25 @@ def test_only_the_coordinator_issues_invitations(app, world, api_token, make_use
 
 def test_the_coordinator_prints_qr_codes_and_lists_invitations_by_state(app, world, login_as, make_browser):
     coordinator = login_as("admin")
-    sheet = coordinator.form_post("/volunteers/invitations", {"count": "3", "expires_in_days": "10"})
+    sheet = coordinator.form_post("/programme/invitations", {"count": "3", "expires_in_days": "10"})
     page = sheet.get_data(as_text=True)
     assert sheet.status_code == 200 and page.count("<svg") == 3 and sheet.headers["Cache-Control"] == "no-store"
-    code = page.split("/volunteers/join/")[1].split("<")[0].strip()
+    code = page.split("/programme/join/")[1].split("<")[0].strip()
     parent = make_browser()
-    form = parent.get(f"/volunteers/join/{code}")
+    form = parent.get(f"/programme/join/{code}")
     assert form.status_code == 200 and "从不拍摄" not in form.get_data(as_text=True)
     assert "不得拍摄儿童面部" in form.get_data(as_text=True) and "不得暗中进入校园" in form.get_data(as_text=True)
-    refused = parent.form_post(f"/volunteers/join/{code}", {"username": "wang.parent", "password": PASSWORD,
+    refused = parent.form_post(f"/programme/join/{code}", {"username": "wang.parent", "password": PASSWORD,
                                                             "real_name": "王秘密", "phone": "13800005678"})
     assert refused.status_code == 422 and "请先阅读并同意协议" in refused.get_data(as_text=True)
-    joined = parent.form_post(f"/volunteers/join/{code}", {"username": "wang.parent", "password": PASSWORD,
+    joined = parent.form_post(f"/programme/join/{code}", {"username": "wang.parent", "password": PASSWORD,
                                                            "real_name": "王秘密", "phone": "13800005678",
                                                            "agreement": "y"})
     assert joined.status_code == 302
     home = parent.get("/").get_data(as_text=True)
     assert "wang.parent" in home and "随手记" in home  # signed in, and the disguise is on
-    listing = coordinator.get("/volunteers/invitations").get_data(as_text=True)
+    listing = coordinator.get("/programme/invitations").get_data(as_text=True)
     assert listing.count("已使用") == 1 and listing.count("未使用") == 2
     assert "王秘密" not in listing and "13800005678" not in listing
-    assert coordinator.form_post("/volunteers/invitations", {"count": "0", "expires_in_days": "10"}).status_code == 422
-    assert coordinator.form_post("/volunteers/invitations", {"count": "1", "expires_in_days": "91"}).status_code == 422
+    assert coordinator.form_post("/programme/invitations", {"count": "0", "expires_in_days": "10"}).status_code == 422
+    assert coordinator.form_post("/programme/invitations", {"count": "1", "expires_in_days": "91"}).status_code == 422
