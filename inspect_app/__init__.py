@@ -52,9 +52,9 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     audit_services.install()
 
     from inspect_app import (accounts, api, audit, checklists, complaints, core, duties, photos, plans, reports,
-                             schools, tickets, visits)
+                             schools, tickets, visits, volunteers)
     for blueprint in (core.bp, accounts.bp, schools.bp, checklists.bp, photos.bp, visits.bp, tickets.bp,
-                      duties.bp, plans.bp, complaints.bp, reports.bp, audit.bp, api.bp):
+                      duties.bp, plans.bp, complaints.bp, volunteers.bp, reports.bp, audit.bp, api.bp):
         app.register_blueprint(blueprint)
 
     from inspect_app import cli
@@ -66,7 +66,8 @@ def _fill_embedded_defaults(app: Flask) -> None:
     """SQLite, files and a secret kept under instance/ when the environment names none."""
     instance = Path(app.instance_path)
     needs_instance = not (app.config["SECRET_KEY"] and app.config["SQLALCHEMY_DATABASE_URI"]
-                          and app.config["STORAGE_DIR"] and app.config["AUDIT_KEYS"])
+                          and app.config["STORAGE_DIR"] and app.config["AUDIT_KEYS"]
+                          and app.config["VOLUNTEER_IDENTITY_KEYS"])
     if needs_instance:
         instance.mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
@@ -75,6 +76,11 @@ def _fill_embedded_defaults(app: Flask) -> None:
         # Outside the database on purpose: whoever can write the audit table still cannot sign entries.
         from inspect_app.audit.keys import new_key
         app.config["AUDIT_KEYS"] = _instance_secret(instance / "audit_keys", new_key("k1"))
+    if not app.config["VOLUNTEER_IDENTITY_KEYS"]:
+        # Outside the database on purpose: a copy of the database must not tell who the volunteers are.
+        from inspect_app.accounts.escrow import new_key as new_identity_key
+        app.config["VOLUNTEER_IDENTITY_KEYS"] = _instance_secret(instance / "volunteer_identity_keys",
+                                                                 new_identity_key())
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'inspect.db'}"
     if not app.config["STORAGE_DIR"]:
@@ -100,6 +106,8 @@ def _check_required(app: Flask) -> None:
     """Refuse to start on settings that would make the app unsafe, with a message that says what to set."""
     from inspect_app.audit.keys import parse
     parse(app.config["AUDIT_KEYS"])  # raises AuditKeyError naming the problem
+    from inspect_app.accounts.escrow import parse as parse_identity_keys
+    parse_identity_keys(app.config["VOLUNTEER_IDENTITY_KEYS"])  # IdentityKeyError naming the problem
     base = app.config.get("PUBLIC_BASE_URL") or ""
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:

@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(duties_group)
     app.cli.add_command(audit_group)
     app.cli.add_command(complaints_group)
+    app.cli.add_command(volunteers_group)
 
 
 @click.command("demo")
@@ -191,14 +192,19 @@ def audit_new_key(key_id: str):
             raise AuditKeyError(f"the key id {key_id!r} is in use already")
     except AuditKeyError as error:
         raise click.ClickException(str(error))
-    key_file = Path(current_app.instance_path) / "audit_keys"
-    if "AUDIT_KEYS" in os.environ or not key_file.exists():
-        click.echo("Put this pair first in AUDIT_KEYS (keep the old ones after it) and restart every "
-                   "app process at once:")
-        click.echo(pair)
+    _key_in_front("AUDIT_KEYS", "audit_keys", pair, "restart every app process at once to use it.")
+
+
+def _key_in_front(variable: str, file_name: str, key: str, then: str) -> None:
+    """A new key goes first in the instance file that holds the keys (old ones kept after it), or is
+    printed for the operator to put first in the environment variable that overrides the file."""
+    key_file = Path(current_app.instance_path) / file_name
+    if variable in os.environ or not key_file.exists():
+        click.echo(f"Put this first in {variable} (keep the old ones after it); then {then}")
+        click.echo(key)
         return
-    key_file.write_text(pair + "\n" + key_file.read_text())
-    click.echo(f"{key_file}: {key_id} added in front; restart every app process at once to use it.")
+    key_file.write_text(key + "\n" + key_file.read_text())
+    click.echo(f"{key_file}: a new key added in front; {then}")
 
 
 @click.group("complaints", cls=AppGroup)
@@ -214,3 +220,30 @@ def purge_complaint_contacts() -> None:
     erased = purge_contacts()
     db.session.commit()
     click.echo(f"erased {erased} contacts")
+
+
+@click.group("volunteers", cls=AppGroup)
+def volunteers_group() -> None:
+    """The parent-volunteer programme's sealed identities."""
+
+
+@volunteers_group.command("new-key")
+def volunteers_new_key() -> None:
+    """Start a new identity key: new seals use it; the old keys still open until `rekey` has run."""
+    from inspect_app.accounts.escrow import new_key
+    _key_in_front("VOLUNTEER_IDENTITY_KEYS", "volunteer_identity_keys", new_key(),
+                  "restart every app process at once, then run `flask volunteers rekey`.")
+
+
+@volunteers_group.command("rekey")
+def volunteers_rekey() -> None:
+    """Re-seal every volunteer's identity with the newest key; afterwards the old keys may be dropped."""
+    from inspect_app.accounts.escrow import IdentityKeyError
+    from inspect_app.volunteers.services import rekey_identities
+    try:
+        count = rekey_identities()
+    except IdentityKeyError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error}; nothing was changed")
+    db.session.commit()
+    click.echo(f"{count} identities sealed with the newest key; the older keys may now be removed.")

@@ -38,6 +38,9 @@ class Config:
     # The audit chain's HMAC keys, "id:secret" pairs newest first (see audit/keys.py and the README on
     # rotation). None: one key generated once and kept in instance/audit_keys (like the secret key).
     AUDIT_KEYS = os.environ.get("AUDIT_KEYS")
+    # Fernet keys sealing volunteers' real names and phones, newest first (accounts/escrow.py). None:
+    # one key generated once and kept in instance/volunteer_identity_keys (like the audit keys).
+    VOLUNTEER_IDENTITY_KEYS = os.environ.get("VOLUNTEER_IDENTITY_KEYS")
     SQLALCHEMY_DATABASE_URI = _database_url()  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     STORAGE_DIR = os.environ.get("STORAGE_DIR")  # None: instance/storage
@@ -153,6 +156,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
     AUDIT_KEYS = "test:test-audit-key-not-for-production-0123456789"
+    VOLUNTEER_IDENTITY_KEYS = "dGVzdC12b2x1bnRlZXIta2V5LW5vdC1mb3ItcHJvZC0="  # "test-volunteer-key-not-for-prod-"
     PUBLIC_BASE_URL = "http://localhost"
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests/conftest.py switches to TEST_DATABASE_URL
     # Cheap hashing keeps the suite fast; the algorithm and code path stay the same. One lane: with

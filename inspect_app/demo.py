@@ -82,6 +82,8 @@ def load_demo() -> dict[str, int]:
             db.session.add(user)
             users[username] = user
         user.role, user.display_name, user.pseudonym = role, display_name, pseudonym
+        if role is Role.VOLUNTEER:  # the demo's parent too: the real name only sealed
+            user.seal_identity(display_name, None)
         user.school_id = schools[school_index].id if school_index is not None else None
         user.manages_volunteers = role is Role.ADMIN
         user.active = True

@@ -257,9 +257,12 @@ class Factories:
         n = next(self._users)
         values = dict(username=f"{role.value}{n}", display_name=f"{role.value} {n}",
                       pseudonym=f"志愿者{n}" if role is Role.VOLUNTEER else None)
+        real_name = kwargs.pop("real_name", None)  # a volunteer's, sealed as the app seals it
         values.update(kwargs)
         with self.app.app_context():
             user = User(role=role, school_id=school_id, **values)
+            if real_name is not None:
+                user.seal_identity(real_name, values.get("phone"))
             user.set_password(PASSWORD)
             _db.session.add(user)
             schools = [_db.session.get(School, sid) for sid in assigned_school_ids]

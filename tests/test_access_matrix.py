@@ -160,6 +160,24 @@ MATRIX = [
     ("api.list_complaints", "GET", "/api/v1/complaints", row(401, 200, 200, 200, 403, 403, 403)),
     ("api.triage_complaint", "POST", "/api/v1/complaints/{ci}/triage", row(401, 400, 400, 400, 404, 404, 404)),
     ("api.list_tasks", "GET", "/api/v1/tasks", row(401, 403, 403, 200, 200, 403, 403)),
+    # The volunteer programme: its coordinator (the world's admin has manages_volunteers), the leader's
+    # list of reveals, and registration from an invitation ({cc} is no invitation: 404 signed out).
+    ("volunteers.roster", "GET", "/programme/", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("volunteers.list_invitations", "GET", "/programme/invitations", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("volunteers.list_invitations", "POST", "/programme/invitations", row(SIGNIN, 422, 403, 403, 403, 403, 403)),
+    ("volunteers.withdraw_invitation", "POST", "/programme/invitations/99999/withdraw",
+     row(SIGNIN, 404, 403, 403, 403, 403, 403)),
+    ("volunteers.show_volunteer", "GET", "/programme/{vo}", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("volunteers.show_volunteer", "POST", "/programme/{vo}", row(SIGNIN, 422, 403, 403, 403, 403, 403)),
+    ("volunteers.show_volunteer", "GET", "/programme/{u}", row(SIGNIN, 404, 403, 403, 403, 403, 403)),
+    ("volunteers.deactivate", "POST", "/programme/{u}/deactivate", row(SIGNIN, 404, 403, 403, 403, 403, 403)),
+    ("volunteers.list_reveals", "GET", "/programme/reveals", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
+    # An empty body is refused (400) before the role is asked; test_recruitment asks it with a real body.
+    ("api.create_invitation", "POST", "/api/v1/volunteer-invitations", row(401, 400, 400, 400, 400, 400, 400)),
+    ("api.register_volunteer", "POST", "/api/v1/volunteers", row(400, 400, 400, 400, 400, 400, 400)),
+    ("volunteers.show_history", "GET", "/programme/history", row(SIGNIN, 403, 403, 403, 200, 403, 403)),
+    ("volunteers.join", "GET", "/programme/join/{cc}", row(404, 409, 409, 409, 409, 409, 409)),
+    ("volunteers.join", "POST", "/programme/join/{cc}", row(404, 409, 409, 409, 409, 409, 409)),
 ]
 
 CASES = [pytest.param(endpoint, method, url, role, expected[role], id=f"{method} {url} as {role}")

@@ -18,3 +18,14 @@ def roles_required(*roles: Role):
             return view(*args, **kwargs)
         return wrapped
     return decorator
+
+
+def can_reveal(user) -> bool:
+    """The volunteer programme's coordinator: an administrator given manages_volunteers. The one person
+    who may open a volunteer's sealed identity (and who runs invitations, tasks and the roster)."""
+    return bool(user.is_authenticated and user.role is Role.ADMIN and user.manages_volunteers and user.active)
+
+
+def sees_reveals(user) -> bool:
+    """Who reads the list of reveals: the bureau's leaders (oversight) and the coordinator (their own)."""
+    return bool(user.is_authenticated and (user.role is Role.LEADER or can_reveal(user)))

@@ -47,7 +47,8 @@ class UserForm(AccountForm):
 
 
 class EditUserForm(AccountForm):
-    pass
+    # A volunteer's real name is sealed and never shown here: blank keeps it (accounts.services).
+    display_name = StringField(_l("Real name"), validators=[Optional(), Length(max=100)])
 
 
 class ChangePasswordForm(FlaskForm):

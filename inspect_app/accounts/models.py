@@ -74,9 +74,13 @@ class User(UserMixin, db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    # A volunteer's is their pseudonym: their real name is only ever in identity_sealed.
     display_name: so.Mapped[str] = so.mapped_column(sa.String(100))
-    # What everyone but the volunteer programme admin sees of a volunteer.
+    # What everyone sees of a volunteer (志愿者 + a number for a self-registered one).
     pseudonym: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    # A volunteer's real name and phone, encrypted with a key outside the database (accounts/escrow.py);
+    # opened only by the programme coordinator's logged reveal.
+    identity_sealed: so.Mapped[str | None] = so.mapped_column(sa.Text)
     role: so.Mapped[Role] = so.mapped_column(sa.Enum(Role, native_enum=False, length=20,
                                                      values_callable=lambda e: [m.value for m in e]))
     school_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("schools.id"), index=True)
@@ -134,12 +138,25 @@ class User(UserMixin, db.Model):
         return self.role in roles
 
     def name_for(self, viewer: "User | None") -> str:
-        """The name a viewer may see: a volunteer is known by pseudonym to everyone but themself.
-        Even the volunteer programme admin sees the real name only through a logged reveal."""
-        if self.role is Role.VOLUNTEER and self.pseudonym:
-            if viewer is None or viewer.id != self.id:
-                return self.pseudonym
+        """The name a viewer may see: a volunteer is known by pseudonym to everyone else, and by the
+        username they chose to themself (their screens must not say 志愿者 at the gate). Nobody, the
+        programme coordinator included, gets the real name here: only through a logged reveal."""
+        if self.role is Role.VOLUNTEER:
+            if viewer is not None and viewer.id == self.id:
+                return self.username
+            return self.pseudonym or self.display_name
         return self.display_name
+
+    def seal_identity(self, real_name: str, phone: str | None) -> None:
+        """Keep a volunteer's real name and phone encrypted only; the plain columns carry nothing of them."""
+        from inspect_app.accounts.escrow import Identity, seal
+        self.identity_sealed = seal(Identity(real_name=real_name, phone=phone))
+        self.display_name, self.phone = self.pseudonym or self.display_name, None
+
+    def identity(self):
+        """The unsealed identity (escrow.Identity), or None; for the logged reveal only."""
+        from inspect_app.accounts.escrow import unseal
+        return unseal(self.identity_sealed) if self.identity_sealed else None
 
     def disable(self) -> None:
         """Disable the account and end all of its sessions and tokens."""

@@ -8,13 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from inspect_app.accounts import bp
-from inspect_app.accounts.access import roles_required
+from inspect_app.accounts.access import can_reveal, roles_required
 from inspect_app.accounts.auth import device_cookie, remember_device, start_browser_session
 from inspect_app.accounts.forms import (AccountForm, ChangePasswordForm, EditUserForm, RevealForm, SignInForm,
                                         UserForm)
-from inspect_app.accounts.models import AccountError, AuthSession, IdentityReveal, Role, SessionKind, User
+from inspect_app.accounts.models import AccountError, AuthSession, Role, SessionKind, User
 from inspect_app.accounts.services import (MIN_PASSWORD, AccountChange, NewAccount, SignInThrottled, authenticate,
-                                           change_own_password, create_account, reset_password,
+                                           change_own_password, create_account, reset_password, reveal,
                                            throttled_message, update_account)
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
@@ -132,6 +132,8 @@ def edit_user(user_id: int):
                         data={"child_school_ids": [s.id for s in user.child_schools],
                               "school_id": user.school_id or 0, "role": user.role.value}
                         if request.method == "GET" else None)
+    if request.method == "GET" and user.role is Role.VOLUNTEER:
+        form.display_name.data = ""  # sealed: shown only by a logged reveal, kept when left blank
     if form.validate_on_submit():
         try:
             update_account(user, AccountChange(**_account_fields(form)), by=current_user)
@@ -225,18 +227,21 @@ def clear_signin_failures(user_id: int):
 @bp.route("/users/<int:user_id>/reveal", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def reveal_identity(user_id: int):
-    """The volunteer programme admin sees a volunteer's real name; every reveal is recorded."""
-    if not current_user.manages_volunteers:
+    """The programme coordinator (an admin with manages_volunteers) opens one volunteer's sealed real
+    name and phone, with a written reason; the reveal is recorded (and chained) before it is shown."""
+    if not can_reveal(current_user):
         abort(403)
     volunteer = db.session.get(User, user_id)
     if volunteer is None or volunteer.role is not Role.VOLUNTEER:
         abort(404)
     form = RevealForm()
-    revealed = None
+    revealed, shown = None, False
     if form.validate_on_submit():
-        db.session.add(IdentityReveal(volunteer_id=volunteer.id, revealed_by_id=current_user.id,
-                                      reason=form.reason.data.strip()))
+        revealed, shown = reveal(volunteer, current_user, form.reason.data), True
         db.session.commit()
-        revealed = volunteer.display_name
     status = 422 if form.errors else 200
-    return render_template("accounts/reveal.html", volunteer=volunteer, form=form, revealed=revealed), status
+    response = make_response(render_template("accounts/reveal.html", volunteer=volunteer, form=form,
+                                             revealed=revealed, shown=shown), status)
+    # Never kept by a browser or proxy cache: the name is for this one look.
+    response.headers["Cache-Control"] = "no-store"
+    return response

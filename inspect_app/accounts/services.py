@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from inspect_app.accounts import throttle
-from inspect_app.accounts.models import AccountError, AuthSession, Role, SessionKind, User
+from inspect_app.accounts.models import AccountError, AuthSession, IdentityReveal, Role, SessionKind, User
 from inspect_app.accounts.throttle import SignInThrottled
 from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
@@ -191,6 +191,9 @@ def create_account(new: NewAccount) -> User:
     user = User(username=username, display_name=new.display_name.strip(), role=new.role,
                 school_id=new.school_id or None, pseudonym=pseudonym, email=email, phone=phone,
                 manages_volunteers=new.manages_volunteers, must_change_password=new.must_change_password)
+    if new.role is Role.VOLUNTEER:
+        # Sealed before the first flush: the plain real name never reaches a row or the audit chain.
+        user.seal_identity(new.display_name.strip(), phone)
     user.set_password(new.password)
     _set_child_schools(user, new.child_school_ids)
     db.session.add(user)
@@ -210,14 +213,29 @@ def update_account(user: User, change: AccountChange, by: User) -> User:
                               "create a new account instead."), field="role")
     _check_shape(change.role, change.school_id, pseudonym, change.manages_volunteers)
     email, phone = _contact(change.email, change.phone)
-    display_name = change.display_name.strip()
-    if not display_name:
+    display_name = (change.display_name or "").strip()
+    if user.role is Role.VOLUNTEER:
+        _update_identity(user, display_name, phone, pseudonym)
+    elif not display_name:
         raise AccountError(_l("This field is required."), field="display_name")
-    user.display_name, user.role, user.pseudonym = display_name, change.role, pseudonym
+    else:
+        user.display_name, user.phone = display_name, phone
+    user.role, user.pseudonym = change.role, pseudonym
     user.school_id = change.school_id or None
-    user.manages_volunteers, user.email, user.phone = change.manages_volunteers, email, phone
+    user.manages_volunteers, user.email = change.manages_volunteers, email
     _set_child_schools(user, change.child_school_ids)
     return user
+
+
+def _update_identity(user: User, real_name: str, phone: str | None, pseudonym: str | None) -> None:
+    """A volunteer's edit: the form never shows the sealed identity (that would be a reveal without a
+    reason), so a blank real name or phone keeps what is sealed and a typed one replaces it."""
+    user.pseudonym = pseudonym
+    if real_name or phone:
+        kept = user.identity() if user.identity_sealed else None
+        user.seal_identity(real_name or (kept.real_name if kept else user.display_name),
+                           phone or (kept.phone if kept else None))
+    user.display_name, user.phone = pseudonym or user.display_name, None
 
 
 def reset_password(user: User) -> str:
@@ -290,3 +308,13 @@ def load_session_user(raw_key: str, kind: SessionKind) -> User | None:
     user.session_key = raw_key
     user.auth_session = session
     return user
+
+
+def reveal(volunteer: User, by: User, reason: str):
+    """Open a volunteer's sealed identity for the coordinator, recording who, whom, when and why first
+    (the IdentityReveal row is chained like every change). Returns escrow.Identity. Caller commits."""
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise AccountError(_l("Say why you need the real name (at least 4 characters)."), field="reason")
+    db.session.add(IdentityReveal(volunteer_id=volunteer.id, revealed_by_id=by.id, reason=reason[:500]))
+    return volunteer.identity()

@@ -18,7 +18,7 @@ from inspect_app.schools.qr import qr_url
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Open to anyone: nothing of a signed-in session is used, so there is nothing for a forged request to ride.
-PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi", "api.create_complaint"}
+PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi", "api.create_complaint", "api.register_volunteer"}
 
 # Bearer requests carry no ambient credential, so they need no CSRF token; cookie requests do.
 csrf.exempt(bp)

@@ -41,6 +41,7 @@ def object_label(object_type: str) -> str:
         "visits": _("Visit records"), "volunteer_child_schools": _("Children's schools"),
         "circulars": _("Daily circulars"), "circular_named_schools": _("Schools named in circulars"),
         "circular_reads": _("Circular read receipts"), "hand_overs": _("Hand-over sheets"),
+        "volunteer_invitations": _("Volunteer invitations"), "volunteer_agreements": _("Volunteer agreements"),
     }
     return labels.get(object_type, object_type)
 
@@ -120,6 +121,7 @@ def object_noun(object_type: str) -> str:
         "visits": _("Visit record"), "volunteer_child_schools": _("Child's school"),
         "circulars": _("Daily circular"), "circular_named_schools": _("School named in a circular"),
         "circular_reads": _("Circular read receipt"), "hand_overs": _("Hand-over sheet"),
+        "volunteer_invitations": _("Volunteer invitation"), "volunteer_agreements": _("Volunteer agreement"),
     }
     return nouns.get(object_type, object_type)
 

@@ -24,8 +24,9 @@ from inspect_app.extensions import db
 # Secrets and derived bytes never go into the record: only that they changed.
 # "contact": a complainant's phone or e-mail, erased after retention (PIPL), so never kept in the chain;
 # "code_hash"/"submission_hash": would let whoever reads the chain test guesses at tracking codes.
+# identity_sealed: a volunteer's encrypted identity; the chain must not keep a copy that outlives a rekey.
 REDACTED = {"password_hash", "key_hash", "qr_token", "body_hash", "request_hash", "token", "contact", "code_hash",
-            "submission_hash"}
+            "submission_hash", "identity_sealed"}
 # Bookkeeping that changes on every read or is itself a record.
 # rate_events: counters of the public's requests (a keyed hash of an address), pruned hourly.
 SKIPPED_TABLES = {"audit_entries", "notifications", "rate_events"}

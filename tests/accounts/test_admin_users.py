@@ -51,7 +51,7 @@ def test_a_taken_username_is_refused(login_as, world):
 
 
 def test_volunteers_are_known_by_pseudonym_even_to_admins(login_as, make_user, world):
-    volunteer = make_user("volunteer", display_name="真名张三", pseudonym="志愿者99")
+    volunteer = make_user("volunteer", real_name="真名张三", pseudonym="志愿者99")
     plain_admin = make_user("admin")
     browser = login_as(None)
     browser.sign_in(plain_admin.username)
@@ -62,9 +62,12 @@ def test_volunteers_are_known_by_pseudonym_even_to_admins(login_as, make_user, w
     programme_admin = login_as("admin").get("/accounts/users").get_data(as_text=True)
     assert "志愿者99" in programme_admin and "真名张三" not in programme_admin
 
+    # The volunteer sees the username they chose: their screen must not say 志愿者 at the gate, and the
+    # real name is sealed even from the pages they see.
     self_view = login_as(None)
     self_view.sign_in(volunteer.username)
-    assert "真名张三" in self_view.get("/").get_data(as_text=True)
+    home = self_view.get("/").get_data(as_text=True)
+    assert volunteer.username in home and "真名张三" not in home and "志愿者99" not in home
 
 
 def test_the_programme_admin_reveals_a_name_with_a_reason_and_it_is_recorded(app, login_as, make_user, world):
@@ -72,12 +75,13 @@ def test_the_programme_admin_reveals_a_name_with_a_reason_and_it_is_recorded(app
 
     from inspect_app.accounts.models import IdentityReveal
     from inspect_app.audit.models import AuditEntry
-    volunteer = make_user("volunteer", display_name="真名李四", pseudonym="志愿者42")
+    volunteer = make_user("volunteer", real_name="真名李四", phone="13900001111", pseudonym="志愿者42")
     admin = login_as("admin")
     refused = admin.form_post(f"/accounts/users/{volunteer.id}/reveal", {"reason": ""})
     assert refused.status_code == 422 and "真名李四" not in refused.get_data(as_text=True)
     shown = admin.form_post(f"/accounts/users/{volunteer.id}/reveal", {"reason": "核实家长投诉"})
     assert shown.status_code == 200 and "真名李四" in shown.get_data(as_text=True)
+    assert "13900001111" in shown.get_data(as_text=True) and shown.headers["Cache-Control"] == "no-store"
     with app.app_context():
         reveal = db.session.scalars(sa.select(IdentityReveal)).one()
         assert (reveal.volunteer_id, reveal.revealed_by_id, reveal.reason) == (volunteer.id, world.admin.id, "核实家长投诉")

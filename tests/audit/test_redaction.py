@@ -19,7 +19,8 @@ def recorded_volunteer(app, login_as, world, make_browser):
     make_browser().sign_in("qian.parent")
     with app.app_context():
         volunteer = db.session.scalar(sa.select(User).where(User.username == "qian.parent"))
-        volunteer.display_name, volunteer.email = NEW_REAL_NAME, "qian@example.com"  # no role in this entry
+        volunteer.seal_identity(NEW_REAL_NAME, None)  # a rename: only the sealed identity changes
+        volunteer.email = "qian@example.com"  # no role in this entry
         db.session.commit()
 
 

@@ -67,6 +67,10 @@ LABELS = {
     "学校日报告汇总": "open the bureau's day view of the schools' daily reports",
     "报送": "file the school's daily report with its numbers", "报送更正": "file a correction (a new version)",
     "签发专报": "sign and freeze the daily report (asks first; shown disabled before its 16:00)",
+    "生成邀请": "issue single-use volunteer invitations and show their QR codes once",
+    "撤回": "withdraw an unused volunteer invitation", "志愿者邀请": "open the volunteer invitations list",
+    "志愿者": "open the coordinator's volunteer roster", "同意并加入": "accept the agreement and register as a volunteer",
+    "布置任务": "give the volunteer a dated task at a school", "停用志愿者": "deactivate a volunteer (asks first)",
 }
 # What a volunteer's screen must never say to someone glancing at it (the disguise).
 GIVEAWAYS = ("检查", "暗访", "督查", "志愿者")

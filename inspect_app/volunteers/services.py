@@ -1,0 +1,237 @@
+"""The programme's chores, for the pages, the API and the command line alike."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+
+from inspect_app.accounts.models import AccountError, Role, User
+from inspect_app.accounts.services import NewAccount, create_account
+from inspect_app.dbtypes import utcnow
+from inspect_app.errors import DomainError
+from inspect_app.extensions import db
+from inspect_app.volunteers.models import (InvitationGone, VolunteerAgreement, VolunteerInvitation,
+                                           code_digest)
+
+# The agreement's text is in templates/volunteers/_agreement.html; a change of its substance is a new
+# version here, so the record says which words each volunteer accepted.
+AGREEMENT_VERSION = "2026-11"
+MAX_INVITATION_DAYS = 90
+MAX_INVITATIONS_AT_ONCE = 100  # the programme recruits 100 parents
+PSEUDONYM_PREFIX = "志愿者"
+
+
+def invitation_url(code: str) -> str:
+    """On the configured public address, as school posters are: the Host header is the client's."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("volunteers.join", code=code)
+
+
+def issue_invitations(by: User, expires_in_days: int, count: int = 1) -> list[tuple[VolunteerInvitation, str]]:
+    """Single-use invitations valid for `expires_in_days`; each code is returned once (caller commits)."""
+    if not 1 <= expires_in_days <= MAX_INVITATION_DAYS:
+        raise DomainError(_l("An invitation is valid for 1 to %(n)s days.", n=MAX_INVITATION_DAYS), 422,
+                          "expires_in_days")
+    if not 1 <= count <= MAX_INVITATIONS_AT_ONCE:
+        raise DomainError(_l("Issue 1 to %(n)s invitations at a time.", n=MAX_INVITATIONS_AT_ONCE), 422, "count")
+    expires_at = utcnow() + timedelta(days=expires_in_days)
+    return [VolunteerInvitation.issue(by, expires_at) for _ in range(count)]
+
+
+def find_invitation(code: str | None) -> VolunteerInvitation | None:
+    if not isinstance(code, str) or not 8 <= len(code) <= 64:
+        return None
+    return db.session.scalar(sa.select(VolunteerInvitation).where(VolunteerInvitation.code_hash == code_digest(code)))
+
+
+def usable_invitation(code: str | None) -> VolunteerInvitation:
+    """The invitation behind a code: 404 for a code that never existed, 410 for a used, expired or
+    withdrawn one (the parent is told to ask for a new one)."""
+    invitation = find_invitation(code)
+    if invitation is None:
+        raise DomainError(_l("This invitation does not exist. Check the link, or ask the programme coordinator."),
+                          404)
+    invitation.check_usable()
+    return invitation
+
+
+@dataclass(kw_only=True)
+class Registration:
+    code: str
+    username: str
+    password: str
+    real_name: str
+    phone: str
+    child_school_ids: tuple[int, ...] = ()
+    agreement_version: str | None = None
+
+
+def _next_pseudonym(invitation: VolunteerInvitation) -> str:
+    """志愿者 + the invitation's number (unique, since each invitation makes one account), moved on
+    past a pseudonym an admin already gave someone by hand."""
+    n = invitation.id
+    taken = set(db.session.scalars(sa.select(User.pseudonym).where(User.pseudonym.like(f"{PSEUDONYM_PREFIX}%"))))
+    while f"{PSEUDONYM_PREFIX}{n}" in taken:
+        n += 1000
+    return f"{PSEUDONYM_PREFIX}{n}"
+
+
+def register(reg: Registration) -> User:
+    """A parent's account from an invitation: the agreement accepted in its current version, a real
+    name and phone that are sealed at once, the children's schools (never to be checked by them), a
+    password of their own under the account rules, and an app-given pseudonym. Caller commits."""
+    invitation = usable_invitation(reg.code)
+    if reg.agreement_version != AGREEMENT_VERSION:
+        raise AccountError(_l("Read and accept the agreement first."), field="agreement")
+    real_name = (reg.real_name or "").strip()
+    if not real_name or len(real_name) > 100:
+        raise AccountError(_l("Your real name (1 to 100 characters): only the programme coordinator can ever see it."),
+                           field="real_name")
+    if not (reg.phone or "").strip():
+        raise AccountError(_l("A phone number, so the programme coordinator can reach you."), field="phone")
+    user = create_account(NewAccount(
+        username=reg.username, password=reg.password, display_name=real_name, role=Role.VOLUNTEER,
+        pseudonym=_next_pseudonym(invitation), phone=reg.phone, child_school_ids=tuple(reg.child_school_ids),
+        must_change_password=False))  # they chose it themselves
+    db.session.flush()
+    invitation.use(user)
+    db.session.add(VolunteerAgreement(user=user, version=AGREEMENT_VERSION))
+    return user
+
+
+def withdraw(invitation: VolunteerInvitation) -> None:
+    invitation.withdraw()
+
+
+def invitations(limit: int = 300) -> list[VolunteerInvitation]:
+    return list(db.session.scalars(sa.select(VolunteerInvitation).order_by(VolunteerInvitation.id.desc()).limit(limit)))
+
+
+# ---- The coordinator's roster ------------------------------------------------------------------------
+
+@dataclass
+class RosterRow:
+    user: User
+    last_check: object  # datetime | None: the last submitted visit
+    tasks_done: int
+    tasks_late: int  # done after the window closed, or still open after it (skipped)
+    tasks_open: int
+    no_go: list  # the schools their children attend: never checked by them
+
+
+def roster() -> list[RosterRow]:
+    """Every volunteer by pseudonym, in grouped queries (one per figure, not one per person)."""
+    from inspect_app.plans.models import Task, TaskStatus
+    from inspect_app.visits.models import Visit
+
+    volunteers = list(db.session.scalars(sa.select(User).where(User.role == Role.VOLUNTEER)
+                                         .order_by(User.active.desc(), User.pseudonym)))
+    ids = [u.id for u in volunteers]
+    if not ids:
+        return []
+    now = utcnow()
+    last = dict(db.session.execute(sa.select(Visit.author_id, sa.func.max(Visit.server_submitted_at))
+                                   .where(Visit.author_id.in_(ids), Visit.server_submitted_at.is_not(None))
+                                   .group_by(Visit.author_id)).all())
+    late_expr = sa.or_(sa.and_(Task.status == TaskStatus.DONE, Task.done_at > Task.window_end),
+                       sa.and_(Task.status == TaskStatus.OPEN, Task.window_end < now))
+    counts = {row.assignee_id: row for row in db.session.execute(
+        sa.select(Task.assignee_id,
+                  sa.func.count().filter(Task.status == TaskStatus.DONE).label("done"),
+                  sa.func.count().filter(late_expr).label("late"),
+                  sa.func.count().filter(Task.status == TaskStatus.OPEN).label("open"))
+        .where(Task.assignee_id.in_(ids)).group_by(Task.assignee_id))}
+    rows = []
+    for user in volunteers:
+        c = counts.get(user.id)
+        rows.append(RosterRow(user=user, last_check=last.get(user.id), tasks_done=c.done if c else 0,
+                              tasks_late=c.late if c else 0, tasks_open=c.open if c else 0,
+                              no_go=sorted(user.child_schools, key=lambda s: s.name)))
+    return rows
+
+
+def volunteer_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or user.role is not Role.VOLUNTEER:
+        raise DomainError(_l("There is no such volunteer."), 404)
+    return user
+
+
+def deactivate(volunteer: User) -> None:
+    """The account stops working (every session and token ends); their record stays as it is."""
+    volunteer.disable()
+
+
+# ---- Tasks -------------------------------------------------------------------------------------------
+
+def task_state(task, now=None) -> str:
+    """"late" (done after its window, or open past it: skipped so far), else the task's own status."""
+    from inspect_app.plans.models import TaskStatus
+    now = now or utcnow()
+    if task.status is TaskStatus.DONE and task.done_at and task.done_at > task.window_end:
+        return "late"
+    if task.status is TaskStatus.OPEN and task.window_end < now:
+        return "late"
+    return task.status.value
+
+
+def tasks_of(volunteer: User) -> list:
+    from inspect_app.plans.services import own_tasks
+    return own_tasks(volunteer)
+
+
+def schools_for(volunteer: User) -> list:
+    """The schools a task may send this volunteer to: their assignments, never a child's school."""
+    from inspect_app.schools.access import visible_schools
+    from inspect_app.schools.models import School
+    return list(db.session.scalars(visible_schools(volunteer).order_by(School.district, School.name)))
+
+
+def rekey_identities() -> int:
+    """Every sealed identity re-sealed with the newest key, all or none (caller commits)."""
+    from inspect_app.accounts.escrow import reseal
+    users = list(db.session.scalars(sa.select(User).where(User.identity_sealed.is_not(None))))
+    for user in users:
+        user.identity_sealed = reseal(user.identity_sealed)
+    return len(users)
+
+
+# ---- A volunteer's own history -----------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    description: str
+    fixed: bool  # "已整改": closed out by the bureau, or put right on the spot
+
+
+@dataclass
+class HistoryEntry:
+    school_name: str
+    day: object  # the submission moment; shown as a day
+    outcomes: list
+
+
+def history(volunteer: User, limit: int = 100) -> list[HistoryEntry]:
+    """What the volunteer sent and what became of each problem: fixed (已整改) or still being fixed
+    (整改中). Only the school's name, the day and their own words: no staff name, no ticket record,
+    nothing the school wrote."""
+    from inspect_app.tickets.models import Ticket, TicketStatus
+    from inspect_app.visits.models import Finding, Visit
+
+    visits = list(db.session.scalars(sa.select(Visit).where(Visit.author_id == volunteer.id,
+                                                            Visit.server_submitted_at.is_not(None))
+                                     .order_by(Visit.server_submitted_at.desc()).limit(limit)))
+    if not visits:
+        return []
+    rows = db.session.execute(sa.select(Finding.visit_id, Finding.description, Finding.fixed_on_site, Ticket.status)
+                              .outerjoin(Ticket, Ticket.finding_id == Finding.id)
+                              .where(Finding.visit_id.in_([v.id for v in visits]))
+                              .order_by(Finding.position, Finding.id)).all()
+    found: dict[str, list[Outcome]] = {}
+    for row in rows:
+        fixed = bool(row.fixed_on_site) or row.status is TicketStatus.CLOSED
+        found.setdefault(row.visit_id, []).append(Outcome(description=row.description, fixed=fixed))
+    return [HistoryEntry(school_name=v.school.name, day=v.server_submitted_at, outcomes=found.get(v.id, []))
+            for v in visits]
