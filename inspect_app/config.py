@@ -93,8 +93,10 @@ class Config:
     # Host header is whatever the client says, and a poster must never point elsewhere.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
 
-    # Tickets: may an inspector verify a problem they found themselves? (The record says so either way.)
-    REQUIRE_INDEPENDENT_VERIFIER = _flag("REQUIRE_INDEPENDENT_VERIFIER")
+    # Tickets: the finder never closes their own finding (PRODUCT: verification by someone else);
+    # a leader who found it may, giving a reason that the record (and so the audit chain) keeps.
+    # Off ("0") lets a finder verify, marked self_verified on the record.
+    REQUIRE_INDEPENDENT_VERIFIER = _flag("REQUIRE_INDEPENDENT_VERIFIER", True)
     # A ticket's deadline is the item's hours after submission, rounded up so it cannot be read back
     # into the moment a (covert) check was submitted: "day" (23:59:59 of that day, Asia/Shanghai) is
     # how a bureau writes a rectification notice (限期于X月X日前整改) and hides even the hour;

@@ -181,6 +181,8 @@ class VerificationInput(Body):
     note: Text(Config.DESCRIPTION_MAX_CHARS) | None = None
     photo_ids: PhotoIds = Field([], description="closing needs at least one")
     new_deadline: OptionalTime = Field(None, description="reopening needs one in the future")
+    override_reason: Text(500) | None = Field(None, description="a leader verifying their own finding says why "
+                                                                  "(REQUIRE_INDEPENDENT_VERIFIER)")
 
 
 def FormNumber(low: float, high: float) -> Any:  # noqa: N802
@@ -362,6 +364,7 @@ class TicketEvent(Out):
     at: str | None = Field(None, description="the bureau, or the school's own steps")
     date: str | None = Field(None, description="the school's view of the bureau's steps (Asia/Shanghai)")
     self_verified: bool = Field(None, description="the bureau only")
+    override_reason: str | None = Field(None, description="the bureau only: why a leader verified their own finding")
 
 
 class Ticket(Out):

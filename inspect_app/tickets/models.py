@@ -65,6 +65,13 @@ class TicketError(DomainError):
     status = 409
 
 
+class OverrideNeeded(TicketError):
+    """The finder may not verify their own finding, except a leader who gives a reason: `field` names
+    where that reason goes, so the page offers the field and the API names it. A missing field: 422."""
+
+    status = 422
+
+
 class Ticket(db.Model):
     __tablename__ = "tickets"
     __table_args__ = (sa.Index("ix_tickets_school_status", "school_id", "status"),
@@ -158,8 +165,11 @@ class Ticket(db.Model):
             return TicketError(str(_l("The school has already reported its rectification: it awaits verification.")))
         return None
 
-    def verification_refused(self, verifier: User, require_independent: bool) -> TicketError | None:
-        """Why `verifier` may not re-check now, or None: the one rule (tickets.access.can_verify asks it)."""
+    def verification_refused(self, verifier: User, require_independent: bool,
+                             override_reason: str = "") -> TicketError | None:
+        """Why `verifier` may not re-check now, or None: the one rule (tickets.access.can_verify asks it).
+        Independence: the finder never verifies their own finding; a leader may, with a reason
+        (an OverrideNeeded refusal until they give one)."""
         if verifier.role not in VERIFIER_ROLES:
             return TicketError(str(_l("Only inspectors and leaders verify rectification.")), 403)
         if self.status is TicketStatus.CLOSED:
@@ -168,7 +178,11 @@ class Ticket(db.Model):
             return TicketError(str(_l("This was sent back: it can be verified again once the school reports "
                                       "its rectification.")))
         if require_independent and self.found_by(verifier):
-            return TicketError(str(_l("Another inspector must verify this: you found the problem yourself.")), 403)
+            if verifier.role is not Role.LEADER:
+                return TicketError(str(_l("Another inspector must verify this: you found the problem yourself.")), 403)
+            if not (override_reason or "").strip():
+                return OverrideNeeded(str(_l("You found this problem yourself: say why you verify it rather than "
+                                             "another inspector.")), 422, "override_reason")
         return None
 
     def found_by(self, user: User) -> bool:
@@ -182,21 +196,23 @@ class Ticket(db.Model):
         return self._record(EventKind.RESPONDED, officer, text)
 
     def verify(self, verifier: User, close: bool, note: str, new_deadline: datetime | None,
-               require_independent: bool) -> "TicketEvent":
+               require_independent: bool, override_reason: str = "") -> "TicketEvent":
         """Close out (销号) or send back after a re-check by someone other than the school."""
-        if refusal := self.verification_refused(verifier, require_independent):
+        if refusal := self.verification_refused(verifier, require_independent, override_reason):
             raise refusal
         own = self.found_by(verifier)
+        # Kept only when it was needed: the reason is what the record (and the audit chain) answers for.
+        reason = (override_reason or "").strip()[:500] if own and require_independent else None
         if close:
             self.status = TicketStatus.CLOSED
             self.closed_at = utcnow()
-            return self._record(EventKind.CLOSED, verifier, note, self_verified=own)
+            return self._record(EventKind.CLOSED, verifier, note, self_verified=own, override_reason=reason)
         if new_deadline is None or new_deadline <= utcnow():
             raise TicketError(str(_l("Sending back needs a new deadline in the future.")), 422, "new_deadline")
         self.status = TicketStatus.REOPENED
         self.deadline = new_deadline
         self.escalation_level = 0
-        return self._record(EventKind.REOPENED, verifier, note, self_verified=own)
+        return self._record(EventKind.REOPENED, verifier, note, self_verified=own, override_reason=reason)
 
     def escalate(self, now: datetime) -> list["TicketEvent"]:
         """Climb the ladder as far as the time overdue calls for; each step once, each recorded."""
@@ -222,6 +238,8 @@ class TicketEvent(db.Model):
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     text: so.Mapped[str] = so.mapped_column(sa.String(2000), default="")
     self_verified: so.Mapped[bool] = so.mapped_column(default=False)
+    # A leader verifying their own finding says why (REQUIRE_INDEPENDENT_VERIFIER's override).
+    override_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     # The phone's UUID for responses and verifications, and a hash of what it sent (idempotent PUT).
     client_id: so.Mapped[str | None] = so.mapped_column(sa.String(36))
     body_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))

@@ -65,6 +65,7 @@ def record_entry(event: TicketEvent, viewer: User) -> dict:
              "photo_ids": [event_photo.photo_id for event_photo in event.photos]}
     if bureau:
         entry["self_verified"] = event.self_verified
+        entry["override_reason"] = event.override_reason
     return entry
 
 

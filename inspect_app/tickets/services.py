@@ -139,13 +139,15 @@ def respond(ticket: Ticket, officer: User, text: str, photo_ids: list[str], clie
 
 
 def verify(ticket: Ticket, verifier: User, close: bool, note: str, photo_ids: list[str],
-           new_deadline: datetime | None, client_id: str | None = None, digest: str | None = None) -> TicketEvent:
-    """Close out with after-photos, or send back with a new deadline (the caller commits)."""
+           new_deadline: datetime | None, client_id: str | None = None, digest: str | None = None,
+           override_reason: str = "") -> TicketEvent:
+    """Close out with after-photos, or send back with a new deadline (the caller commits).
+    `override_reason`: a leader verifying their own finding says why (kept on the record)."""
     photos = _photos(photo_ids, verifier)
     if close and not photos:
         raise TicketError(_("Closing out needs at least one photo taken at the re-check."), 422, "photos")
     event = ticket.verify(verifier, close, (note or "").strip()[:2000], new_deadline,
-                          independent_verifier_required())
+                          independent_verifier_required(), override_reason)
     event.client_id, event.body_hash = client_id, digest
     _attach(event, photos)
     notify(ticket, event.kind)
