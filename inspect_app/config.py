@@ -93,6 +93,14 @@ class Config:
     # Host header is whatever the client says, and a poster must never point elsewhere.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
 
+    # Plans (督查计划): every school is checked at least once in this many days (全覆盖): a school past
+    # it is drawn first. A plan's task shows its school to the assignee only from this time (local)
+    # of its day, so a list of upcoming targets cannot leak early.
+    PLAN_COVERAGE_DAYS = _int("PLAN_COVERAGE_DAYS", 30)
+    TASK_REVEAL_TIME = os.environ.get("TASK_REVEAL_TIME", "06:00")
+    PLAN_MAX_DAYS = _int("PLAN_MAX_DAYS", 92)
+    PLAN_MAX_TASKS = _int("PLAN_MAX_TASKS", 500)
+
     # Tickets: the finder never closes their own finding (PRODUCT: verification by someone else);
     # a leader who found it may, giving a reason that the record (and so the audit chain) keeps.
     # Off ("0") lets a finder verify, marked self_verified on the record.

@@ -141,6 +141,13 @@ MATRIX = [
     ("api.list_complaints", "GET", "/api/v1/complaints", row(401, 200, 200, 200, 403, 403, 403)),
     ("api.triage_complaint", "POST", "/api/v1/complaints/{ci}/triage", row(401, 400, 400, 400, 404, 404, 404)),
     ("api.list_tasks", "GET", "/api/v1/tasks", row(401, 403, 403, 200, 200, 403, 403)),
+    # Sealed plans: planners (leaders, admins) only; nobody else learns one exists.
+    ("plans.list_plans", "GET", "/plans", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
+    ("plans.new_plan", "GET", "/plans/new", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
+    ("plans.create_plan", "POST", "/plans", row(SIGNIN, 422, 422, 403, 403, 403, 403)),
+    ("plans.show_plan", "GET", "/plans/{pl}", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
+    ("api.post_plan", "POST", "/api/v1/plans", row(401, 400, 400, 403, 403, 403, 403)),
+    ("api.get_plan", "GET", "/api/v1/plans/{pl}", row(401, 200, 200, 403, 403, 403, 403)),
 ]
 
 CASES = [pytest.param(endpoint, method, url, role, expected[role], id=f"{method} {url} as {role}")
@@ -164,10 +171,22 @@ def targets(world, make_user, app, templates, make_visit):
         complaint_id = db.session.scalar(sa.select(Complaint.id))
     draft = make_visit(world.inspector, world.a, submit=False, photo=False)
     done = make_visit(world.inspector, world.a)
+    from inspect_app.checklists.models import VisitMode
+    from inspect_app.dbtypes import utcnow
+    from inspect_app.i18n import local_zone
+    from inspect_app.plans.models import Weighting
+    from inspect_app.plans.planning import PlanRequest, create_plan
+    with app.test_request_context():
+        today = utcnow().astimezone(local_zone()).date()
+        plan = create_plan(PlanRequest(today, today, 1, [VisitMode.OVERT], None, Weighting.RISK),
+                           db.session.get(User, world.leader.id))
+        db.session.commit()
+        plan_id = plan.id
     return {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id,
             "t": templates["onsite"].id, "v": draft.id, "vs": done.id, "f": draft.findings["G1"],
             "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01", "tk": done.tickets[0],
-            "vo": world.volunteer.id, "cc": complaint.get_json()["tracking_code"], "ci": complaint_id}
+            "vo": world.volunteer.id, "cc": complaint.get_json()["tracking_code"], "ci": complaint_id,
+            "pl": plan_id}
 
 
 @pytest.mark.parametrize("endpoint, method, url, role, expected", CASES)

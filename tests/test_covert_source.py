@@ -84,6 +84,8 @@ def _urls(app, world, covert_world) -> list[str]:
         "user_id": [world.volunteer.id],
         "kind": ["visits", "findings", "tickets"],
         "fmt": ["csv", "xlsx"],
+        # Planners' pages (plans.access): a school gets 403 or 404, whatever the plan.
+        "plan_id": [1, 2],
     }
     urls = []
     with app.test_request_context():

@@ -18,6 +18,8 @@ from inspect_app.i18n import local_day
 from inspect_app.extensions import db
 from inspect_app.parsing import FieldError
 from inspect_app.parsing import parse_day as parse_day_field
+from inspect_app.plans.access import can_plan
+from inspect_app.plans.planning import plans_progress
 from inspect_app.reports import bp, exports, exports_tables, services
 from inspect_app.reports.present import document_time
 from inspect_app.schools.models import School
@@ -42,7 +44,9 @@ def signature(signed) -> str | None:
 @roles_required(*BUREAU_ROLES)
 def show_dashboard():
     """Today at a glance for the bureau; every figure leads to the list behind it."""
-    return render_template("reports/dashboard.html", board=services.dashboard())
+    # Plans are sealed: their progress is the planners' (leaders, admins), not every inspector's.
+    plans = plans_progress(limit=5) if can_plan(current_user) else None
+    return render_template("reports/dashboard.html", board=services.dashboard(), plans=plans)
 
 
 @bp.get("/exports/<kind>.<fmt>")
