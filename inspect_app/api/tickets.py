@@ -46,6 +46,7 @@ def event_json(entry: dict) -> dict:
     if "self_verified" in entry:
         data["self_verified"] = entry["self_verified"]
         data["override_reason"] = entry["override_reason"]
+        data["presence"] = entry["presence"]
     return data
 
 

@@ -11,7 +11,7 @@ from geopy.distance import geodesic
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 
 from inspect_app.accounts.models import Role, User
-from inspect_app.checklists.models import ChecklistItem, Severity
+from inspect_app.checklists.models import ChecklistItem, Severity, VisitMode
 from inspect_app.dbtypes import LabelledEnum, UTCDateTime, enum_column, utcnow
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
@@ -166,12 +166,17 @@ class Ticket(db.Model):
         return None
 
     def verification_refused(self, verifier: User, require_independent: bool,
-                             override_reason: str = "") -> TicketError | None:
+                             override_reason: str = "", visit: Visit | None = None) -> TicketError | None:
         """Why `verifier` may not re-check now, or None: the one rule (tickets.access.can_verify asks it).
         Independence: the finder never verifies their own finding; a leader may, with a reason
-        (an OverrideNeeded refusal until they give one)."""
+        (an OverrideNeeded refusal until they give one). `visit`: the follow-up visit (回头看) the
+        re-check was made on, whose proof of presence the step carries: the verifier's own, at this
+        school, in a mode that may close tickets (VisitMode.MAY_CLOSE_TICKETS)."""
         if verifier.role not in VERIFIER_ROLES:
             return TicketError(str(_l("Only inspectors and leaders verify rectification.")), 403)
+        if visit is not None and (visit.mode not in VisitMode.MAY_CLOSE_TICKETS or visit.author_id != verifier.id
+                                  or visit.school_id != self.school_id):
+            return TicketError(str(_l("Only your own follow-up visit at this ticket's school verifies it.")), 422)
         if self.status is TicketStatus.CLOSED:
             return TicketError(str(_l("This ticket is already closed out.")))
         if self.status not in TicketStatus.VERIFIABLE:
@@ -196,9 +201,9 @@ class Ticket(db.Model):
         return self._record(EventKind.RESPONDED, officer, text)
 
     def verify(self, verifier: User, close: bool, note: str, new_deadline: datetime | None,
-               require_independent: bool, override_reason: str = "") -> "TicketEvent":
+               require_independent: bool, override_reason: str = "", visit: Visit | None = None) -> "TicketEvent":
         """Close out (销号) or send back after a re-check by someone other than the school."""
-        if refusal := self.verification_refused(verifier, require_independent, override_reason):
+        if refusal := self.verification_refused(verifier, require_independent, override_reason, visit):
             raise refusal
         own = self.found_by(verifier)
         # Kept only when it was needed: the reason is what the record (and the audit chain) answers for.
@@ -206,13 +211,15 @@ class Ticket(db.Model):
         if close:
             self.status = TicketStatus.CLOSED
             self.closed_at = utcnow()
-            return self._record(EventKind.CLOSED, verifier, note, self_verified=own, override_reason=reason)
+            return self._record(EventKind.CLOSED, verifier, note, self_verified=own, override_reason=reason,
+                                visit=visit)
         if new_deadline is None or new_deadline <= utcnow():
             raise TicketError(str(_l("Sending back needs a new deadline in the future.")), 422, "new_deadline")
         self.status = TicketStatus.REOPENED
         self.deadline = new_deadline
         self.escalation_level = 0
-        return self._record(EventKind.REOPENED, verifier, note, self_verified=own, override_reason=reason)
+        return self._record(EventKind.REOPENED, verifier, note, self_verified=own, override_reason=reason,
+                            visit=visit)
 
     def escalate(self, now: datetime) -> list["TicketEvent"]:
         """Climb the ladder as far as the time overdue calls for; each step once, each recorded."""
@@ -240,12 +247,15 @@ class TicketEvent(db.Model):
     self_verified: so.Mapped[bool] = so.mapped_column(default=False)
     # A leader verifying their own finding says why (REQUIRE_INDEPENDENT_VERIFIER's override).
     override_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    # The follow-up visit (回头看) a verification was made on: its check-in is the step's proof of presence.
+    visit_id: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("visits.id"), index=True)
     # The phone's UUID for responses and verifications, and a hash of what it sent (idempotent PUT).
     client_id: so.Mapped[str | None] = so.mapped_column(sa.String(36))
     body_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
     ticket: so.Mapped[Ticket] = so.relationship(back_populates="events")
     actor: so.Mapped[User | None] = so.relationship()
+    visit: so.Mapped[Visit | None] = so.relationship()
     photos: so.Mapped[list["EventPhoto"]] = so.relationship(cascade="all, delete-orphan")
 
 
