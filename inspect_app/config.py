@@ -97,6 +97,9 @@ class Config:
     # it is drawn first. A plan's task shows its school to the assignee only from this time (local)
     # of its day, so a list of upcoming targets cannot leak early.
     PLAN_COVERAGE_DAYS = _int("PLAN_COVERAGE_DAYS", 30)
+    # 一案双查: a later check failing an item an inspector passed at the school within this many days
+    # opens a review for the leader.
+    REVIEW_WINDOW_DAYS = _int("REVIEW_WINDOW_DAYS", 7)
     TASK_REVEAL_TIME = os.environ.get("TASK_REVEAL_TIME", "06:00")
     PLAN_MAX_DAYS = _int("PLAN_MAX_DAYS", 92)
     PLAN_MAX_TASKS = _int("PLAN_MAX_TASKS", 500)

@@ -148,6 +148,10 @@ MATRIX = [
     ("plans.show_plan", "GET", "/plans/{pl}", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
     ("api.post_plan", "POST", "/api/v1/plans", row(401, 400, 400, 403, 403, 403, 403)),
     ("api.get_plan", "GET", "/api/v1/plans/{pl}", row(401, 200, 200, 403, 403, 403, 403)),
+    # 一案双查: the leader's alone.
+    ("reviews.list_reviews", "GET", "/reviews", row(SIGNIN, 403, 200, 403, 403, 403, 403)),
+    ("reviews.decide", "POST", "/reviews/1/decide", row(SIGNIN, 403, 404, 403, 403, 403, 403)),
+    ("api.list_reviews", "GET", "/api/v1/reviews", row(401, 403, 200, 403, 403, 403, 403)),
 ]
 
 CASES = [pytest.param(endpoint, method, url, role, expected[role], id=f"{method} {url} as {role}")

@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from inspect_app.checklists.models import VisitMode
 from inspect_app.dbtypes import utcnow
@@ -112,13 +111,12 @@ def last_visits() -> dict[int, datetime]:
 def reason_text(kind: str, n: int) -> str:
     """A reason in the reader's language: "3 张逾期整改单", "21 天未检查"."""
     words = {
-        "overdue": lambda: ngettext("%(num)d overdue ticket", "%(num)d overdue tickets", n),
-        "open": lambda: ngettext("%(num)d open ticket", "%(num)d open tickets", n),
-        "complaints": lambda: ngettext("%(num)d recent complaint", "%(num)d recent complaints", n),
-        "reports": lambda: ngettext("%(num)d daily report missing or late", "%(num)d daily reports missing or late",
-                                    n),
+        "overdue": lambda: _("overdue tickets: %(n)s", n=n),
+        "open": lambda: _("open tickets: %(n)s", n=n),
+        "complaints": lambda: _("recent complaints: %(n)s", n=n),
+        "reports": lambda: _("daily reports missing or late: %(n)s", n=n),
         "failure_rate": lambda: _("%(n)s%% of items failed in the last visits", n=n),
-        "unvisited": lambda: ngettext("not checked for %(num)d day", "not checked for %(num)d days", n),
+        "unvisited": lambda: _("not checked for %(n)s days", n=n),
         "never": lambda: _("never checked"),
         "due": lambda: _("must be checked: over %(n)s days since the last check", n=n),
     }

@@ -21,6 +21,7 @@ from inspect_app.parsing import parse_day as parse_day_field
 from inspect_app.plans.access import can_plan
 from inspect_app.plans.planning import plans_progress
 from inspect_app.reports import bp, exports, exports_tables, services
+from inspect_app.reviews.services import open_count, upheld_by_inspector
 from inspect_app.reports.present import document_time
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import TicketStatus
@@ -46,7 +47,10 @@ def show_dashboard():
     """Today at a glance for the bureau; every figure leads to the list behind it."""
     # Plans are sealed: their progress is the planners' (leaders, admins), not every inspector's.
     plans = plans_progress(limit=5) if can_plan(current_user) else None
-    return render_template("reports/dashboard.html", board=services.dashboard(), plans=plans)
+    # 一案双查: upheld reviews count on each inspector's record; deciding is the leader's.
+    open_reviews = open_count() if current_user.role is Role.LEADER else None
+    return render_template("reports/dashboard.html", board=services.dashboard(), plans=plans,
+                           upheld=upheld_by_inspector(), open_reviews=open_reviews)
 
 
 @bp.get("/exports/<kind>.<fmt>")
