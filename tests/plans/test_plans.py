@@ -162,13 +162,13 @@ def test_progress_done_late_missed(app, world, make_visit, api_token, templates)
 def test_the_planner_pages(app, world, login_as):
     leader = login_as("leader")
     page = leader.get("/plans/new")
-    assert page.status_code == 200 and "甲校" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "从未检查" in page.get_data(as_text=True)
     today = _today().isoformat()
     made = leader.form_post("/plans", {"date_from": today, "date_to": today, "count": "1", "modes": "overt",
                                        "weighting": "risk", "assignees": str(world.inspector.id)})
     assert made.status_code == 302, made.get_data(as_text=True)[:3000]
     shown = leader.get(made.headers["Location"]).get_data(as_text=True)
-    assert world.inspector.username in shown or "inspector" in shown
+    assert "甲校" in shown and "从未检查" in shown and "必查" in shown  # the scores with their reasons
     refused = leader.form_post("/plans", {"date_from": today, "date_to": today, "count": "1", "weighting": "risk"})
     assert refused.status_code == 422 and "选择" in refused.get_data(as_text=True)
     assert "/plans/" in leader.get("/plans").get_data(as_text=True)
