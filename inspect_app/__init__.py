@@ -52,9 +52,9 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     audit_services.install()
 
     from inspect_app import (accounts, api, audit, checklists, complaints, core, duties, photos, plans, reports,
-                             schools, tickets, visits, volunteers)
+                             reviews, schools, tickets, visits, volunteers)
     for blueprint in (core.bp, accounts.bp, schools.bp, checklists.bp, photos.bp, visits.bp, tickets.bp,
-                      duties.bp, plans.bp, complaints.bp, volunteers.bp, reports.bp, audit.bp, api.bp):
+                      duties.bp, plans.bp, complaints.bp, volunteers.bp, reviews.bp, reports.bp, audit.bp, api.bp):
         app.register_blueprint(blueprint)
 
     from inspect_app import cli

@@ -97,8 +97,21 @@ class Config:
     # Host header is whatever the client says, and a poster must never point elsewhere.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
 
-    # Tickets: may an inspector verify a problem they found themselves? (The record says so either way.)
-    REQUIRE_INDEPENDENT_VERIFIER = _flag("REQUIRE_INDEPENDENT_VERIFIER")
+    # Plans (督查计划): every school is checked at least once in this many days (全覆盖): a school past
+    # it is drawn first. A plan's task shows its school to the assignee only from this time (local)
+    # of its day, so a list of upcoming targets cannot leak early.
+    PLAN_COVERAGE_DAYS = _int("PLAN_COVERAGE_DAYS", 30)
+    # 一案双查: a later check failing an item an inspector passed at the school within this many days
+    # opens a review for the leader.
+    REVIEW_WINDOW_DAYS = _int("REVIEW_WINDOW_DAYS", 7)
+    TASK_REVEAL_TIME = os.environ.get("TASK_REVEAL_TIME", "06:00")
+    PLAN_MAX_DAYS = _int("PLAN_MAX_DAYS", 92)
+    PLAN_MAX_TASKS = _int("PLAN_MAX_TASKS", 500)
+
+    # Tickets: the finder never closes their own finding (PRODUCT: verification by someone else);
+    # a leader who found it may, giving a reason that the record (and so the audit chain) keeps.
+    # Off ("0") lets a finder verify, marked self_verified on the record.
+    REQUIRE_INDEPENDENT_VERIFIER = _flag("REQUIRE_INDEPENDENT_VERIFIER", True)
     # A ticket's deadline is the item's hours after submission, rounded up so it cannot be read back
     # into the moment a (covert) check was submitted: "day" (23:59:59 of that day, Asia/Shanghai) is
     # how a bureau writes a rectification notice (限期于X月X日前整改) and hides even the hour;

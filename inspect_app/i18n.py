@@ -1,5 +1,5 @@
 """Language and time zone: Simplified Chinese by default, English on request."""
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
@@ -70,10 +70,13 @@ def when(value: datetime | None) -> str:
     return format_skeleton("MMMd", local, locale=get_locale(), tzinfo=tz)
 
 
-def date_only(value: datetime | None) -> str:
-    """A date without the time: what a school may know of a covert check."""
+def date_only(value: datetime | date | None) -> str:
+    """A date without the time: what a school may know of a covert check. A calendar day (a plan's
+    period) is already where the bureau is."""
     if value is None:
         return ""
+    if not isinstance(value, datetime):
+        return format_skeleton("MMMd", value, locale=get_locale())
     return format_skeleton("MMMd", value.astimezone(get_timezone()), locale=get_locale())
 
 

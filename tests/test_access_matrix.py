@@ -178,6 +178,17 @@ MATRIX = [
     ("volunteers.show_history", "GET", "/programme/history", row(SIGNIN, 403, 403, 403, 200, 403, 403)),
     ("volunteers.join", "GET", "/programme/join/{cc}", row(404, 409, 409, 409, 409, 409, 409)),
     ("volunteers.join", "POST", "/programme/join/{cc}", row(404, 409, 409, 409, 409, 409, 409)),
+    # Sealed plans: planners (leaders, admins) only; nobody else learns one exists.
+    ("plans.list_plans", "GET", "/plans", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
+    ("plans.new_plan", "GET", "/plans/new", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
+    ("plans.create_plan", "POST", "/plans", row(SIGNIN, 422, 422, 403, 403, 403, 403)),
+    ("plans.show_plan", "GET", "/plans/{pl}", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
+    ("api.post_plan", "POST", "/api/v1/plans", row(401, 400, 400, 403, 403, 403, 403)),
+    ("api.get_plan", "GET", "/api/v1/plans/{pl}", row(401, 200, 200, 403, 403, 403, 403)),
+    # 一案双查: the leader's alone.
+    ("reviews.list_reviews", "GET", "/reviews", row(SIGNIN, 403, 200, 403, 403, 403, 403)),
+    ("reviews.decide", "POST", "/reviews/1/decide", row(SIGNIN, 403, 404, 403, 403, 403, 403)),
+    ("api.list_reviews", "GET", "/api/v1/reviews", row(401, 403, 200, 403, 403, 403, 403)),
 ]
 
 CASES = [pytest.param(endpoint, method, url, role, expected[role], id=f"{method} {url} as {role}")
@@ -208,11 +219,21 @@ def setting(app, module_db):
         hand_over = issue(db.session.get(Visit, done.id), db.session.get(User, world.inspector.id), utcnow())
         db.session.commit()
         hand_over_id = hand_over.id
+    from inspect_app.checklists.models import VisitMode
+    from inspect_app.i18n import local_zone
+    from inspect_app.plans.models import Weighting
+    from inspect_app.plans.planning import PlanRequest, create_plan
+    with app.test_request_context():
+        today = utcnow().astimezone(local_zone()).date()
+        plan = create_plan(PlanRequest(today, today, 1, [VisitMode.OVERT], None, Weighting.RISK),
+                           db.session.get(User, world.leader.id))
+        db.session.commit()
+        plan_id = plan.id
     targets = {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id,
                "t": templates["onsite"].id, "v": draft.id, "vs": done.id, "f": draft.findings["G1"],
                "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01", "tk": done.tickets[0],
                "vo": world.volunteer.id, "cc": complaint.get_json()["tracking_code"], "ci": complaint_id,
-               "ho": hand_over_id}
+               "ho": hand_over_id, "pl": plan_id}
     # Signed in once per role: the session rows belong to the world, so a case that signs out or
     # disables an account has that undone with the rest of its writes.
     cookies = {}

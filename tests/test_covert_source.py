@@ -99,6 +99,8 @@ def _urls(app, world, covert_world) -> list[str]:
         "kind": ["visits", "findings", "tickets"],
         "fmt": ["csv", "xlsx"],
         "hand_over_id": covert_world["hand_overs"],
+        # Planners' pages (plans.access): a school gets 403 or 404, whatever the plan.
+        "plan_id": [1, 2],
     }
     urls = []
     with app.test_request_context():

@@ -21,7 +21,7 @@ from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
 from inspect_app.tickets.models import TicketEvent
 from inspect_app.visits.models import Visit
-from tests.conftest import jpeg_bytes
+from tests.conftest import PASSWORD, jpeg_bytes
 
 # Threads with their own connections must see each other's commits.
 pytestmark = pytest.mark.real_commits
@@ -141,9 +141,13 @@ def test_different_ticket_responses_at_once_are_one_201_and_conflicts(app, api_t
         assert sorted(outcomes, key=str) == [201] + [409] * (RACERS - 1), outcomes
 
 
-def test_identical_verifications_at_once_are_one_201_and_replays(app, api_token, world, templates, make_visit):
-    headers = api_token("inspector")
+def test_identical_verifications_at_once_are_one_201_and_replays(app, api_token, world, templates, make_visit,
+                                                                make_user):
+    # Another inspector re-checks: the finder never closes their own finding (independent verification).
+    other = make_user("inspector")
     client = app.test_client()
+    token = client.post("/api/v1/auth/token", json={"username": other.username, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
     photo_id = str(uuid.uuid4())
     assert client.put(f"/api/v1/photos/{photo_id}", headers=headers, content_type="multipart/form-data",
                       data={"file": (io.BytesIO(jpeg_bytes()), "a.jpg")}).status_code == 201

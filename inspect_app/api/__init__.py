@@ -3,4 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from inspect_app.api import complaints, duties, routes, tickets, visits, volunteers  # noqa: E402,F401
+from inspect_app.api import (complaints, duties, plans, reviews, routes, tickets, visits,  # noqa: E402,F401
+                             volunteers)

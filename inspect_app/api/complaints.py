@@ -13,9 +13,11 @@ from inspect_app.complaints import services
 from inspect_app.complaints.access import can_read_queue, get_complaint_or_404
 from inspect_app.complaints.codes import shown
 from inspect_app.complaints.present import bureau_view, public_view
+from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.i18n import local_day, local_iso
+from inspect_app.plans.present import task_view
 from inspect_app.plans.services import own_tasks
 
 
@@ -108,6 +110,9 @@ def list_tasks():
     """The user's own assigned checks. A school never sees any."""
     if current_user.role not in (Role.INSPECTOR, Role.VOLUNTEER):
         refuse(403, services.tasks_refusal())
-    return jsonify(tasks=[{"id": t.id, "school_id": t.school_id, "mode": t.mode.value,
-                           "window_start": local_iso(t.window_start), "window_end": local_iso(t.window_end),
-                           "status": t.status.value} for t in own_tasks(current_user)])
+    now = utcnow()
+    views = [task_view(t, current_user, now) for t in own_tasks(current_user)]
+    # A plan's task names its school only from the morning of its day (plans.access.shows_school).
+    return jsonify(tasks=[{"id": v["id"], "school_id": v["school_id"], "mode": v["mode"].value,
+                           "window_start": local_iso(v["window_start"]), "window_end": local_iso(v["window_end"]),
+                           "status": v["status"].value, "reveal_at": local_iso(v["reveal_at"])} for v in views])

@@ -151,12 +151,26 @@ class FindingInput(Body):
     captured_at: OptionalTime = None
 
 
+PhotoIds = Annotated[list[StrictStr], _counted(_step_photo_count), Field(max_length=Config.TICKET_STEP_MAX_PHOTOS)]
+
+
+class TicketResultInput(Body):
+    """A follow-up visit's (回头看) verdict on one of the school's tickets, applied at submission."""
+
+    ticket_id: Id
+    outcome: Literal["close", "reopen"]
+    note: Text(Config.DESCRIPTION_MAX_CHARS) | None = None
+    photo_ids: PhotoIds = Field([], description="closing needs at least one, uploaded before the visit")
+    new_deadline: OptionalTime = Field(None, description="reopening needs one in the future")
+    override_reason: Text(500) | None = Field(None, description="a leader verifying their own finding says why")
+
+
 class VisitInput(Body):
     """A whole visit; 201 when created, 200 for an identical replay or a replaced draft."""
 
     school_id: Id
     version_id: Id
-    mode: one_of(VisitMode, leave_out={VisitMode.FOLLOW_UP})
+    mode: one_of(VisitMode)
     started_at: Time
     submitted_at: OptionalTime = None
     qr_token: Text(64) | None = None
@@ -166,9 +180,9 @@ class VisitInput(Body):
                        Field(max_length=Config.VISIT_MAX_ANSWERS)] = []
     findings: Annotated[list[FindingInput], _visit_count("findings"),
                         Field(max_length=Config.VISIT_MAX_FINDINGS)] = []
-
-
-PhotoIds = Annotated[list[StrictStr], _counted(_step_photo_count), Field(max_length=Config.TICKET_STEP_MAX_PHOTOS)]
+    ticket_results: Annotated[list[TicketResultInput], _visit_count("findings"),
+                              Field(max_length=Config.VISIT_MAX_FINDINGS)] = Field(
+        [], description="follow_up only: each of the school's tickets closed or sent back on site")
 
 
 class TicketResponseInput(Body):
@@ -181,6 +195,8 @@ class VerificationInput(Body):
     note: Text(Config.DESCRIPTION_MAX_CHARS) | None = None
     photo_ids: PhotoIds = Field([], description="closing needs at least one")
     new_deadline: OptionalTime = Field(None, description="reopening needs one in the future")
+    override_reason: Text(500) | None = Field(None, description="a leader verifying their own finding says why "
+                                                                  "(REQUIRE_INDEPENDENT_VERIFIER)")
 
 
 def FormNumber(low: float, high: float) -> Any:  # noqa: N802
@@ -354,6 +370,14 @@ class Visit(Out):
     date: str | None = Field(None, description="the school's view: the day it reached us, Asia/Shanghai")
 
 
+class Presence(Out):
+    visit_id: str
+    distance_m: float | None
+    accuracy_m: float | None
+    clock_skew_s: float | None
+    qr_scanned: bool
+
+
 class TicketEvent(Out):
     kind: str
     text: str
@@ -362,6 +386,9 @@ class TicketEvent(Out):
     at: str | None = Field(None, description="the bureau, or the school's own steps")
     date: str | None = Field(None, description="the school's view of the bureau's steps (Asia/Shanghai)")
     self_verified: bool = Field(None, description="the bureau only")
+    override_reason: str | None = Field(None, description="the bureau only: why a leader verified their own finding")
+    presence: Presence | None = Field(None, description="the bureau only: the follow-up visit a verification was "
+                                                        "made on, and its proof of presence")
 
 
 class Ticket(Out):

@@ -111,7 +111,8 @@ class ComplaintList(Out):
 
 class Task(Out):
     id: int
-    school_id: int
+    school_id: int | None = Field(description="null before the morning of a plan's task's day (TASK_REVEAL_TIME)")
+    reveal_at: str | None = Field(None, description="when a hidden school will be shown")
     mode: one_of(VisitMode)
     window_start: str
     window_end: str

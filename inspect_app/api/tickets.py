@@ -45,6 +45,8 @@ def event_json(entry: dict) -> dict:
     data["actor"] = entry["actor"]
     if "self_verified" in entry:
         data["self_verified"] = entry["self_verified"]
+        data["override_reason"] = entry["override_reason"]
+        data["presence"] = entry["presence"]
     return data
 
 
@@ -133,6 +135,6 @@ def put_verification(ticket_id: int, client_id: str):
 
     def act(ticket, body, client_id, digest):
         services.verify(ticket, current_user, sent.outcome == "close", sent.note or "", sent.photo_ids,
-                        sent.new_deadline, client_id, digest)
+                        sent.new_deadline, client_id, digest, override_reason=sent.override_reason or "")
     return _step(ticket_id, client_id, act)
 

@@ -16,10 +16,11 @@ from flask_babel import gettext as _
 
 from inspect_app.accounts.models import User
 from inspect_app.api import schemas
-from inspect_app.checklists.models import Severity, TemplateVersion
+from inspect_app.checklists.models import Severity, TemplateVersion, VisitMode
 from inspect_app.extensions import db
 from inspect_app.parsing import FieldError, parse_uuid
 from inspect_app.schools.models import School
+from inspect_app.tickets.services import TicketResult, apply_follow_up
 from inspect_app.visits import services
 from inspect_app.visits.models import Finding, Result, Visit
 from inspect_app.visits.services import Location, VisitError
@@ -55,6 +56,8 @@ def apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
 
     school, mode, version = services.start_target(user, db.session.get(School, sent.school_id), sent.mode,
                                                   db.session.get(TemplateVersion, sent.version_id))
+    if sent.ticket_results and mode not in VisitMode.MAY_CLOSE_TICKETS:
+        raise VisitError(_("ticket_results belong to a follow-up visit (mode “follow_up”)."), field="ticket_results")
     services.check_not_ahead(sent.started_at, "started_at")
     corrects = _corrects(user, sent.corrects)
 
@@ -77,6 +80,11 @@ def apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
 
     if sent.submitted_at is not None:
         services.submit(visit, sent.submitted_at, client_time)
+        # On the visit just submitted, so each close-out carries its check-in (回头看); a draft's
+        # results wait for the submission, which sends the whole visit again.
+        apply_follow_up(visit, user, [TicketResult(
+            r.ticket_id, r.outcome == "close", r.note or "", list(r.photo_ids), r.new_deadline, r.override_reason or "")
+            for r in sent.ticket_results])
     return Outcome(visit, created=existing is None)
 
 

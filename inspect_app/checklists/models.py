@@ -42,14 +42,16 @@ class VisitMode(LabelledEnum):
 # a ticket: only someone who saw the rectification on site may (回头看).
 VisitMode.AT_THE_SCHOOL = frozenset(VisitMode) - {VisitMode.REMOTE}
 VisitMode.MAY_CLOSE_TICKETS = frozenset({VisitMode.FOLLOW_UP})
-# A remote check is overt (the inspector says who calls) and answers the overt inspection's checklists.
-TEMPLATE_MODE = {VisitMode.REMOTE: VisitMode.OVERT}
+# A remote check is overt (the inspector says who calls) and answers the overt inspection's checklists;
+# so does a follow-up (回头看), whose subject is the school's tickets: its items are answered as far as
+# the inspector looks again, none is owed (visits.services.blockers).
+TEMPLATE_MODE = {VisitMode.REMOTE: VisitMode.OVERT, VisitMode.FOLLOW_UP: VisitMode.OVERT}
 
 
 # Who may run which kind of visit (PRODUCT.md, roles table).
 MODES_BY_ROLE = {
-    Role.LEADER: (VisitMode.OVERT, VisitMode.REMOTE),
-    Role.INSPECTOR: (VisitMode.OVERT, VisitMode.COVERT, VisitMode.REMOTE),
+    Role.LEADER: (VisitMode.OVERT, VisitMode.REMOTE, VisitMode.FOLLOW_UP),
+    Role.INSPECTOR: (VisitMode.OVERT, VisitMode.COVERT, VisitMode.REMOTE, VisitMode.FOLLOW_UP),
     Role.VOLUNTEER: (VisitMode.COVERT,),
     Role.DUTY_OFFICER: (VisitMode.SELF_CHECK,),
     Role.ADMIN: (),

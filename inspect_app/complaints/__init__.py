@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("complaints", __name__)
 
-from inspect_app.complaints import access, routes, services  # noqa: E402,F401  (services subscribes to signals)
+from inspect_app.complaints import access, risk, routes, services  # noqa: E402,F401  (services subscribes to signals; risk registers a plan factor)

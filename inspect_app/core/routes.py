@@ -10,6 +10,7 @@ from wtforms import HiddenField
 
 from inspect_app.accounts.models import Role
 from inspect_app.core import bp
+from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
 from inspect_app.i18n import LANG_COOKIE
 from inspect_app.schools.access import visible_schools
@@ -55,8 +56,11 @@ def home():
         return redirect(url_for("reports.show_dashboard"))
     school_count = db.session.scalar(sa.select(sa.func.count()).select_from(
         visible_schools(current_user).subquery()))
+    from inspect_app.plans.present import task_view
     from inspect_app.plans.services import open_tasks
-    tasks = open_tasks(current_user) if current_user.role in (Role.INSPECTOR, Role.VOLUNTEER) else []
+    now = utcnow()
+    tasks = [task_view(t, current_user, now) for t in open_tasks(current_user)] \
+        if current_user.role in (Role.INSPECTOR, Role.VOLUNTEER) else []
     return render_template("core/home.html", school_count=school_count, tasks=tasks)
 
 

@@ -19,8 +19,11 @@ from inspect_app.extensions import db
 from inspect_app.parsing import FieldError
 from inspect_app.parsing import parse_day as parse_day_field
 from inspect_app.parsing import parse_id
+from inspect_app.plans.access import can_plan
+from inspect_app.plans.planning import plans_progress
 from inspect_app.reports import bp, circulars, exports, exports_tables, services
 from inspect_app.reports.present import circular_excerpt, document_time
+from inspect_app.reviews.services import open_count, upheld_by_inspector
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import TicketStatus
 
@@ -43,7 +46,12 @@ def signature(signed) -> str | None:
 @roles_required(*BUREAU_ROLES)
 def show_dashboard():
     """Today at a glance for the bureau; every figure leads to the list behind it."""
-    return render_template("reports/dashboard.html", board=services.dashboard())
+    # Plans are sealed: their progress is the planners' (leaders, admins), not every inspector's.
+    plans = plans_progress(limit=5) if can_plan(current_user) else None
+    # 一案双查: upheld reviews count on each inspector's record; deciding is the leader's.
+    open_reviews = open_count() if current_user.role is Role.LEADER else None
+    return render_template("reports/dashboard.html", board=services.dashboard(), plans=plans,
+                           upheld=upheld_by_inspector(), open_reviews=open_reviews)
 
 
 @bp.get("/exports/<kind>.<fmt>")

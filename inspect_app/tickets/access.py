@@ -11,7 +11,7 @@ from inspect_app.checklists.models import VisitMode
 from inspect_app.extensions import db
 from inspect_app.photos.access import register_policy
 from inspect_app.photos.models import Photo
-from inspect_app.tickets.models import EventPhoto, Ticket, TicketError, TicketEvent
+from inspect_app.tickets.models import EventPhoto, OverrideNeeded, Ticket, TicketError, TicketEvent
 
 
 def visible_tickets(user: User) -> sa.Select:
@@ -45,12 +45,17 @@ def independent_verifier_required() -> bool:
     return current_app.config["REQUIRE_INDEPENDENT_VERIFIER"]
 
 
-def verification_refused(user: User, ticket: Ticket) -> TicketError | None:
-    return ticket.verification_refused(user, independent_verifier_required())
+def verification_refused(user: User, ticket: Ticket, override_reason: str = "") -> TicketError | None:
+    return ticket.verification_refused(user, independent_verifier_required(), override_reason)
 
 
 def can_verify(user: User, ticket: Ticket) -> bool:
-    return verification_refused(user, ticket) is None
+    """May be offered the re-check: allowed now, or (a leader's own finding) once they give a reason."""
+    return needs_override_reason(user, ticket) or verification_refused(user, ticket) is None
+
+
+def needs_override_reason(user: User, ticket: Ticket) -> bool:
+    return isinstance(verification_refused(user, ticket), OverrideNeeded)
 
 
 def shows_finding_place(viewer: User, ticket: Ticket) -> bool:

@@ -52,3 +52,5 @@ class VerifyForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=DESCRIPTION_MAX_CHARS)])
     photos = MultipleFileField(_l("Photos from the re-check"))
     new_deadline = LocalDeadlineField(_l("New deadline (when sending back)"), validators=[Optional()])
+    # Shown only to a leader verifying their own finding (tickets.access.needs_override_reason).
+    override_reason = TextAreaField(_l("Why you verify your own finding"), validators=[Optional(), Length(max=500)])

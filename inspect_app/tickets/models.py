@@ -11,7 +11,7 @@ from geopy.distance import geodesic
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 
 from inspect_app.accounts.models import Role, User
-from inspect_app.checklists.models import ChecklistItem, Severity
+from inspect_app.checklists.models import ChecklistItem, Severity, VisitMode
 from inspect_app.dbtypes import LabelledEnum, UTCDateTime, enum_column, utcnow
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
@@ -67,6 +67,13 @@ class TicketError(DomainError):
     form field the message belongs under, so a page can show it there and keep what was typed."""
 
     status = 409
+
+
+class OverrideNeeded(TicketError):
+    """The finder may not verify their own finding, except a leader who gives a reason: `field` names
+    where that reason goes, so the page offers the field and the API names it. A missing field: 422."""
+
+    status = 422
 
 
 class Ticket(db.Model):
@@ -162,17 +169,29 @@ class Ticket(db.Model):
             return TicketError(str(_l("The school has already reported its rectification: it awaits verification.")))
         return None
 
-    def verification_refused(self, verifier: User, require_independent: bool) -> TicketError | None:
-        """Why `verifier` may not re-check now, or None: the one rule (tickets.access.can_verify asks it)."""
+    def verification_refused(self, verifier: User, require_independent: bool,
+                             override_reason: str = "", visit: Visit | None = None) -> TicketError | None:
+        """Why `verifier` may not re-check now, or None: the one rule (tickets.access.can_verify asks it).
+        Independence: the finder never verifies their own finding; a leader may, with a reason
+        (an OverrideNeeded refusal until they give one). `visit`: the follow-up visit (回头看) the
+        re-check was made on, whose proof of presence the step carries: the verifier's own, at this
+        school, in a mode that may close tickets (VisitMode.MAY_CLOSE_TICKETS)."""
         if verifier.role not in VERIFIER_ROLES:
             return TicketError(str(_l("Only inspectors and leaders verify rectification.")), 403)
+        if visit is not None and (visit.mode not in VisitMode.MAY_CLOSE_TICKETS or visit.author_id != verifier.id
+                                  or visit.school_id != self.school_id):
+            return TicketError(str(_l("Only your own follow-up visit at this ticket's school verifies it.")), 422)
         if self.status is TicketStatus.CLOSED:
             return TicketError(str(_l("This ticket is already closed out.")))
         if self.status not in TicketStatus.VERIFIABLE:
             return TicketError(str(_l("This was sent back: it can be verified again once the school reports "
                                       "its rectification.")))
         if require_independent and self.found_by(verifier):
-            return TicketError(str(_l("Another inspector must verify this: you found the problem yourself.")), 403)
+            if verifier.role is not Role.LEADER:
+                return TicketError(str(_l("Another inspector must verify this: you found the problem yourself.")), 403)
+            if not (override_reason or "").strip():
+                return OverrideNeeded(str(_l("You found this problem yourself: say why you verify it rather than "
+                                             "another inspector.")), 422, "override_reason")
         return None
 
     def found_by(self, user: User) -> bool:
@@ -186,21 +205,25 @@ class Ticket(db.Model):
         return self._record(EventKind.RESPONDED, officer, text)
 
     def verify(self, verifier: User, close: bool, note: str, new_deadline: datetime | None,
-               require_independent: bool) -> "TicketEvent":
+               require_independent: bool, override_reason: str = "", visit: Visit | None = None) -> "TicketEvent":
         """Close out (销号) or send back after a re-check by someone other than the school."""
-        if refusal := self.verification_refused(verifier, require_independent):
+        if refusal := self.verification_refused(verifier, require_independent, override_reason, visit):
             raise refusal
         own = self.found_by(verifier)
+        # Kept only when it was needed: the reason is what the record (and the audit chain) answers for.
+        reason = (override_reason or "").strip()[:500] if own and require_independent else None
         if close:
             self.status = TicketStatus.CLOSED
             self.closed_at = utcnow()
-            return self._record(EventKind.CLOSED, verifier, note, self_verified=own)
+            return self._record(EventKind.CLOSED, verifier, note, self_verified=own, override_reason=reason,
+                                visit=visit)
         if new_deadline is None or new_deadline <= utcnow():
             raise TicketError(str(_l("Sending back needs a new deadline in the future.")), 422, "new_deadline")
         self.status = TicketStatus.REOPENED
         self.deadline = new_deadline
         self.escalation_level = 0
-        return self._record(EventKind.REOPENED, verifier, note, self_verified=own)
+        return self._record(EventKind.REOPENED, verifier, note, self_verified=own, override_reason=reason,
+                            visit=visit)
 
     def escalate(self, now: datetime) -> list["TicketEvent"]:
         """Climb the ladder as far as the time overdue calls for; each step once, each recorded."""
@@ -226,12 +249,17 @@ class TicketEvent(db.Model):
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     text: so.Mapped[str] = so.mapped_column(sa.String(2000), default="")
     self_verified: so.Mapped[bool] = so.mapped_column(default=False)
+    # A leader verifying their own finding says why (REQUIRE_INDEPENDENT_VERIFIER's override).
+    override_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    # The follow-up visit (回头看) a verification was made on: its check-in is the step's proof of presence.
+    visit_id: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("visits.id"), index=True)
     # The phone's UUID for responses and verifications, and a hash of what it sent (idempotent PUT).
     client_id: so.Mapped[str | None] = so.mapped_column(sa.String(36))
     body_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
     ticket: so.Mapped[Ticket] = so.relationship(back_populates="events")
     actor: so.Mapped[User | None] = so.relationship()
+    visit: so.Mapped[Visit | None] = so.relationship()
     photos: so.Mapped[list["EventPhoto"]] = so.relationship(cascade="all, delete-orphan")
 
 

@@ -55,6 +55,15 @@ def _place(ticket: Ticket) -> dict | None:
     return {"distance_m": distance, "accuracy_m": finding.accuracy_m, "lat": finding.lat, "lon": finding.lon}
 
 
+def presence(event: TicketEvent) -> dict | None:
+    """The follow-up visit's proof of presence on a verification made there (the bureau's to read)."""
+    visit = event.visit
+    if visit is None:
+        return None
+    return {"visit_id": visit.id, "distance_m": visit.distance_m, "accuracy_m": visit.accuracy_m,
+            "clock_skew_s": visit.clock_skew_s, "qr_scanned": visit.qr_scanned}
+
+
 def record_entry(event: TicketEvent, viewer: User) -> dict:
     """One step of the written record. `exact`: the time of day may be shown, not only the date.
     `actor`: a name, INSPECTION_GROUP, or None for a step the system took."""
@@ -66,6 +75,8 @@ def record_entry(event: TicketEvent, viewer: User) -> dict:
              "photo_ids": [event_photo.photo_id for event_photo in event.photos]}
     if bureau:
         entry["self_verified"] = event.self_verified
+        entry["override_reason"] = event.override_reason
+        entry["presence"] = presence(event)
     return entry
 
 

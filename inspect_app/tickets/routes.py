@@ -19,7 +19,8 @@ from inspect_app.photos.processing import PhotoRejected
 from inspect_app.photos.services import (PhotoConflict, PhotoFields, photos_for_findings,
                                          read_upload, receive_photo)
 from inspect_app.tickets import bp, handovers, services
-from inspect_app.tickets.access import can_respond, can_verify, get_ticket_or_404, shows_people, visible_tickets
+from inspect_app.tickets.access import (can_respond, can_verify, get_ticket_or_404, needs_override_reason,
+                                        shows_people, visible_tickets)
 from inspect_app.tickets.forms import RespondForm, VerifyForm
 from inspect_app.tickets.models import VERIFIER_ROLES, Notification, Ticket, TicketError, TicketStatus
 from inspect_app.tickets.present import INSPECTION_GROUP, notice, ticket_detail, ticket_summary
@@ -80,6 +81,7 @@ def _detail(ticket: Ticket, respond_form=None, verify_form=None, status=200):
                   respond_form=respond_form or RespondForm(formdata=None),
                   verify_form=verify_form or VerifyForm(formdata=None),
                   can_respond=can_respond(current_user, ticket), can_verify=can_verify(current_user, ticket),
+                  needs_override_reason=needs_override_reason(current_user, ticket),
                   max_upload_bytes=current_app.config["MAX_CONTENT_LENGTH"]), status
 
 
@@ -176,7 +178,8 @@ def verify(ticket_id: int):
     ticket = get_ticket_or_404(ticket_id, current_user)
     close = form.outcome.data == "close"
     try:
-        services.verify(ticket, current_user, close, form.note.data or "", photo_ids, form.new_deadline.data)
+        services.verify(ticket, current_user, close, form.note.data or "", photo_ids, form.new_deadline.data,
+                        override_reason=form.override_reason.data or "")
     except TicketError as error:
         return _step_refused(ticket_id, error, form, verify_form=form)
     _commit_step()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
 
@@ -15,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from inspect_app.accounts.models import Role, User
-from inspect_app.checklists.models import Severity
+from inspect_app.checklists.models import Severity, VisitMode
 from inspect_app.dbtypes import utcnow
 from inspect_app.documents import header_text
 from inspect_app.extensions import db
@@ -139,19 +140,56 @@ def respond(ticket: Ticket, officer: User, text: str, photo_ids: list[str], clie
 
 
 def verify(ticket: Ticket, verifier: User, close: bool, note: str, photo_ids: list[str],
-           new_deadline: datetime | None, client_id: str | None = None, digest: str | None = None) -> TicketEvent:
-    """Close out with after-photos, or send back with a new deadline (the caller commits)."""
+           new_deadline: datetime | None, client_id: str | None = None, digest: str | None = None,
+           override_reason: str = "", visit: Visit | None = None) -> TicketEvent:
+    """Close out with after-photos, or send back with a new deadline (the caller commits).
+    `override_reason`: a leader verifying their own finding says why (kept on the record)."""
     photos = _photos(photo_ids, verifier)
     if close and not photos:
         raise TicketError(_("Closing out needs at least one photo taken at the re-check."), 422, "photos")
     event = ticket.verify(verifier, close, (note or "").strip()[:2000], new_deadline,
-                          independent_verifier_required())
+                          independent_verifier_required(), override_reason, visit)
     event.client_id, event.body_hash = client_id, digest
     _attach(event, photos)
     notify(ticket, event.kind)
     if close:
         ticket_closed.send(current_app._get_current_object(), ticket=ticket)
     return event
+
+
+@dataclass
+class TicketResult:
+    """A follow-up visit's verdict on one ticket (API: ticket_results[n])."""
+    ticket_id: int
+    close: bool
+    note: str = ""
+    photo_ids: list[str] = field(default_factory=list)
+    new_deadline: datetime | None = None
+    override_reason: str = ""
+
+
+def apply_follow_up(visit: Visit, verifier: User, results: list[TicketResult]) -> list[TicketEvent]:
+    """Close out or send back each named ticket of the visit's school on the submitted follow-up visit
+    (回头看), through verify() and so the ticket's own guard; a refusal names its place in the list."""
+    if results and visit.mode not in VisitMode.MAY_CLOSE_TICKETS:
+        raise TicketError(_("Only a follow-up visit verifies tickets."), 422, "ticket_results")
+    ids = [r.ticket_id for r in results]
+    if len(set(ids)) != len(ids):
+        raise TicketError(_("A ticket is named twice in ticket_results."), 422, "ticket_results")
+    tickets = {t.id: t for t in db.session.scalars(sa.select(Ticket).where(
+        Ticket.id.in_(ids), Ticket.school_id == visit.school_id))} if ids else {}
+    events = []
+    for n, result in enumerate(results):
+        ticket = tickets.get(result.ticket_id)
+        where = f"ticket_results[{n}]"
+        if ticket is None:
+            raise TicketError(_("%(where)s: not a ticket of this school.", where=where), 422, where)
+        try:
+            events.append(verify(ticket, verifier, result.close, result.note, result.photo_ids, result.new_deadline,
+                                 override_reason=result.override_reason, visit=visit))
+        except TicketError as error:
+            raise TicketError(f"{where}: {error.message}", error.status, where) from None
+    return events
 
 
 @contextmanager

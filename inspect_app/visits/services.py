@@ -69,8 +69,6 @@ def start_target(user: User, school: School | None, mode_value, version: Templat
         mode = VisitMode(mode_value)
     except ValueError:
         raise VisitError(_("mode must be one of overt, covert, self_check."), field="mode") from None
-    if mode is VisitMode.FOLLOW_UP:
-        raise VisitError(_("Follow-up visits are recorded on their tickets."))
     # A school that does not exist answers as one this user may not visit: ids reveal nothing.
     if school is None or not can_start(user, school, mode):
         raise VisitError(_("You cannot start this kind of visit at this school."), 403)
@@ -205,14 +203,19 @@ def photos_by_finding(visit: Visit) -> dict[str, list[Photo]]:
 ITEM_STATES = ("unanswered", "pass", "na", "fail", "fail+photo")
 
 
-def _item_blocks(item: ChecklistItem, state: str, at_school: bool = True) -> str | None:
+def _item_blocks(item: ChecklistItem, state: str, at_school: bool = True, every_item: bool = True) -> str | None:
     """What stops submission in this state of this item: the submit rule, item by item. A photo is
-    owed only by someone at the school: a remote check (by phone) cannot take one."""
+    owed only by someone at the school: a remote check (by phone) cannot take one. A follow-up's
+    subject is the school's tickets: it owes no item an answer (`every_item` False)."""
     if state == "unanswered":
-        return "left"
+        return "left" if every_item else None
     if state == "fail" and item.photo_required and at_school:
         return "needs_photo"
     return None
+
+
+def _every_item(visit: Visit) -> bool:
+    return visit.mode not in VisitMode.MAY_CLOSE_TICKETS
 
 
 def _added_blocks(described: bool) -> str | None:
@@ -238,7 +241,7 @@ def blockers(visit: Visit, photos: dict[str, list[Photo]] | None) -> dict[str, l
     "left" (item codes) and "adhoc_empty" (finding ids); empty when it may be submitted."""
     found: dict[str, list] = {}
     for item in visit.version.items:
-        kind = _item_blocks(item, _item_state(visit, item, photos), not visit.mode.remote)
+        kind = _item_blocks(item, _item_state(visit, item, photos), not visit.mode.remote, _every_item(visit))
         if kind:
             found.setdefault(kind, []).append(item.position if kind == "needs_photo" else item.code)
     for finding in visit.findings:
@@ -277,9 +280,9 @@ def missing(visit: Visit, photos: dict[str, list[Photo]]) -> list[str]:
 def submit_rule(visit: Visit) -> dict:
     """The submit rule as data, for the phone to apply to what it holds, offline too: what each item
     blocks in each of its states, what an added problem blocks, and the words of phrase()."""
-    at_school = not visit.mode.remote
+    at_school, every = not visit.mode.remote, _every_item(visit)
     return {"items": {item.code: {state: kind for state in ITEM_STATES
-                                  if (kind := _item_blocks(item, state, at_school))}
+                                  if (kind := _item_blocks(item, state, at_school, every))}
                       for item in visit.version.items},
             "added": {"empty": _added_blocks(False), "described": _added_blocks(True)},
             "phrases": submit_phrases(), "list_sep": _(", "), "join": _("; ")}

@@ -52,7 +52,7 @@ def test_the_school_never_sees_the_complainant_or_the_planned_check(app, world, 
     values = {"school_id": [world.a.id], "ticket_id": [ticket_id], "visit_id": [], "photo_id": [], "size": [],
               "token": [world.a.qr_token], "day": [date.today().isoformat()], "template_id": [],
               "user_id": [volunteer.id], "kind": ["visits", "findings", "tickets"], "fmt": ["csv"],
-              "code": [], "complaint_id": [handed, watched], "filename": [],
+              "code": [], "complaint_id": [handed, watched], "filename": [], "plan_id": [1],
               "hand_over_id": []}  # a complaint's ticket has no visit, so no hand-over sheet
     urls = set()
     with app.test_request_context():

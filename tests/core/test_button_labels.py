@@ -13,6 +13,10 @@ from tests.core.test_zh_everywhere import ROLES, crawl  # noqa: F401 - the same 
 
 # Every label a button may carry, with what pressing it does. "N" stands for a number in the label.
 LABELS = {
+    "新建计划": "open the form for a new sealed visit plan (leaders, admins)",
+    "维持问责": "uphold an accountability review (一案双查), with the leader's note",
+    "不予问责": "dismiss an accountability review, with the leader's note",
+    "抽取计划": "draw the sealed plan: score the schools, draw them and create the tasks",
     "修改密码": "change one's own password (the current one first)",
     "保存账号": "save the admin's changes to an account",
     "重置密码": "give the account a temporary password, end its sessions, force a change at next sign-in",

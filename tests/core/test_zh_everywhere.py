@@ -50,8 +50,10 @@ def crawl(app, world, make_visit, templates, make_user):
     shanghai = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
     complaint = app.test_client().post("/api/v1/complaints", json={"school_id": world.a.id, "text": "门卫不在岗"})
     from tests.test_covert_source import _issue_hand_overs
+    plan_id = _plan_id(app, world, shanghai)
     values = {
         "hand_over_id": _issue_hand_overs(app, world, covert, overt),
+        "plan_id": [plan_id],
         "code": [complaint.get_json()["tracking_code"]], "complaint_id": [_complaint_id(app)],
         "school_id": [world.a.id], "ticket_id": covert.tickets + overt.tickets,
         "visit_id": [covert.id, overt.id, draft.id, own.id], "photo_id": [], "size": [],
@@ -103,6 +105,21 @@ def test_every_page_and_fragment_is_chinese(app, world, login_as, crawl):
                                  f"{sorted(words)}")
     assert seen > 200
     assert not found, "\n".join(found)
+
+
+def _plan_id(app, world, day: str) -> int:
+    """A risk plan for today naming the inspector's school (its pages show scores, reasons, tasks)."""
+    from inspect_app.accounts.models import User
+    from inspect_app.checklists.models import VisitMode
+    from inspect_app.extensions import db
+    from inspect_app.plans.models import Weighting
+    from inspect_app.plans.planning import PlanRequest, create_plan
+    with app.test_request_context():
+        today = date.fromisoformat(day)
+        plan = create_plan(PlanRequest(today, today, 2, [VisitMode.OVERT, VisitMode.COVERT], None, Weighting.RISK),
+                           db.session.get(User, world.leader.id))
+        db.session.commit()
+        return plan.id
 
 
 def _complaint_id(app) -> int:

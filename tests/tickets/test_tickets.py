@@ -112,18 +112,63 @@ def test_the_reopen_path_sets_a_new_deadline(app, login_as, world, templates, ma
     assert deadline > utcnow() + timedelta(days=4)
 
 
-def test_self_verification_is_recorded_and_can_be_forbidden(app, login_as, world, templates, make_visit, monkeypatch):
+def test_the_finder_may_not_verify_by_default_and_self_verification_is_recorded_when_allowed(
+        app, login_as, world, templates, make_visit, monkeypatch):
+    assert app.config["REQUIRE_INDEPENDENT_VERIFIER"] is True  # the default (config.Config)
     done = make_visit(world.inspector, world.a, fail=("G2",))
     ticket_id = done.tickets[0]
     inspector = login_as("inspector")
-    monkeypatch.setitem(app.config, "REQUIRE_INDEPENDENT_VERIFIER", True)
     refused = inspector.form_post(f"/tickets/{ticket_id}/verify", {"outcome": "close", "photos": _photo_upload()},
                                   content_type="multipart/form-data")
     assert refused.status_code == 403 and "须由其他督学核查" in refused.get_data(as_text=True)
+    # An inspector cannot talk their way past it: the reason is a leader's override only.
+    refused = inspector.form_post(f"/tickets/{ticket_id}/verify", {
+        "outcome": "close", "override_reason": "只有我在", "photos": _photo_upload()}, content_type="multipart/form-data")
+    assert refused.status_code == 403
+    assert _ticket(app, ticket_id)[0] is TicketStatus.OPEN
     monkeypatch.setitem(app.config, "REQUIRE_INDEPENDENT_VERIFIER", False)
     assert inspector.form_post(f"/tickets/{ticket_id}/verify", {"outcome": "close", "photos": _photo_upload()},
                                content_type="multipart/form-data").status_code == 302
     assert "由发现问题的督学本人核查" in inspector.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+
+
+def test_a_leader_verifies_their_own_finding_only_with_a_reason_that_the_record_and_audit_keep(
+        app, login_as, api_token, world, templates, make_visit):
+    from inspect_app.audit.models import AuditEntry
+    done = make_visit(world.leader, world.a, fail=("G1", "G2"))
+    first, second = done.tickets
+    leader = login_as("leader")
+    page = leader.get(f"/tickets/{first}").get_data(as_text=True)
+    assert 'name="override_reason"' in page  # offered, with the field it needs
+    assert 'name="override_reason"' not in login_as("inspector").get(f"/tickets/{first}").get_data(as_text=True)
+    refused = leader.form_post(f"/tickets/{first}/verify", {"outcome": "close", "override_reason": "   ",
+                                                            "photos": _photo_upload()},
+                               content_type="multipart/form-data")
+    assert refused.status_code == 422 and "说明为何由您本人核查" in refused.get_data(as_text=True)
+    assert leader.form_post(f"/tickets/{first}/verify", {
+        "outcome": "close", "override_reason": "督学均在外地，现场已核实", "photos": _photo_upload()},
+        content_type="multipart/form-data").status_code == 302
+    shown = leader.get(f"/tickets/{first}").get_data(as_text=True)
+    assert "督学均在外地，现场已核实" in shown
+    # The school's view of the record never carries the bureau's reason.
+    assert "督学均在外地" not in login_as("officer").get(f"/tickets/{first}").get_data(as_text=True)
+    # The API: refused naming the field, then recorded with the reason.
+    headers = api_token("leader")
+    client = app.test_client()
+    url = f"/api/v1/tickets/{second}/verifications/{uuid.uuid4()}"
+    body = {"outcome": "reopen", "new_deadline": (utcnow() + timedelta(days=3)).isoformat()}
+    answer = client.put(url, json=body, headers=headers)
+    assert answer.status_code == 422 and "说明为何由您本人核查" in answer.get_json()["error"]["message"]
+    answer = client.put(url, json={**body, "override_reason": "紧急"}, headers=headers)
+    assert answer.status_code == 201, answer.get_json()
+    last = answer.get_json()["record"][-1]
+    assert last["self_verified"] is True and last["override_reason"] == "紧急"
+    with app.app_context():
+        reasons = db.session.scalars(sa.select(TicketEvent.override_reason)
+                                     .where(TicketEvent.override_reason.is_not(None))).all()
+        assert set(reasons) == {"督学均在外地，现场已核实", "紧急"}
+        written = db.session.scalars(sa.select(AuditEntry.data).where(AuditEntry.object_type == "ticket_events")).all()
+        assert any("紧急" in data for data in written)
 
 
 def test_another_schools_officer_gets_404_on_the_ticket_its_photos_and_the_api(

@@ -199,7 +199,9 @@ def test_distance_on_site_and_clock_skew_flags(client, api_token, world, templat
     (lambda b: b.update(findings=[{"id": str(uuid.uuid4()), "code": None, "description": ""}]), 422),
     (lambda b: b.update(version_id=999999), 422),
     (lambda b: b.update(school_id=999999), 403),
-    (lambda b: b.update(mode="follow_up"), 422),
+    (lambda b: b.update(mode="follow_up", ticket_results=[{"ticket_id": 999999, "outcome": "close"}]), 422),
+    (lambda b: b.update(ticket_results=[{"ticket_id": 1, "outcome": "close"}]), 422),  # not a follow-up
+    (lambda b: b.update(mode="follow_up", ticket_results=[{"ticket_id": "1", "outcome": "close"}]), 400),
 ])
 def test_bad_visits_get_a_4xx_and_a_message_never_a_500(client, api_token, world, templates, change, status, app):
     sent = body(world, templates)

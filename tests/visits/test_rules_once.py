@@ -19,7 +19,8 @@ UNKNOWN = 999_999
     ("officer", "a", "overt", "onsite", 403),            # not this role's kind of visit
     ("inspector", "a", "covert", "onsite", 422),         # a checklist of another mode
     ("inspector", "a", "sideways", "onsite", 422),       # no such mode
-    ("inspector", "a", "follow_up", "onsite", 422),      # follow-ups are recorded on their tickets
+    ("inspector", "a", "follow_up", "onsite", 200),      # a follow-up (回头看) is a visit, on the overt checklists
+    ("volunteer", "a", "follow_up", "covert", 403),      # only inspectors and leaders follow up
 ])
 def test_starting_a_visit_answers_the_same_on_the_page_and_over_the_api(
         login_as, api_token, app, world, templates, who, school, mode, template, status):
