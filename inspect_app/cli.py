@@ -136,11 +136,16 @@ def tickets_group():
 
 @tickets_group.command("escalate")
 def escalate_command():
-    """Climb the escalation ladder for overdue tickets (run it from cron, e.g. hourly)."""
+    """Climb the escalation ladder for overdue tickets, and escalate hand-over sheets not signed for
+    after a working day (run it from cron, e.g. hourly: each step is taken once)."""
+    from inspect_app.dbtypes import utcnow
+    from inspect_app.tickets.handovers import escalate_unacknowledged
     from inspect_app.tickets.services import escalate_overdue
-    steps = escalate_overdue()
+    now = utcnow()
+    steps = escalate_overdue(now)
+    sheets = escalate_unacknowledged(now)
     db.session.commit()
-    click.echo(f"{steps} escalation steps taken")
+    click.echo(f"{steps} escalation steps taken, {sheets} hand-over sheets escalated")
 
 
 @click.group("audit", cls=AppGroup)

@@ -148,6 +148,7 @@ def field_label(name: str) -> str | None:
         "user_id": _("Person"), "volunteer_id": _("Volunteer"), "succeeded": _("Succeeded"),
         "acknowledged_at": _("Signed for"), "acknowledged_by_id": _("Signed for by"), "issued_at": _("Issued"),
         "issued_by_id": _("Issued by"), "sent_at": _("Sent"), "sent_by_id": _("Sent by"), "read_at": _("Read"),
+        "escalated_at": _("Escalated as late"),
     }
     return labels.get(name)
 

@@ -20,13 +20,16 @@ from inspect_app.extensions import db
 from inspect_app.i18n import local_zone, working_days_back
 from inspect_app.photos.models import Photo
 from inspect_app.photos.services import thumbnails
+from inspect_app.schools.models import school_assignments
 from inspect_app.tickets.models import EventKind, HandOver, Notification, Ticket, TicketError
 from inspect_app.visits.models import Visit, VisitStatus
 
 # Who issues a sheet: the bureau's people in the field (as for verifying), never a volunteer.
 ISSUER_ROLES = frozenset({Role.INSPECTOR, Role.LEADER})
-# A sheet not signed for within this many working days shows for the bureau as overdue.
+# A sheet not signed for within this many working days shows for the bureau as overdue, and escalates.
 ACKNOWLEDGE_WITHIN_WORKING_DAYS = 1
+# Its notices, on the visit's first ticket (as `present.notice` finds the sheet from it).
+SHEET_NOTICES = (EventKind.HAND_OVER, EventKind.HAND_OVER_OVERDUE)
 
 
 def hand_over_of(visit_id: str) -> HandOver | None:
@@ -74,10 +77,8 @@ def issue(visit: Visit, issuer: User, now: datetime) -> HandOver:
         # twice at once): the unique constraints hold, and the second is asked to try again.
         db.session.rollback()
         raise TicketError(_("Another hand-over sheet was issued at the same moment. Please try again."), 409) from None
-    officers = db.session.scalars(sa.select(User.id).where(User.role == Role.DUTY_OFFICER, User.active.is_(True),
-                                                          User.school_id == visit.school_id))
     db.session.add_all(Notification(user_id=user_id, ticket=tickets[0], kind=EventKind.HAND_OVER)
-                       for user_id in officers)
+                       for user_id in db.session.scalars(_officers(visit.school_id)))
     return sheet
 
 
@@ -86,18 +87,55 @@ def acknowledge(sheet: HandOver, officer: User, now: datetime) -> None:
     sheet.acknowledge(officer, now)
     first = sa.select(Ticket.id).where(Ticket.visit_id == sheet.visit_id)
     for note in db.session.scalars(sa.select(Notification).where(
-            Notification.user_id == officer.id, Notification.kind == EventKind.HAND_OVER,
+            Notification.user_id == officer.id, Notification.kind.in_(SHEET_NOTICES),
             Notification.ticket_id.in_(first), Notification.read_at.is_(None))):
         note.read_at = now
 
 
+def overdue_condition(now: datetime) -> sa.ColumnElement[bool]:
+    """The one rule for a late sheet, for the dashboard and escalation alike: issued before the last
+    working day began (a Friday's sheet is late from Tuesday 00:00) and still not signed for."""
+    return sa.and_(HandOver.acknowledged_at.is_(None),
+                   HandOver.issued_at < working_days_back(now, ACKNOWLEDGE_WITHIN_WORKING_DAYS))
+
+
 def unacknowledged_overdue(now: datetime, limit: int = 200) -> tuple[int, list[HandOver]]:
     """Sheets issued before the last working day began and still not signed for: for the bureau."""
-    condition = sa.and_(HandOver.acknowledged_at.is_(None),
-                        HandOver.issued_at < working_days_back(now, ACKNOWLEDGE_WITHIN_WORKING_DAYS))
+    condition = overdue_condition(now)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(HandOver).where(condition)) or 0
     rows = db.session.scalars(sa.select(HandOver).where(condition).order_by(HandOver.issued_at).limit(limit))
     return total, list(rows)
+
+
+def escalate_unacknowledged(now: datetime) -> int:
+    """Escalate each late sheet once, like an overdue ticket (`flask tickets escalate`, from cron): a
+    reminder to the school's duty officers, a notice to its responsible inspectors. The sheet records
+    the step (`HandOver.escalate`), so an hourly cron never repeats it; the caller commits. Returns
+    how many sheets were escalated."""
+    # Rows another run holds are skipped (PostgreSQL), not notified twice; it escalates them itself.
+    late = db.session.scalars(sa.select(HandOver).where(overdue_condition(now), HandOver.escalated_at.is_(None))
+                              .order_by(HandOver.id).with_for_update(skip_locked=True)).all()
+    escalated = 0
+    for sheet in late:
+        tickets = _tickets(sheet.visit_id)
+        if not tickets or not sheet.escalate(now):
+            continue
+        db.session.add_all(Notification(user_id=user_id, ticket=tickets[0], kind=EventKind.HAND_OVER_OVERDUE)
+                           for user_id in _concerned(sheet.school_id))
+        escalated += 1
+    return escalated
+
+
+def _concerned(school_id: int) -> set[int]:
+    """The school's active duty officers and the inspectors responsible for it: nobody else's school."""
+    inspectors = (sa.select(User.id).join(school_assignments, school_assignments.c.user_id == User.id)
+                  .where(school_assignments.c.school_id == school_id, User.role == Role.INSPECTOR,
+                         User.active.is_(True)))
+    return set(db.session.scalars(_officers(school_id))) | set(db.session.scalars(inspectors))
+
+
+def _officers(school_id: int) -> sa.Select:
+    return sa.select(User.id).where(User.role == Role.DUTY_OFFICER, User.active.is_(True), User.school_id == school_id)
 
 
 def sheet_view(sheet: HandOver, viewer: User) -> dict:

@@ -52,6 +52,8 @@ class EventKind(LabelledEnum):
     CIRCULAR = "circular", _l("Daily circular")
     # A hand-over sheet (交办单) issued to the school: its notice leads to the sheet to sign for.
     HAND_OVER = "hand_over", _l("Hand-over sheet to sign for")
+    # The sheet still not signed for after a working day: the school is reminded, its inspectors told.
+    HAND_OVER_OVERDUE = "hand_over_overdue", _l("Hand-over sheet not signed for in time")
 
 
 # Who re-checks a school's rectification: the bureau's people in the field, never an administrator.
@@ -296,7 +298,12 @@ class Notification(db.Model):
 
 class HandOver(db.Model):
     """The written hand-over (书面交办, 交办单) of a visit's tickets: numbered per year, signed for by
-    the school's duty officer in the app. Its problems are the visit's tickets, read when shown."""
+    the school's duty officer in the app. Its problems are the visit's tickets, read when shown.
+
+    Who signs: the duty officer's account only. There is no school-head role, and a name typed into a
+    form would be a signature nobody can check; when the head signs the paper copy, the duty officer
+    records the receipt in the app under their own account, and that account is what the bureau holds
+    the school to (as the ticket ladder's "school head notified" also reaches the school's accounts)."""
     __tablename__ = "hand_overs"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -307,6 +314,8 @@ class HandOver(db.Model):
     issued_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     acknowledged_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     acknowledged_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # When the sheet, still not signed for after a working day, was escalated (once; NULL until then).
+    escalated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     visit: so.Mapped[Visit] = so.relationship()
     school: so.Mapped[School] = so.relationship()
@@ -331,3 +340,11 @@ class HandOver(db.Model):
         if refusal := self.acknowledgement_refused(officer):
             raise refusal
         self.acknowledged_by, self.acknowledged_at = officer, now
+
+    def escalate(self, now: datetime) -> bool:
+        """Record the escalation of a sheet still not signed for; False when signed or already done.
+        Whether it is late is `handovers.overdue_condition`, the dashboard's rule."""
+        if self.acknowledged_at is not None or self.escalated_at is not None:
+            return False
+        self.escalated_at = now
+        return True

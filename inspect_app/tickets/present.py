@@ -12,7 +12,7 @@ from datetime import datetime
 
 from inspect_app.accounts.models import Role, User
 from inspect_app.tickets.access import shows_finding_place, shows_people
-from inspect_app.tickets.handovers import hand_over_of
+from inspect_app.tickets.handovers import SHEET_NOTICES, hand_over_of
 from inspect_app.tickets.models import EventKind, Notification, Ticket, TicketEvent, TicketStatus
 
 INSPECTION_GROUP = "inspection_group"  # who took a bureau step, as a school is told it
@@ -88,7 +88,7 @@ def notice(note: Notification, viewer: User) -> dict:
         return {"ticket_id": None, "kind": note.kind, "school_id": note.school_id, "day": note.day,
                 "school_name": note.school.name if note.school else "", "at": note.created_at,
                 "exact": True, "read": note.read_at is not None}
-    if note.kind is EventKind.HAND_OVER:  # the sheet to sign for, which lists this visit's tickets
+    if note.kind in SHEET_NOTICES:  # the sheet to sign for (or late), which lists this visit's tickets
         sheet = hand_over_of(ticket.visit_id)
         return {"ticket_id": note.ticket_id, "kind": note.kind, "hand_over_id": sheet.id if sheet else None,
                 "number": sheet.label if sheet else "", "school_name": ticket.school.name, "at": note.created_at,
