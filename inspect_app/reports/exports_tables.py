@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
@@ -53,6 +54,24 @@ class Filters:
         if self.start and self.end and self.end < self.start:
             return _("The end date is before the start date.")
         return None
+
+    def chosen(self) -> bool:
+        """Whether anything narrows the export (an unfiltered one is the whole table, even if empty)."""
+        return bool(self.district or self.start or self.end or self.status)
+
+
+def nonempty(table: Iterator[list], filters: Filters) -> Iterator[list] | None:
+    """The table as it was, or None when filters were chosen and match no record: an empty file is
+    no answer to "what did we find in 南闸街道 last week", a sentence on the page is. Reads one row
+    ahead, so the query runs once."""
+    header = next(table)
+    first = next(table, None)
+    if first is None:
+        if filters.chosen():
+            table.close()
+            return None
+        return iter([header])
+    return itertools.chain([header, first], table)
 
 
 def _local(moment: datetime | None):
