@@ -54,6 +54,11 @@ class Filters:
             return _("The end date is before the start date.")
         return None
 
+    def chosen(self) -> bool:
+        """Whether anything narrows the export (an unfiltered one is the whole table, even if empty)."""
+        return bool(self.district or self.start or self.end or self.status)
+
+
 
 def _local(moment: datetime | None):
     """A real date and time in the bureau's zone (a spreadsheet sorts and filters it as a date);
@@ -63,22 +68,22 @@ def _local(moment: datetime | None):
     return moment.astimezone(local_zone()).replace(tzinfo=None, second=0, microsecond=0)
 
 
-def rows(kind: str, filters: Filters, viewer: User) -> Iterator[list]:
-    """A header row, then one row per record, streamed from the database in batches."""
+def _select(kind: str, filters: Filters) -> tuple[sa.Select, list[str]]:
+    """The records of one kind that the filters let through, and the header row that names them."""
     start, end = filters.bounds()
     if kind == "visits":
         query = (sa.select(Visit, School.name, School.district).join(School, School.id == Visit.school_id)
                  .where(Visit.status == VisitStatus.SUBMITTED).order_by(Visit.server_submitted_at))
         moment = Visit.server_submitted_at
-        yield [_("School"), _("District"), _("Kind of visit"), _("Checked by"), _("Submitted"),
-               _("Distance (m)"), _("On site"), _("Visit number")]
+        header = [_("School"), _("District"), _("Kind of visit"), _("Checked by"), _("Submitted"),
+                  _("Distance (m)"), _("On site"), _("Visit number")]
     elif kind == "findings":
         query = (sa.select(Finding, Visit, School.name, School.district).join(Visit, Visit.id == Finding.visit_id)
                  .join(School, School.id == Visit.school_id).where(Visit.status == VisitStatus.SUBMITTED)
                  .order_by(Visit.server_submitted_at, Finding.position))
         moment = Visit.server_submitted_at
-        yield [_("School"), _("District"), _("Item"), _("Problem"), _("Severity"),
-               _("Fixed on the spot"), _("Submitted"), _("Item code"), _("Visit number")]
+        header = [_("School"), _("District"), _("Item"), _("Problem"), _("Severity"),
+                  _("Fixed on the spot"), _("Submitted"), _("Item code"), _("Visit number")]
     else:
         query = (sa.select(Ticket, sa.func.coalesce(Finding.description, Ticket.problem_text), School.name,
                            School.district)
@@ -87,14 +92,32 @@ def rows(kind: str, filters: Filters, viewer: User) -> Iterator[list]:
         moment = Ticket.opened_at
         if filters.status:
             query = query.where(Ticket.status == filters.status)
-        yield [_("Ticket"), _("School"), _("District"), _("Problem"), _("Severity"), _("State"),
-               _("Opened"), _("Deadline"), _("Closed"), _("Escalation step")]
+        header = [_("Ticket"), _("School"), _("District"), _("Problem"), _("Severity"), _("State"),
+                  _("Opened"), _("Deadline"), _("Closed"), _("Escalation step")]
     if filters.district:
         query = query.where(School.district == filters.district)
     if start:
         query = query.where(moment >= start)
     if end:
         query = query.where(moment < end)
+    return query, header
+
+
+def nothing_matches(kind: str, filters: Filters) -> bool:
+    """Filters were chosen and let no record through: an empty file is no answer to "what did we find
+    in 南闸街道 last week", a sentence on the export page is. An unfiltered export is the whole table
+    (its header row for machines, even while empty). Asked before the download starts: the rows are
+    read later, while the answer streams."""
+    if not filters.chosen():
+        return False
+    query, _header = _select(kind, filters)
+    return not db.session.scalar(sa.select(query.order_by(None).exists()))
+
+
+def rows(kind: str, filters: Filters, viewer: User) -> Iterator[list]:
+    """A header row, then one row per record, streamed from the database in batches."""
+    query, header = _select(kind, filters)
+    yield header
     authors: dict[int, str] = {}
 
     def author(visit: Visit) -> str:

@@ -61,9 +61,14 @@ def export_table(kind: str, fmt: str):
     if kind not in exports_tables.KINDS or fmt not in ("csv", "xlsx"):
         abort(404)
     filters = exports_tables.Filters(request.args)
+    chosen = {**request.args.to_dict(), "kind": kind}
     if refusal := filters.refusal():
         # Said under the field on the export page, with what was chosen kept, not as a download.
-        return _exports_page(errors={"to": refusal}, chosen=request.args, status=422)
+        return _exports_page(errors={"to": refusal}, chosen=chosen, status=422)
+    if exports_tables.nothing_matches(kind, filters):
+        return _exports_page(errors={"form": _("Nothing matches what you chose, so there is nothing to download. "
+                                               "Try a wider date range or another district or state.")},
+                             chosen=chosen, status=422)
     table = exports_tables.rows(kind, filters, current_user)
     today = local_day(utcnow())  # the day where the reader is, not in UTC
     names = {"visits": _("Visit records"), "findings": _("Problems found"), "tickets": _("Tickets")}

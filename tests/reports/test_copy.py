@@ -73,3 +73,32 @@ def test_a_reversed_range_is_said_on_the_export_page(login_as, world):
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and response.mimetype == "text/html"
     assert 'id="to-error"' in page and "结束日期早于开始日期" in page and 'value="2026-03-10"' in page
+
+
+def test_filters_that_match_nothing_are_said_on_the_export_page(login_as, world, make_visit, make_school, templates):
+    leader = login_as("leader")
+    # Nothing chosen: the whole table, its header row for machines even while it is empty.
+    whole = leader.get("/reports/exports/visits.csv?district=&from=&to=&status=")
+    assert whole.status_code == 200 and whole.headers["Content-Disposition"].startswith("attachment")
+    other = make_school(name="丙校", district="南闸街道")
+    make_visit(world.inspector, world.a, fail=("G1",))
+    for kind, fmt, query in (("findings", "xlsx", "district=南闸街道&from=2026-03-01&to=2026-03-10"),
+                             ("tickets", "csv", "district=南闸街道&status=closed"),
+                             ("visits", "csv", "from=2099-01-01")):
+        response = leader.get(f"/reports/exports/{kind}.{fmt}?kind={kind}&{query}")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422 and response.mimetype == "text/html", (kind, response.status_code)
+        assert "Content-Disposition" not in response.headers
+        assert 'id="export-error"' in page and "没有符合所选条件的记录" in page
+        # What was chosen is still chosen, ready to widen.
+        assert f'<option value="{kind}" selected>' in page
+        if "南闸街道" in query:
+            assert '<option value="南闸街道" selected>' in page
+        if "status=closed" in query:
+            assert '<option value="closed" selected>' in page
+        if "from=" in query:
+            assert 'value="' + query.split("from=")[1][:10] + '"' in page
+    # The same filter with a record behind it downloads it.
+    make_visit(world.inspector, other, fail=("G2",))
+    found = leader.get("/reports/exports/findings.csv?district=南闸街道")
+    assert found.status_code == 200 and "丙校" in found.get_data(as_text=True)
