@@ -171,6 +171,8 @@ MATRIX = [
     ("volunteers.show_volunteer", "POST", "/programme/{vo}", row(SIGNIN, 422, 403, 403, 403, 403, 403)),
     ("volunteers.show_volunteer", "GET", "/programme/{u}", row(SIGNIN, 404, 403, 403, 403, 403, 403)),
     ("volunteers.deactivate", "POST", "/programme/{u}/deactivate", row(SIGNIN, 404, 403, 403, 403, 403, 403)),
+    ("volunteers.show_coverage", "GET", "/programme/coverage", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("volunteers.show_coverage", "GET", "/programme/coverage?month=2026-13", row(SIGNIN, 404, 403, 403, 403, 403, 403)),
     ("volunteers.list_reveals", "GET", "/programme/reveals", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
     # An empty body is refused (400) before the role is asked; test_recruitment asks it with a real body.
     ("api.create_invitation", "POST", "/api/v1/volunteer-invitations", row(401, 400, 400, 400, 400, 400, 400)),
