@@ -5,8 +5,8 @@ import sqlalchemy as sa
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.builtin import BUILTIN
-from inspect_app.checklists.models import (MODES_BY_ROLE, ROLE_TEMPLATES, TEMPLATE_MODE, ChecklistItem, ChecklistTemplate,
-                                           TemplateVersion, VisitMode)
+from inspect_app.checklists.models import (MODES_BY_ROLE, ROLE_TEMPLATES, TEMPLATE_MODE, ChecklistItem,
+                                           ChecklistTemplate, TemplateVersion, VisitMode)
 from inspect_app.extensions import db
 
 

@@ -57,10 +57,11 @@ def _candidates(users: list[User], modes: list[VisitMode], auto: bool, first: da
     out = []
     for user in users:
         mode = next((m for m in modes if m in MODES_BY_ROLE[user.role]), None)
-        if user.role is Role.VOLUNTEER and VisitMode.COVERT in modes:
-            # Volunteers may go openly too now, but a plan that allows both keeps them covert: the
-            # programme's default (their phones are disguised; an overt visit is the coordinator's choice).
-            mode = VisitMode.COVERT
+        if user.role is Role.VOLUNTEER and (VisitMode.COVERT in modes or auto):
+            # Volunteers may go openly too, but only when the planner names them for an overt plan:
+            # a plan allowing covert keeps them covert (the programme's default), and an automatic
+            # overt plan is the inspectors' (sending parents in is a choice, never a side effect).
+            mode = VisitMode.COVERT if VisitMode.COVERT in modes else None
         if mode is None:
             continue
         mine = assigned.get(user.id, set())

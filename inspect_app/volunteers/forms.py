@@ -45,8 +45,8 @@ class TaskForm(FlaskForm):
     school_id = SelectField(_l("School"), coerce=int, validators=[InputRequired()])
     # Covert first (the default); the service checks the choice against the role (MODES_BY_ROLE).
     mode = SelectField(_l("How"), choices=[
-        (VisitMode.COVERT.value, _l("Covert (暗访): from outside, without saying who they are")),
-        (VisitMode.OVERT.value, _l("Overt (明查): inside, as a parent supervisor"))],
+        SelectChoice(VisitMode.COVERT.value, _l("Covert (暗访): from outside, without saying who they are")),
+        SelectChoice(VisitMode.OVERT.value, _l("Overt (明查): inside, as a parent supervisor"))],
         default=VisitMode.COVERT.value, validators=[Optional()])
     first_day = DateField(_l("From"), validators=[InputRequired()])
     last_day = DateField(_l("To"), validators=[InputRequired()])

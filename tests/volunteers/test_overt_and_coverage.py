@@ -16,19 +16,18 @@ from tests.visits.test_volunteer_disguise import GIVEAWAYS
 from tests.volunteers.test_programme import _today
 
 
-def _codes(app, username, mode):
+def _codes(app, person, mode):
     from inspect_app.checklists.services import templates_for
     with app.test_request_context("/"):
-        user = db.session.scalar(sa.select(User).where(User.username == username))
-        return [t.code for t in templates_for(user, mode)]
+        return [t.code for t in templates_for(db.session.get(User, person.id), mode)]
 
 
 def test_volunteers_get_the_parents_template_for_overt_visits_and_nobody_else_does(app, world, templates):
-    assert _codes(app, "volunteer", VisitMode.OVERT) == ["parent_overt"]
-    assert _codes(app, "volunteer", VisitMode.COVERT) == ["covert"]
-    for username in ("inspector", "leader"):
+    assert _codes(app, world.volunteer, VisitMode.OVERT) == ["parent_overt"]
+    assert _codes(app, world.volunteer, VisitMode.COVERT) == ["covert"]
+    for person in (world.inspector, world.leader):
         for mode in (VisitMode.OVERT, VisitMode.REMOTE, VisitMode.FOLLOW_UP):
-            codes = _codes(app, username, mode)
+            codes = _codes(app, person, mode)
             assert codes and "parent_overt" not in codes
     # The template is installed with the others, in Chinese, from the seed documents' gate/canteen/hygiene.
     with app.app_context():
@@ -39,8 +38,7 @@ def test_volunteers_get_the_parents_template_for_overt_visits_and_nobody_else_do
 
 def test_start_accepts_the_parents_template_overtly_and_refuses_the_inspectors_one(app, world, templates):
     from inspect_app.checklists.models import TemplateVersion
-    from inspect_app.visits.models import VisitError
-    from inspect_app.visits.services import start_target
+    from inspect_app.visits.services import VisitError, start_target
     with app.test_request_context("/"):
         volunteer, inspector = db.session.get(User, world.volunteer.id), db.session.get(User, world.inspector.id)
         school = db.session.get(School, world.a.id)
@@ -96,17 +94,28 @@ def test_the_coordinator_sends_a_volunteer_openly_and_their_screens_stay_neutral
     assert "以家长身份开始" in school and not [w for w in GIVEAWAYS if w in school]
 
 
-def test_a_plan_allowing_both_keeps_volunteers_covert(app, world, login_as):
+def test_the_parents_checklist_gives_nothing_away_on_the_phone(app, world, login_as, make_visit):
+    draft = make_visit(world.volunteer, world.a, template="parent_overt", mode="overt", submit=False, fail=("PC1",))
+    page = login_as("volunteer").get(f"/visits/{draft.id}").get_data(as_text=True)
+    assert "食堂" in page and not [w for w in GIVEAWAYS if w in page]
+
+
+def test_plans_send_volunteers_openly_only_when_named_for_an_overt_plan(app, world):
+    from inspect_app.dbtypes import utcnow
     from inspect_app.plans.planning import _candidates
     with app.test_request_context("/"):
-        volunteer = db.session.get(User, world.volunteer.id)
-        now = __import__("inspect_app.dbtypes", fromlist=["utcnow"]).utcnow()
-        both = _candidates([volunteer], [VisitMode.OVERT, VisitMode.COVERT], True, now, now)
-        overt = _candidates([volunteer], [VisitMode.OVERT], True, now, now)
-        assert [c.mode for c in both] == [VisitMode.COVERT] and [c.mode for c in overt] == [VisitMode.OVERT]
+        volunteer, now = db.session.get(User, world.volunteer.id), utcnow()
+
+        def modes(wanted, auto):
+            return [c.mode for c in _candidates([volunteer], wanted, auto, now, now)]
+        for auto in (True, False):
+            assert modes([VisitMode.OVERT, VisitMode.COVERT], auto) == [VisitMode.COVERT]
+            assert modes([VisitMode.FOLLOW_UP], auto) == []
+        assert modes([VisitMode.OVERT], auto=True) == []  # an automatic overt plan is the inspectors'
+        assert modes([VisitMode.OVERT], auto=False) == [VisitMode.OVERT]
 
 
-def test_the_month_of_coverage_counts_volunteers_checks_per_school(app, world, login_as, make_visit, make_user):
+def test_the_month_of_coverage_counts_volunteers_checks_per_school(app, world, login_as, make_visit):
     make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=())
     make_visit(world.volunteer, world.a, template="parent_overt", mode="overt", fail=())
     make_visit(world.inspector, world.b, fail=())  # an inspector's check is not the programme's
