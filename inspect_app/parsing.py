@@ -109,6 +109,15 @@ def parse_day(value: str | None) -> date | None:
     return day
 
 
+def parse_month(value: str | None) -> date | None:
+    """A calendar month written YYYY-MM, as its first day, within the years the app can report on."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}", value):
+        raise FieldError(_("Months are written YYYY-MM."))
+    return parse_day(value + "-01")
+
+
 def parse_number(value, low: float, high: float, name: str) -> float | None:
     if value in (None, ""):
         return None

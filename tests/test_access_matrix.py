@@ -94,8 +94,11 @@ MATRIX = [
     # Visits. {v}: the inspector's visit at A in progress; {vs}: submitted; {f}: its finding;
     # {p}: the photo on the submitted visit's finding.
     ("visits.start_visit", "POST", "/visits/start", row(SIGNIN, 400, 400, 400, 400, 400, 400)),
+    # A volunteer may visit openly (明查), with the parents' checklist ({tp}) only, never the inspectors'.
     ("visits.new_visit", "GET", "/visits/new?school_id={a}&mode=overt&template_id={t}",
-     row(SIGNIN, 403, 200, 200, 403, 403, 403)),
+     row(SIGNIN, 403, 200, 200, 422, 403, 403)),
+    ("visits.new_visit", "GET", "/visits/new?school_id={a}&mode=overt&template_id={tp}",
+     row(SIGNIN, 403, 422, 422, 200, 403, 403)),
     ("visits.offline_pack", "GET", "/visits/pack/{a}", row(SIGNIN, 404, 200, 200, 200, 200, 404)),
     ("visits.list_my_visits", "GET", "/visits/", row(SIGNIN, 200, 200, 200, 200, 200, 200)),
     ("visits.show_visit", "GET", "/visits/{v}", row(SIGNIN, 200, 200, 200, 404, 404, 404)),
@@ -171,6 +174,8 @@ MATRIX = [
     ("volunteers.show_volunteer", "POST", "/programme/{vo}", row(SIGNIN, 422, 403, 403, 403, 403, 403)),
     ("volunteers.show_volunteer", "GET", "/programme/{u}", row(SIGNIN, 404, 403, 403, 403, 403, 403)),
     ("volunteers.deactivate", "POST", "/programme/{u}/deactivate", row(SIGNIN, 404, 403, 403, 403, 403, 403)),
+    ("volunteers.show_coverage", "GET", "/programme/coverage", row(SIGNIN, 200, 403, 403, 403, 403, 403)),
+    ("volunteers.show_coverage", "GET", "/programme/coverage?month=2026-13", row(SIGNIN, 404, 403, 403, 403, 403, 403)),
     ("volunteers.list_reveals", "GET", "/programme/reveals", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
     # An empty body is refused (400) before the role is asked; test_recruitment asks it with a real body.
     ("api.create_invitation", "POST", "/api/v1/volunteer-invitations", row(401, 400, 400, 400, 400, 400, 400)),
@@ -230,7 +235,7 @@ def setting(app, module_db):
         db.session.commit()
         plan_id = plan.id
     targets = {"a": world.a.id, "b": world.b.id, "ta": world.a.qr_token, "u": plain.id, "d": disabled.id,
-               "t": templates["onsite"].id, "v": draft.id, "vs": done.id, "f": draft.findings["G1"],
+               "t": templates["onsite"].id, "tp": templates["parent_overt"].id, "v": draft.id, "vs": done.id, "f": draft.findings["G1"],
                "p": done.photos[0], "new": "0b7e4d3c-5f7a-4c1e-9d55-2b8f1e6a9c01", "tk": done.tickets[0],
                "vo": world.volunteer.id, "cc": complaint.get_json()["tracking_code"], "ci": complaint_id,
                "ho": hand_over_id, "pl": plan_id}

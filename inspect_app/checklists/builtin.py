@@ -1,6 +1,8 @@
 """The templates the product ships, written from the seed documents (shared/seeds):
 000 (Jiangyin inspection duties), 002 (Xuchang: 27 plans and rules), 003 (joint-prevention plans:
 gate procedure, canteen, dorms), 004 (Nanchang second round: the 13-point check).
+The parents' overt visit (PARENT_OVERT) follows 000's 100 parent volunteers "明查暗访" and 003's gate,
+canteen and hygiene rules, as far as a parent let in openly can see them.
 
 Installed by `flask checklists install` (and `flask demo`); a template already present is left as it
 is, because admins may have published newer versions of it.
@@ -88,6 +90,34 @@ COVERT = [
      "The school tells parents about health checks and return rules", "根据孩子或家长群收到的通知判断。", S.MINOR, False, 72),
     ("V9", "家长所见", "What parents hear", "孩子反映每天有晨午检",
      "Children say they are checked every morning and noon", "", S.MINOR, False, 72),
+]
+
+# A parent volunteer let in openly as a parent supervisor (明查): what a parent can see on a walk
+# through gate, canteen and washrooms, and ask the staff; no records to audit, no rooms to open.
+PARENT_OVERT = [
+    ("PG1", "校门", "Gate", "家长进校时被测体温、询问并登记（“一测二问三登记”）",
+     "As a parent you were measured, asked and registered on the way in",
+     "说明家长监督员身份后，留意门卫是否仍按规定核验，不因身份放行。", S.MAJOR, False, 24),
+    ("PG2", "校门", "Gate", "外卖、快递等校外人员不能进入校园",
+     "Delivery couriers and other outsiders are kept out", "", S.MAJOR, False, 24),
+    ("PG3", "校门", "Gate", "门卫、值守人员佩戴口罩，在岗值守",
+     "Gate staff are on duty and wear masks", "", S.MINOR, False, 24),
+    ("PC1", "食堂", "Canteen", "学生错峰就餐，排队时保持间距",
+     "Students eat in staggered shifts and keep their distance in line", "在就餐时段观察，不拍摄学生正脸。", S.MAJOR, True, 48),
+    ("PC2", "食堂", "Canteen", "食堂工作人员穿工作服、戴口罩，工作服清洁",
+     "Canteen staff wear clean work clothes and masks", "", S.MAJOR, False, 24),
+    ("PC3", "食堂", "Canteen", "餐桌椅、地面和餐具清洁，餐余垃圾及时清理",
+     "Tables, floor and tableware are clean; food waste is cleared promptly", "", S.MINOR, True, 48),
+    ("PC4", "食堂", "Canteen", "有就餐、消毒记录台账，食材进货查验有记录",
+     "Meal and disinfection records, and checked-in food deliveries, are kept", "可请食堂负责人出示台账。", S.MINOR, False, 72),
+    ("PH1", "卫生", "Hygiene", "教室、走廊开窗通风，无异味",
+     "Classrooms and corridors are aired, no bad smell", "", S.MINOR, False, 48),
+    ("PH2", "卫生", "Hygiene", "洗手设施运行良好，有洗手液或肥皂",
+     "Hand-washing points work and have soap", "", S.MAJOR, True, 24),
+    ("PH3", "卫生", "Hygiene", "厕所清洁，垃圾及时清理",
+     "Toilets are clean and rubbish is cleared", "", S.MINOR, True, 48),
+    ("PH4", "卫生", "Hygiene", "门把手、楼梯扶手等高频接触处有日常消毒安排",
+     "Door handles, stair rails and other touch points are disinfected daily", "可询问保洁人员消毒时间和记录。", S.MINOR, False, 72),
 ]
 
 MECHANISM_13 = [
@@ -181,4 +211,6 @@ BUILTIN = [
     ("mechanism13", "第二轮督查十三项机制检查", "13-point mechanism check", {M.OVERT}, MECHANISM_13),
     ("plans27", "二十七项方案制度查验", "27 plans and rules check", {M.OVERT}, PLANS_27),
     ("selfcheck", "学校每日自查", "School daily self-check", {M.SELF_CHECK}, SELF_CHECK),
+    # Offered to volunteers only, and to them only for an overt visit (checklists.models.ROLE_TEMPLATES).
+    ("parent_overt", "家长进校观察（校门·食堂·卫生）", "Parent's visit: gate, canteen, hygiene", {M.OVERT}, PARENT_OVERT),
 ]

@@ -52,10 +52,17 @@ TEMPLATE_MODE = {VisitMode.REMOTE: VisitMode.OVERT, VisitMode.FOLLOW_UP: VisitMo
 MODES_BY_ROLE = {
     Role.LEADER: (VisitMode.OVERT, VisitMode.REMOTE, VisitMode.FOLLOW_UP),
     Role.INSPECTOR: (VisitMode.OVERT, VisitMode.COVERT, VisitMode.REMOTE, VisitMode.FOLLOW_UP),
-    Role.VOLUNTEER: (VisitMode.COVERT,),
+    # Covert first: a task's default mode (plans.services.create_task), and the volunteers' usual check.
+    # Overt (明查): the parent says at the gate who they are, and answers their own template below.
+    Role.VOLUNTEER: (VisitMode.COVERT, VisitMode.OVERT),
     Role.DUTY_OFFICER: (VisitMode.SELF_CHECK,),
     Role.ADMIN: (),
 }
+
+# Templates bound to a role and mode (by code, as builtin.py ships them): in that mode the role gets
+# these and no others, and no one else ever gets them. A parent's overt visit is not an inspector's
+# on-site check (no records to audit, no rooms to open), and an inspector never answers a parent's list.
+ROLE_TEMPLATES = {(Role.VOLUNTEER, VisitMode.OVERT): frozenset({"parent_overt"})}
 
 
 def localised(zh: str, en: str) -> str:

@@ -5,8 +5,8 @@ import sqlalchemy as sa
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.builtin import BUILTIN
-from inspect_app.checklists.models import (MODES_BY_ROLE, TEMPLATE_MODE, ChecklistItem, ChecklistTemplate,
-                                           TemplateVersion, VisitMode)
+from inspect_app.checklists.models import (MODES_BY_ROLE, ROLE_TEMPLATES, TEMPLATE_MODE, ChecklistItem,
+                                           ChecklistTemplate, TemplateVersion, VisitMode)
 from inspect_app.extensions import db
 
 
@@ -29,13 +29,19 @@ def install_builtin_templates() -> int:
 
 
 def templates_for(user: User, mode: VisitMode) -> list[ChecklistTemplate]:
-    """Active templates this user may answer in this mode."""
+    """Active templates this user may answer in this mode; a role's own templates (ROLE_TEMPLATES)
+    are, in their mode, the only ones that role gets, and never offered to anyone else."""
     if mode not in MODES_BY_ROLE.get(user.role, ()):
         return []
     templates = db.session.scalars(sa.select(ChecklistTemplate).where(ChecklistTemplate.active)
                                    .order_by(ChecklistTemplate.id)).all()
     served = TEMPLATE_MODE.get(mode, mode)
-    return [t for t in templates if served in t.modes and t.current_version is not None]
+    usable = [t for t in templates if served in t.modes and t.current_version is not None]
+    own = ROLE_TEMPLATES.get((user.role, mode))
+    if own is not None:
+        return [t for t in usable if t.code in own]
+    bound = frozenset().union(*ROLE_TEMPLATES.values())
+    return [t for t in usable if t.code not in bound]
 
 
 def get_version(version_id: int) -> TemplateVersion | None:

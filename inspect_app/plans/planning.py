@@ -57,6 +57,11 @@ def _candidates(users: list[User], modes: list[VisitMode], auto: bool, first: da
     out = []
     for user in users:
         mode = next((m for m in modes if m in MODES_BY_ROLE[user.role]), None)
+        if user.role is Role.VOLUNTEER and (VisitMode.COVERT in modes or auto):
+            # Volunteers may go openly too, but only when the planner names them for an overt plan:
+            # a plan allowing covert keeps them covert (the programme's default), and an automatic
+            # overt plan is the inspectors' (sending parents in is a choice, never a side effect).
+            mode = VisitMode.COVERT if VisitMode.COVERT in modes else None
         if mode is None:
             continue
         mine = assigned.get(user.id, set())
@@ -121,8 +126,9 @@ def create_plan(sent: PlanRequest, planner: User, seed: str | None = None) -> Pl
     schools = {s.id: s for s in db.session.scalars(sa.select(School).where(
         School.id.in_({d.school_id for d in drawn.tasks})))}
     for entry in drawn.tasks:
-        task = create_task(users[entry.user_id], schools[entry.school_id], entry.day, entry.day, planner)
-        task.plan, task.mode = plan, entry.mode
+        task = create_task(users[entry.user_id], schools[entry.school_id], entry.day, entry.day, planner,
+                           mode=entry.mode)
+        task.plan = plan
     return plan
 
 

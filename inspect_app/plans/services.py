@@ -40,8 +40,9 @@ def _day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 
 
 def create_task(assignee: User | None, school: School, first: date | None, last: date | None,
-                created_by: User, source_complaint_id: int | None = None) -> Task:
-    """A check by `assignee` at `school` between two days (local); refused with the field it concerns."""
+                created_by: User, source_complaint_id: int | None = None, mode: VisitMode | None = None) -> Task:
+    """A check by `assignee` at `school` between two days (local), in `mode` if given (one their role
+    may run), else their role's first; refused with the field it concerns."""
     if assignee is None or assignee.role not in ASSIGNEE_ROLES or not assignee.active:
         raise TaskError(_("Choose an inspector or a volunteer to send."), 422, "assignee_id")
     if not can_view_school(assignee, school):
@@ -55,8 +56,12 @@ def create_task(assignee: User | None, school: School, first: date | None, last:
     if (last - first).days >= MAX_WINDOW_DAYS:
         raise TaskError(_("A window is at most %(n)s days.", n=MAX_WINDOW_DAYS), 422, "window_end")
     start, end = _day_bounds(first, last)
-    # Volunteers check covertly, inspectors unannounced but openly: each role's first mode.
-    mode = MODES_BY_ROLE[assignee.role][0]
+    # By default volunteers check covertly, inspectors unannounced but openly: each role's first mode.
+    if mode is None:
+        mode = MODES_BY_ROLE[assignee.role][0]
+    elif mode not in MODES_BY_ROLE[assignee.role] or mode.remote or mode is VisitMode.SELF_CHECK:
+        # A task is a visit at the school by someone the bureau sends: never a phone call or a self-check.
+        raise TaskError(_("This person cannot make this kind of check."), 422, "mode")
     task = Task(assignee=assignee, school=school, mode=mode, window_start=start, window_end=end,
                 source_complaint_id=source_complaint_id, created_by_id=created_by.id)
     db.session.add(task)

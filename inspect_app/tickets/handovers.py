@@ -138,6 +138,16 @@ def _officers(school_id: int) -> sa.Select:
     return sa.select(User.id).where(User.role == Role.DUTY_OFFICER, User.active.is_(True), User.school_id == school_id)
 
 
+def _checked_by(visit: Visit, viewer: User) -> str | None:
+    """Who the sheet says found the problems: nobody for a covert check; for a parent volunteer's open
+    check, what they came as (家长监督员), never their pseudonym, which would tie them to covert checks."""
+    if visit.mode is VisitMode.COVERT:
+        return None
+    if visit.author.role is Role.VOLUNTEER:
+        return _("Parent supervisor")
+    return visit.author.name_for(viewer)
+
+
 def sheet_view(sheet: HandOver, viewer: User) -> dict:
     """What the sheet shows: each problem with its requirement, first photo, severity and deadline;
     the issuing inspector only for an overt check. The same for the page and the PDF, and for both
@@ -162,9 +172,8 @@ def sheet_view(sheet: HandOver, viewer: User) -> dict:
                          "response": {"text": response.text, "at": response.at,
                                       "photo_id": response.photos[0].photo_id if response.photos else None}
                          if response else None})
-    overt = visit.mode is not VisitMode.COVERT
     return {"id": sheet.id, "number": sheet.number, "label": sheet.label, "school": sheet.school.name,
-            "issued_on": sheet.issued_at, "inspector": visit.author.name_for(viewer) if overt else None,
+            "issued_on": sheet.issued_at, "inspector": _checked_by(visit, viewer),
             "acknowledged_by": sheet.acknowledged_by.display_name if sheet.acknowledged_by else None,
             "acknowledged_at": sheet.acknowledged_at, "problems": problems}
 

@@ -13,7 +13,7 @@ from flask_wtf.csrf import generate_csrf
 from flask_login import current_user, login_required
 
 from inspect_app.assets import asset_url
-from inspect_app.checklists.models import ChecklistTemplate, Severity, TemplateVersion, VisitMode
+from inspect_app.checklists.models import MODES_BY_ROLE, ChecklistTemplate, Severity, TemplateVersion, VisitMode
 from inspect_app.checklists.services import templates_for
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import DomainError, refuse
@@ -41,7 +41,9 @@ def start_options(school: School) -> list[tuple[VisitMode, list[ChecklistTemplat
     if not current_user.is_authenticated:
         return []
     options = []
-    for mode in (VisitMode.OVERT, VisitMode.COVERT, VisitMode.REMOTE, VisitMode.SELF_CHECK):
+    # In the role's own order, so the first (primary) button is its usual check: covert for a volunteer.
+    startable = (VisitMode.OVERT, VisitMode.COVERT, VisitMode.REMOTE, VisitMode.SELF_CHECK)
+    for mode in (m for m in MODES_BY_ROLE.get(current_user.role, ()) if m in startable):
         if can_start(current_user, school, mode):
             templates = templates_for(current_user, mode)
             if templates:

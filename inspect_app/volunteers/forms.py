@@ -5,6 +5,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from inspect_app.accounts.services import MAX_PASSWORD, MIN_PASSWORD
+from inspect_app.checklists.models import VisitMode
 from inspect_app.volunteers.services import MAX_INVITATION_DAYS, MAX_INVITATIONS_AT_ONCE
 
 
@@ -40,8 +41,13 @@ class JoinForm(FlaskForm):
 
 
 class TaskForm(FlaskForm):
-    """A dated task for one volunteer: a school they may check, and the days it may happen."""
+    """A dated task for one volunteer: a school they may check, how, and the days it may happen."""
     school_id = SelectField(_l("School"), coerce=int, validators=[InputRequired()])
+    # Covert first (the default); the service checks the choice against the role (MODES_BY_ROLE).
+    mode = SelectField(_l("How"), choices=[
+        SelectChoice(VisitMode.COVERT.value, _l("Covert (暗访): from outside, without saying who they are")),
+        SelectChoice(VisitMode.OVERT.value, _l("Overt (明查): inside, as a parent supervisor"))],
+        default=VisitMode.COVERT.value, validators=[Optional()])
     first_day = DateField(_l("From"), validators=[InputRequired()])
     last_day = DateField(_l("To"), validators=[InputRequired()])
 

@@ -1,13 +1,19 @@
 """The coordinator's invitation pages, a parent's registration from one, and the list of reveals."""
+from datetime import timedelta
+
 import sqlalchemy as sa
-from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from inspect_app.accounts.access import can_reveal, sees_reveals
 from inspect_app.accounts.auth import start_browser_session
 from inspect_app.accounts.models import AccountError, AuthSession, IdentityReveal, Role, SessionKind, User
+from inspect_app.checklists.models import VisitMode
+from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
+from inspect_app.i18n import local_zone
+from inspect_app.parsing import FieldError, parse_month
 from inspect_app.extensions import db
 from inspect_app.idempotency import first_writer_wins
 from inspect_app.schools.models import School
@@ -108,6 +114,23 @@ def roster():
     return render_template("volunteers/roster.html", rows=services.roster())
 
 
+@bp.get("/coverage")
+@coordinator_required
+def show_coverage():
+    """A month's coverage of schools by volunteers: checks per school, and the schools not yet checked."""
+    this_month = utcnow().astimezone(local_zone()).date().replace(day=1)
+    try:
+        month = parse_month(request.args.get("month")) or this_month
+    except FieldError:
+        abort(404)
+    month = min(month, this_month)  # a month to come has nothing to show
+    earlier = (month - timedelta(days=1)).replace(day=1)
+    later = (month + timedelta(days=31)).replace(day=1)
+    return render_template("volunteers/coverage.html", coverage=services.month_coverage(month),
+                           earlier=earlier.strftime("%Y-%m"),
+                           later=later.strftime("%Y-%m") if later <= this_month else None)
+
+
 @bp.post("/<int:user_id>/deactivate")
 @coordinator_required
 def deactivate(user_id: int):
@@ -132,10 +155,12 @@ def show_volunteer(user_id: int):
     if form.validate_on_submit():
         school = db.session.get(School, form.school_id.data)
         try:
-            create_task(volunteer, school, form.first_day.data, form.last_day.data, created_by=current_user)
+            create_task(volunteer, school, form.first_day.data, form.last_day.data, created_by=current_user,
+                        mode=VisitMode(form.mode.data))
         except TaskError as error:
             db.session.rollback()
-            target = {"window_start": form.first_day, "window_end": form.last_day}.get(error.field, form.school_id)
+            target = {"window_start": form.first_day, "window_end": form.last_day,
+                      "mode": form.mode}.get(error.field, form.school_id)
             target.errors = [*target.errors, error.message]
         else:
             db.session.commit()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -13,6 +13,7 @@ from inspect_app.accounts.services import NewAccount, create_account
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
+from inspect_app.i18n import local_zone
 from inspect_app.volunteers.models import (InvitationGone, VolunteerAgreement, VolunteerInvitation,
                                            code_digest)
 
@@ -187,6 +188,38 @@ def schools_for(volunteer: User) -> list:
     from inspect_app.schools.access import visible_schools
     from inspect_app.schools.models import School
     return list(db.session.scalars(visible_schools(volunteer).order_by(School.district, School.name)))
+
+
+@dataclass
+class Coverage:
+    month: object  # date: the month's first day
+    checked: list  # (school, number of volunteers' checks) by most checks first
+    unchecked: list  # schools no volunteer checked this month
+    checks: int
+
+
+def month_bounds(first: date) -> tuple[datetime, datetime]:
+    """The month's first moment and the next month's, in the bureau's zone."""
+    tz = local_zone()
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return datetime.combine(first, time.min, tzinfo=tz), datetime.combine(following, time.min, tzinfo=tz)
+
+
+def month_coverage(first: date) -> Coverage:
+    """Which schools volunteers checked in a month (submitted visits, either mode, counted per
+    school) and which they have not: one grouped query, whatever the number of visits."""
+    from inspect_app.schools.models import School
+    from inspect_app.visits.models import Visit, VisitStatus
+    start, end = month_bounds(first)
+    counts = dict(db.session.execute(
+        sa.select(Visit.school_id, sa.func.count()).join(User, User.id == Visit.author_id)
+        .where(User.role == Role.VOLUNTEER, Visit.status == VisitStatus.SUBMITTED,
+               Visit.server_submitted_at >= start, Visit.server_submitted_at < end)
+        .group_by(Visit.school_id)).all())
+    schools = list(db.session.scalars(sa.select(School).order_by(School.district, School.name)))
+    checked = sorted(((s, counts[s.id]) for s in schools if s.id in counts), key=lambda pair: -pair[1])
+    return Coverage(month=first, checked=checked, unchecked=[s for s in schools if s.id not in counts],
+                    checks=sum(counts.values()))
 
 
 def rekey_identities() -> int:

@@ -48,7 +48,7 @@ LABELS = {
     "保存并显示跟踪码": "save a hotline or letter complaint and show its code", "立即同步": "send what is waiting on the phone now",
     "添加表中没有的问题": "add a problem that is not on the checklist",
     "开始": "start a volunteer's note at this school", "开始暗访": "start a covert check",
-    "开始检查": "start an overt inspection", "开始电话督导": "start a remote check (by phone)", "查看今日自查": "open today's submitted self-check",
+    "开始检查": "start an overt inspection", "以家长身份开始": "start a volunteer's open visit (明查) at this school", "开始电话督导": "start a remote check (by phone)", "查看今日自查": "open today's submitted self-check",
     "今日自查": "start the school's daily self-check",
     "继续检查": "continue the visit in progress here", "继续": "continue a volunteer's note in progress",
     "放弃草稿": "discard the visit in progress (asks first)",

@@ -107,8 +107,8 @@ def test_refusals_name_their_field(app, world, api_token, make_user):
     assert _plan(client, leader, assignees=[999999]).status_code == 422
     assert _plan(client, leader, weighting="loud").status_code == 422
     assert _plan(client, leader, surprise=1).status_code == 422
-    # A volunteer cannot make an overt check: named for one, the plan is refused.
-    assert _plan(client, leader, assignees=[world.volunteer.id]).status_code == 422
+    # A volunteer cannot make a follow-up visit: named for one, the plan is refused.
+    assert _plan(client, leader, mode="follow_up", assignees=[world.volunteer.id]).status_code == 422
     for who in ("inspector", "volunteer", "officer"):
         assert _plan(client, api_token(who)).status_code == 403
     assert _plan(client, api_token("admin")).status_code == 201

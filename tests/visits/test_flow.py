@@ -101,7 +101,9 @@ def test_the_start_page_offers_what_the_role_may_start(login_as, world, template
     inspector = login_as("inspector").get(f"/schools/{world.a.id}").get_data(as_text=True)
     assert "开始检查" in inspector and "开始暗访" in inspector
     volunteer = login_as("volunteer").get(f"/s/{world.a.qr_token}").get_data(as_text=True)
-    assert 'name="mode" value="covert"' in volunteer and 'value="overt"' not in volunteer
+    # Covert first (the primary button), then the open visit as a parent (明查).
+    assert 'name="mode" value="covert"' in volunteer and 'value="overt"' in volunteer
+    assert volunteer.index('value="covert"') < volunteer.index('value="overt"')
     assert "暗访" not in volunteer.split("<main")[1].split("</main>")[0]  # nothing on screen says "covert"
     officer = login_as("officer").get(f"/schools/{world.a.id}").get_data(as_text=True)
     assert "今日自查" in officer and 'value="overt"' not in officer and 'value="covert"' not in officer
@@ -128,7 +130,9 @@ def test_volunteers_start_covert_checks_where_assigned_only(login_as, world, tem
     # The poster adds nothing to the assignment (tests/visits/test_volunteer_access.py covers every path).
     assert _start(volunteer, world.b, templates, mode="covert", template="covert",
                   qr_token=world.b.qr_token).status_code == 403
-    assert _start(volunteer, world.a, templates, mode="overt").status_code == 403
+    assert _start(volunteer, world.a, templates, mode="overt", template="onsite").status_code == 422
+    assert _start(volunteer, world.b, templates, mode="overt", template="parent_overt").status_code == 403
+    assert _start(volunteer, world.a, templates, mode="overt", template="parent_overt").status_code == 302
     # A template of another mode is refused even where the mode is allowed.
     assert _start(volunteer, world.a, templates, mode="covert", template="onsite").status_code == 422
 
