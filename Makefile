@@ -51,10 +51,9 @@ run: demo
 # The second pass leaves out the tests that start their own gunicorn on a SQLite instance (the
 # browser tests and the served-app test): they would only repeat the first pass. Each pass runs in
 # TEST_WORKERS processes (pytest-xdist), a whole file to a process so module-wide fixtures are built
-# once. Four on two cores: the browser tests mostly wait on Chromium and gunicorn, so two more
-# processes keep the cores busy (the browser files alone: 221 s with two, 171 s with four, measured
-# side by side on this machine under the same load).
-TEST_WORKERS ?= 4
+# once: the browser tests mostly wait on Chromium while the other process works. More processes than
+# cores did not pay on the whole pass (docs/benchmarks.md: 173 s with two, 196 s with three, 210 s with four).
+TEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -q --numprocesses $(TEST_WORKERS) --dist loadfile
 
 test: setup
