@@ -173,8 +173,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure the database built last time")
     parser.add_argument("--build-only", action="store_true")
     args = parser.parse_args()
-    if not args.reuse:
-        scale.build(NAME)  # needs PUBLIC_BASE_URL in the environment, like any flask command
+    # Both need PUBLIC_BASE_URL in the environment, like any flask command.
+    scale.build(NAME) if not args.reuse else scale.upgrade(NAME)
     if args.build_only:
         return
     application = app()
