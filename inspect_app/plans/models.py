@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.ext.hybrid import hybrid_method
 from flask_babel import lazy_gettext as _l
 
 from inspect_app.accounts.models import User
@@ -115,12 +116,25 @@ class Task(db.Model):
     visit: so.Mapped[Visit | None] = so.relationship()
     plan: so.Mapped[Plan | None] = so.relationship(back_populates="tasks")
 
+    @hybrid_method
+    def behind_at(self, now: datetime) -> bool:
+        """Done after its window closed, or still open past it (skipped so far): the one lateness rule,
+        in Python and in SQL (the coordinator's roster counts it)."""
+        if self.status is TaskStatus.DONE:
+            return self.done_at is not None and self.done_at > self.window_end
+        return self.status is TaskStatus.OPEN and now > self.window_end
+
+    @behind_at.expression
+    def behind_at(cls, now: datetime):
+        return sa.or_(sa.and_(cls.status == TaskStatus.DONE, cls.done_at > cls.window_end),
+                      sa.and_(cls.status == TaskStatus.OPEN, cls.window_end < now))
+
     def progress(self, now: datetime) -> TaskProgress:
         if self.status is TaskStatus.CANCELLED:
             return TaskProgress.CANCELLED
         if self.status is TaskStatus.DONE:
-            return TaskProgress.LATE if self.done_at and self.done_at > self.window_end else TaskProgress.DONE
-        return TaskProgress.MISSED if now > self.window_end else TaskProgress.PENDING
+            return TaskProgress.LATE if self.behind_at(now) else TaskProgress.DONE
+        return TaskProgress.MISSED if self.behind_at(now) else TaskProgress.PENDING
 
     def complete(self, visit: Visit, at: datetime) -> None:
         """The assignee's submitted visit at the task's school carries it out."""

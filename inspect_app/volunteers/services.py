@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -14,7 +15,7 @@ from inspect_app.dbtypes import utcnow
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
-from inspect_app.volunteers.models import (InvitationGone, VolunteerAgreement, VolunteerInvitation,
+from inspect_app.volunteers.models import (VolunteerAgreement, VolunteerInvitation,
                                            code_digest)
 
 # The agreement's text is in templates/volunteers/_agreement.html; a change of its substance is a new
@@ -128,6 +129,7 @@ def roster() -> list[RosterRow]:
     from inspect_app.visits.models import Visit
 
     volunteers = list(db.session.scalars(sa.select(User).where(User.role == Role.VOLUNTEER)
+                                         .options(so.selectinload(User.child_schools))  # one query, not one each
                                          .order_by(User.active.desc(), User.pseudonym)))
     ids = [u.id for u in volunteers]
     if not ids:
@@ -136,12 +138,10 @@ def roster() -> list[RosterRow]:
     last = dict(db.session.execute(sa.select(Visit.author_id, sa.func.max(Visit.server_submitted_at))
                                    .where(Visit.author_id.in_(ids), Visit.server_submitted_at.is_not(None))
                                    .group_by(Visit.author_id)).all())
-    late_expr = sa.or_(sa.and_(Task.status == TaskStatus.DONE, Task.done_at > Task.window_end),
-                       sa.and_(Task.status == TaskStatus.OPEN, Task.window_end < now))
     counts = {row.assignee_id: row for row in db.session.execute(
         sa.select(Task.assignee_id,
                   sa.func.count().filter(Task.status == TaskStatus.DONE).label("done"),
-                  sa.func.count().filter(late_expr).label("late"),
+                  sa.func.count().filter(Task.behind_at(now)).label("late"),
                   sa.func.count().filter(Task.status == TaskStatus.OPEN).label("open"))
         .where(Task.assignee_id.in_(ids)).group_by(Task.assignee_id))}
     rows = []
@@ -168,14 +168,8 @@ def deactivate(volunteer: User) -> None:
 # ---- Tasks -------------------------------------------------------------------------------------------
 
 def task_state(task, now=None) -> str:
-    """"late" (done after its window, or open past it: skipped so far), else the task's own status."""
-    from inspect_app.plans.models import TaskStatus
-    now = now or utcnow()
-    if task.status is TaskStatus.DONE and task.done_at and task.done_at > task.window_end:
-        return "late"
-    if task.status is TaskStatus.OPEN and task.window_end < now:
-        return "late"
-    return task.status.value
+    """"late" (Task.behind_at: done after its window, or open past it), else the task's own status."""
+    return "late" if task.behind_at(now or utcnow()) else task.status.value
 
 
 def tasks_of(volunteer: User) -> list:
