@@ -16,6 +16,7 @@ import urllib.request
 import pytest
 
 from inspect_app import PROJECT_ROOT
+from tests.processes import stop
 
 
 def _free_port() -> int:
@@ -54,8 +55,7 @@ def server(tmp_path_factory):
         process.wait()
         pytest.fail("gunicorn did not answer: " + log.read_text()[-2000:])
     yield base
-    process.terminate()
-    process.wait(timeout=10)
+    stop(process)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

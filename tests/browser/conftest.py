@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from inspect_app import PROJECT_ROOT
+from tests.processes import stop
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -31,6 +32,42 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# What a failed browser test prints to explain itself: the page's errors and the servers' logs. A
+# test that only times out says nothing of why; these make the next flake in CI readable.
+_SERVERS: list["LiveServer"] = []
+_EVENTS: list[str] = []
+
+
+def _watch(context) -> None:
+    def console(message):
+        if message.type in ("error", "warning"):
+            _EVENTS.append(f"console {message.type}: {message.text} ({message.location.get('url')})")
+    context.on("console", console)
+    context.on("weberror", lambda error: _EVENTS.append(f"page error: {error.error}"))
+    context.on("requestfailed", lambda r: _EVENTS.append(f"request failed: {r.method} {r.url} {r.failure}"))
+    context.on("response", lambda r: r.status >= 500 and _EVENTS.append(f"answer {r.status}: {r.request.method} {r.url}"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        lines = [*_EVENTS[-40:]]
+        for server in _SERVERS:
+            log = server.instance / "gunicorn.log"
+            if log.exists():
+                lines += [f"--- {server.url} gunicorn.log (last 40 lines)",
+                          *log.read_text(errors="replace").splitlines()[-40:]]
+        report.sections.append(("browser and server", "\n".join(lines) or "(nothing recorded)"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_events():
+    _EVENTS.clear()
+    yield
+
+
 class LiveServer:
     def __init__(self, instance, env):
         self.instance, self.env = instance, env
@@ -41,7 +78,7 @@ class LiveServer:
     def start(self):
         self.log = (self.instance / "gunicorn.log").open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--access-logfile", "-", "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
             cwd=PROJECT_ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -54,8 +91,7 @@ class LiveServer:
         raise RuntimeError("gunicorn did not start")
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        stop(self.process)
         self.log.close()
 
     def count(self, table: str) -> int:
@@ -95,10 +131,12 @@ def make_server(tmp_path_factory, demo_instance):
         env["PUBLIC_BASE_URL"] = env_overrides.get("PUBLIC_BASE_URL", server.url)
         server.start()
         servers.append(server)
+        _SERVERS.append(server)
         return server
     yield factory
     for server in servers:
         server.stop()
+        _SERVERS.remove(server)
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +149,13 @@ def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        new_context = browser.new_context
+
+        def watched_context(**options):
+            context = new_context(**options)
+            _watch(context)
+            return context
+        browser.new_context = watched_context
         yield browser
         browser.close()
 
