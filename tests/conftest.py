@@ -72,6 +72,7 @@ def app(tmp_path_factory):
         if _db.engine.dialect.name == "sqlite":
             _let_pysqlite_nest(_db.engine)
         upgrade()  # the schema is built by the same migrations production runs
+    _install_shipped(app)
     yield app
     with app.app_context():
         _db.session.remove()
@@ -122,6 +123,16 @@ class Rollback:
             self.connection.close()
 
 
+def _install_shipped(app) -> None:
+    """What every installation has before anyone signs in (`flask checklists install` in `make db`):
+    the shipped checklist templates. Committed once under every test's rollback, so the tests that use
+    them do not each write ~200 items and their audit entries again."""
+    from inspect_app.checklists.services import install_builtin_templates
+    with app.app_context():
+        install_builtin_templates()
+        _db.session.commit()
+
+
 def _empty_tables(app) -> None:
     with app.app_context():
         _db.session.rollback()
@@ -133,6 +144,7 @@ def _empty_tables(app) -> None:
             for table in reversed(_db.metadata.sorted_tables):
                 _db.session.execute(table.delete())
         _db.session.commit()
+    _install_shipped(app)
 
 
 def pytest_configure(config):
