@@ -241,8 +241,7 @@ def _update_identity(user: User, real_name: str, phone: str | None, pseudonym: s
 def change_own_contact(user: User, email: str | None, phone: str | None) -> None:
     """The owner's own e-mail and phone, where notices reach them outside the app (inspect_app.notify),
     under the admin form's checks; blank clears. Not a volunteer's: their phone is sealed with their
-    real name (only the programme coordinator changes it) and no notice goes to them outside the app.
-    Caller commits."""
+    real name, and only the programme coordinator changes it. Caller commits."""
     if user.role is Role.VOLUNTEER:
         raise AccountError(_l("A volunteer's phone is kept sealed: ask the volunteer programme coordinator to "
                               "change it."), 403)

@@ -34,6 +34,7 @@ from inspect_app.tickets.models import EventKind, Notification, Ticket
 
 # Steps someone of the bureau took at an hour the school is not told (tickets.present.record_entry).
 BUREAU_STEPS = frozenset({EventKind.OPENED, EventKind.CLOSED, EventKind.REOPENED, EventKind.HAND_OVER})
+SHEET_KINDS = frozenset({EventKind.HAND_OVER, EventKind.HAND_OVER_OVERDUE})
 GROUPS = (Channel.DINGTALK, Channel.WECOM)
 LEASE = timedelta(minutes=10)  # a row being sent; a process that dies mid-send leaves it due again after this
 FIRST_RETRY = timedelta(minutes=1)
@@ -111,7 +112,7 @@ class _About:
             lines.append(_("School: %(name)s", name=self.school.name))
         if self.note.day is not None:
             lines.append(_("Day: %(day)s", day=date_only(self.note.day)))
-        if self.ticket is not None and self.kind not in (EventKind.HAND_OVER, EventKind.HAND_OVER_OVERDUE):
+        if self.ticket is not None and self.kind not in SHEET_KINDS:
             lines.append(_("Problem: %(text)s", text=self.ticket.description))
             lines.append(_("Rectify by: %(when)s", when=date_time(self.ticket.deadline)))
         return lines
@@ -150,7 +151,9 @@ def _group_posts(session: so.Session, about: list[_About], channels: list[Channe
     for (kind, school_id, day), batch in batches.items():
         first = batch[0]
         if first.ticket is not None:
-            where, items = first.school_name, _unique(a.ticket.description for a in batch)
+            # A sheet's notice names one of its tickets only to find the sheet: the headline says it all.
+            where = first.school_name
+            items = [] if kind in SHEET_KINDS else _unique(a.ticket.description for a in batch)
         else:
             where = date_only(day) if day else ""
             items = _unique(a.school_name for a in batch if a.school_name) if kind is not EventKind.CIRCULAR else []

@@ -136,3 +136,56 @@ def make_robot():
     yield make
     for robot in robots:
         robot.close()
+
+
+@pytest.fixture(scope="session")
+def loopback_certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 (cert and key files), for an SMTP server with STARTTLS."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(start + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    return folder / "cert.pem", folder / "key.pem"
+
+
+@pytest.fixture
+def submission_server(loopback_certificate):
+    """A mail submission server as a bureau runs one: STARTTLS required, then a password (user/secret)."""
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = loopback_certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, data):
+        logins.append(mechanism)
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"notices@bureau.example", b"p@ss:w0rd")
+        return AuthResult(success=ok)
+
+    server = SmtpServer(free_port())
+    server.logins = logins
+    server.controller = Controller(server.inbox, hostname="127.0.0.1", port=server.port, tls_context=context,
+                                   require_starttls=True, auth_required=True, authenticator=authenticator)
+    server.controller.start()
+    yield server
+    server.stop()

@@ -203,3 +203,54 @@ def test_a_setting_that_could_never_deliver_stops_the_app_at_start(config, says)
     from inspect_app.config import TestConfig
     with pytest.raises(RuntimeError, match=says):
         create_app(TestConfig, **{"SMTP_URL": None, "SMTP_HOST": None, "MAIL_FROM": None, **config})
+
+
+def _one_notice(app, world) -> None:
+    from inspect_app.tickets.models import EventKind, Notification
+    _set_email(app, world.inspector.id, "inspector@bureau.example")
+    with app.app_context():
+        db.session.add(Notification(user_id=world.inspector.id, kind=EventKind.REPORT_MISSING,
+                                    school_id=world.a.id, day=utcnow().date()))
+        db.session.commit()
+
+
+def test_mail_goes_over_starttls_with_a_password_and_the_servers_certificate_checked(
+        app, world, submission_server, loopback_certificate, monkeypatch):
+    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://notices%40bureau.example:p%40ss%3Aw0rd@127.0.0.1:"
+                                                f"{submission_server.port}?starttls=1")
+    monkeypatch.setitem(app.config, "MAIL_FROM", "notices@bureau.example")
+    _one_notice(app, world)
+    # A certificate nobody vouches for is refused (smtplib alone would have accepted it).
+    assert _run(app, utcnow())["retrying"] == 1
+    [row] = _deliveries(app)
+    assert "CERTIFICATE_VERIFY_FAILED" in row.last_error and submission_server.inbox.messages == []
+    # Trusted (as a bureau's CA would be), the same row goes through after its wait.
+    monkeypatch.setenv("SSL_CERT_FILE", str(loopback_certificate[0]))
+    assert _run(app, utcnow() + retry_after(1))["sent"] == 1
+    assert submission_server.logins and len(submission_server.inbox.messages) == 1
+    assert submission_server.inbox.messages[0]["Subject"] == "校园防控督查: 日报告未报送 · 甲校"
+
+
+def test_an_escalation_from_the_command_line_reaches_the_school_at_once(
+        app, world, make_visit, smtp_server, mail_to):
+    from inspect_app.tickets.models import Ticket
+    from inspect_app.tickets.services import escalate_overdue
+    mail_to(smtp_server.start())
+    _set_email(app, world.officer.id, "officer@school.example")
+    ticket_id = make_visit(world.inspector, world.a, fail=("G2",)).tickets[0]
+    with app.app_context():  # as `flask tickets escalate` runs: no request, the clock's own step
+        late = db.session.get(Ticket, ticket_id).deadline + timedelta(hours=1)
+        assert escalate_overdue(late) == 1
+        db.session.commit()
+    reminder = [row for row in _deliveries(app, address="officer@school.example") if "逾期" in row.subject]
+    assert len(reminder) == 1 and reminder[0].next_try_at < utcnow() + timedelta(seconds=5)
+    assert "整改期限：" in reminder[0].body
+
+
+def test_flask_notify_send_sends_what_is_due_and_says_so(app, world, smtp_server, mail_to):
+    mail_to(smtp_server.start())
+    _one_notice(app, world)
+    result = app.test_cli_runner().invoke(args=["notify", "send"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "1 sent, 0 to retry, 0 given up"
+    assert len(smtp_server.inbox.messages) == 1
