@@ -74,8 +74,14 @@ def enqueue(session: so.Session, _flush_context, _instances) -> None:
     if not channels:
         return
     now = utcnow()
+    # A circular or a morning's reminders notify every school at once: their names are read in a few
+    # queries here, not one each.
+    school_ids = {note.school_id for note in notes if note.school_id} | {
+        note.ticket.school_id for note in notes if note.ticket is not None and note.ticket.school_id}
+    schools = dict(row for chunk in _chunks(school_ids)
+                   for row in session.execute(sa.select(School.id, School.name).where(School.id.in_(chunk))))
     with force_locale("zh"):  # the bureau's channels are read in Chinese, whoever's request it was
-        about = [_About.of(session, note) for note in notes]
+        about = [_About.of(session, note, schools) for note in notes]
         if Channel.EMAIL in channels:
             _mails(session, about, now)
         groups = [channel for channel in GROUPS if channel in channels]
@@ -86,21 +92,17 @@ def enqueue(session: so.Session, _flush_context, _instances) -> None:
 class _About:
     """What one notice is about, read once: its kind, ticket, school and day."""
 
-    def __init__(self, note: Notification, ticket: Ticket | None, school: School | None):
-        self.note, self.ticket, self.school = note, ticket, school
+    def __init__(self, note: Notification, ticket: Ticket | None, school_id: int | None, school_name: str):
+        self.note, self.ticket, self.school_id, self.school_name = note, ticket, school_id, school_name
         self.kind = note.kind
 
     @classmethod
-    def of(cls, session: so.Session, note: Notification) -> _About:
+    def of(cls, session: so.Session, note: Notification, schools: dict[int, str]) -> _About:
         ticket = note.ticket
         if ticket is None and note.ticket_id is not None:
             ticket = session.get(Ticket, note.ticket_id)
         school_id = ticket.school_id if ticket is not None else note.school_id
-        return cls(note, ticket, session.get(School, school_id) if school_id else None)
-
-    @property
-    def school_name(self) -> str:
-        return self.school.name if self.school is not None else ""
+        return cls(note, ticket, school_id, schools.get(school_id, ""))
 
     def headline(self) -> str:
         where = self.school_name or (date_only(self.note.day) if self.note.day else "")
@@ -108,8 +110,8 @@ class _About:
 
     def details(self) -> list[str]:
         lines = []
-        if self.school is not None:
-            lines.append(_("School: %(name)s", name=self.school.name))
+        if self.school_name:
+            lines.append(_("School: %(name)s", name=self.school_name))
         if self.note.day is not None:
             lines.append(_("Day: %(day)s", day=date_only(self.note.day)))
         if self.ticket is not None and self.kind not in SHEET_KINDS:
@@ -123,10 +125,9 @@ def _link(path: str) -> str:
 
 
 def _mails(session: so.Session, about: list[_About], now: datetime) -> None:
-    ids = {a.note.user_id for a in about}
-    people = {row.id: row for row in session.execute(
-        sa.select(User.id, User.email, User.role, User.active).where(User.id.in_(ids)))}
-    later = None
+    people = {row.id: row for chunk in _chunks({a.note.user_id for a in about}) for row in session.execute(
+        sa.select(User.id, User.email, User.role, User.active).where(User.id.in_(chunk)))}
+    later, title, inbox = None, _("SafeCampus Inspect"), _link("/tickets/notifications")
     for a in about:
         person = people.get(a.note.user_id)
         if person is None or not person.email or not person.active:
@@ -134,9 +135,9 @@ def _mails(session: so.Session, about: list[_About], now: datetime) -> None:
         school_side = person.role not in BUREAU_ROLES
         if school_side and a.kind in BUREAU_STEPS:
             later = later or release_at(now)
-        body = "\n".join([a.kind.label, *a.details(), "", _link("/tickets/notifications")])
+        body = "\n".join([a.kind.label, *a.details(), "", inbox])
         session.add(Delivery(channel=Channel.EMAIL, notification=a.note, user_id=person.id, address=person.email,
-                             subject=f"{_('SafeCampus Inspect')}: {a.headline()}"[:255], body=body,
+                             subject=f"{title}: {a.headline()}"[:255], body=body,
                              next_try_at=later if school_side and a.kind in BUREAU_STEPS else now))
 
 
@@ -145,7 +146,7 @@ def _group_posts(session: so.Session, about: list[_About], channels: list[Channe
     circular): the recipients of one step get one line between them, not one each."""
     batches: dict[tuple, list[_About]] = defaultdict(list)
     for a in about:
-        key = (a.kind, a.school.id if a.ticket is not None and a.school else None,
+        key = (a.kind, a.school_id if a.ticket is not None else None,
                a.note.day if a.ticket is None else None)
         batches[key].append(a)
     for (kind, school_id, day), batch in batches.items():
@@ -166,6 +167,12 @@ def _group_posts(session: so.Session, about: list[_About], channels: list[Channe
         for channel in channels:
             session.add(Delivery(channel=channel, notification=first.note, subject=lines[0][:255],
                                  body="\n".join(lines), next_try_at=due))
+
+
+def _chunks(ids: set[int], size: int = 1000) -> list[list[int]]:
+    """Ids in slices a query's IN list can bind on any database (SQLite's limit on bound values)."""
+    ordered = sorted(ids)
+    return [ordered[n:n + size] for n in range(0, len(ordered), size)]
 
 
 def _unique(texts) -> list[str]:
