@@ -14,7 +14,8 @@ def init_app(app: Flask) -> None:
     channels.check(app.config)
     hours, _, minutes = (app.config.get("NOTIFY_SCHOOL_AT") or "").partition(":")
     if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
-        raise RuntimeError(f"NOTIFY_SCHOOL_AT must be a time of day like 07:30, not {app.config.get('NOTIFY_SCHOOL_AT')!r}")
+        raise RuntimeError("NOTIFY_SCHOOL_AT must be a time of day like 07:30, "
+                           f"not {app.config.get('NOTIFY_SCHOOL_AT')!r}")
     outbox.install()
 
 

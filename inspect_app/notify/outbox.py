@@ -40,6 +40,10 @@ LEASE = timedelta(minutes=10)  # a row being sent; a process that dies mid-send 
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=6)
 GROUP_ITEMS = 10  # lines listed in one group post; the rest are counted
+# Sent and given-up rows hold people's addresses and what they were told: kept this long for questions
+# ("did the school get it?"), then deleted, at most PRUNE_PER_RUN a run so a backlog never makes one slow.
+KEEP = timedelta(days=30)
+PRUNE_PER_RUN = 5000
 
 
 def install() -> None:
@@ -183,11 +187,13 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> dict[str, int]
     """Send every delivery due by `now` on the channels configured (for the scheduler, every minute;
     `flask notify send`). Each row is claimed first (attempts + 1, a short lease), so two machines
     running this at once never send one twice; a failure waits `retry_after(attempts)` and is logged,
-    and after NOTIFY_MAX_ATTEMPTS it is given up (the in-app notice stays). Commits; returns counts."""
+    and after NOTIFY_MAX_ATTEMPTS it is given up (the in-app notice stays). Rows done with for 30 days
+    are deleted. Commits; returns counts."""
     now = now or utcnow()
     config = current_app.config
     channels = configured(config)
     counts = {"sent": 0, "retrying": 0, "failed": 0}
+    _prune(now)
     if not channels:
         return counts
     claimed = []
@@ -217,6 +223,15 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> dict[str, int]
         counts[_record(row, outcome.get(row.id, "not attempted"), now)] += 1
     db.session.commit()
     return counts
+
+
+def _prune(now: datetime) -> None:
+    """Delete rows done with (sent or given up) for longer than KEEP; a pending row is never deleted."""
+    done = (sa.select(Delivery.id).where(Delivery.status.in_([DeliveryStatus.SENT, DeliveryStatus.FAILED]),
+                                         Delivery.next_try_at < now - KEEP).limit(PRUNE_PER_RUN))
+    db.session.execute(sa.delete(Delivery).where(Delivery.id.in_(done.scalar_subquery()))
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 def _claim(row_id: int, now: datetime) -> bool:

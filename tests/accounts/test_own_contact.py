@@ -16,7 +16,8 @@ def test_an_officer_sets_their_own_email_and_phone(app, world, login_as):
     page = officer.get("/accounts/me").get_data(as_text=True)
     assert "我的账号" in page and 'href="/accounts/me"' in page and 'href="/accounts/password"' in page
     fields = form_fields(page)
-    saved = officer.form_post("/accounts/me", {**fields, "email": " officer@school.example ", "phone": "+86 138-0000-0000"})
+    saved = officer.form_post("/accounts/me",
+                              {**fields, "email": " officer@school.example ", "phone": "+86 138-0000-0000"})
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/accounts/me")
     user = _user(app, world.officer.id)
     assert (user.email, user.phone) == ("officer@school.example", "+86 138-0000-0000")

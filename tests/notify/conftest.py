@@ -179,7 +179,8 @@ def submission_server(loopback_certificate):
 
     def authenticator(server, session, envelope, mechanism, data):
         logins.append(mechanism)
-        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"notices@bureau.example", b"p@ss:w0rd")
+        ok = isinstance(data, LoginPassword) and \
+            (data.login, data.password) == (b"notices@bureau.example", b"p@ss:w0rd")
         return AuthResult(success=ok)
 
     server = SmtpServer(free_port())

@@ -205,12 +205,12 @@ def test_a_setting_that_could_never_deliver_stops_the_app_at_start(config, says)
         create_app(TestConfig, **{"SMTP_URL": None, "SMTP_HOST": None, "MAIL_FROM": None, **config})
 
 
-def _one_notice(app, world) -> None:
+def _one_notice(app, world, days_ago: int = 0) -> None:
     from inspect_app.tickets.models import EventKind, Notification
     _set_email(app, world.inspector.id, "inspector@bureau.example")
     with app.app_context():
         db.session.add(Notification(user_id=world.inspector.id, kind=EventKind.REPORT_MISSING,
-                                    school_id=world.a.id, day=utcnow().date()))
+                                    school_id=world.a.id, day=utcnow().date() - timedelta(days=days_ago)))
         db.session.commit()
 
 
@@ -254,3 +254,20 @@ def test_flask_notify_send_sends_what_is_due_and_says_so(app, world, smtp_server
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "1 sent, 0 to retry, 0 given up"
     assert len(smtp_server.inbox.messages) == 1
+
+
+def test_rows_done_with_are_deleted_after_thirty_days_and_waiting_ones_never(app, world, smtp_server, mail_to):
+    mail_to(smtp_server.start())
+    _one_notice(app, world)
+    assert _run(app, utcnow())["sent"] == 1
+    _one_notice(app, world, days_ago=1)  # a second notice, never sent: its server is gone by then
+    smtp_server.stop()
+    later = utcnow() + timedelta(days=31)
+    with app.app_context():
+        db.session.execute(sa.update(Delivery).where(Delivery.status == DeliveryStatus.PENDING)
+                           .values(next_try_at=later + timedelta(days=1)))
+        db.session.commit()
+    assert _run(app, utcnow() + timedelta(days=29)) == {"sent": 0, "retrying": 0, "failed": 0}
+    assert [r.status for r in _deliveries(app)] == [DeliveryStatus.SENT, DeliveryStatus.PENDING]
+    _run(app, later)
+    assert [r.status for r in _deliveries(app)] == [DeliveryStatus.PENDING]
