@@ -136,13 +136,12 @@ def _mails(session: so.Session, about: list[_About], now: datetime) -> None:
         person = people.get(a.note.user_id)
         if person is None or not person.email or not person.active:
             continue
-        school_side = person.role not in BUREAU_ROLES
-        if school_side and a.kind in BUREAU_STEPS:
-            later = later or release_at(now)
+        held = person.role not in BUREAU_ROLES and a.kind in BUREAU_STEPS
+        if held and later is None:
+            later = release_at(now)
         body = "\n".join([a.kind.label, *a.details(), "", inbox])
         session.add(Delivery(channel=Channel.EMAIL, notification=a.note, user_id=person.id, address=person.email,
-                             subject=f"{title}: {a.headline()}"[:255], body=body,
-                             next_try_at=later if school_side and a.kind in BUREAU_STEPS else now))
+                             subject=f"{title}: {a.headline()}"[:255], body=body, next_try_at=later if held else now))
 
 
 def _group_posts(session: so.Session, about: list[_About], channels: list[Channel], now: datetime) -> None:
@@ -153,7 +152,7 @@ def _group_posts(session: so.Session, about: list[_About], channels: list[Channe
         key = (a.kind, a.school_id if a.ticket is not None else None,
                a.note.day if a.ticket is None else None)
         batches[key].append(a)
-    for (kind, school_id, day), batch in batches.items():
+    for (kind, _school_id, day), batch in batches.items():
         first = batch[0]
         if first.ticket is not None:
             # A sheet's notice names one of its tickets only to find the sheet: the headline says it all.
