@@ -51,6 +51,9 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     from inspect_app.audit import services as audit_services
     audit_services.install()
 
+    from inspect_app import notify
+    notify.init_app(app)
+
     from inspect_app import (accounts, api, audit, checklists, complaints, core, duties, photos, plans, reports,
                              reviews, schools, tickets, visits, volunteers)
     for blueprint in (core.bp, accounts.bp, schools.bp, checklists.bp, photos.bp, visits.bp, tickets.bp,

@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(complaints_group)
     app.cli.add_command(volunteers_group)
+    app.cli.add_command(notify_group)
 
 
 @click.command("demo")
@@ -252,3 +253,17 @@ def volunteers_rekey() -> None:
         raise click.ClickException(f"{error}; nothing was changed")
     db.session.commit()
     click.echo(f"{count} identities sealed with the newest key; the older keys may now be removed.")
+
+
+@click.group("notify", cls=AppGroup)
+def notify_group() -> None:
+    """Notices that leave the app (e-mail, DingTalk and WeCom group robots)."""
+
+
+@notify_group.command("send")
+def notify_send() -> None:
+    """Send the e-mails and group posts now due, retrying failed ones whose wait is over (the scheduler
+    runs this every minute; safe to run on two machines at once)."""
+    from inspect_app.notify import deliver_due
+    counts = deliver_due()
+    click.echo(f"{counts['sent']} sent, {counts['retrying']} to retry, {counts['failed']} given up")

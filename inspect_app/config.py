@@ -138,13 +138,25 @@ class Config:
     COMPLAINT_CODE_MISSES_PER_HOUR = _int("COMPLAINT_CODE_MISSES_PER_HOUR", 20)
     COMPLAINT_CONTACT_RETENTION_DAYS = _int("COMPLAINT_CONTACT_RETENTION_DAYS", 90)
     COMPLAINT_TRIAGE_WORKING_DAYS = _int("COMPLAINT_TRIAGE_WORKING_DAYS", 2)
-    # E-mail notices, off unless MAIL_SERVER is set; the in-app inbox always works.
-    MAIL_SERVER = os.environ.get("MAIL_SERVER")
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
-    MAIL_USE_TLS = _flag("MAIL_USE_TLS")
-    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
-    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
-    MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@localhost")
+    # Notices that leave the app (inspect_app/notify, docs/deploy.md "Notifications"), each off unless
+    # configured; the in-app inbox always works. E-mail: SMTP_URL (smtp://user:password@host:587?starttls=1
+    # or smtps://user:password@host:465) or SMTP_HOST with the rest; MAIL_FROM is then required.
+    SMTP_URL = os.environ.get("SMTP_URL")
+    SMTP_HOST = os.environ.get("SMTP_HOST")
+    SMTP_PORT = os.environ.get("SMTP_PORT")  # unset: 465 for smtps, 587 with STARTTLS, else 25
+    SMTP_USER = os.environ.get("SMTP_USER")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+    SMTP_STARTTLS = _flag("SMTP_STARTTLS")
+    MAIL_FROM = os.environ.get("MAIL_FROM")
+    # Group robots: the webhook address each shows when it is added to a group; DingTalk's secret when
+    # the robot is secured by signature (加签).
+    DINGTALK_WEBHOOK_URL = os.environ.get("DINGTALK_WEBHOOK_URL")
+    DINGTALK_SECRET = os.environ.get("DINGTALK_SECRET")
+    WECOM_WEBHOOK_URL = os.environ.get("WECOM_WEBHOOK_URL")
+    # A bureau step's notice leaves the app for a school at this local time the next day (notify.outbox).
+    NOTIFY_SCHOOL_AT = os.environ.get("NOTIFY_SCHOOL_AT", "07:30")
+    # Attempts per delivery, 1, 2, 4 … minutes apart (at most 6 h): 10 is about 8.5 hours of trying.
+    NOTIFY_MAX_ATTEMPTS = _int("NOTIFY_MAX_ATTEMPTS", 10)
 
     # The letterhead of the signed daily report (每日督查专报): the issuing bureau's name, fixed into
     # each report when it is signed.

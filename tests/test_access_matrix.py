@@ -68,6 +68,9 @@ MATRIX = [
      row(SIGNIN, 200, 403, 403, 403, 403, 403)),
     ("accounts.change_password", "GET", "/accounts/password", row(SIGNIN, 200, 200, 200, 200, 200, 200)),
     ("accounts.change_password", "POST", "/accounts/password", row(SIGNIN, 422, 422, 422, 422, 422, 422)),
+    # One's own account: everyone's contact for notices; a volunteer's phone is sealed (403 to change it).
+    ("accounts.show_account", "GET", "/accounts/me", row(SIGNIN, 200, 200, 200, 200, 200, 200)),
+    ("accounts.show_account", "POST", "/accounts/me", row(SIGNIN, 302, 302, 302, 403, 302, 302)),
     ("schools.scan_landing", "GET", "/s/{ta}", row(200, 200, 200, 200, 200, 200, 403)),
     ("schools.list_schools", "GET", "/schools/", row(SIGNIN, 200, 200, 200, 200, 200, 200)),
     ("schools.show_school", "GET", "/schools/{a}", row(SIGNIN, 200, 200, 200, 200, 200, 404)),

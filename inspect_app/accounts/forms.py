@@ -51,6 +51,14 @@ class EditUserForm(AccountForm):
     display_name = StringField(_l("Real name"), validators=[Optional(), Length(max=100)])
 
 
+class ContactForm(FlaskForm):
+    """The owner's own contact, for notices (the rules are accounts.services._contact)."""
+    email = StringField(_l("E-mail (for notices; optional)"), validators=[Optional(), Length(max=254)],
+                        render_kw={"autocomplete": "email", "inputmode": "email", "autocapitalize": "none"})
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)],
+                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+
+
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_PASSWORD)],
                             render_kw={"autocomplete": "current-password"})

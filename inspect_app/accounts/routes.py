@@ -10,12 +10,12 @@ from flask_login import current_user, login_required, logout_user
 from inspect_app.accounts import bp
 from inspect_app.accounts.access import can_reveal, roles_required
 from inspect_app.accounts.auth import device_cookie, remember_device, start_browser_session
-from inspect_app.accounts.forms import (AccountForm, ChangePasswordForm, EditUserForm, RevealForm, SignInForm,
-                                        UserForm)
+from inspect_app.accounts.forms import (AccountForm, ChangePasswordForm, ContactForm, EditUserForm, RevealForm,
+                                        SignInForm, UserForm)
 from inspect_app.accounts.models import AccountError, AuthSession, Role, SessionKind, User
 from inspect_app.accounts.services import (MIN_PASSWORD, AccountChange, NewAccount, SignInThrottled, authenticate,
-                                           change_own_password, create_account, reset_password, reveal,
-                                           throttled_message, update_account)
+                                           change_own_contact, change_own_password, create_account, reset_password,
+                                           reveal, throttled_message, update_account)
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.htmx import is_htmx
@@ -181,6 +181,28 @@ def change_password():
     status = 422 if form.errors else 200
     return render_template("accounts/password.html", form=form, forced=current_user.must_change_password,
                            min_password=MIN_PASSWORD), status
+
+
+@bp.route("/me", methods=["GET", "POST"])
+@login_required
+def show_account():
+    """The user's own account: who they are here, and the e-mail and phone notices reach them at."""
+    volunteer = current_user.role is Role.VOLUNTEER
+    form = ContactForm(obj=current_user if request.method == "GET" and not volunteer else None)
+    if request.method == "POST" and volunteer:
+        change_own_contact(current_user, None, None)  # refused (403): the form is not theirs to send
+    if form.validate_on_submit():
+        try:
+            change_own_contact(current_user, form.email.data, form.phone.data)
+        except AccountError as error:
+            db.session.rollback()
+            _under_field(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your contact details are saved."), "success")
+            return redirect(url_for("accounts.show_account"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/me.html", form=form, volunteer=volunteer), status
 
 
 def _change_active(user_id: int, enable: bool):

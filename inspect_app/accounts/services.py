@@ -238,6 +238,16 @@ def _update_identity(user: User, real_name: str, phone: str | None, pseudonym: s
     user.display_name, user.phone = pseudonym or user.display_name, None
 
 
+def change_own_contact(user: User, email: str | None, phone: str | None) -> None:
+    """The owner's own e-mail and phone, where notices reach them outside the app (inspect_app.notify),
+    under the admin form's checks; blank clears. Not a volunteer's: their phone is sealed with their
+    real name, and only the programme coordinator changes it. Caller commits."""
+    if user.role is Role.VOLUNTEER:
+        raise AccountError(_l("A volunteer's phone is kept sealed: ask the volunteer programme coordinator to "
+                              "change it."), 403)
+    user.email, user.phone = _contact(email, phone)
+
+
 def reset_password(user: User) -> str:
     """An admin's reset: a temporary password (returned once, to hand over), every session and token of
     the account ended, and a change forced at the next sign-in. Caller commits."""

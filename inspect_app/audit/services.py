@@ -29,7 +29,8 @@ REDACTED = {"password_hash", "key_hash", "qr_token", "body_hash", "request_hash"
             "submission_hash", "identity_sealed"}
 # Bookkeeping that changes on every read or is itself a record.
 # rate_events: counters of the public's requests (a keyed hash of an address), pruned hourly.
-SKIPPED_TABLES = {"audit_entries", "notifications", "rate_events"}
+# notice_deliveries: the outbox of notifications, rewritten at each attempt to send one.
+SKIPPED_TABLES = {"audit_entries", "notifications", "notice_deliveries", "rate_events"}
 CHAIN_LOCK = 0x5AFEC0DE  # PostgreSQL advisory lock id: one appender at a time
 
 

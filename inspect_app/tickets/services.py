@@ -1,24 +1,20 @@
 """Opening tickets from submitted visits, the school's responses, verification, escalation, notices."""
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from email.message import EmailMessage
 
 import sqlalchemy as sa
 from blinker import Namespace
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from inspect_app.accounts.models import Role, User
 from inspect_app.checklists.models import Severity, VisitMode
 from inspect_app.dbtypes import utcnow
-from inspect_app.documents import header_text
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.photos.models import Photo
@@ -236,35 +232,9 @@ def recipients(ticket: Ticket, kind: EventKind) -> list[User]:
 
 
 def notify(ticket: Ticket, kind: EventKind) -> None:
-    """An inbox entry for everyone concerned; an e-mail too when SMTP is configured."""
-    users = recipients(ticket, kind)
-    for user in users:
+    """An inbox entry for everyone concerned (e-mail and group robots follow from it: inspect_app.notify)."""
+    for user in recipients(ticket, kind):
         db.session.add(Notification(user_id=user.id, ticket=ticket, kind=kind))
-    if current_app.config.get("MAIL_SERVER"):
-        send_mail(ticket, kind, users)
-
-
-def send_mail(ticket: Ticket, kind: EventKind, users: list[User]) -> None:
-    addresses = [u.email for u in users if u.email]
-    if not addresses:
-        return
-    cfg = current_app.config
-    with force_locale("zh"):
-        message = EmailMessage()
-        message["Subject"] = header_text(f"{_('SafeCampus Inspect')}: {kind.label} · {ticket.school.name}")
-        message["From"] = cfg["MAIL_FROM"]
-        message["To"] = ", ".join(addresses)
-        message.set_content(f"{kind.label}\n{ticket.school.name}\n{ticket.description}")
-    try:
-        with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:
-            if cfg.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if cfg.get("MAIL_USERNAME"):
-                smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
-        # The inbox entry is the record; a mail server being down must not undo the step.
-        current_app.logger.exception("could not send mail for ticket %s", ticket.id)
 
 
 def unread_count(user: User) -> int:

@@ -361,40 +361,6 @@ def test_a_notice_names_the_problem_the_school_and_the_deadline(app, login_as, w
     assert re.search(r'<span class="tag">未读</span>', page) and "新增" not in page
 
 
-def test_email_is_sent_when_smtp_is_configured(app, world, templates, make_visit, monkeypatch):
-    sent = []
-
-    class FakeSMTP:
-        def __init__(self, host, port, timeout):
-            sent.append(("connect", host, port))
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def send_message(self, message):
-            sent.append(("send", message["To"], message["Subject"]))
-
-    import inspect_app.tickets.services as ticket_services
-    monkeypatch.setattr(ticket_services.smtplib, "SMTP", FakeSMTP)
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "mail.example")
-    with app.app_context():
-        from inspect_app.accounts.models import User
-        db.session.get(User, world.officer.id).email = "officer@school.example"
-        db.session.commit()
-    make_visit(world.inspector, world.a, fail=("G2",))
-    assert ("connect", "mail.example", 25) in sent
-    assert any(kind == "send" and to == "officer@school.example" for kind, to, *_ in sent)
-
-
-def test_mail_is_off_by_default(app, world, templates, make_visit, monkeypatch):
-    import inspect_app.tickets.services as ticket_services
-    monkeypatch.setattr(ticket_services.smtplib, "SMTP", lambda *a, **k: pytest.fail("no SMTP expected"))
-    make_visit(world.inspector, world.a, fail=("G2",))
-
-
 @pytest.mark.parametrize("shift, words", [
     (timedelta(days=3), "剩余 3 天"), (timedelta(hours=0.5), None), (timedelta(days=-2), "已逾期 2 天"),
 ])
