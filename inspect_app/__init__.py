@@ -108,6 +108,12 @@ def _check_required(app: Flask) -> None:
     parse(app.config["AUDIT_KEYS"])  # raises AuditKeyError naming the problem
     from inspect_app.accounts.escrow import parse as parse_identity_keys
     parse_identity_keys(app.config["VOLUNTEER_IDENTITY_KEYS"])  # IdentityKeyError naming the problem
+    if app.config.get("STORAGE_URL"):
+        from inspect_app.photos.storage import parse_storage_url
+        try:
+            parse_storage_url(app.config["STORAGE_URL"])
+        except ValueError as error:
+            raise RuntimeError(str(error)) from None
     base = app.config.get("PUBLIC_BASE_URL") or ""
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
