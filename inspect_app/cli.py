@@ -288,4 +288,5 @@ def storage_migrate(source_dir: Path | None) -> None:
         for key in result.failed:
             click.echo(f"  hash mismatch after copying: {key}", err=True)
         raise click.ClickException(f"{len(result.failed)} objects did not read back as written; run again")
-    click.echo(f"Done: {result.copied} copied, {result.skipped} already there, all {result.total} verified.")
+    click.echo(f"Done: {result.copied} copied (each read back with the same SHA-256), "
+               f"{result.skipped} already there with the same SHA-256.")

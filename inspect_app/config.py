@@ -49,6 +49,7 @@ class Config:
     # boto3's own chain: ~/.aws, the machine's role). See docs/deploy.md "Storage".
     STORAGE_URL = os.environ.get("STORAGE_URL") or None
     S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None  # None: AWS itself
+    S3_ADDRESSING_STYLE = os.environ.get("S3_ADDRESSING_STYLE") or None  # path (with an endpoint), virtual
     AWS_REGION = os.environ.get("AWS_REGION") or None
     AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID") or None
     AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY") or None

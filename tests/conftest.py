@@ -58,15 +58,14 @@ def _let_pysqlite_nest(engine) -> None:
 
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
-    """The S3 server the run's uploads go to, when asked for: S3_TEST_ENDPOINT names one already
-    running (.ci/run starts SeaweedFS as it starts PostgreSQL), S3_TEST=1 starts one for this process.
-    None: the uploads go to a local folder, as on a laptop."""
-    endpoint = os.environ.get("S3_TEST_ENDPOINT")
-    if endpoint:
-        yield endpoint
-        return
-    if os.environ.get("S3_TEST", "").lower() not in ("1", "true", "yes"):
+    """The S3 server the run's uploads go to with TEST_STORAGE=s3 (as TEST_DB=postgresql picks the
+    database): the one TEST_S3_ENDPOINT names (.ci/run starts SeaweedFS as it starts PostgreSQL), else
+    one started for this process. None: the uploads go to a local folder, as on a laptop."""
+    if os.environ.get("TEST_STORAGE", "local") != "s3":
         yield None
+        return
+    if endpoint := os.environ.get("TEST_S3_ENDPOINT"):
+        yield endpoint
         return
     from tests.storage_server import SeaweedServer
     server = SeaweedServer(tmp_path_factory.mktemp("seaweedfs")).start()

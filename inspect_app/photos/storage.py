@@ -120,7 +120,8 @@ class S3Storage:
 
     def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
                  region: str | None = None, access_key: str | None = None, secret_key: str | None = None,
-                 connect_timeout: float = 5, read_timeout: float = 30, attempts: int = 3):
+                 addressing_style: str | None = None, connect_timeout: float = 5, read_timeout: float = 30,
+                 attempts: int = 3):
         import boto3
         from botocore.config import Config as BotoConfig
 
@@ -130,9 +131,10 @@ class S3Storage:
             "s3", endpoint_url=endpoint_url, region_name=region or "us-east-1",
             aws_access_key_id=access_key, aws_secret_access_key=secret_key,
             config=BotoConfig(
-                # Path-style (http://host/bucket/key): a self-hosted service (SeaweedFS, MinIO) has no
-                # wildcard DNS for bucket.host names.
-                s3={"addressing_style": "path" if endpoint_url else "auto"},
+                # Path-style (http://host/bucket/key) by default for a named service: a self-hosted one
+                # (SeaweedFS, MinIO) has no wildcard DNS for bucket.host names. Some clouds' only
+                # style is virtual (S3_ADDRESSING_STYLE=virtual).
+                s3={"addressing_style": addressing_style or ("path" if endpoint_url else "auto")},
                 # The integrity check we send ourselves (Content-MD5) is one every S3-compatible
                 # service knows; boto3's newer default CRC trailers are not.
                 request_checksum_calculation="when_required",
@@ -241,7 +243,8 @@ def open_storage(config) -> Storage:
     if kind == "file":
         return LocalStorage(where)
     return S3Storage(where, prefix, endpoint_url=config.get("S3_ENDPOINT_URL"), region=config.get("AWS_REGION"),
-                     access_key=config.get("AWS_ACCESS_KEY_ID"), secret_key=config.get("AWS_SECRET_ACCESS_KEY"))
+                     access_key=config.get("AWS_ACCESS_KEY_ID"), secret_key=config.get("AWS_SECRET_ACCESS_KEY"),
+                     addressing_style=config.get("S3_ADDRESSING_STYLE"))
 
 
 def storage() -> Storage:

@@ -3,8 +3,10 @@ down (never a 500, never a row without its files), and `flask storage migrate`."
 from __future__ import annotations
 
 import io
+import os
 import uuid
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -25,8 +27,12 @@ def s3_store(endpoint: str, prefix: str, **kwargs) -> S3Storage:
 
 
 @pytest.fixture(scope="module")
-def seaweed(tmp_path_factory):
-    """A SeaweedFS of this module's own (the outage test kills another one of its own)."""
+def seaweed(tmp_path_factory, s3_server):
+    """The run's S3 server when it has one (TEST_STORAGE=s3), else one of this module's own (the
+    outage test stops yet another, its own)."""
+    if s3_server:
+        yield SimpleNamespace(endpoint=s3_server)
+        return
     server = SeaweedServer(tmp_path_factory.mktemp("seaweed")).start()
     yield server
     server.stop()
@@ -250,6 +256,8 @@ def test_migrate_refuses_to_copy_a_folder_onto_itself(app, use_store, tmp_path):
     assert result.exit_code == 1 and "STORAGE_URL names the folder being copied" in result.output
 
 
-def test_the_app_store_is_made_once(app):
+def test_the_app_store_is_made_once_and_is_the_one_the_run_asked_for(app):
     with app.app_context():
         assert storage() is storage()
+        # `make test`'s S3 pass must really store in S3, not quietly in the folder.
+        assert isinstance(storage(), S3Storage) == (os.environ.get("TEST_STORAGE") == "s3")
