@@ -66,7 +66,7 @@ def _fill_embedded_defaults(app: Flask) -> None:
     """SQLite, files and a secret kept under instance/ when the environment names none."""
     instance = Path(app.instance_path)
     needs_instance = not (app.config["SECRET_KEY"] and app.config["SQLALCHEMY_DATABASE_URI"]
-                          and app.config["STORAGE_DIR"] and app.config["AUDIT_KEYS"]
+                          and (app.config["STORAGE_DIR"] or app.config.get("STORAGE_URL")) and app.config["AUDIT_KEYS"]
                           and app.config["VOLUNTEER_IDENTITY_KEYS"])
     if needs_instance:
         instance.mkdir(parents=True, exist_ok=True)
