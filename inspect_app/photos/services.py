@@ -90,7 +90,7 @@ def receive_photo(photo_id: str, uploader: User | None, data: bytes, fields: Pho
             store.put(key, files[size])
             put.append(key)
     except BaseException:
-        forget(store, put)
+        _take_back(store, photo_id, sha256, put)
         raise
 
     def record() -> tuple[Photo, bool]:
@@ -109,7 +109,7 @@ def receive_photo(photo_id: str, uploader: User | None, data: bytes, fields: Pho
         photo, created = first_writer_wins(record)
     except BaseException:
         db.session.rollback()
-        forget(store, keys)  # the row did not make it: its files must not outlive it (if the store lets us)
+        _take_back(store, photo_id, sha256, keys)  # the row did not make it: neither do its files
         raise
     if not created:
         # The winner's files have other names unless the bytes match; then they are the same files.
@@ -117,6 +117,18 @@ def receive_photo(photo_id: str, uploader: User | None, data: bytes, fields: Pho
             forget(store, keys)
         return _replay(photo, uploader, request_hash), False
     return photo, True
+
+
+def _take_back(store, photo_id: str, sha256: str, keys: list[str]) -> None:
+    """Delete a failed upload's files, unless a concurrent upload of the same photo (same id, same
+    bytes, so the same keys) committed its row meanwhile: those files are now that row's."""
+    try:
+        winner = db.session.get(Photo, photo_id)
+    except sa.exc.SQLAlchemyError:  # the database is what failed: we cannot tell, so take them back
+        db.session.rollback()
+        winner = None
+    if winner is None or winner.sha256 != sha256:
+        forget(store, keys)
 
 
 def _check_room(finding_id: str) -> None:

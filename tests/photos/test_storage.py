@@ -190,6 +190,32 @@ def test_a_row_that_fails_to_commit_takes_its_files_back(app, use_store, monkeyp
     assert list(store.keys()) == []
 
 
+def test_a_failed_upload_leaves_the_files_of_a_concurrent_identical_one_that_made_it(
+        app, use_store, world, tmp_path):
+    """The phone sent the same photo twice at once: one request stored it; the other's store failed
+    on its second file. Its keys are the winner's keys, so taking them back would break the winner."""
+    from inspect_app.accounts.models import User
+    from inspect_app.photos import services
+    store = LocalStorage(tmp_path)
+    put, photo_id, data = store.put, str(uuid.uuid4()), jpeg_bytes(color=(1, 2, 3))
+
+    def put_while_the_other_commits(key, content):
+        if key.startswith("display/"):  # the other request finishes first, then our store fails
+            store.put = put
+            other = services.receive_photo(photo_id, db.session.get(User, world.inspector.id), data,
+                                           services.PhotoFields())
+            assert other[1] is True
+            raise StorageUnavailable()
+        put(key, content)
+    store.put = put_while_the_other_commits
+    use_store(store)
+    with app.test_request_context("/"):
+        with pytest.raises(StorageUnavailable):
+            services.receive_photo(photo_id, db.session.get(User, world.inspector.id), data, services.PhotoFields())
+        photo = db.session.get(Photo, photo_id)
+        assert sorted(store.keys()) == sorted(photo.key(size) for size in SIZES)
+
+
 # ---- flask storage migrate -------------------------------------------------------------------------
 
 def local_store_with(tmp_path, count: int) -> LocalStorage:
