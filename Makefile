@@ -56,11 +56,20 @@ run: demo
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -q --numprocesses $(TEST_WORKERS) --dist loadfile
 
+# With TEST_S3_ENDPOINT set (.ci/run starts SeaweedFS) the tests that keep files (photos, ticket
+# evidence, reports with their pictures, the photo API) run a third, short time with the uploads in that
+# S3 server; a plain machine skips it. `TEST_STORAGE=s3 pytest tests/photos` starts a server of its own.
+S3_TESTS := tests/photos tests/tickets tests/reports tests/visits/test_api.py
+
 test: setup
 	$(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  TEST_DB=postgresql $(PYTEST) --ignore=tests/browser --ignore=tests/test_served.py; \
+	fi
+	@if [ -n "$$TEST_S3_ENDPOINT" ]; then \
+	  echo "--- the upload tests again, storing in S3 ($$TEST_S3_ENDPOINT)"; \
+	  TEST_STORAGE=s3 $(PYTEST) $(S3_TESTS); \
 	fi
 
 bench: demo

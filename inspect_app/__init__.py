@@ -69,7 +69,7 @@ def _fill_embedded_defaults(app: Flask) -> None:
     """SQLite, files and a secret kept under instance/ when the environment names none."""
     instance = Path(app.instance_path)
     needs_instance = not (app.config["SECRET_KEY"] and app.config["SQLALCHEMY_DATABASE_URI"]
-                          and app.config["STORAGE_DIR"] and app.config["AUDIT_KEYS"]
+                          and (app.config["STORAGE_DIR"] or app.config.get("STORAGE_URL")) and app.config["AUDIT_KEYS"]
                           and app.config["VOLUNTEER_IDENTITY_KEYS"])
     if needs_instance:
         instance.mkdir(parents=True, exist_ok=True)
@@ -111,6 +111,12 @@ def _check_required(app: Flask) -> None:
     parse(app.config["AUDIT_KEYS"])  # raises AuditKeyError naming the problem
     from inspect_app.accounts.escrow import parse as parse_identity_keys
     parse_identity_keys(app.config["VOLUNTEER_IDENTITY_KEYS"])  # IdentityKeyError naming the problem
+    if app.config.get("STORAGE_URL"):
+        from inspect_app.photos.storage import parse_storage_url
+        try:
+            parse_storage_url(app.config["STORAGE_URL"])
+        except ValueError as error:
+            raise RuntimeError(str(error)) from None
     base = app.config.get("PUBLIC_BASE_URL") or ""
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:

@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(complaints_group)
     app.cli.add_command(volunteers_group)
     app.cli.add_command(notify_group)
+    app.cli.add_command(storage_group)
 
 
 @click.command("demo")
@@ -267,3 +268,38 @@ def notify_send() -> None:
     from inspect_app.notify import deliver_due
     counts = deliver_due()
     click.echo(f"{counts['sent']} sent, {counts['retrying']} to retry, {counts['failed']} given up")
+@click.group("storage", cls=AppGroup)
+def storage_group() -> None:
+    """Where uploads live (STORAGE_URL)."""
+
+
+@storage_group.command("migrate")
+@click.option("--source", "source_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The local folder to copy from (default: STORAGE_DIR, instance/storage).")
+def storage_migrate(source_dir: Path | None) -> None:
+    """Copy a local store into the store STORAGE_URL names (S3). Run it again after a stop: objects
+    already there with the same SHA-256 are skipped; each copy is read back and its hash checked."""
+    from inspect_app.photos.storage import LocalStorage, StorageUnavailable, migrate, storage
+    source = LocalStorage(source_dir or current_app.config["STORAGE_DIR"])
+    if not source.root.is_dir():
+        raise click.ClickException(f"{source.root} is not a folder")
+    target = storage()
+    if isinstance(target, LocalStorage) and target.root.resolve() == source.root.resolve():
+        raise click.ClickException("STORAGE_URL names the folder being copied; set it to s3://bucket/prefix")
+    click.echo(f"Copying {source!r} into {target!r}")
+
+    def progress(done) -> None:
+        seen = done.copied + done.skipped + len(done.failed)
+        click.echo(f"  {seen}/{done.total} objects: {done.copied} copied, {done.skipped} already there"
+                   + (f", {len(done.failed)} FAILED the hash check" if done.failed else ""))
+    try:
+        result = migrate(source, target, progress)
+    except StorageUnavailable:
+        raise click.ClickException(f"{target!r} cannot be reached (the log says why); "
+                                   "run the command again: what was copied is kept") from None
+    if result.failed:
+        for key in result.failed:
+            click.echo(f"  hash mismatch after copying: {key}", err=True)
+        raise click.ClickException(f"{len(result.failed)} objects did not read back as written; run again")
+    click.echo(f"Done: {result.copied} copied (each read back with the same SHA-256), "
+               f"{result.skipped} already there with the same SHA-256.")

@@ -44,6 +44,15 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     STORAGE_DIR = os.environ.get("STORAGE_DIR")  # None: instance/storage
+    # Where uploads live (photos/storage.py): unset or file:///folder, a local folder (STORAGE_DIR);
+    # s3://bucket/prefix, any S3-compatible service, reached with the usual AWS names below (unset,
+    # boto3's own chain: ~/.aws, the machine's role). See docs/deploy.md "Storage".
+    STORAGE_URL = os.environ.get("STORAGE_URL") or None
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None  # None: AWS itself
+    S3_ADDRESSING_STYLE = os.environ.get("S3_ADDRESSING_STYLE") or None  # path (with an endpoint), virtual
+    AWS_REGION = os.environ.get("AWS_REGION") or None
+    AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID") or None
+    AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY") or None
     NODE_MODULES_DIR = os.environ.get("NODE_MODULES_DIR")  # None: next to the package
 
     BABEL_DEFAULT_LOCALE = "zh"
@@ -183,6 +192,7 @@ class TestConfig(Config):
     AUDIT_KEYS = "test:test-audit-key-not-for-production-0123456789"
     VOLUNTEER_IDENTITY_KEYS = "dGVzdC12b2x1bnRlZXIta2V5LW5vdC1mb3ItcHJvZC0="  # "test-volunteer-key-not-for-prod-"
     PUBLIC_BASE_URL = "http://localhost"
+    STORAGE_URL = None  # the folder tests/conftest.py names, or its S3 bucket when S3_TEST says so
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests/conftest.py switches to TEST_DATABASE_URL
     # Cheap hashing keeps the suite fast; the algorithm and code path stay the same. One lane: with
     # four, argon2 starts threads for each hash, which cost more than the hash at this size.

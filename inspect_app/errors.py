@@ -15,6 +15,7 @@ CODES = {
     400: "bad_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "too_large",
     415: "unsupported_media_type", 422: "invalid", 429: "rate_limited", 500: "server_error",
+    503: "unavailable",
 }
 
 
@@ -32,6 +33,7 @@ def messages() -> dict[int, str]:
         422: _("Some of what you sent is not valid."),
         429: _("Too many attempts. Please wait a while and try again."),
         500: _("Something went wrong on our side. Please try again; nothing you sent was lost."),
+        503: _("The service is unavailable for a moment. Please try again in a few minutes."),
     }
 
 
@@ -65,6 +67,7 @@ class DomainError(Exception):
 
     status = 422
     code: str | None = None
+    headers: dict[str, str] = {}  # e.g. Retry-After on a 503
 
     def __init__(self, message: str, status: int | None = None, field: str | None = None, *,
                  code: str | None = None):
@@ -82,8 +85,10 @@ def handle_domain_error(error: DomainError):
     # What the refused step half-wrote must not reach the next commit (or the error page's reads).
     db.session.rollback()
     if wants_json():
-        return api_error(error.status, error.code, error.message)
-    return error_page(error.status, error.message)
+        return api_error(error.status, error.code, error.message, **error.headers)
+    response = error_page(error.status, error.message)
+    response.headers.update(error.headers)
+    return response
 
 
 def refuse(status: int, message: str, **headers: str):

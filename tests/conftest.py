@@ -57,14 +57,37 @@ def _let_pysqlite_nest(engine) -> None:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory):
+def s3_server(tmp_path_factory):
+    """The S3 server the run's uploads go to with TEST_STORAGE=s3 (as TEST_DB=postgresql picks the
+    database): the one TEST_S3_ENDPOINT names (.ci/run starts SeaweedFS as it starts PostgreSQL), else
+    one started for this process. None: the uploads go to a local folder, as on a laptop."""
+    if os.environ.get("TEST_STORAGE", "local") != "s3":
+        yield None
+        return
+    if endpoint := os.environ.get("TEST_S3_ENDPOINT"):
+        yield endpoint
+        return
+    from tests.storage_server import SeaweedServer
+    server = SeaweedServer(tmp_path_factory.mktemp("seaweedfs")).start()
+    try:
+        yield server.endpoint
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, s3_server):
     url = _database_url()
     scratch = None
     if url.startswith("postgresql"):
         url, admin, name = _scratch_database(url)
         scratch = (admin, name)
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url,
-                     STORAGE_DIR=str(tmp_path_factory.mktemp("storage")))
+    store = {"STORAGE_DIR": str(tmp_path_factory.mktemp("storage"))}
+    if s3_server:
+        from tests.storage_server import storage_config
+        # A prefix of this process's own: xdist's workers (and two runs) share one server, never keys.
+        store |= storage_config(s3_server, f"run{os.getpid()}")
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, **store)
     # A session given a connection that is already in a transaction works in a savepoint of it: the
     # app's commits release savepoints and the test's rollback takes everything back.
     _db.session.session_factory.configure(join_transaction_mode="create_savepoint")

@@ -40,7 +40,8 @@ def complaint_json(view: dict, group: list[int]) -> dict:
     HTTP_409=(schemas.Error, "The idempotency key was used with other content"),
     HTTP_410=(schemas.Error, "The poster's code was replaced"),
     HTTP_415=(schemas.Error, "A file that is not a photo we read"),
-    HTTP_429=(schemas.Error, "Too many from this address or for this school; Retry-After says when")))
+    HTTP_429=(schemas.Error, "Too many from this address or for this school; Retry-After says when"),
+    HTTP_503=(schemas.Error, "Photo storage unreachable; retry after Retry-After")))
 def create_complaint():
     """Anyone, no account: a complaint about a school, with optional photos and contact."""
     sent = request.context.json or request.context.form

@@ -203,7 +203,8 @@ def _report_download(kind: str, mimetype: str) -> dict:
         "responses": {"200": {"description": f"daily-report-<day>.{kind}",
                               "content": {mimetype: {"schema": {"type": "string", "format": "binary"}}}},
                       "302": {"description": "Signed out: to the sign-in page"},
-                      "403": _page_error("Not the bureau")},
+                      "403": _page_error("Not the bureau"),
+                      **({"503": _page_error("Photo storage unreachable; try again")} if kind == "pdf" else {})},
     }}
 
 

@@ -87,7 +87,8 @@ def show_visit(visit_id: str):
               resp=Response(HTTP_201=(schemas.UploadedPhoto, "Created"), HTTP_200=(schemas.UploadedPhoto, "Replay"),
                             HTTP_409=(schemas.Error, "Id used for other content"),
                             HTTP_413=(schemas.Error, "Too large"),
-                            HTTP_415=(schemas.Error, "Not an image we accept")))
+                            HTTP_415=(schemas.Error, "Not an image we accept"),
+                            HTTP_503=(schemas.Error, "Photo storage unreachable; nothing kept, retry after Retry-After")))
 def put_photo(photo_id: str):
     """Upload one photo (idempotent on the phone's UUID): the same upload again is 200, other content 409."""
     photo_id = parse_uuid(photo_id)

@@ -18,7 +18,7 @@ from inspect_app.idempotency import first_writer_wins
 from inspect_app.parsing import FieldError, parse_number, parse_time, parse_uuid
 from inspect_app.photos.models import SIZES, Photo, file_key
 from inspect_app.photos.processing import PhotoRejected, ProcessedPhoto, process
-from inspect_app.photos.storage import storage
+from inspect_app.photos.storage import forget, storage
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,18 @@ def receive_photo(photo_id: str, uploader: User | None, data: bytes, fields: Pho
     processed = processed or process(data)
 
     files = {"original": data, "display": processed.display, "thumb": processed.thumb}
+    keys = [file_key(photo_id, sha256, size) for size in SIZES]
     store = storage()
-    for size in SIZES:
-        store.put(file_key(photo_id, sha256, size), files[size])
+    # Files first, the row after: a row never names a file that is not there. A store that fails
+    # halfway (StorageUnavailable, 503) leaves no row; what it had put is taken back where it can be.
+    put = []
+    try:
+        for key, size in zip(keys, SIZES):
+            store.put(key, files[size])
+            put.append(key)
+    except BaseException:
+        _take_back(store, photo_id, sha256, put)
+        raise
 
     def record() -> tuple[Photo, bool]:
         winner = db.session.get(Photo, photo_id)
@@ -100,16 +109,26 @@ def receive_photo(photo_id: str, uploader: User | None, data: bytes, fields: Pho
         photo, created = first_writer_wins(record)
     except BaseException:
         db.session.rollback()
-        for size in SIZES:
-            store.delete(file_key(photo_id, sha256, size))
+        _take_back(store, photo_id, sha256, keys)  # the row did not make it: neither do its files
         raise
     if not created:
         # The winner's files have other names unless the bytes match; then they are the same files.
         if photo.sha256 != sha256:
-            for size in SIZES:
-                store.delete(file_key(photo_id, sha256, size))
+            forget(store, keys)
         return _replay(photo, uploader, request_hash), False
     return photo, True
+
+
+def _take_back(store, photo_id: str, sha256: str, keys: list[str]) -> None:
+    """Delete a failed upload's files, unless a concurrent upload of the same photo (same id, same
+    bytes, so the same keys) committed its row meanwhile: those files are now that row's."""
+    try:
+        winner = db.session.get(Photo, photo_id)
+    except sa.exc.SQLAlchemyError:  # the database is what failed: we cannot tell, so take them back
+        db.session.rollback()
+        winner = None
+    if winner is None or winner.sha256 != sha256:
+        forget(store, keys)
 
 
 def _check_room(finding_id: str) -> None:
@@ -138,11 +157,14 @@ def photos_for_findings(finding_ids: list[str]) -> dict[str, list[Photo]]:
 
 def thumbnails(photo_ids: list[str]) -> dict[str, bytes]:
     """The thumbnail files of these photos, for a document (the daily report, a hand-over sheet):
-    a missing file leaves its problem without a picture rather than failing the document."""
+    a missing file leaves its problem without a picture rather than failing the document. A store
+    that cannot be reached fails it (StorageUnavailable, 503: try again), so a signed report is never
+    handed out with its pictures silently missing."""
     found = {}
+    store = storage()
     for photo in db.session.scalars(sa.select(Photo).where(Photo.id.in_(photo_ids))) if photo_ids else []:
         try:
-            found[photo.id] = storage().get(photo.key("thumb"))
+            found[photo.id] = store.get(photo.key("thumb"))
         except FileNotFoundError:
             continue
     return found

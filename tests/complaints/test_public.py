@@ -60,6 +60,28 @@ def test_a_retried_submission_is_stored_once_and_answers_with_the_same_code(app,
     assert other.status_code == 409 and _count(app, Complaint) == 1
 
 
+def test_a_store_that_is_down_keeps_the_form_and_stores_nothing_then_the_retry_goes_through(
+        app, browser, world, complain, monkeypatch):
+    from inspect_app.photos.storage import S3Storage, storage
+    from tests.storage_server import free_ports
+    with app.app_context():
+        working = storage()
+    monkeypatch.setitem(app.extensions, "storage", S3Storage(
+        "inspect-test", endpoint_url=f"http://127.0.0.1:{free_ports(1)[0]}", access_key="a", secret_key="b",
+        attempts=1))
+    photo = jpeg_bytes(color=(10, 20, 200))
+    down, code, fields = complain(browser, school=world.a, photos=[(io.BytesIO(photo), "a.jpg")])
+    assert down.status_code == 503 and code is None
+    page = down.get_data(as_text=True)
+    assert "照片存储暂时无法连接" in page and "食堂后门的消毒柜" in page  # what was typed is still there
+    assert _count(app, Complaint) == 0 and _count(app, Photo) == 0
+
+    monkeypatch.setitem(app.extensions, "storage", working)
+    back, code, _ = complain(browser, school=world.a, fields=fields, photos=[(io.BytesIO(photo), "a.jpg")])
+    assert back.status_code == 200 and code
+    assert _count(app, Complaint) == 1 and _count(app, Photo) == 1
+
+
 def test_each_bad_input_is_refused_in_chinese_with_nothing_stored(app, browser, world, complain):
     cases = [
         (dict(text="   "), 422, "请描述您看到的问题"),

@@ -180,3 +180,26 @@ def test_the_place_of_a_covert_finding_stays_with_the_bureau(app, login_as, worl
     school = _main(login_as("officer").get(f"/tickets/{ticket_id}").get_data(as_text=True))
     assert "geo:" not in school and "距学校定位点" not in school and "31.900" not in school
     assert 'href="geo:31.90030,120.28010"' in login_as("leader").get(f"/tickets/{ticket_id}").get_data(as_text=True)
+
+
+def test_evidence_sent_while_the_photo_store_is_down_is_a_503_in_words_and_changes_nothing(
+        app, login_as, world, templates, make_visit, monkeypatch):
+    from inspect_app.photos.models import Photo
+    from inspect_app.photos.storage import S3Storage
+    from tests.storage_server import free_ports
+    ticket_id = make_visit(world.inspector, world.a, fail=("G2",)).tickets[0]
+    with app.app_context():
+        photos_before = db.session.scalar(sa.select(sa.func.count()).select_from(Photo))
+    monkeypatch.setitem(app.extensions, "storage", S3Storage(
+        "inspect-test", endpoint_url=f"http://127.0.0.1:{free_ports(1)[0]}", access_key="a", secret_key="b",
+        attempts=1))
+    response = login_as("officer").form_post(f"/tickets/{ticket_id}/respond",
+                                             {"text": "已安排专人值守校门", "photos": _photos(2)},
+                                             content_type="multipart/form-data", headers=HTMX)
+    # static/js/ticket.js shows the fragment's alert under the form and keeps what was typed and picked.
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert re.search(r'role="alert".*照片存储暂时无法连接', response.get_data(as_text=True), re.S)
+    ticket = _ticket(app, ticket_id)
+    assert ticket.status is TicketStatus.OPEN and len(ticket.events) == 1  # only "opened"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == photos_before
