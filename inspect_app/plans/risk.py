@@ -188,13 +188,20 @@ def draw(seed: str, scores: list[dict], count: int, risk: bool, days: list[date]
     load = {c.user_id: c.load for c in candidates}
     per_day: dict[tuple[int, date], int] = {}
     result = Draw()
+    chosen_schools = []
     for _due, _key, school_id in keyed:
-        if len(result.tasks) >= count:
+        if len(chosen_schools) >= count:
             break
         eligible = [c for c in candidates if school_id in c.school_ids]
         if not eligible:
             result.unstaffed.append(school_id)
             continue
+        chosen_schools.append((school_id, eligible))
+    # The schools fewest people may go to are handed out first: taken last, a school only one person
+    # may visit would go to them however many they already had (a child's school rules out the other).
+    drawn_order = {school_id: n for n, (school_id, _) in enumerate(chosen_schools)}
+    chosen_schools.sort(key=lambda pair: len(pair[1]))
+    for school_id, eligible in chosen_schools:
         rng.shuffle(eligible)
         chosen = min(eligible, key=lambda c: load[c.user_id])
         load[chosen.user_id] += 1
@@ -203,4 +210,5 @@ def draw(seed: str, scores: list[dict], count: int, risk: bool, days: list[date]
         day = rng.choice([d for d in days if per_day.get((chosen.user_id, d), 0) == fewest])
         per_day[(chosen.user_id, day)] = per_day.get((chosen.user_id, day), 0) + 1
         result.tasks.append(Drawn(school_id, chosen.user_id, chosen.mode, day))
+    result.tasks.sort(key=lambda task: drawn_order[task.school_id])  # listed in the order drawn
     return result
