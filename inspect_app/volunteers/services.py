@@ -50,9 +50,13 @@ def find_invitation(code: str | None) -> VolunteerInvitation | None:
 
 def usable_invitation(code: str | None) -> VolunteerInvitation:
     """The invitation behind a code: 404 for a code that never existed, 410 for a used, expired or
-    withdrawn one (the parent is told to ask for a new one)."""
+    withdrawn one (the parent is told to ask for a new one). Unknown codes are counted per client and
+    a client that keeps missing waits (429), through the complaints' code-guessing limits."""
+    from inspect_app.complaints import limits
+    limits.check_invitation_guessing()
     invitation = find_invitation(code)
     if invitation is None:
+        limits.count_invitation_miss(isinstance(code, str) and 8 <= len(code) <= 64)
         raise DomainError(_l("This invitation does not exist. Check the link, or ask the programme coordinator."),
                           404)
     invitation.check_usable()
