@@ -164,6 +164,54 @@ def volunteer_or_404(user_id: int) -> User:
     return user
 
 
+@dataclass
+class ChildSchoolsChanged:
+    before: list  # the children's schools before the edit, by id
+    after: list
+    unassigned: list  # schools taken off the volunteer's list because a child now attends them
+    cancelled: int  # open tasks there, cancelled
+
+
+def change_child_schools(volunteer: User, school_ids, by: User) -> ChildSchoolsChanged:
+    """A child changed school: the volunteer (or the coordinator for them) names the schools their
+    children attend now. The conflict rule holds from this transaction on: a newly named school leaves
+    the volunteer's assignments and its open tasks are cancelled (so no task, draw, start, API upload
+    or offline pack sends them there: all of them ask schools.access, which reads these links), and a
+    school no longer named is only not excluded any more (assigning it again is the coordinator's choice).
+
+    Audited through the collections: each link removed and added is an entry naming the person who
+    made the edit (old → new, by whom), and so is each assignment dropped and task cancelled. Caller
+    commits."""
+    from inspect_app.plans.models import Task, TaskStatus
+    from inspect_app.schools.models import School
+
+    if volunteer.role is not Role.VOLUNTEER:
+        raise DomainError(_l("There is no such volunteer."), 404)
+    wanted = {int(i) for i in school_ids}
+    schools = list(db.session.scalars(sa.select(School).where(School.id.in_(wanted)).order_by(School.id))) \
+        if wanted else []
+    if len(schools) != len(wanted):
+        raise DomainError(_l("This school does not exist."), 422, "child_school_ids")
+    before = sorted(s.id for s in volunteer.child_schools)
+    new = [s for s in schools if s.id not in before]
+    # By id: flask_login's UserMixin compares users by get_id() (here the session key, None for most
+    # loaded rows), so `in` and list.remove() would match somebody else.
+    unassigned = [s for s in new if any(u.id == volunteer.id for u in s.assigned_users)]
+    for school in unassigned:
+        school.assigned_users = [u for u in school.assigned_users if u.id != volunteer.id]
+    cancelled = 0
+    if new:
+        for task in db.session.scalars(sa.select(Task).where(
+                Task.assignee_id == volunteer.id, Task.status == TaskStatus.OPEN,
+                Task.school_id.in_([s.id for s in new]))):
+            task.status = TaskStatus.CANCELLED
+            cancelled += 1
+    if before != [s.id for s in schools]:
+        volunteer.child_schools = schools
+    return ChildSchoolsChanged(before=before, after=[s.id for s in schools], unassigned=unassigned,
+                               cancelled=cancelled)
+
+
 def deactivate(volunteer: User) -> None:
     """The account stops working (every session and token ends); their record stays as it is."""
     volunteer.disable()
