@@ -170,12 +170,13 @@ class ChildSchoolsChanged:
     after: list
     unassigned: list  # schools taken off the volunteer's list because a child now attends them
     cancelled: int  # open tasks there, cancelled
+    discarded: int  # their drafts there, thrown away
 
 
 def change_child_schools(volunteer: User, school_ids, by: User) -> ChildSchoolsChanged:
     """A child changed school: the volunteer (or the coordinator for them) names the schools their
     children attend now. The conflict rule holds from this transaction on: a newly named school leaves
-    the volunteer's assignments and its open tasks are cancelled (so no task, draw, start, API upload
+    the volunteer's assignments, its open tasks are cancelled and their drafts there discarded (so no task, draw, start, API upload
     or offline pack sends them there: all of them ask schools.access, which reads these links), and a
     school no longer named is only not excluded any more (assigning it again is the coordinator's choice).
 
@@ -199,17 +200,26 @@ def change_child_schools(volunteer: User, school_ids, by: User) -> ChildSchoolsC
     unassigned = [s for s in new if any(u.id == volunteer.id for u in s.assigned_users)]
     for school in unassigned:
         school.assigned_users = [u for u in school.assigned_users if u.id != volunteer.id]
-    cancelled = 0
+    cancelled = discarded = 0
     if new:
+        from inspect_app.visits.models import Visit, VisitStatus
+        from inspect_app.visits.services import discard
+        new_ids = [s.id for s in new]
         for task in db.session.scalars(sa.select(Task).where(
-                Task.assignee_id == volunteer.id, Task.status == TaskStatus.OPEN,
-                Task.school_id.in_([s.id for s in new]))):
+                Task.assignee_id == volunteer.id, Task.status == TaskStatus.OPEN, Task.school_id.in_(new_ids))):
             task.status = TaskStatus.CANCELLED
             cancelled += 1
+        # A draft begun there before the edit is never finished: every way to finish one asks the rule
+        # again except the pages' own draft forms, so the draft goes (the audit trail keeps its deletion).
+        for visit in db.session.scalars(sa.select(Visit).where(
+                Visit.author_id == volunteer.id, Visit.status == VisitStatus.IN_PROGRESS,
+                Visit.school_id.in_(new_ids))):
+            discard(visit)
+            discarded += 1
     if before != [s.id for s in schools]:
         volunteer.child_schools = schools
     return ChildSchoolsChanged(before=before, after=[s.id for s in schools], unassigned=unassigned,
-                               cancelled=cancelled)
+                               cancelled=cancelled, discarded=discarded)
 
 
 def deactivate(volunteer: User) -> None:
