@@ -188,7 +188,7 @@ def change_children(user_id: int):
     form = ChildSchoolsForm(schools=_schools())
     if not form.validate_on_submit():
         return _volunteer_page(volunteer, TaskForm(schools=services.schools_for(volunteer), formdata=None), form)
-    changed = services.change_child_schools(volunteer, form.child_school_ids.data or (), by=current_user)
+    changed = services.change_child_schools(volunteer, form.child_school_ids.data or ())
     db.session.commit()
     flash(_("Children's schools of %(name)s saved: %(dropped)s of their schools taken off their list, "
             "%(cancelled)s open tasks cancelled.", name=volunteer.name_for(current_user),
@@ -207,7 +207,7 @@ def my_children():
     form = ChildSchoolsForm(schools=_schools(), **({} if request.method == "POST" else
                                                     {"child_school_ids": [s.id for s in current_user.child_schools]}))
     if form.validate_on_submit():
-        services.change_child_schools(current_user, form.child_school_ids.data or (), by=current_user)
+        services.change_child_schools(current_user, form.child_school_ids.data or ())
         db.session.commit()
         flash(_("Saved. You will not be sent to these schools."), "success")
         return redirect(url_for("volunteers.my_children"))

@@ -173,16 +173,17 @@ class ChildSchoolsChanged:
     discarded: int  # their drafts there, thrown away
 
 
-def change_child_schools(volunteer: User, school_ids, by: User) -> ChildSchoolsChanged:
+def change_child_schools(volunteer: User, school_ids) -> ChildSchoolsChanged:
     """A child changed school: the volunteer (or the coordinator for them) names the schools their
     children attend now. The conflict rule holds from this transaction on: a newly named school leaves
-    the volunteer's assignments, its open tasks are cancelled and their drafts there discarded (so no task, draw, start, API upload
-    or offline pack sends them there: all of them ask schools.access, which reads these links), and a
-    school no longer named is only not excluded any more (assigning it again is the coordinator's choice).
+    the volunteer's assignments, their open tasks there are cancelled and their drafts there discarded;
+    no task, draw, start, API upload or offline pack sends them there after it, since all of them ask
+    schools.access, which reads these links on every request. A school no longer named is only not
+    excluded any more (assigning it again is the coordinator's choice).
 
-    Audited through the collections: each link removed and added is an entry naming the person who
-    made the edit (old → new, by whom), and so is each assignment dropped and task cancelled. Caller
-    commits."""
+    Audited through the collections: each link removed and added is an entry naming the signed-in user
+    who made the edit (old → new, by whom), and so is each assignment dropped, task cancelled and draft
+    discarded. Caller commits."""
     from inspect_app.plans.models import Task, TaskStatus
     from inspect_app.schools.models import School
 
