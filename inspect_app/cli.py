@@ -268,6 +268,8 @@ def notify_send() -> None:
     from inspect_app.notify import deliver_due
     counts = deliver_due()
     click.echo(f"{counts['sent']} sent, {counts['retrying']} to retry, {counts['failed']} given up")
+
+
 @click.group("storage", cls=AppGroup)
 def storage_group() -> None:
     """Where uploads live (STORAGE_URL)."""
@@ -303,3 +305,37 @@ def storage_migrate(source_dir: Path | None) -> None:
         raise click.ClickException(f"{len(result.failed)} objects did not read back as written; run again")
     click.echo(f"Done: {result.copied} copied (each read back with the same SHA-256), "
                f"{result.skipped} already there with the same SHA-256.")
+
+
+@volunteers_group.command("scrub-history")
+def volunteers_scrub_history() -> None:
+    """Redact volunteers' plain real names, phones and e-mails from audit entries written before the
+    identity escrow (the chain still verifies: audit/redaction.py), then, on SQLite, VACUUM the file so
+    its freed pages stop holding the old values. Safe to run again."""
+    from inspect_app.audit.keys import keyring
+    from inspect_app.audit.redaction import RedactionError, scrub_volunteer_history
+    from inspect_app.dbtypes import utcnow
+    try:
+        count = scrub_volunteer_history(db.session.connection(), keyring(), utcnow())
+    except RedactionError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error))
+    db.session.commit()
+    click.echo(f"{count} audit entries redacted.")
+    if db.engine.dialect.name == "sqlite":
+        db.session.remove()
+        # VACUUM rewrites the file without its free pages (it cannot run inside a transaction), and the
+        # checkpoint empties the write-ahead log of pages written before.
+        # On the driver's own connection in autocommit, outside any transaction SQLAlchemy would begin.
+        connection = db.engine.raw_connection()
+        try:
+            sqlite = connection.driver_connection
+            level, sqlite.isolation_level = sqlite.isolation_level, None
+            sqlite.execute("VACUUM")
+            sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            sqlite.isolation_level = level
+        finally:
+            connection.close()
+        click.echo("database file vacuumed: its free pages no longer hold the old values.")
+    else:
+        click.echo("on PostgreSQL the old row versions stay on disk until `VACUUM FULL audit_entries, users` runs.")

@@ -145,6 +145,8 @@ class Config:
     COMPLAINTS_PER_ADDRESS_PER_HOUR = _int("COMPLAINTS_PER_ADDRESS_PER_HOUR", 5)
     COMPLAINTS_PER_SCHOOL_PER_DAY = _int("COMPLAINTS_PER_SCHOOL_PER_DAY", 30)
     COMPLAINT_CODE_MISSES_PER_HOUR = _int("COMPLAINT_CODE_MISSES_PER_HOUR", 20)
+    # Wrong volunteer invitation codes per address per hour (429 past it, counted like the above).
+    INVITATION_CODE_MISSES_PER_HOUR = _int("INVITATION_CODE_MISSES_PER_HOUR", 10)
     COMPLAINT_CONTACT_RETENTION_DAYS = _int("COMPLAINT_CONTACT_RETENTION_DAYS", 90)
     COMPLAINT_TRIAGE_WORKING_DAYS = _int("COMPLAINT_TRIAGE_WORKING_DAYS", 2)
     # Notices that leave the app (inspect_app/notify, docs/deploy.md "Notifications"), each off unless

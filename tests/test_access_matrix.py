@@ -184,6 +184,12 @@ MATRIX = [
     ("api.create_invitation", "POST", "/api/v1/volunteer-invitations", row(401, 400, 400, 400, 400, 400, 400)),
     ("api.register_volunteer", "POST", "/api/v1/volunteers", row(400, 400, 400, 400, 400, 400, 400)),
     ("volunteers.show_history", "GET", "/programme/history", row(SIGNIN, 403, 403, 403, 200, 403, 403)),
+    # A child changed school: the volunteer for themselves, the coordinator for a volunteer (an empty
+    # list is a valid answer: no child at any school any more).
+    ("volunteers.my_children", "GET", "/programme/children", row(SIGNIN, 403, 403, 403, 200, 403, 403)),
+    ("volunteers.my_children", "POST", "/programme/children", row(SIGNIN, 403, 403, 403, 302, 403, 403)),
+    ("volunteers.change_children", "POST", "/programme/{vo}/children", row(SIGNIN, 302, 403, 403, 403, 403, 403)),
+    ("volunteers.change_children", "POST", "/programme/{u}/children", row(SIGNIN, 404, 403, 403, 403, 403, 403)),
     ("volunteers.join", "GET", "/programme/join/{cc}", row(404, 409, 409, 409, 409, 409, 409)),
     ("volunteers.join", "POST", "/programme/join/{cc}", row(404, 409, 409, 409, 409, 409, 409)),
     # Sealed plans: planners (leaders, admins) only; nobody else learns one exists.

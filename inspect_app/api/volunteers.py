@@ -36,7 +36,8 @@ def create_invitation():
     HTTP_201=(s.VolunteerCreated, "Registered"),
     HTTP_404=(schemas.Error, "No such invitation"),
     HTTP_409=(schemas.Error, "A child's school the volunteer is assigned to, or a race on the same code"),
-    HTTP_410=(schemas.Error, "The invitation was used, withdrawn or has expired")))
+    HTTP_410=(schemas.Error, "The invitation was used, withdrawn or has expired"),
+    HTTP_429=(schemas.Error, "Too many unknown codes from this address; Retry-After says when")))
 def register_volunteer():
     """Anyone holding an invitation code: a volunteer account with a sealed identity and a pseudonym."""
     sent = request.context.json

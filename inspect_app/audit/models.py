@@ -30,10 +30,17 @@ class AuditEntry(db.Model):
     hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     # Which AUDIT_KEYS key made the hash.
     key_id: so.Mapped[str] = so.mapped_column(sa.String(16))
+    # Personal data recorded before it was protected (a volunteer's real name) is redacted in place:
+    # `data` replaced, `hash` and the link kept, and "key_id:hmac" over the redaction instead
+    # (audit/redaction.py). NULL for every entry as written.
+    redacted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    redaction: so.Mapped[str | None] = so.mapped_column(sa.String(84))
 
     def compute_hash(self, secret: bytes) -> str:
-        """HMAC-SHA256 with the entry's key over every column but the hash itself, in a fixed order and
-        encoding. A plain hash anyone could recompute after an edit; this one needs the key."""
+        """HMAC-SHA256 with the entry's key over every column as written (not the hash itself, nor the
+        redaction columns added after), in a fixed order and encoding. A plain hash anyone could
+        recompute after an edit; this one needs the key. A redacted entry no longer recomputes it: its
+        redaction seal stands in (audit/redaction.py)."""
         at = self.at.astimezone(timezone.utc).isoformat(timespec="microseconds")
         # The key id is signed too: relabelling an entry with another key breaks it.
         payload = json.dumps([self.id, at, self.actor_id, self.action, self.object_type, self.object_id,

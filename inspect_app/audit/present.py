@@ -1,7 +1,8 @@
 """The audit record as one viewer may read it: a volunteer's personal fields stay behind the logged reveal.
 
 The chain stores every column as it was written (that is what it proves); redaction happens here, on
-the way out, the same for every view of it. Everywhere else a volunteer is known by pseudonym, and only
+the way out, the same for every view of it. (The one exception: plain personal data recorded before the
+identity escrow is redacted in place under a keyed seal, audit/redaction.py.) Everywhere else a volunteer is known by pseudonym, and only
 the volunteer programme admin sees the real name, through a reveal that is itself recorded
 (accounts.reveal_identity): the audit trail must not be a way round that.
 """

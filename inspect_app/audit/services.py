@@ -18,6 +18,7 @@ from flask import has_request_context
 
 from inspect_app.audit.keys import Keyring, keyring
 from inspect_app.audit.models import GENESIS, AuditEntry
+from inspect_app.audit.redaction import seal_problem
 from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
 
@@ -238,7 +239,14 @@ def verify(anchors: list[tuple[int, str]] | tuple = (), keys: Keyring | None = N
                 return Verdict(False, checked, entry.id,
                                f"it goes back to the older key {entry.key_id!r} after a newer one was in use")
             newest_age = keys.age(entry.key_id)
-            if entry.compute_hash(keys.secret(entry.key_id)) != entry.hash:
+            if entry.redacted_at is not None or entry.redaction is not None:
+                # Redacted after the fact (audit/redaction.py): its hash covered data no longer kept;
+                # the redaction's own keyed seal vouches for what it holds now.
+                problem = seal_problem(entry, keys) if entry.redacted_at is not None else \
+                    "it carries a redaction seal but is not marked redacted"
+                if problem:
+                    return Verdict(False, checked, entry.id, problem)
+            elif entry.compute_hash(keys.secret(entry.key_id)) != entry.hash:
                 return Verdict(False, checked, entry.id,
                                "its content does not match its hash (altered, or made with another key)")
             previous = entry.hash

@@ -1,4 +1,5 @@
-"""Rate limits for the public: submissions per address and per school, wrong tracking codes per address.
+"""Rate limits for the public: submissions per address and per school, wrong tracking codes per address,
+and wrong volunteer invitation codes per address (the same guessing, at another door).
 
 Counted in the database (rate_events, and the complaints themselves per school), like the sign-in
 throttle, so they hold across gunicorn workers and hosts. The address is kept only as a keyed hash
@@ -20,7 +21,7 @@ from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 
-SUBMIT, CODE_MISS = "submit", "code_miss"
+SUBMIT, CODE_MISS, INVITATION_MISS = "submit", "code_miss", "invitation_miss"
 WINDOW = timedelta(hours=1)
 SCHOOL_WINDOW = timedelta(days=1)
 
@@ -80,6 +81,26 @@ def count_code_miss(shape_ok: bool) -> None:
     db.session.add(RateEvent(bucket=CODE_MISS, key=client_key()))
     db.session.commit()
     current_app.logger.warning("complaint code miss (%s) from client %s",
+                               "unknown" if shape_ok else "malformed", client_key()[:12])
+
+
+def check_invitation_guessing() -> None:
+    """Before an invitation code is looked up: an address that keeps missing is made to wait (a code has
+    96 random bits, so this stops a flood of guesses, not a lucky one)."""
+    now = utcnow()
+    count, first = _events(INVITATION_MISS, client_key(), now)
+    if count >= current_app.config["INVITATION_CODE_MISSES_PER_HOUR"]:
+        current_app.logger.warning("invitation code guessing refused for client %s", client_key()[:12])
+        _too_many(lambda m: _("Too many wrong invitation links. Please check the link and try again in "
+                              "%(minutes)s minutes, or ask the programme coordinator.", minutes=m),
+                  _retry_after(first, WINDOW, now))
+
+
+def count_invitation_miss(shape_ok: bool) -> None:
+    """A wrong invitation code is counted (committed now: the 404 that follows rolls back) and logged."""
+    db.session.add(RateEvent(bucket=INVITATION_MISS, key=client_key()))
+    db.session.commit()
+    current_app.logger.warning("invitation code miss (%s) from client %s",
                                "unknown" if shape_ok else "malformed", client_key()[:12])
 
 

@@ -54,3 +54,13 @@ class TaskForm(FlaskForm):
     def __init__(self, *args, schools=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.school_id.choices = [SelectChoice(s.id, f"{s.district} · {s.name}") for s in schools]
+
+
+class ChildSchoolsForm(FlaskForm):
+    """The schools a volunteer's children attend now (a child changed school): never theirs to check."""
+    child_school_ids = SelectMultipleField(_l("Schools your children attend (you will never be sent there)"),
+                                           coerce=int, validators=[Optional()])
+
+    def __init__(self, *args, schools=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.child_school_ids.choices = [SelectChoice(s.id, f"{s.district} · {s.name}") for s in schools]

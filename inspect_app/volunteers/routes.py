@@ -20,7 +20,7 @@ from inspect_app.schools.models import School
 from inspect_app.schools.qr import qr_svg
 from inspect_app.volunteers import bp, services
 from inspect_app.volunteers.access import coordinator_required
-from inspect_app.volunteers.forms import InvitationForm, JoinForm, TaskForm
+from inspect_app.volunteers.forms import ChildSchoolsForm, InvitationForm, JoinForm, TaskForm
 from inspect_app.volunteers.models import VolunteerInvitation
 
 
@@ -166,10 +166,53 @@ def show_volunteer(user_id: int):
             db.session.commit()
             flash(_("Task given to %(name)s.", name=volunteer.name_for(current_user)), "success")
             return redirect(url_for("volunteers.show_volunteer", user_id=volunteer.id))
+    return _volunteer_page(volunteer, form, schools=schools)
+
+
+def _volunteer_page(volunteer, form, children_form=None, schools=None):
     tasks = services.tasks_of(volunteer)
-    status = 422 if form.errors else 200
-    return render_template("volunteers/volunteer.html", volunteer=volunteer, form=form, schools=schools,
+    children_form = children_form or ChildSchoolsForm(schools=_schools(), formdata=None,
+                                                      child_school_ids=[s.id for s in volunteer.child_schools])
+    status = 422 if form.errors or children_form.errors else 200
+    return render_template("volunteers/volunteer.html", volunteer=volunteer, form=form,
+                           schools=services.schools_for(volunteer) if schools is None else schools,
+                           children_form=children_form,
                            tasks=[(t, services.task_state(t)) for t in tasks]), status
+
+
+@bp.post("/<int:user_id>/children")
+@coordinator_required
+def change_children(user_id: int):
+    """The coordinator records, for a volunteer, that a child changed school (effective at once)."""
+    volunteer = services.volunteer_or_404(user_id)
+    form = ChildSchoolsForm(schools=_schools())
+    if not form.validate_on_submit():
+        return _volunteer_page(volunteer, TaskForm(schools=services.schools_for(volunteer), formdata=None), form)
+    changed = services.change_child_schools(volunteer, form.child_school_ids.data or ())
+    db.session.commit()
+    flash(_("Children's schools of %(name)s saved: %(dropped)s of their schools taken off their list, "
+            "%(cancelled)s open tasks cancelled.", name=volunteer.name_for(current_user),
+            dropped=len(changed.unassigned), cancelled=changed.cancelled), "success")
+    return redirect(url_for("volunteers.show_volunteer", user_id=volunteer.id))
+
+
+@bp.route("/children", methods=["GET", "POST"])
+@login_required
+def my_children():
+    """A volunteer names the schools their children attend now (a child changed school): from the next
+    request on they are never sent there and can never start a check there. Words neutral: the screen
+    may be read at a gate."""
+    if current_user.role is not Role.VOLUNTEER:
+        abort(403)
+    form = ChildSchoolsForm(schools=_schools(), **({} if request.method == "POST" else
+                                                    {"child_school_ids": [s.id for s in current_user.child_schools]}))
+    if form.validate_on_submit():
+        services.change_child_schools(current_user, form.child_school_ids.data or ())
+        db.session.commit()
+        flash(_("Saved. You will not be sent to these schools."), "success")
+        return redirect(url_for("volunteers.my_children"))
+    status = 422 if form.errors else 200
+    return render_template("volunteers/children.html", form=form), status
 
 
 @bp.get("/history")

@@ -50,9 +50,13 @@ def find_invitation(code: str | None) -> VolunteerInvitation | None:
 
 def usable_invitation(code: str | None) -> VolunteerInvitation:
     """The invitation behind a code: 404 for a code that never existed, 410 for a used, expired or
-    withdrawn one (the parent is told to ask for a new one)."""
+    withdrawn one (the parent is told to ask for a new one). Unknown codes are counted per client and
+    a client that keeps missing waits (429), through the complaints' code-guessing limits."""
+    from inspect_app.complaints import limits
+    limits.check_invitation_guessing()
     invitation = find_invitation(code)
     if invitation is None:
+        limits.count_invitation_miss(isinstance(code, str) and 8 <= len(code) <= 64)
         raise DomainError(_l("This invitation does not exist. Check the link, or ask the programme coordinator."),
                           404)
     invitation.check_usable()
@@ -158,6 +162,65 @@ def volunteer_or_404(user_id: int) -> User:
     if user is None or user.role is not Role.VOLUNTEER:
         raise DomainError(_l("There is no such volunteer."), 404)
     return user
+
+
+@dataclass
+class ChildSchoolsChanged:
+    before: list  # the children's schools before the edit, by id
+    after: list
+    unassigned: list  # schools taken off the volunteer's list because a child now attends them
+    cancelled: int  # open tasks there, cancelled
+    discarded: int  # their drafts there, thrown away
+
+
+def change_child_schools(volunteer: User, school_ids) -> ChildSchoolsChanged:
+    """A child changed school: the volunteer (or the coordinator for them) names the schools their
+    children attend now. The conflict rule holds from this transaction on: a newly named school leaves
+    the volunteer's assignments, their open tasks there are cancelled and their drafts there discarded;
+    no task, draw, start, API upload or offline pack sends them there after it, since all of them ask
+    schools.access, which reads these links on every request. A school no longer named is only not
+    excluded any more (assigning it again is the coordinator's choice).
+
+    Audited through the collections: each link removed and added is an entry naming the signed-in user
+    who made the edit (old → new, by whom), and so is each assignment dropped, task cancelled and draft
+    discarded. Caller commits."""
+    from inspect_app.plans.models import Task, TaskStatus
+    from inspect_app.schools.models import School
+
+    if volunteer.role is not Role.VOLUNTEER:
+        raise DomainError(_l("There is no such volunteer."), 404)
+    wanted = {int(i) for i in school_ids}
+    schools = list(db.session.scalars(sa.select(School).where(School.id.in_(wanted)).order_by(School.id))) \
+        if wanted else []
+    if len(schools) != len(wanted):
+        raise DomainError(_l("This school does not exist."), 422, "child_school_ids")
+    before = sorted(s.id for s in volunteer.child_schools)
+    new = [s for s in schools if s.id not in before]
+    # By id: flask_login's UserMixin compares users by get_id() (here the session key, None for most
+    # loaded rows), so `in` and list.remove() would match somebody else.
+    unassigned = [s for s in new if any(u.id == volunteer.id for u in s.assigned_users)]
+    for school in unassigned:
+        school.assigned_users = [u for u in school.assigned_users if u.id != volunteer.id]
+    cancelled = discarded = 0
+    if new:
+        from inspect_app.visits.models import Visit, VisitStatus
+        from inspect_app.visits.services import discard
+        new_ids = [s.id for s in new]
+        for task in db.session.scalars(sa.select(Task).where(
+                Task.assignee_id == volunteer.id, Task.status == TaskStatus.OPEN, Task.school_id.in_(new_ids))):
+            task.status = TaskStatus.CANCELLED
+            cancelled += 1
+        # A draft begun there before the edit is never finished: every way to finish one asks the rule
+        # again except the pages' own draft forms, so the draft goes (the audit trail keeps its deletion).
+        for visit in db.session.scalars(sa.select(Visit).where(
+                Visit.author_id == volunteer.id, Visit.status == VisitStatus.IN_PROGRESS,
+                Visit.school_id.in_(new_ids))):
+            discard(visit)
+            discarded += 1
+    if before != [s.id for s in schools]:
+        volunteer.child_schools = schools
+    return ChildSchoolsChanged(before=before, after=[s.id for s in schools], unassigned=unassigned,
+                               cancelled=cancelled, discarded=discarded)
 
 
 def deactivate(volunteer: User) -> None:

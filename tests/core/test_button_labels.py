@@ -19,6 +19,7 @@ LABELS = {
     "抽取计划": "draw the sealed plan: score the schools, draw them and create the tasks",
     "修改密码": "change one's own password (the current one first)",
     "保存账号": "save the admin's changes to an account",
+    "保存子女就读学校": "the coordinator records a volunteer's children's schools now (a child changed school)",
     "重置密码": "give the account a temporary password, end its sessions, force a change at next sign-in",
     "下载空白模板": "download the school register's empty CSV sheet to fill in",
     "较早": "the audit trail's next page of older entries", "较新": "the audit trail's page of newer entries",

@@ -113,3 +113,31 @@ def test_the_coordinator_prints_qr_codes_and_lists_invitations_by_state(app, wor
     assert "王秘密" not in listing and "13800005678" not in listing
     assert coordinator.form_post("/programme/invitations", {"count": "0", "expires_in_days": "10"}).status_code == 422
     assert coordinator.form_post("/programme/invitations", {"count": "1", "expires_in_days": "91"}).status_code == 422
+
+
+def test_guessing_invitation_codes_is_limited_per_client_and_logged(app, world, api_token, caplog):
+    """Unknown codes cost the client one of its misses, on the page and in the API alike; past the
+    limit even a real code waits (429, in Chinese, with Retry-After), and another client is not held up."""
+    import logging
+    client = app.test_client()
+    real = _issue(client, api_token("admin"))["code"]
+    app.config["INVITATION_CODE_MISSES_PER_HOUR"] = 3
+    try:
+        with caplog.at_level(logging.WARNING):
+            assert client.get("/programme/join/no-such-invitation-code").status_code == 404
+            assert client.post("/api/v1/volunteers", json=_body("another-wrong-code")).status_code == 404
+            assert client.get("/programme/join/short").status_code == 404  # malformed: counted too
+            page = client.get(f"/programme/join/{real}")
+            assert page.status_code == 429 and int(page.headers["Retry-After"]) > 0
+            assert "邀请链接错误次数过多" in page.get_data(as_text=True)
+            api = client.post("/api/v1/volunteers", json=_body(real))
+            assert api.status_code == 429 and int(api.headers["Retry-After"]) > 0
+        assert sum("invitation code miss" in r.getMessage() for r in caplog.records) == 3
+        other = app.test_client()
+        assert other.get(f"/programme/join/{real}", environ_base={"REMOTE_ADDR": "10.7.7.8"}).status_code == 200
+        # The complaints' own budget is separate: this client may still look up tracking codes.
+        assert client.get("/c/JY-2222-2222-2222").status_code == 404
+    finally:
+        app.config["INVITATION_CODE_MISSES_PER_HOUR"] = 10
+    with app.app_context():  # the refused registration made no account
+        assert db.session.scalar(sa.select(User.id).where(User.username == "li.mama")) is None
