@@ -59,8 +59,14 @@ class Config:
     # A phone may sit offline for hours before it replays; a 1 h CSRF token would strand its queue.
     WTF_CSRF_TIME_LIMIT = int(os.environ.get("CSRF_TIME_LIMIT_S", str(12 * 3600)))
 
-    # Sign-in throttling per (account, client), counted in the database so it holds across worker
-    # processes and hosts (see accounts/throttle.py and the README's "Locked out").
+    # Shared state across processes and machines: rate-limit counts (inspect_app/ratelimit.py) live in
+    # Redis when REDIS_URL is set (e.g. redis://127.0.0.1:6379/0), else in the database. The prefix
+    # keeps two deployments (or test runs) on one Redis from counting each other.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "inspect")
+
+    # Sign-in throttling per (account, client), counted through inspect_app/ratelimit.py so it holds
+    # across worker processes and hosts (see accounts/throttle.py and the README's "Locked out").
     SIGNIN_WINDOW = timedelta(hours=1)
     SIGNIN_FREE_FAILURES = 3  # per (account, client); then each attempt waits twice as long
     SIGNIN_FIRST_DELAY = timedelta(seconds=2)
@@ -172,6 +178,9 @@ class TestConfig(Config):
     VOLUNTEER_IDENTITY_KEYS = "dGVzdC12b2x1bnRlZXIta2V5LW5vdC1mb3ItcHJvZC0="  # "test-volunteer-key-not-for-prod-"
     PUBLIC_BASE_URL = "http://localhost"
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests/conftest.py switches to TEST_DATABASE_URL
+    # The suite counts in the database (time can be driven there); tests/test_shared_limits.py runs
+    # app processes on Redis.
+    REDIS_URL = None
     # Cheap hashing keeps the suite fast; the algorithm and code path stay the same. One lane: with
     # four, argon2 starts threads for each hash, which cost more than the hash at this size.
     ARGON2_TIME_COST = 1
