@@ -1,0 +1,99 @@
+"""Two app processes, each with its own instance folder and SQLite database, against one Redis:
+a rate limit counted through one holds at the other (REDIS_URL, inspect_app/ratelimit.py)."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from inspect_app import PROJECT_ROOT
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _redis_or_stop():
+    import redis
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        # .ci/run starts Redis; on a laptop without it this test cannot say anything.
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis at {REDIS_URL} does not answer: {error}")
+        pytest.skip(f"no Redis at {REDIS_URL}")
+
+
+@pytest.fixture(scope="module")
+def two_apps(tmp_path_factory):
+    _redis_or_stop()
+    prefix = f"inspect-test-{uuid.uuid4().hex[:12]}"
+    processes, bases = [], []
+    try:
+        for name in ("a", "b"):
+            instance = tmp_path_factory.mktemp(f"instance-{name}")
+            port = _free_port()
+            env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi",
+                   "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "REDIS_URL": REDIS_URL,
+                   "RATELIMIT_KEY_PREFIX": prefix, "COMPLAINT_CODE_MISSES_PER_HOUR": "4",
+                   # Two machines of one deployment share the secret (the address's keyed hash depends on it).
+                   "SECRET_KEY": "shared-secret-of-both-machines"}
+            for variable in ("DATABASE_URL", "TRUSTED_PROXIES"):
+                env.pop(variable, None)
+            subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=PROJECT_ROOT, env=env,
+                           check=True, capture_output=True, timeout=120)
+            with (instance / "gunicorn.log").open("wb") as log:
+                processes.append((subprocess.Popen(
+                    [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
+                     "wsgi:app"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT),
+                    instance / "gunicorn.log"))
+            bases.append(f"http://127.0.0.1:{port}")
+        for base, (process, log) in zip(bases, processes):
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=2):
+                        break
+                except OSError:
+                    time.sleep(0.2)
+            else:
+                pytest.fail("gunicorn did not answer: " + log.read_text()[-2000:])
+        yield bases, prefix
+    finally:
+        for process, _ in processes:
+            process.terminate()
+            process.wait(timeout=10)
+        import redis
+        connection = redis.Redis.from_url(REDIS_URL)
+        for key in connection.scan_iter(f"{prefix}:*"):
+            connection.delete(key)
+
+
+def _status(url: str) -> tuple[int, str | None]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, None
+    except urllib.error.HTTPError as error:
+        error.close()
+        return error.code, error.headers.get("Retry-After")
+
+
+def test_wrong_tracking_codes_counted_by_one_process_are_refused_by_the_other(two_apps):
+    (a, b), prefix = two_apps
+    statuses = [_status(f"{base}/c/JY-2222-2222-222{n}")[0] for n, base in enumerate((a, b, a, b))]
+    assert statuses == [404, 404, 404, 404]
+    # Four misses, two in each process: the fifth is refused by either, though neither saw four.
+    for base in (a, b):
+        status, retry_after = _status(f"{base}/c/JY-2222-2222-2229")
+        assert status == 429 and 3500 < int(retry_after) <= 3600
+    import redis
+    assert any(redis.Redis.from_url(REDIS_URL).scan_iter(f"{prefix}:*"))
