@@ -59,8 +59,9 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
                       duties.bp, plans.bp, complaints.bp, volunteers.bp, reviews.bp, reports.bp, audit.bp, api.bp):
         app.register_blueprint(blueprint)
 
-    from inspect_app import cli
+    from inspect_app import cli, worker
     cli.init_app(app)
+    worker.init_app(app)
     return app
 
 
