@@ -41,10 +41,14 @@ db: setup
 demo: db
 	$(BIN)/flask demo
 
+# gunicorn and the worker (escalation, reminders, retention: `flask worker`) side by side. Ctrl-C
+# reaches both (one process group); when gunicorn ends for any reason the trap stops the worker too.
 run: demo
 	@echo ""
 	@echo "SafeCampus Inspect: http://$(HOST):$(PORT)/"
 	@echo ""
+	@$(BIN)/flask worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	$(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 # The suite runs on SQLite; with TEST_DATABASE_URL set (as .ci/run does) it runs again on PostgreSQL.
