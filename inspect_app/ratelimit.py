@@ -19,6 +19,7 @@ Where the counts live:
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
@@ -26,11 +27,14 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
 from limits.storage import MovingWindowSupport, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from inspect_app.dbtypes import utcnow
+from inspect_app.errors import refuse
 from inspect_app.extensions import db
 
 EXTENSION = "inspect_ratelimit"
@@ -134,7 +138,10 @@ def init_app(app) -> None:
     """Choose the storage once per app: Redis when REDIS_URL is set, else the database."""
     url = app.config.get("REDIS_URL")
     if url:
-        storage = storage_from_string(url, key_prefix=app.config["RATELIMIT_KEY_PREFIX"])
+        # Errors wrapped as limits' StorageError (answered 503 below); short timeouts, so a Redis
+        # that stopped answering holds no worker for long.
+        storage = storage_from_string(url, key_prefix=app.config["RATELIMIT_KEY_PREFIX"], wrap_exceptions=True,
+                                      socket_timeout=2, socket_connect_timeout=2)
     else:
         storage = DatabaseStorage()
     app.extensions[EXTENSION] = storage
@@ -149,6 +156,19 @@ def _now() -> float:
     return _epoch(store.now()) if isinstance(store, DatabaseStorage) else time.time()
 
 
+def _counted(method):
+    """Redis not answering: 503 with Retry-After and a message in words, never a 500 and never a
+    request let through uncounted (the limits exist because someone may be guessing right now)."""
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except StorageError:
+            current_app.logger.exception("rate-limit storage unavailable")
+            refuse(503, _("The service is briefly unavailable. Please try again in a minute."), Retry_After="60")
+    return wrapper
+
+
 def _item(amount: int, window: timedelta) -> RateLimitItemPerSecond:
     return RateLimitItemPerSecond(amount, max(1, int(window.total_seconds())))
 
@@ -160,6 +180,7 @@ class Limit:
         self.name, self.item = name, _item(amount, window)
         self.limiter = MovingWindowRateLimiter(storage())
 
+    @_counted
     def wait(self, *key: str) -> int | None:
         """Seconds until one more hit is allowed, or None when it is allowed now."""
         if self.limiter.test(self.item, self.name, *key):
@@ -167,13 +188,16 @@ class Limit:
         reset = self.limiter.get_window_stats(self.item, self.name, *key).reset_time
         return max(1, math.ceil(reset - _now()))
 
+    @_counted
     def hit(self, *key: str) -> bool:
         """Count one hit; False (and nothing counted) when the limit was already reached."""
         return self.limiter.hit(self.item, self.name, *key)
 
+    @_counted
     def count(self, *key: str) -> int:
         return self.item.amount - self.limiter.get_window_stats(self.item, self.name, *key).remaining
 
+    @_counted
     def clear(self, *key: str) -> None:
         self.limiter.clear(self.item, self.name, *key)
 
@@ -191,12 +215,14 @@ class Cooldown:
     def _key(self, *key: str) -> str:
         return "/".join(("cooldown", self.name, *key))
 
+    @_counted
     def start(self, seconds: float, *key: str) -> None:
         store = storage()
         store.clear(self._key(*key))
         if seconds > 0:
             store.incr(self._key(*key), max(1, math.ceil(seconds)))
 
+    @_counted
     def wait(self, *key: str) -> int | None:
         store = storage()
         if store.get(self._key(*key)) <= 0:
@@ -204,5 +230,6 @@ class Cooldown:
         left = store.get_expiry(self._key(*key)) - _now()
         return max(1, math.ceil(left)) if left > 0 else None
 
+    @_counted
     def clear(self, *key: str) -> None:
         storage().clear(self._key(*key))

@@ -97,3 +97,28 @@ def test_wrong_tracking_codes_counted_by_one_process_are_refused_by_the_other(tw
         assert status == 429 and 3500 < int(retry_after) <= 3600
     import redis
     assert any(redis.Redis.from_url(REDIS_URL).scan_iter(f"{prefix}:*"))
+
+
+@pytest.fixture
+def redis_gone(app, monkeypatch):
+    """The app's counts on a Redis that does not answer (nothing listens on the port)."""
+    from limits.storage import storage_from_string
+
+    from inspect_app import ratelimit
+    dead = storage_from_string(f"redis://127.0.0.1:{_free_port()}/0", key_prefix="gone", wrap_exceptions=True,
+                               socket_timeout=1, socket_connect_timeout=1)
+    monkeypatch.setitem(app.extensions, ratelimit.EXTENSION, dead)
+
+
+def test_redis_not_answering_is_a_503_in_words_never_a_500_or_an_uncounted_try(app, world, redis_gone,
+                                                                                make_browser):
+    page = app.test_client().get("/c/JY-2222-2222-2222")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "60"
+    assert "暂时无法使用" in page.get_data(as_text=True)
+    browser = make_browser()
+    signed_in = browser.form_post("/accounts/sign-in", {"username": world.inspector.username,
+                                                        "password": "wrong-password"})
+    assert signed_in.status_code == 503
+    api = app.test_client().post("/api/v1/auth/token", json={"username": world.inspector.username,
+                                                             "password": "wrong-password"})
+    assert api.status_code == 503 and "暂时无法使用" in api.get_json()["error"]["message"]
