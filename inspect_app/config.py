@@ -126,7 +126,7 @@ class Config:
     # The school's daily report (日报告/零报告): due by this time of the school's day where the bureau
     # is (the compilation document's absence register is due by 11:30); a report after it is kept
     # and marked late, never refused. A school without one is reminded SELF_REPORT_REMIND_BEFORE_MIN
-    # minutes before, and its responsible inspectors at the deadline (`flask duties remind`, cron).
+    # minutes before, and its responsible inspectors at the deadline (`flask worker`, every 5 minutes).
     SELF_REPORT_DEADLINE = os.environ.get("SELF_REPORT_DEADLINE", "11:30")
     SELF_REPORT_REMIND_BEFORE_MIN = _int("SELF_REPORT_REMIND_BEFORE_MIN", 30)
     # The early warning: a school's fever count at least this far above the average of its own reports

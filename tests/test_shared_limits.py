@@ -1,11 +1,14 @@
 """Two app processes, each with its own instance folder and SQLite database, against one Redis:
 a rate limit counted through one holds at the other (REDIS_URL, inspect_app/ratelimit.py)."""
+import http.cookiejar
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -97,6 +100,34 @@ def test_wrong_tracking_codes_counted_by_one_process_are_refused_by_the_other(tw
         assert status == 429 and 3500 < int(retry_after) <= 3600
     import redis
     assert any(redis.Redis.from_url(REDIS_URL).scan_iter(f"{prefix}:*"))
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _sign_in(base: str, username: str, password: str) -> tuple[int, str | None]:
+    """One sign-in from a brand-new browser (its own cookies and CSRF token)."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                         _NoRedirect())
+    page = opener.open(base + "/accounts/sign-in", timeout=10).read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"csrf_token": token, "username": username, "password": password}).encode()
+    try:
+        return opener.open(base + "/accounts/sign-in", data=data, timeout=10).status, None
+    except urllib.error.HTTPError as error:
+        error.close()
+        return error.code, error.headers.get("Retry-After")
+
+
+def test_sign_in_failures_at_one_process_slow_down_the_next_try_at_the_other(two_apps):
+    """Three failures from this address at one account, spread over both processes: the next try,
+    at either, waits (the progressive delay, counted in Redis)."""
+    (a, b), _ = two_apps
+    assert [_sign_in(base, "nobody-here", "wrong-password")[0] for base in (a, b, a)] == [422, 422, 422]
+    status, retry_after = _sign_in(b, "nobody-here", "wrong-password")
+    assert status == 429 and 1 <= int(retry_after) <= 2
 
 
 @pytest.fixture
