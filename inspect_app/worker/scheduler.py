@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from apscheduler.jobstores.base import ConflictingIdError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -46,7 +47,10 @@ def install_jobs(scheduler: BaseScheduler) -> None:
         trigger = CronTrigger(timezone=scheduler.timezone, **job.cron)
         stored = scheduler.get_job(job.name)
         if stored is None:
-            scheduler.add_job(ENTRY, trigger, args=[job.name], id=job.name, name=job.name)
+            try:
+                scheduler.add_job(ENTRY, trigger, args=[job.name], id=job.name, name=job.name)
+            except ConflictingIdError:
+                pass  # another worker starting at the same moment stored it first: the same job
         elif str(stored.trigger) != str(trigger) or stored.func_ref != ENTRY or list(stored.args) != [job.name]:
             scheduler.add_job(ENTRY, trigger, args=[job.name], id=job.name, name=job.name, replace_existing=True)
     for stored in scheduler.get_jobs():

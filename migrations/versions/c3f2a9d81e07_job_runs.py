@@ -1,10 +1,13 @@
-"""job runs
+"""job runs and the scheduler's job store
 
 job_runs: the worker's run key (one row per job and period, unique), so a scheduled job's period is
-done once however many workers fire it (inspect_app/worker/jobs.py). The scheduler's own table
-(apscheduler_jobs) is created and owned by APScheduler's job store, not by these migrations. The
-worker's notices reuse notifications (kinds 'report_unsigned' and 'triage_overdue', non-native enum
-values: no schema change).
+done once however many workers fire it (inspect_app/worker/jobs.py).
+apscheduler_jobs: APScheduler 3's SQLAlchemy job store, in its own layout (apscheduler/jobstores/
+sqlalchemy.py). Created here rather than by the job store on a worker's first start, so two workers
+starting at once on a fresh database do not race to create it; the store then finds it. It is not a
+model of the app (env.py keeps autogenerate from proposing to drop it).
+The worker's notices reuse notifications (kinds 'report_unsigned' and 'triage_overdue', non-native
+enum values: no schema change).
 
 Revision ID: c3f2a9d81e07
 Revises: a4e1c07b9d32
@@ -34,7 +37,16 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_job_runs')),
         sa.UniqueConstraint('job', 'period', name='uq_job_runs_job_period'),
     )
+    op.create_table(
+        'apscheduler_jobs',
+        sa.Column('id', sa.Unicode(length=191), primary_key=True),
+        sa.Column('next_run_time', sa.Float(precision=25), nullable=True),
+        sa.Column('job_state', sa.LargeBinary(), nullable=False),
+    )
+    op.create_index('ix_apscheduler_jobs_next_run_time', 'apscheduler_jobs', ['next_run_time'])
 
 
 def downgrade():
+    op.drop_index('ix_apscheduler_jobs_next_run_time', table_name='apscheduler_jobs')
+    op.drop_table('apscheduler_jobs')
     op.drop_table('job_runs')
