@@ -1,6 +1,7 @@
 """`flask worker`: the scheduler process `make run` starts beside gunicorn."""
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
@@ -17,6 +18,10 @@ def worker_command() -> None:
 
     from inspect_app.worker.scheduler import configure, install_jobs
     app = current_app._get_current_object()
+    # Each run's line ("job escalate for 2026-11-26T10:15: 3 escalation steps, …") on stderr, beside
+    # gunicorn's log under `make run`, and in the journal under systemd.
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [worker] %(levelname)s %(name)s: %(message)s")
     scheduler = BackgroundScheduler()
     configure(scheduler, app)
     # Paused while the stored jobs are brought in line, so nothing fires half-installed.
