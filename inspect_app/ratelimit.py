@@ -174,7 +174,8 @@ def _item(amount: int, window: timedelta) -> RateLimitItemPerSecond:
 
 
 class Limit:
-    """At most `amount` hits per moving `window` for each key (one limit, many clients)."""
+    """At most `amount` hits per moving `window` for each key (one limit, many clients). The stored
+    key carries the amount and the window (limits' `key_for`), so changing a setting starts fresh counts."""
 
     def __init__(self, name: str, amount: int, window: timedelta):
         self.name, self.item = name, _item(amount, window)
