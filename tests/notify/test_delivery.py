@@ -271,3 +271,20 @@ def test_rows_done_with_are_deleted_after_thirty_days_and_waiting_ones_never(app
     assert [r.status for r in _deliveries(app)] == [DeliveryStatus.SENT, DeliveryStatus.PENDING]
     _run(app, later)
     assert [r.status for r in _deliveries(app)] == [DeliveryStatus.PENDING]
+
+
+def test_the_worker_sends_a_due_notice_within_its_minute(app, world, make_visit, login_as, smtp_server, mail_to):
+    """No cron: the worker's every-minute job is what takes a notice out of the app."""
+    from inspect_app.worker import jobs
+    mail_to(smtp_server.start())
+    _set_email(app, world.inspector.id, "inspector@bureau.example")
+    _respond(login_as, make_visit(world.inspector, world.a, fail=("G2",)).tickets[0])
+    assert jobs.JOBS["deliver-notices"].cron == {"minute": "*"}
+    now = utcnow()
+    with app.app_context():
+        assert jobs.run("deliver-notices", now) is True
+        assert jobs.run("deliver-notices", now) is False  # the same minute, on a second machine: nothing
+    [message] = smtp_server.inbox.messages
+    assert message["To"] == "inspector@bureau.example"
+    [row] = _deliveries(app, channel=Channel.EMAIL)
+    assert row.status is DeliveryStatus.SENT
