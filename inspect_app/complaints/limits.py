@@ -88,21 +88,24 @@ def count_code_miss(shape_ok: bool) -> None:
                                "unknown" if shape_ok else "malformed", client_key()[:12])
 
 
+def _invitation_misses() -> ratelimit.Limit:
+    return ratelimit.limit("volunteer-" + INVITATION_MISS, current_app.config["INVITATION_CODE_MISSES_PER_HOUR"],
+                           WINDOW)
+
+
 def check_invitation_guessing() -> None:
     """Before an invitation code is looked up: an address that keeps missing is made to wait (a code has
     96 random bits, so this stops a flood of guesses, not a lucky one)."""
-    now = utcnow()
-    count, first = _events(INVITATION_MISS, client_key(), now)
-    if count >= current_app.config["INVITATION_CODE_MISSES_PER_HOUR"]:
+    wait = _invitation_misses().wait(client_key())
+    if wait is not None:
         current_app.logger.warning("invitation code guessing refused for client %s", client_key()[:12])
         _too_many(lambda m: _("Too many wrong invitation links. Please check the link and try again in "
-                              "%(minutes)s minutes, or ask the programme coordinator.", minutes=m),
-                  _retry_after(first, WINDOW, now))
+                              "%(minutes)s minutes, or ask the programme coordinator.", minutes=m), wait)
 
 
 def count_invitation_miss(shape_ok: bool) -> None:
     """A wrong invitation code is counted (committed now: the 404 that follows rolls back) and logged."""
-    db.session.add(RateEvent(bucket=INVITATION_MISS, key=client_key()))
+    _invitation_misses().hit(client_key())
     db.session.commit()
     current_app.logger.warning("invitation code miss (%s) from client %s",
                                "unknown" if shape_ok else "malformed", client_key()[:12])
