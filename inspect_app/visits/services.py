@@ -29,6 +29,9 @@ from inspect_app.visits.models import Answer, Finding, Result, Visit, VisitStatu
 signals = Namespace()
 # Higher domains (tickets) subscribe; visits never imports them.
 visit_submitted = signals.signal("visit-submitted")
+# What a follow-up visit (回头看) re-checks: the tickets domain answers with the school's tickets a
+# re-check may close or send back, as plain values (tickets.follow_up).
+follow_up_tickets = signals.signal("follow-up-tickets")
 
 CLOCK_SKEW_LIMIT_S = 300
 PHOTO_WINDOW_SLACK = timedelta(minutes=15)
@@ -75,6 +78,12 @@ def start_target(user: User, school: School | None, mode_value, version: Templat
     if version is None or version.template not in templates_for(user, mode):
         raise VisitError(_("This checklist version cannot be used for this visit."))
     return school, mode, version
+
+
+def tickets_to_recheck(school: School, viewer: User) -> list[dict]:
+    """The school's tickets a follow-up by this viewer shows (empty when no domain answers)."""
+    return [row for _receiver, rows in follow_up_tickets.send(current_app._get_current_object(),
+                                                              school=school, viewer=viewer) for row in rows]
 
 
 def describe_request() -> str:
