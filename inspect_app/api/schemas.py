@@ -389,6 +389,8 @@ class TicketEvent(Out):
     override_reason: str | None = Field(None, description="the bureau only: why a leader verified their own finding")
     presence: Presence | None = Field(None, description="the bureau only: the follow-up visit a verification was "
                                                         "made on, and its proof of presence")
+    desk_review: bool = Field(False, description="closed out from the desk on the school's documents, without a "
+                                                 "follow-up visit (only a document-evidenced problem may be)")
 
 
 class Ticket(Out):

@@ -145,6 +145,7 @@ def field_label(name: str) -> str | None:
         "signed_at": _("Signed"), "signed_by_id": _("Signed by"), "reason": _("Reason"), "number": _("Version"),
         "code": _("Code"), "text_zh": _("Requirement"), "section_zh": _("Section"),
         "deadline_hours": _("Deadline (hours)"), "photo_required": _("Photo required"),
+        "document_evidence": _("Shown by a document"), "desk_review": _("Closed out from the desk"),
         "user_id": _("Person"), "volunteer_id": _("Volunteer"), "succeeded": _("Succeeded"),
         "acknowledged_at": _("Signed for"), "acknowledged_by_id": _("Signed for by"), "issued_at": _("Issued"),
         "issued_by_id": _("Issued by"), "sent_at": _("Sent"), "sent_by_id": _("Sent by"), "read_at": _("Read"),
