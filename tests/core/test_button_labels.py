@@ -14,6 +14,8 @@ from tests.core.test_zh_everywhere import ROLES, crawl  # noqa: F401 - the same 
 # Every label a button may carry, with what pressing it does. "N" stands for a number in the label.
 LABELS = {
     "新建计划": "open the form for a new sealed visit plan (leaders, admins)",
+    "重新派出错过的检查": "send a plan's missed tasks again, to someone who may go (planners; audited)",
+    "抽取回头看任务": "draw a sealed plan of follow-up visits (回头看) at every school with responded tickets",
     "维持问责": "uphold an accountability review (一案双查), with the leader's note",
     "不予问责": "dismiss an accountability review, with the leader's note",
     "抽取计划": "draw the sealed plan: score the schools, draw them and create the tasks",

@@ -44,6 +44,13 @@ def test_a_plan_naming_the_school_changes_nothing_its_duty_officer_can_reach(
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)
                                  .where(Task.school_id == world.a.id, Task.plan_id.is_not(None))) >= 1
+        plan_ids = sorted(set(db.session.scalars(sa.select(Task.plan_id).where(Task.plan_id.is_not(None)))))
+    # The tasks go missed and a planner redraws them: the new tasks are as sealed as the first.
+    from tests.plans.test_redraw_and_follow_ups import _miss
+    leader = login_as("leader")
+    for plan_id in plan_ids:
+        _miss(app, plan_id)
+        assert leader.form_post(f"/plans/{plan_id}/redraw", {"date_to": today}).status_code == 302
     after = _crawl(app, officer, bearer, urls)
     assert before.keys() == after.keys()
     changed = [key for key in before if before[key] != after[key]]
