@@ -218,7 +218,7 @@ def redraw_missed(plan: Plan, planner: User, date_to: date | None, seed: str | N
         chosen = min(eligible, key=lambda c: load[c.user_id])
         load[chosen.user_id] += 1
         day = rng.choice(days)
-        task.status = TaskStatus.CANCELLED
+        task.status, task.cancelled_at = TaskStatus.CANCELLED, now
         new = create_task(people[chosen.user_id], task.school, day, day, planner, mode=chosen.mode)
         new.plan = plan
         made.append(new)
@@ -251,3 +251,20 @@ def draw_follow_ups(planner: User, date_from: date | None, date_to: date | None,
             barred.setdefault(user_id, set()).add(school_id)
     sent = PlanRequest(date_from, date_to, len(schools), [VisitMode.FOLLOW_UP], None, Weighting.RISK)
     return create_plan(sent, planner, seed, only_school_ids=set(schools), barred=barred, every_school=True)
+
+
+def progress_as_of(moment: datetime) -> dict[str, int]:
+    """Every plan's tasks as they stood at `moment` (the daily report's 16:00 cut-off): done, done
+    late, missed (its window closed, not done), pending; a task made later does not exist yet, one
+    cancelled later was not cancelled then. Counts only: the report names no planned school."""
+    counts = {p.value: 0 for p in TaskProgress if p is not TaskProgress.CANCELLED}
+    rows = db.session.execute(sa.select(Task.window_end, Task.done_at, Task.cancelled_at, Task.status).where(
+        Task.plan_id.is_not(None), Task.created_at < moment))
+    for window_end, done_at, cancelled_at, status in rows:
+        if status is TaskStatus.CANCELLED and (cancelled_at is None or cancelled_at < moment):
+            continue
+        if done_at is not None and done_at < moment:
+            counts[(TaskProgress.LATE if done_at > window_end else TaskProgress.DONE).value] += 1
+        else:
+            counts[(TaskProgress.MISSED if window_end < moment else TaskProgress.PENDING).value] += 1
+    return counts

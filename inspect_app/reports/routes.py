@@ -172,6 +172,7 @@ def show_report(day: str):
     """The daily report as a printable page; frozen once a leader has signed it."""
     the_day = parse_day(day)
     content, signed = services.current(the_day)
+    content = services.for_viewer(content, current_user)
     closes = services.window(the_day)[1]
     now = utcnow()
     # The next day is offered up to the report now being assembled, never beyond it.
@@ -217,6 +218,7 @@ def sign_report(day: str):
 def _download(day: str, kind: str):
     the_day = parse_day(day)
     content, signed = services.current(the_day)
+    content = services.for_viewer(content, current_user)
     if kind == "pdf":
         data = exports.pdf(content, signed)
     else:
