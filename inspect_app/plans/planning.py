@@ -21,7 +21,7 @@ from inspect_app.i18n import local_zone
 from inspect_app.plans import risk
 from inspect_app.plans.models import Plan, Task, TaskError, TaskProgress, TaskStatus, Weighting
 from inspect_app.plans.services import ASSIGNEE_ROLES, create_task
-from inspect_app.schools.models import School, child_school_ids, school_assignments
+from inspect_app.schools.models import School, child_school_ids, recusals_by_user, school_assignments
 from inspect_app.schools.services import conflicting_schools
 from inspect_app.tickets.models import Ticket, TicketStatus
 from inspect_app.visits.models import Visit
@@ -57,6 +57,7 @@ def _candidates(users: list[User], modes: list[VisitMode], auto: bool, first: da
         sa.select(Task.assignee_id, sa.func.count()).where(
             Task.status == TaskStatus.OPEN, Task.window_start <= last, Task.window_end >= first)
         .group_by(Task.assignee_id)).all())
+    recused = recusals_by_user()
     out = []
     for user in users:
         mode = next((m for m in modes if m in MODES_BY_ROLE[user.role]), None)
@@ -71,7 +72,7 @@ def _candidates(users: list[User], modes: list[VisitMode], auto: bool, first: da
         # Inspectors may check any school (schools.access.can_view_school); volunteers only theirs.
         schools = mine if auto or user.role is Role.VOLUNTEER else every
         schools = schools - conflicting_schools(user.role, child_school_ids(user), schools)
-        schools = schools - (barred or {}).get(user.id, set())
+        schools = schools - (barred or {}).get(user.id, set()) - recused.get(user.id, set())
         if schools:
             out.append(risk.Candidate(user.id, mode, frozenset(schools), loads.get(user.id, 0)))
     return out

@@ -14,6 +14,8 @@ from tests.core.test_zh_everywhere import ROLES, crawl  # noqa: F401 - the same 
 # Every label a button may carry, with what pressing it does. "N" stands for a number in the label.
 LABELS = {
     "新建计划": "open the form for a new sealed visit plan (leaders, admins)",
+    "安排回避本校": "recuse the chosen inspector from this school, with the reason (admins, leaders; audited)",
+    "解除回避": "lift an inspector's recusal from this school (admins, leaders; audited)",
     "重新派出错过的检查": "send a plan's missed tasks again, to someone who may go (planners; audited)",
     "抽取回头看任务": "draw a sealed plan of follow-up visits (回头看) at every school with responded tickets",
     "维持问责": "uphold an accountability review (一案双查), with the leader's note",
