@@ -197,6 +197,12 @@ MATRIX = [
     ("plans.new_plan", "GET", "/plans/new", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
     ("plans.create_plan", "POST", "/plans", row(SIGNIN, 422, 422, 403, 403, 403, 403)),
     ("plans.show_plan", "GET", "/plans/{pl}", row(SIGNIN, 200, 200, 403, 403, 403, 403)),
+    # An empty form: 422 for the planners (the plan has no missed task, and no school awaits a re-check).
+    # Recusal (回避): admins and leaders; an empty form is 422 (no inspector chosen, no reason).
+    ("schools.recuse", "POST", "/schools/{a}/recusals", row(SIGNIN, 422, 422, 403, 403, 403, 403)),
+    ("schools.lift_recusal", "POST", "/schools/{a}/recusals/999999/lift", row(SIGNIN, 404, 404, 403, 403, 403, 403)),
+    ("plans.redraw_missed", "POST", "/plans/{pl}/redraw", row(SIGNIN, 422, 422, 403, 403, 403, 403)),
+    ("plans.draw_follow_ups", "POST", "/plans/follow-ups", row(SIGNIN, 422, 422, 403, 403, 403, 403)),
     ("api.post_plan", "POST", "/api/v1/plans", row(401, 400, 400, 403, 403, 403, 403)),
     ("api.get_plan", "GET", "/api/v1/plans/{pl}", row(401, 200, 200, 403, 403, 403, 403)),
     # 一案双查: the leader's alone.

@@ -152,7 +152,8 @@ def test_identical_verifications_at_once_are_one_201_and_replays(app, api_token,
     assert client.put(f"/api/v1/photos/{photo_id}", headers=headers, content_type="multipart/form-data",
                       data={"file": (io.BytesIO(jpeg_bytes()), "a.jpg")}).status_code == 201
     for _ in range(ROUNDS):
-        ticket_id = make_visit(world.inspector, world.a, fail=("G2",)).tickets[0]
+        # A document: closed from the desk.
+        ticket_id = make_visit(world.inspector, world.a, template="plans27", fail=("D01",)).tickets[0]
         client_id = str(uuid.uuid4())
         sent = {"outcome": "close", "note": "复查合格", "photo_ids": [photo_id]}
         outcomes = race(app, lambda c, n: c.put(f"/api/v1/tickets/{ticket_id}/verifications/{client_id}",

@@ -99,7 +99,8 @@ def triage_complaint(complaint_id: int):
     sent = request.context.json
     services.triage(complaint, current_user, services.Triage(
         action=sent.action, reply=sent.reply, problem=sent.problem, severity=sent.severity,
-        assignee_id=sent.assignee_id, window_start=sent.window_start, window_end=sent.window_end))
+        assignee_id=sent.assignee_id, window_start=sent.window_start, window_end=sent.window_end,
+        item_code=sent.item_code))
     db.session.commit()
     return jsonify(complaint_json(bureau_view(complaint, current_user), [d.id for d in services.duplicates_of(complaint)]))
 

@@ -31,5 +31,6 @@ def list_reviews():
     reviews = listed(ReviewStatus(status) if status else None, limit=1000)
     return jsonify(reviews=[{
         "id": r.id, "inspector_id": r.inspector_id, "school_id": r.school_id, "item_code": r.item_code,
-        "passed_visit_id": r.passed_visit_id, "contradicted_by": r.contradicting_visit_id, "status": r.status.value,
+        "passed_visit_id": r.passed_visit_id, "contradicted_by": r.contradicting_visit_id or str(r.contradicting_complaint_id),
+        "contradicted_kind": "visit" if r.contradicting_visit_id else "complaint", "status": r.status.value,
         "opened_at": local_iso(r.opened_at), "note": r.note, "decided_at": local_iso(r.decided_at)} for r in reviews])

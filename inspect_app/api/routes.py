@@ -139,6 +139,7 @@ def daily_report(day: str):
     except FieldError as error:
         refuse(404, str(error))
     content, signed = reports.current(the_day)
+    content = reports.for_viewer(content, current_user)
     content["signed"] = {"by": signed.signed_by.display_name, "at": signed.signed_at.isoformat(),
                          "content_hash": signed.content_hash} if signed else None
     return jsonify(content)

@@ -389,6 +389,8 @@ class TicketEvent(Out):
     override_reason: str | None = Field(None, description="the bureau only: why a leader verified their own finding")
     presence: Presence | None = Field(None, description="the bureau only: the follow-up visit a verification was "
                                                         "made on, and its proof of presence")
+    desk_review: bool = Field(False, description="closed out from the desk on the school's documents, without a "
+                                                 "follow-up visit (only a document-evidenced problem may be)")
 
 
 class Ticket(Out):
@@ -438,6 +440,8 @@ class DailyReport(Out):
     not_covered: dict[str, Any] = Field(None, description="schools no inspector checked in the days before")
     complaints: dict[str, int] = Field(None, description="received, triaged, resolved in the window; untriaged "
                                        "past two working days at its end (reports signed before complaints had none)")
+    plans: dict[str, int] = Field(None, description="planners only: sealed plans' tasks as of the cut-off "
+                                                     "(done, late, missed, pending); counts, never schools")
     audit_anchor: str = Field(None, description="signed reports: the audit chain's head at signing")
     bureau: str = Field(None, description="signed reports: the issuing bureau (letterhead) at signing")
     number: str = Field(None, description="signed reports: the year and the report's number in it")

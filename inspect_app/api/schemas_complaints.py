@@ -57,6 +57,8 @@ class TriageInput(Body):
     assignee_id: Id | None = Field(None, description="visit: an inspector or volunteer")
     window_start: Day = Field(None, description="visit: first day (YYYY-MM-DD)")
     window_end: Day = Field(None, description="visit: last day (YYYY-MM-DD)")
+    item_code: Text(32) | None = Field(None, description="ticket: the on-site checklist item it concerns; a "
+                                                       "recent pass of it there opens a review (一案双查)")
 
 
 class ComplaintQuery(BaseModel):

@@ -43,6 +43,7 @@ def event_json(entry: dict) -> dict:
     else:
         data["date"] = local_day(entry["at"])
     data["actor"] = entry["actor"]
+    data["desk_review"] = entry["desk_review"]
     if "self_verified" in entry:
         data["self_verified"] = entry["self_verified"]
         data["override_reason"] = entry["override_reason"]

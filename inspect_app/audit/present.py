@@ -32,7 +32,7 @@ def object_label(object_type: str) -> str:
     labels = {
         "answers": _("Answers"), "auth_sessions": _("Sign-in sessions"), "complaints": _("Complaints"),
         "complaint_replies": _("Complaint replies"), "complaint_photos": _("Complaint photos"), "tasks": _("Tasks"),
-        "plans": _("Visit plans"), "reviews": _("Accountability reviews"),
+        "plans": _("Visit plans"), "reviews": _("Accountability reviews"), "recusals": _("Recusals"),
         "self_reports": _("Schools' daily reports"), "checklist_items": _("Checklist items"),
         "checklist_templates": _("Checklists"), "daily_reports": _("Daily reports"), "findings": _("Problems"),
         "identity_reveals": _("Identity reveals"), "notifications": _("Notices"), "photos": _("Photos"),
@@ -114,7 +114,7 @@ def object_noun(object_type: str) -> str:
     nouns = {
         "answers": _("Answer"), "auth_sessions": _("Sign-in session"), "checklist_items": _("Checklist item"),
         "complaints": _("Complaint"), "complaint_replies": _("Complaint reply"), "complaint_photos": _("Complaint photo"),
-        "tasks": _("Task"), "plans": _("Visit plan"), "reviews": _("Accountability review"), "self_reports": _("School's daily report"),
+        "tasks": _("Task"), "plans": _("Visit plan"), "reviews": _("Accountability review"), "recusals": _("Recusal"), "self_reports": _("School's daily report"),
         "checklist_templates": _("Checklist"), "daily_reports": _("Daily report"), "findings": _("Problem"),
         "identity_reveals": _("Identity reveal"), "photos": _("Photo"), "retired_qr_tokens": _("Replaced code"),
         "school_assignments": _("Assignment"), "schools": _("School"), "signin_attempts": _("Sign-in attempt"),
@@ -146,6 +146,7 @@ def field_label(name: str) -> str | None:
         "signed_at": _("Signed"), "signed_by_id": _("Signed by"), "reason": _("Reason"), "number": _("Version"),
         "code": _("Code"), "text_zh": _("Requirement"), "section_zh": _("Section"),
         "deadline_hours": _("Deadline (hours)"), "photo_required": _("Photo required"),
+        "document_evidence": _("Shown by a document"), "desk_review": _("Closed out from the desk"),
         "user_id": _("Person"), "volunteer_id": _("Volunteer"), "succeeded": _("Succeeded"),
         "acknowledged_at": _("Signed for"), "acknowledged_by_id": _("Signed for by"), "issued_at": _("Issued"),
         "issued_by_id": _("Issued by"), "sent_at": _("Sent"), "sent_by_id": _("Sent by"), "read_at": _("Read"),

@@ -205,6 +205,9 @@ SELF_CHECK = [
      "如有，请在备注中写明处置和报告情况。", S.CRITICAL, False, 24),
 ]
 
+# Templates whose every item is shown rectified by a document (ChecklistItem.document_evidence).
+DOCUMENT_TEMPLATES = {"plans27"}
+
 BUILTIN = [
     ("onsite", "现场防控检查", "On-site prevention check", {M.OVERT}, ONSITE),
     ("covert", "家长志愿者暗访", "Covert check (volunteers)", {M.COVERT}, COVERT),

@@ -20,6 +20,7 @@ class ItemForm(Form):
     guidance_en = TextAreaField(_l("Guidance (English)"), validators=[Optional(), Length(max=2000)])
     severity = SelectField(_l("Default severity"))
     photo_required = BooleanField(_l("Photo required when failed"))
+    document_evidence = BooleanField(_l("Rectification is shown by a document (may be closed out from the desk)"))
     deadline_hours = IntegerField(_l("Deadline (hours)"), default=72,
                                   validators=[Optional(), NumberRange(min=1, max=24 * 90)])
     remove = BooleanField(_l("Remove this item"))

@@ -157,6 +157,9 @@ class ChecklistItem(db.Model):
     severity: so.Mapped[Severity] = so.mapped_column(enum_column(Severity), default=Severity.MINOR)
     photo_required: so.Mapped[bool] = so.mapped_column(default=False)
     deadline_hours: so.Mapped[int] = so.mapped_column(default=72)
+    # Rectification is shown by a document (a plan, a rule, a record): the only kind of ticket that may
+    # be closed out from the desk; any other needs a follow-up visit at the school (回头看).
+    document_evidence: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     version: so.Mapped[TemplateVersion] = so.relationship(back_populates="items")
 
@@ -177,4 +180,4 @@ class ChecklistItem(db.Model):
 
 
 COPIED_FIELDS = ("code", "section_zh", "section_en", "text_zh", "text_en", "guidance_zh",
-                 "guidance_en", "severity", "photo_required", "deadline_hours")
+                 "guidance_en", "severity", "photo_required", "deadline_hours", "document_evidence")

@@ -47,6 +47,7 @@ def _items_from(form: TemplateEditForm) -> tuple[list[ChecklistItem], list[str]]
         data["severity"] = Severity(data["severity"]) if data["severity"] in set(Severity) else Severity.MINOR
         data["deadline_hours"] = data["deadline_hours"] or 72
         data["photo_required"] = bool(data["photo_required"])
+        data["document_evidence"] = bool(data["document_evidence"])
         items.append(ChecklistItem(**data))
     if not items and not problems:
         problems.append(_("A template needs at least one item."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from inspect_app.accounts.models import User
-from inspect_app.checklists.builtin import BUILTIN
+from inspect_app.checklists.builtin import BUILTIN, DOCUMENT_TEMPLATES
 from inspect_app.checklists.models import (MODES_BY_ROLE, ROLE_TEMPLATES, TEMPLATE_MODE, ChecklistItem,
                                            ChecklistTemplate, TemplateVersion, VisitMode)
 from inspect_app.extensions import db
@@ -20,7 +20,8 @@ def install_builtin_templates() -> int:
         template = ChecklistTemplate(code=code, name_zh=name_zh, name_en=name_en)
         template.modes = modes
         items = [ChecklistItem(code=c, section_zh=sz, section_en=se, text_zh=tz, text_en=te,
-                               guidance_zh=g, severity=sev, photo_required=photo, deadline_hours=hours)
+                               guidance_zh=g, severity=sev, photo_required=photo, deadline_hours=hours,
+                               document_evidence=code in DOCUMENT_TEMPLATES)
                  for c, sz, se, tz, te, g, sev, photo, hours in rows]
         template.new_version(items, author=None, note="shipped")
         db.session.add(template)

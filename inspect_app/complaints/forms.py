@@ -48,9 +48,13 @@ class TriageForm(FlaskForm):
     assignee_id = SelectField(_l("Who checks"), coerce=str, validate_choice=False)
     window_start = DateField(_l("From"))
     window_end = DateField(_l("To"))
+    item_code = SelectField(_l("Checklist item it concerns (an inspector who passed it lately is reviewed)"),
+                            coerce=str, validate_choice=False)
 
-    def __init__(self, *args, assignees=(), viewer=None, **kwargs):
+    def __init__(self, *args, assignees=(), viewer=None, items=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.severity.choices = [SelectChoice(s.value, s.label) for s in Severity]
+        self.item_code.choices = [SelectChoice("", "—")] + [
+            SelectChoice(i.code, f"{i.position}. {i.text_zh}") for i in items]
         self.assignee_id.choices = [SelectChoice("", "—")] + [
             SelectChoice(str(u.id), f"{u.name_for(viewer)} · {u.role.label}") for u in assignees]

@@ -116,7 +116,7 @@ def list_complaints():
 
 
 def _triage_form(**kwargs) -> TriageForm:
-    return TriageForm(assignees=assignees(), viewer=current_user, **kwargs)
+    return TriageForm(assignees=assignees(), viewer=current_user, items=services.complaint_items(), **kwargs)
 
 
 def _detail(complaint, form: TriageForm | None = None, status: int = 200):
@@ -143,7 +143,7 @@ def triage_complaint(complaint_id: int):
     assignee = form.assignee_id.data
     sent = services.Triage(action=form.action.data or "", reply=form.reply.data, problem=form.problem.data,
                            severity=form.severity.data, window_start=form.window_start.data,
-                           window_end=form.window_end.data,
+                           window_end=form.window_end.data, item_code=form.item_code.data or None,
                            assignee_id=int(assignee) if assignee and assignee.isdigit() and len(assignee) < 10 else None)
     try:
         services.triage(complaint, current_user, sent)

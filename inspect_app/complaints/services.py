@@ -13,12 +13,13 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from blinker import Namespace
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from inspect_app.accounts.models import Role, User
-from inspect_app.checklists.models import Severity
+from inspect_app.checklists.models import ChecklistTemplate, Severity
 from inspect_app.complaints import limits
 from inspect_app.complaints.codes import code_hash, new_code, normalise
 from inspect_app.complaints.models import (CONTACT_MAX_CHARS, REPLY_MAX_CHARS, TEXT_MAX_CHARS, Complaint,
@@ -200,6 +201,23 @@ class Triage:
     assignee_id: int | None = None
     window_start: date | None = None
     window_end: date | None = None
+    # ticket: the on-site checklist item the substantiated complaint is about, if any (一案双查: a pass
+    # of that item at the school within REVIEW_WINDOW_DAYS opens a review of the inspector who gave it).
+    item_code: str | None = None
+
+
+signals = Namespace()
+# A complaint handed to the school as a real problem, naming the checklist item it concerns: the
+# reviews domain (一案双查) answers with a review of any recent pass of that item there.
+complaint_substantiated = signals.signal("complaint-substantiated")
+# The checklist whose items a complaint may name: the on-site check, what inspectors pass or fail.
+COMPLAINT_TEMPLATE = "onsite"
+
+
+def complaint_items() -> list:
+    """The items a substantiated complaint may be about (the on-site check's current version)."""
+    template = db.session.scalar(sa.select(ChecklistTemplate).where(ChecklistTemplate.code == COMPLAINT_TEMPLATE))
+    return list(template.current_version.items) if template and template.current_version else []
 
 
 def triage_refused(user: User) -> DomainError | None:
@@ -232,7 +250,12 @@ def triage(complaint: Complaint, actor: User, sent: Triage) -> None:
     if sent.action == "reject":
         complaint.reject(actor, reply)
     elif sent.action == "ticket":
+        if sent.item_code and sent.item_code not in {item.code for item in complaint_items()}:
+            raise FieldError(_("Choose the checklist item from the list."), field="item_code")
         complaint.hand_to_school(actor, _open_ticket(complaint, actor, sent), reply or system_reply("ticket"))
+        if sent.item_code:
+            complaint_substantiated.send(current_app._get_current_object(), complaint=complaint,
+                                         item_code=sent.item_code)
     else:
         assignee = db.session.get(User, sent.assignee_id) if sent.assignee_id else None
         complaint.check_untriaged()  # before a task is made for a complaint already dealt with

@@ -33,3 +33,14 @@ class PlanForm(FlaskForm):
         self.modes.choices = [SelectChoice(m.value, m.label) for m in PLAN_MODES]
         self.weighting.choices = [SelectChoice(w.value, w.label) for w in Weighting]
         self.assignees.choices = [SelectChoice(u.id, f"{u.role.label} · {u.name_for(viewer)}") for u in people]
+
+
+class RedrawForm(FlaskForm):
+    """Missed tasks sent again, each on a day from today to this one."""
+    date_to = DateField(_l("New visits due by"), validators=[InputRequired(_l("Choose the last day."))])
+
+
+class FollowUpPlanForm(FlaskForm):
+    """A follow-up visit (回头看) at every school with a reported rectification."""
+    date_from = DateField(_l("First day"), validators=[InputRequired(_l("Choose the first day."))])
+    date_to = DateField(_l("Last day"), validators=[InputRequired(_l("Choose the last day."))])

@@ -110,6 +110,8 @@ class Task(db.Model):
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     done_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # When a planner cancelled it (a missed task redrawn): the daily report counts it as of its cut-off.
+    cancelled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     assignee: so.Mapped[User] = so.relationship(foreign_keys=[assignee_id])
     school: so.Mapped[School] = so.relationship()

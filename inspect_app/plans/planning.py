@@ -4,6 +4,7 @@ task rules stay in one small module that complaints and volunteers call too."""
 from __future__ import annotations
 
 import json
+import random
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
@@ -20,8 +21,10 @@ from inspect_app.i18n import local_zone
 from inspect_app.plans import risk
 from inspect_app.plans.models import Plan, Task, TaskError, TaskProgress, TaskStatus, Weighting
 from inspect_app.plans.services import ASSIGNEE_ROLES, create_task
-from inspect_app.schools.models import School, child_school_ids, school_assignments
+from inspect_app.schools.models import School, child_school_ids, recusals_by_user, school_assignments
 from inspect_app.schools.services import conflicting_schools
+from inspect_app.tickets.models import Ticket, TicketStatus
+from inspect_app.visits.models import Visit
 
 PLAN_MODES = (VisitMode.OVERT, VisitMode.COVERT, VisitMode.FOLLOW_UP)
 
@@ -41,7 +44,7 @@ class PlanRequest:
 
 
 def _candidates(users: list[User], modes: list[VisitMode], auto: bool, first: datetime,
-                last: datetime) -> list[risk.Candidate]:
+                last: datetime, barred: dict[int, set[int]] | None = None) -> list[risk.Candidate]:
     """Each person's mode (the first of the plan's their role may use) and the schools they may be
     sent to: their assigned schools for "auto", every school they may check otherwise; never a
     volunteer's child's school (schools.services.conflicting_schools), and no school they cannot see."""
@@ -54,6 +57,7 @@ def _candidates(users: list[User], modes: list[VisitMode], auto: bool, first: da
         sa.select(Task.assignee_id, sa.func.count()).where(
             Task.status == TaskStatus.OPEN, Task.window_start <= last, Task.window_end >= first)
         .group_by(Task.assignee_id)).all())
+    recused = recusals_by_user()
     out = []
     for user in users:
         mode = next((m for m in modes if m in MODES_BY_ROLE[user.role]), None)
@@ -68,6 +72,7 @@ def _candidates(users: list[User], modes: list[VisitMode], auto: bool, first: da
         # Inspectors may check any school (schools.access.can_view_school); volunteers only theirs.
         schools = mine if auto or user.role is Role.VOLUNTEER else every
         schools = schools - conflicting_schools(user.role, child_school_ids(user), schools)
+        schools = schools - (barred or {}).get(user.id, set()) - recused.get(user.id, set())
         if schools:
             out.append(risk.Candidate(user.id, mode, frozenset(schools), loads.get(user.id, 0)))
     return out
@@ -103,18 +108,25 @@ def _people(sent: PlanRequest, planner: User) -> list[User]:
     return people
 
 
-def create_plan(sent: PlanRequest, planner: User, seed: str | None = None) -> Plan:
+def create_plan(sent: PlanRequest, planner: User, seed: str | None = None,
+                only_school_ids: set[int] | None = None, barred: dict[int, set[int]] | None = None,
+                every_school: bool = False) -> Plan:
     """Score, draw and create the sealed tasks (the caller commits). Every figure the draw used is
-    stored on the plan, so `redraw(plan)` gives the same tasks."""
+    stored on the plan, so `redraw(plan)` gives the same tasks. `only_school_ids`: draw among these
+    schools only; `barred`: schools each person may not be sent to (beyond the conflicts);
+    `every_school`: "auto" may send an inspector to any school, not only their own."""
     _check(sent)
     people = _people(sent, planner)
     tz = local_zone()
     first = datetime.combine(sent.date_from, time.min, tzinfo=tz)
     last = datetime.combine(sent.date_to, time(23, 59, 59), tzinfo=tz)
-    candidates = _candidates(people, sent.modes, sent.assignee_ids is None, first, last)
+    candidates = _candidates(people, sent.modes, sent.assignee_ids is None and not every_school, first, last,
+                             barred)
     if not candidates:
         raise TaskError(_("Nobody among the chosen people can make these checks at any school."), 422, "assignees")
     scores = risk.school_scores()
+    if only_school_ids is not None:
+        scores = [entry for entry in scores if entry["school_id"] in only_school_ids]
     plan = Plan(date_from=sent.date_from, date_to=sent.date_to, count=sent.count, weighting=sent.weighting,
                 modes_text=",".join(m.value for m in sent.modes), auto_assignees=sent.assignee_ids is None,
                 assignee_ids_json=json.dumps(sorted(u.id for u in people) if sent.assignee_ids is not None else []),
@@ -163,3 +175,97 @@ def plans_progress(now: datetime | None = None, limit: int = 10) -> list[dict]:
     now = now or utcnow()
     return [{"plan": plan, "progress": progress(plan, now), "total": len(plan.tasks)}
             for plan in recent_plans(limit)]
+
+
+def _today() -> date:
+    return utcnow().astimezone(local_zone()).date()
+
+
+def _plan_people(plan: Plan) -> list[User]:
+    query = sa.select(User).where(User.role.in_(ASSIGNEE_ROLES), User.active).order_by(User.id)
+    if not plan.auto_assignees:
+        query = query.where(User.id.in_(plan.assignee_ids))
+    return list(db.session.scalars(query))
+
+
+def redraw_missed(plan: Plan, planner: User, date_to: date | None, seed: str | None = None) -> list[Task]:
+    """Send each missed task of the plan again, between today and `date_to`: to someone who may go
+    now (the conflicts, recusals and load of a new draw), preferably not the one who missed it. The
+    missed task is cancelled, not deleted (the audit chain keeps both); the new ones join the plan.
+    Schools nobody may check now stay missed. The caller commits."""
+    now, today = utcnow(), _today()
+    missed = [task for task in plan.tasks if task.progress(now) is TaskProgress.MISSED]
+    if not missed:
+        raise TaskError(_("This plan has no missed task to redraw."), 422)
+    if date_to is None or date_to < today:
+        raise TaskError(_("The new visits must be due today or later."), 422, "date_to")
+    if (date_to - today).days >= current_app.config["PLAN_MAX_DAYS"]:
+        raise TaskError(_("A plan covers at most %(n)s days.", n=current_app.config["PLAN_MAX_DAYS"]), 422, "date_to")
+    tz = local_zone()
+    first, last = datetime.combine(today, time.min, tzinfo=tz), datetime.combine(date_to, time(23, 59, 59), tzinfo=tz)
+    people = {u.id: u for u in _plan_people(plan)}
+    candidates = _candidates(list(people.values()), plan.modes, plan.auto_assignees, first, last)
+    load = {c.user_id: c.load for c in candidates}
+    days = [today + timedelta(days=n) for n in range((date_to - today).days + 1)]
+    rng = random.Random(int(seed or secrets.token_hex(8), 16))
+    made = []
+    for task in missed:
+        eligible = [c for c in candidates if task.school_id in c.school_ids]
+        others = [c for c in eligible if c.user_id != task.assignee_id]
+        eligible = others or eligible
+        if not eligible:
+            continue
+        rng.shuffle(eligible)
+        chosen = min(eligible, key=lambda c: load[c.user_id])
+        load[chosen.user_id] += 1
+        day = rng.choice(days)
+        task.status, task.cancelled_at = TaskStatus.CANCELLED, now
+        new = create_task(people[chosen.user_id], task.school, day, day, planner, mode=chosen.mode)
+        new.plan = plan
+        made.append(new)
+    return made
+
+
+def responded_schools() -> dict[int, set[int]]:
+    """Schools with tickets the school reported rectified (awaiting the re-check), each with the
+    inspectors who found them: they may not close their own findings (independent verification)."""
+    rows = db.session.execute(sa.select(Ticket.school_id, Visit.author_id).outerjoin(Visit, Visit.id == Ticket.visit_id)
+                              .where(Ticket.status == TicketStatus.RESPONDED))
+    found: dict[int, set[int]] = {}
+    for school_id, author_id in rows:
+        found.setdefault(school_id, set())
+        if author_id is not None:
+            found[school_id].add(author_id)
+    return found
+
+
+def draw_follow_ups(planner: User, date_from: date | None, date_to: date | None, seed: str | None = None) -> Plan:
+    """Nanchang's "a follow-up on every first-round problem": a sealed plan of one follow-up visit
+    (回头看) at every school with responded tickets, drawn among every inspector, never one who found
+    that school's problems (they may not verify them). The caller commits."""
+    schools = responded_schools()
+    if not schools:
+        raise TaskError(_("No school has reported a rectification that awaits a re-check."), 422)
+    barred: dict[int, set[int]] = {}
+    for school_id, finders in schools.items():
+        for user_id in finders:
+            barred.setdefault(user_id, set()).add(school_id)
+    sent = PlanRequest(date_from, date_to, len(schools), [VisitMode.FOLLOW_UP], None, Weighting.RISK)
+    return create_plan(sent, planner, seed, only_school_ids=set(schools), barred=barred, every_school=True)
+
+
+def progress_as_of(moment: datetime) -> dict[str, int]:
+    """Every plan's tasks as they stood at `moment` (the daily report's 16:00 cut-off): done, done
+    late, missed (its window closed, not done), pending; a task made later does not exist yet, one
+    cancelled later was not cancelled then. Counts only: the report names no planned school."""
+    counts = {p.value: 0 for p in TaskProgress if p is not TaskProgress.CANCELLED}
+    rows = db.session.execute(sa.select(Task.window_end, Task.done_at, Task.cancelled_at, Task.status).where(
+        Task.plan_id.is_not(None), Task.created_at < moment))
+    for window_end, done_at, cancelled_at, status in rows:
+        if status is TaskStatus.CANCELLED and (cancelled_at is None or cancelled_at < moment):
+            continue
+        if done_at is not None and done_at < moment:
+            counts[(TaskProgress.LATE if done_at > window_end else TaskProgress.DONE).value] += 1
+        else:
+            counts[(TaskProgress.MISSED if window_end < moment else TaskProgress.PENDING).value] += 1
+    return counts

@@ -15,7 +15,7 @@ from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.plans.models import Task, TaskError, TaskStatus
 from inspect_app.schools.access import can_view_school
-from inspect_app.schools.models import School
+from inspect_app.schools.models import School, recused_school_ids
 from inspect_app.visits.models import Visit
 from inspect_app.visits.services import visit_submitted
 
@@ -45,8 +45,9 @@ def create_task(assignee: User | None, school: School, first: date | None, last:
     may run), else their role's first; refused with the field it concerns."""
     if assignee is None or assignee.role not in ASSIGNEE_ROLES or not assignee.active:
         raise TaskError(_("Choose an inspector or a volunteer to send."), 422, "assignee_id")
-    if not can_view_school(assignee, school):
-        raise TaskError(_("This person cannot check this school (not assigned to it, or their child studies there)."),
+    if not can_view_school(assignee, school) or school.id in recused_school_ids(assignee.id):
+        raise TaskError(_("This person cannot check this school (not assigned to it, recused from it, or their "
+                          "child studies there)."),
                         422, "assignee_id")
     if first is None or last is None:
         raise TaskError(_("Give the first and the last day of the window."), 422, "window_start")

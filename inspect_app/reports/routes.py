@@ -24,6 +24,7 @@ from inspect_app.plans.planning import plans_progress
 from inspect_app.reports import bp, circulars, exports, exports_tables, services
 from inspect_app.reports.present import circular_excerpt, document_time
 from inspect_app.reviews.services import open_count, upheld_by_inspector
+from inspect_app.visits.services import flagged_by_author
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import TicketStatus
 
@@ -50,8 +51,11 @@ def show_dashboard():
     plans = plans_progress(limit=5) if can_plan(current_user) else None
     # 一案双查: upheld reviews count on each inspector's record; deciding is the leader's.
     open_reviews = open_count() if current_user.role is Role.LEADER else None
-    return render_template("reports/dashboard.html", board=services.dashboard(), plans=plans,
-                           upheld=upheld_by_inspector(), open_reviews=open_reviews)
+    board = services.dashboard()
+    # Visits worth a look without a review (rushed, away from the school, recycled photos), per person.
+    flagged = flagged_by_author(utcnow() - timedelta(days=board["peer_days"]))
+    return render_template("reports/dashboard.html", board=board, plans=plans,
+                           upheld=upheld_by_inspector(), open_reviews=open_reviews, flagged=flagged)
 
 
 @bp.get("/exports/<kind>.<fmt>")
@@ -172,6 +176,7 @@ def show_report(day: str):
     """The daily report as a printable page; frozen once a leader has signed it."""
     the_day = parse_day(day)
     content, signed = services.current(the_day)
+    content = services.for_viewer(content, current_user)
     closes = services.window(the_day)[1]
     now = utcnow()
     # The next day is offered up to the report now being assembled, never beyond it.
@@ -217,6 +222,7 @@ def sign_report(day: str):
 def _download(day: str, kind: str):
     the_day = parse_day(day)
     content, signed = services.current(the_day)
+    content = services.for_viewer(content, current_user)
     if kind == "pdf":
         data = exports.pdf(content, signed)
     else:

@@ -25,6 +25,8 @@ from inspect_app.duties.services import report_section as self_report_section
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.photos.models import Photo
+from inspect_app.plans.access import can_plan
+from inspect_app.plans.planning import progress_as_of as plans_progress_as_of
 from inspect_app.reports.models import DailyReport, ReportError
 from inspect_app.schools.models import School
 from inspect_app.tickets.handovers import unacknowledged_overdue
@@ -61,8 +63,18 @@ def assemble(day: date) -> dict:
     content["self_reports"] = self_report_section(day)
     # Public complaints (举报投诉): received, triaged, resolved in the window; untriaged too long at its end.
     content["complaints"] = {**complaint_counts(start, end), "untriaged_overdue": untriaged_overdue_count(end)}
+    # Sealed plans' progress (督查计划): counts only, and shown to planners only (for_viewer).
+    content["plans"] = plans_progress_as_of(end)
     content["overview"].update(schools_visited=len(content["visited"]), due=len(content["due"]),
                                not_covered=content["not_covered"]["total"])
+    return content
+
+
+def for_viewer(content: dict, viewer: User) -> dict:
+    """The report as this viewer may read it: a plan is the planners' (and its assignees'), so its
+    progress is left out for anyone else in the bureau."""
+    if not can_plan(viewer):
+        content = {k: v for k, v in content.items() if k != "plans"}
     return content
 
 

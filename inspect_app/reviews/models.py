@@ -36,7 +36,9 @@ class Review(db.Model):
     school_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("schools.id"))
     item_code: so.Mapped[str] = so.mapped_column(sa.String(32))
     passed_visit_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("visits.id"))
-    contradicting_visit_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("visits.id"))
+    # What contradicts the pass: a later visit's failure, or a substantiated complaint about the item.
+    contradicting_visit_id: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("visits.id"))
+    contradicting_complaint_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("complaints.id"))
     status: so.Mapped[ReviewStatus] = so.mapped_column(enum_column(ReviewStatus), default=ReviewStatus.OPEN)
     opened_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
@@ -47,7 +49,7 @@ class Review(db.Model):
     decided_by: so.Mapped[User | None] = so.relationship(foreign_keys=[decided_by_id])
     school: so.Mapped[School] = so.relationship()
     passed_visit: so.Mapped[Visit] = so.relationship(foreign_keys=[passed_visit_id])
-    contradicting_visit: so.Mapped[Visit] = so.relationship(foreign_keys=[contradicting_visit_id])
+    contradicting_visit: so.Mapped[Visit | None] = so.relationship(foreign_keys=[contradicting_visit_id])
 
     def decision_refused(self, leader: User) -> ReviewError | None:
         """The one rule for deciding: a leader, once, with a note (the audit chain keeps the rest)."""

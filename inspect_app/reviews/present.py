@@ -17,7 +17,10 @@ def review_view(review: Review, viewer: User) -> dict:
             "item_code": review.item_code, "item_text": item.text_zh if item else review.item_code,
             "passed_visit_id": passed.id, "passed_at": passed.server_submitted_at, "passed_flags": flags(passed),
             "passed_minutes": minutes, "passed_answers": len(passed.answers),
-            "contradicted_by": later.id, "contradicted_mode": later.mode, "contradicted_at": later.server_submitted_at,
+            # A later visit's failure, or a substantiated complaint (then no mode: the link is the complaint's).
+            "contradicted_by": later.id if later else None, "contradicted_mode": later.mode if later else None,
+            "contradicted_at": later.server_submitted_at if later else review.opened_at,
+            "complaint_id": review.contradicting_complaint_id,
             "opened_at": review.opened_at, "note": review.note,
             "decided_by": review.decided_by.name_for(viewer) if review.decided_by else None,
             "decided_at": review.decided_at}

@@ -107,3 +107,34 @@ class RetiredQrToken(db.Model):
     retired_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     school: so.Mapped[School] = so.relationship(back_populates="retired_tokens")
+
+
+class Recusal(db.Model):
+    """An inspector recused (回避) from a school: a relative works there, a past complaint, a conflict
+    the bureau knows of. Neither the draw nor the visit start sends them there; lifting it deletes the
+    row (the audit chain keeps both the recusal and its lifting)."""
+
+    __tablename__ = "recusals"
+    __table_args__ = (sa.UniqueConstraint("user_id", "school_id", name="uq_recusals_user_school"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    school_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    reason: so.Mapped[str] = so.mapped_column(sa.String(500))
+    created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
+    created_by: so.Mapped[User] = so.relationship(foreign_keys=[created_by_id])
+
+
+def recused_school_ids(user_id: int) -> set[int]:
+    return set(db.session.scalars(sa.select(Recusal.school_id).where(Recusal.user_id == user_id)))
+
+
+def recusals_by_user() -> dict[int, set[int]]:
+    """Every recusal, by person: one query for a whole draw."""
+    found: dict[int, set[int]] = {}
+    for user_id, school_id in db.session.execute(sa.select(Recusal.user_id, Recusal.school_id)):
+        found.setdefault(user_id, set()).add(school_id)
+    return found

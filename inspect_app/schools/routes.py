@@ -15,8 +15,8 @@ from inspect_app.parsing import page_arg
 from inspect_app.schools import bp
 from inspect_app.schools.access import (can_view_school, get_school_or_404, resolve_qr_token, scan_refusal,
                                         visible_schools)
-from inspect_app.schools.forms import AssignmentForm, ImportForm
-from inspect_app.schools.models import School
+from inspect_app.schools.forms import AssignmentForm, ImportForm, RecusalForm
+from inspect_app.schools.models import Recusal, School
 from inspect_app.schools.qr import qr_svg, qr_url
 from inspect_app.schools.services import (ImportFileError, distances_m, import_schools, nearest_first,
                                           parse_near, set_assignments, template_csv)
@@ -67,7 +67,65 @@ def show_school(school_id: int):
     if current_user.role is Role.ADMIN:
         assignment_form = AssignmentForm(candidates=_candidates(),
                                          data={"user_ids": [u.id for u in school.assigned_users]})
-    return render_template("schools/start.html", school=school, scanned=False, assignment_form=assignment_form)
+    return _start_page(school, assignment_form)
+
+
+RECUSERS = (Role.ADMIN, Role.LEADER)
+
+
+def _start_page(school: School, assignment_form=None, recusal_form=None, status: int = 200):
+    recusals = None
+    if current_user.role in RECUSERS:
+        recusal_form = recusal_form or _recusal_form(formdata=None)
+        recusals = db.session.scalars(sa.select(Recusal).where(Recusal.school_id == school.id)
+                                      .order_by(Recusal.created_at)).all()
+    return render_template("schools/start.html", school=school, scanned=False, assignment_form=assignment_form,
+                           recusal_form=recusal_form, recusals=recusals), status
+
+
+def _inspectors() -> list[User]:
+    return db.session.scalars(sa.select(User).where(User.role == Role.INSPECTOR, User.active)
+                              .order_by(User.username)).all()
+
+
+def _recusal_form(**kwargs) -> RecusalForm:
+    form = RecusalForm(**kwargs)
+    form.user_id.choices = [(u.id, u.name_for(current_user)) for u in _inspectors()]
+    return form
+
+
+@bp.post("/schools/<int:school_id>/recusals")
+@roles_required(*RECUSERS)
+def recuse(school_id: int):
+    """Recuse an inspector from this school (回避): the draw and the visit start leave them out (audited)."""
+    school = db.session.get(School, school_id) or abort(404)
+    form = _recusal_form()
+    inspector = db.session.get(User, form.user_id.data or 0) if form.validate_on_submit() else None
+    if inspector is None or inspector.role is not Role.INSPECTOR:
+        if form.user_id.data and not form.user_id.errors and not form.reason.errors:
+            form.user_id.errors = [_("Choose from the listed inspectors.")]
+        return _start_page(school, recusal_form=form, status=422)
+    exists = db.session.scalar(sa.select(Recusal.id).where(Recusal.user_id == inspector.id,
+                                                           Recusal.school_id == school.id))
+    if exists is None:
+        db.session.add(Recusal(user_id=inspector.id, school_id=school.id, reason=form.reason.data.strip(),
+                               created_by_id=current_user.id))
+        db.session.commit()
+    flash(_("%(name)s is recused from this school.", name=inspector.name_for(current_user)), "success")
+    return redirect(url_for("schools.show_school", school_id=school.id))
+
+
+@bp.post("/schools/<int:school_id>/recusals/<int:recusal_id>/lift")
+@roles_required(*RECUSERS)
+def lift_recusal(school_id: int, recusal_id: int):
+    """End a recusal (the audit chain keeps it and its end)."""
+    recusal = db.session.get(Recusal, recusal_id)
+    if recusal is None or recusal.school_id != school_id:
+        abort(404)
+    db.session.delete(recusal)
+    db.session.commit()
+    flash(_("The recusal was lifted."), "success")
+    return redirect(url_for("schools.show_school", school_id=school_id))
 
 
 @bp.route("/schools/import", methods=["GET", "POST"])

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
-from inspect_app.tickets import access, routes, services  # noqa: E402,F401  (services subscribes to visits)
+from inspect_app.tickets import access, follow_up, routes, services  # noqa: E402,F401  (they subscribe to visits)

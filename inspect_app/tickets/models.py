@@ -144,6 +144,13 @@ class Ticket(db.Model):
         return self.visit.version.item(self.finding.item_code)
 
     @property
+    def document_evidence(self) -> bool:
+        """Whether rectification is shown by a document (ChecklistItem.document_evidence): the only
+        tickets a verifier may close out from the desk, without a follow-up visit at the school."""
+        requirement = self.requirement
+        return requirement is not None and requirement.document_evidence
+
+    @property
     def distance_from_school_m(self) -> float | None:
         """How far from the school's own point the finding was recorded, when the phone knew."""
         if self.finding is None or self.finding.lat is None or self.finding.lon is None:
@@ -218,10 +225,14 @@ class Ticket(db.Model):
         # Kept only when it was needed: the reason is what the record (and the audit chain) answers for.
         reason = (override_reason or "").strip()[:500] if own and require_independent else None
         if close:
+            if visit is None and not self.document_evidence:
+                raise TicketError(str(_l("Only a problem shown rectified by a document can be closed out from the "
+                                         "desk. Close this one on a follow-up visit at the school (回头看), with "
+                                         "a photo taken there.")), 422, code="needs_follow_up_visit")
             self.status = TicketStatus.CLOSED
             self.closed_at = utcnow()
             return self._record(EventKind.CLOSED, verifier, note, self_verified=own, override_reason=reason,
-                                visit=visit)
+                                visit=visit, desk_review=visit is None)
         if new_deadline is None or new_deadline <= utcnow():
             raise TicketError(str(_l("Sending back needs a new deadline in the future.")), 422, "new_deadline")
         self.status = TicketStatus.REOPENED
@@ -258,6 +269,8 @@ class TicketEvent(db.Model):
     override_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     # The follow-up visit (回头看) a verification was made on: its check-in is the step's proof of presence.
     visit_id: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("visits.id"), index=True)
+    # A close-out from the desk, on the school's documents, without a follow-up visit (marked as such).
+    desk_review: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     # The phone's UUID for responses and verifications, and a hash of what it sent (idempotent PUT).
     client_id: so.Mapped[str | None] = so.mapped_column(sa.String(36))
     body_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))

@@ -43,7 +43,8 @@ def ticket_detail(ticket: Ticket, viewer: User, now: datetime) -> dict:
     detail.update(requirement=requirement.text if requirement else None,
                   place=_place(ticket) if shows_finding_place(viewer, ticket) else None,
                   response=record_entry(response, viewer) if response else None,
-                  record=[record_entry(event, viewer) for event in ticket.events], waiting=waiting)
+                  record=[record_entry(event, viewer) for event in ticket.events], waiting=waiting,
+                  document_evidence=ticket.document_evidence)
     return detail
 
 
@@ -72,7 +73,9 @@ def record_entry(event: TicketEvent, viewer: User) -> dict:
     actor = None if event.actor is None else event.actor.name_for(viewer) if exact else INSPECTION_GROUP
     entry = {"kind": event.kind, "text": "" if event.kind is EventKind.OPENED else event.text,
              "actor": actor, "at": event.at, "exact": exact,
-             "photo_ids": [event_photo.photo_id for event_photo in event.photos]}
+             "photo_ids": [event_photo.photo_id for event_photo in event.photos],
+             # A close-out on the school's documents, without a follow-up visit: marked as such for all.
+             "desk_review": event.desk_review}
     if bureau:
         entry["self_verified"] = event.self_verified
         entry["override_reason"] = event.override_reason

@@ -10,7 +10,7 @@ from inspect_app.extensions import db
 from inspect_app.photos.access import register_policy
 from inspect_app.photos.models import Photo
 from inspect_app.schools.access import can_view_school
-from inspect_app.schools.models import School
+from inspect_app.schools.models import School, recused_school_ids
 from inspect_app.visits.models import Finding, Visit
 
 
@@ -26,6 +26,9 @@ def can_start(user: User, school: School, mode: VisitMode) -> bool:
         return False
     if mode is VisitMode.SELF_CHECK:
         return user.school_id == school.id
+    # Recused from this school (回避): no visit of any kind, by the page, the scan, the pack or the API.
+    if school.id in recused_school_ids(user.id):
+        return False
     return can_view_school(user, school)
 
 

@@ -42,9 +42,12 @@ def start_options(school: School) -> list[tuple[VisitMode, list[ChecklistTemplat
         return []
     options = []
     # In the role's own order, so the first (primary) button is its usual check: covert for a volunteer.
-    startable = (VisitMode.OVERT, VisitMode.COVERT, VisitMode.REMOTE, VisitMode.SELF_CHECK)
+    startable = (VisitMode.OVERT, VisitMode.COVERT, VisitMode.REMOTE, VisitMode.SELF_CHECK, VisitMode.FOLLOW_UP)
     for mode in (m for m in MODES_BY_ROLE.get(current_user.role, ()) if m in startable):
         if can_start(current_user, school, mode):
+            # A follow-up (回头看) is offered only where there is something to re-check.
+            if mode is VisitMode.FOLLOW_UP and not services.tickets_to_recheck(school, current_user):
+                continue
             templates = templates_for(current_user, mode)
             if templates:
                 options.append((mode, templates))
@@ -151,7 +154,14 @@ def offline_pack(school_id: int):
                  for t in templates]
     if not urls:
         abort(404)
-    return jsonify(school=school.name, urls=[url_for("schools.show_school", school_id=school.id), *urls])
+    return jsonify(school=school.name, urls=[url_for("schools.show_school", school_id=school.id), *urls,
+                                             *_follow_up_photo_urls(school)])
+
+
+def _follow_up_photo_urls(school: School) -> list[str]:
+    """The before and after photos a follow-up shows, so the phone has them at the school with no signal."""
+    return [photo["thumb_url"] for ticket in services.tickets_to_recheck(school, current_user)
+            for photo in ticket["before"] + ticket["after"]]
 
 
 def _visit_state(visit: Visit, photos) -> dict:
@@ -183,6 +193,7 @@ def _visit_state(visit: Visit, photos) -> dict:
                  "summary": url_for("visits.show_visit", visit_id=visit.id),
                  "compressor": asset_url("vendor/browser-image-compression.js")},
         "submit_rule": services.submit_rule(visit),
+        **_follow_up_state(visit),
         "labels": {
             "confirm_submit": _("Submit this visit? It cannot be changed afterwards. Problems found: %(n)s.",
                                 n="{n}"),
@@ -203,6 +214,26 @@ def _visit_state(visit: Visit, photos) -> dict:
             "server_status": _("The server answered %(n)s.", n="{n}"),
         },
     }
+
+
+def _follow_up_state(visit: Visit) -> dict:
+    """A follow-up visit (回头看) also carries the school's tickets to re-check and the words for them;
+    the phone keeps its verdicts (close with a photo, or send back with a deadline) until submission."""
+    if visit.mode not in VisitMode.MAY_CLOSE_TICKETS:
+        return {}
+    return {"tickets": services.tickets_to_recheck(visit.school, current_user), "follow_up_labels": {
+        "close": _("Close out"), "reopen": _("Send back"),
+        "before": _("Found"), "after": _("School's report"), "no_report": _("The school has not reported yet."),
+        "deadline": _("Deadline %(when)s", when="{when}"), "new_deadline": _("New deadline"),
+        "note": _("What you saw (optional)"), "photo": _("On-site photo"),
+        "reason": _("Why you verify your own finding"),
+        "close_needs_photo": _("Closing out ticket %(n)s needs an on-site photo", n="{n}"),
+        "reopen_needs_deadline": _("Sending back ticket %(n)s needs a new deadline in the future", n="{n}"),
+        "needs_reason": _("Ticket %(n)s: say why you verify your own finding", n="{n}"),
+        "none": _("No ticket at this school awaits a re-check."),
+        "confirm": _("Submit this follow-up? Closed out: %(closed)s, sent back: %(reopened)s. "
+                     "It cannot be changed afterwards.", closed="{closed}", reopened="{reopened}"),
+    }}
 
 
 FINDING_PLACEHOLDER = "__finding__"

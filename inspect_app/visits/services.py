@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
@@ -29,8 +30,15 @@ from inspect_app.visits.models import Answer, Finding, Result, Visit, VisitStatu
 signals = Namespace()
 # Higher domains (tickets) subscribe; visits never imports them.
 visit_submitted = signals.signal("visit-submitted")
+# What a follow-up visit (回头看) re-checks: the tickets domain answers with the school's tickets a
+# re-check may close or send back, as plain values (tickets.follow_up).
+follow_up_tickets = signals.signal("follow-up-tickets")
 
 CLOCK_SKEW_LIMIT_S = 300
+# A visit that looks rushed (一案双查's "60 items in 2 minutes"): at least this many items answered, at
+# under this many seconds each on the phone's own clock (started → submitted), flagged, never refused.
+RUSHED_MIN_ITEMS = 20
+RUSHED_SECONDS_PER_ITEM = 2
 PHOTO_WINDOW_SLACK = timedelta(minutes=15)
 
 
@@ -75,6 +83,12 @@ def start_target(user: User, school: School | None, mode_value, version: Templat
     if version is None or version.template not in templates_for(user, mode):
         raise VisitError(_("This checklist version cannot be used for this visit."))
     return school, mode, version
+
+
+def tickets_to_recheck(school: School, viewer: User) -> list[dict]:
+    """The school's tickets a follow-up by this viewer shows (empty when no domain answers)."""
+    return [row for _receiver, rows in follow_up_tickets.send(current_app._get_current_object(),
+                                                              school=school, viewer=viewer) for row in rows]
 
 
 def describe_request() -> str:
@@ -332,6 +346,18 @@ class Flags:
     photos_outside_visit: list[str] = field(default_factory=list)
     # A remote check (电话督导): location, scan and site photos are not asked for, so not flagged.
     remote: bool = False
+    answered: int = 0
+    duration_s: float | None = None
+    rushed: bool = False
+
+    @property
+    def attention(self) -> bool:
+        """Worth the leader's look without a review: rushed, away from the school, or recycled photos."""
+        return self.rushed or self.on_site is False or bool(self.reused_photos)
+
+
+def looks_rushed(answered: int, duration_s: float | None) -> bool:
+    return duration_s is not None and answered >= RUSHED_MIN_ITEMS and duration_s < answered * RUSHED_SECONDS_PER_ITEM
 
 
 def flags(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> Flags:
@@ -357,9 +383,40 @@ def flags(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> Flags:
     start = visit.started_at - PHOTO_WINDOW_SLACK
     outside = sorted(p.id for p in all_photos
                      if any(t is not None and not start <= t <= end for t in (p.captured_at, p.exif_time)))
+    answered = len(visit.answers)
+    duration = (visit.submitted_at - visit.started_at).total_seconds() if visit.submitted_at else None
     return Flags(remote=visit.mode.remote, distance_m=visit.distance_m, on_site=visit.on_site,
+                 answered=answered, duration_s=duration, rushed=looks_rushed(answered, duration),
                  no_location=visit.lat is None and not visit.mode.remote,
                  qr_scanned=visit.qr_scanned, clock_skew_s=visit.clock_skew_s,
                  clock_skew_flag=visit.clock_skew_s is not None and abs(visit.clock_skew_s) > CLOCK_SKEW_LIMIT_S,
                  incomplete=bool(missing_photos), missing_photos=missing_photos,
                  reused_photos=reused, photos_outside_visit=outside)
+
+
+def flagged_by_author(since: datetime) -> dict[int, int]:
+    """Per author, their visits submitted since `since` that look rushed, were checked in away from the
+    school, or carry a photo already used on another visit (flags(), for the peer table): a few grouped
+    queries, whatever the number of visits."""
+    answered = (sa.select(Answer.visit_id, sa.func.count().label("n")).group_by(Answer.visit_id).subquery())
+    rows = db.session.execute(
+        sa.select(Visit.id, Visit.author_id, Visit.started_at, Visit.submitted_at, Visit.distance_m,
+                  Visit.accuracy_m, School.radius_m, sa.func.coalesce(answered.c.n, 0))
+        .join(School, School.id == Visit.school_id).outerjoin(answered, answered.c.visit_id == Visit.id)
+        .where(Visit.status == VisitStatus.SUBMITTED, Visit.server_submitted_at >= since,
+               Visit.mode != VisitMode.SELF_CHECK)).all()
+    other_photo, other_finding = so.aliased(Photo), so.aliased(Finding)
+    reused = set(db.session.scalars(
+        sa.select(Finding.visit_id).distinct().join(Photo, Photo.finding_id == Finding.id)
+        .join(other_photo, sa.and_(other_photo.sha256 == Photo.sha256, other_photo.id != Photo.id))
+        .join(other_finding, other_finding.id == other_photo.finding_id)
+        .join(Visit, Visit.id == Finding.visit_id)
+        .where(other_finding.visit_id != Finding.visit_id, Visit.status == VisitStatus.SUBMITTED,
+               Visit.server_submitted_at >= since)))
+    counts: dict[int, int] = {}
+    for visit_id, author_id, started, submitted, distance, accuracy, radius, n in rows:
+        duration = (submitted - started).total_seconds() if submitted and started else None
+        away = distance is not None and distance > radius + min(accuracy or 0, 500)
+        if looks_rushed(n, duration) or away or visit_id in reused:
+            counts[author_id] = counts.get(author_id, 0) + 1
+    return counts

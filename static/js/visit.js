@@ -93,6 +93,7 @@
       var f = state.findings[id];
       if (f.code === null) adhoc.appendChild(findingEditor(f));
     });
+    renderRecheck();
     renderProgress();
   }
 
@@ -204,7 +205,7 @@
       var values = found[p.kind];
       return p[values.length === 1 ? "one" : "many"].replace("{first}", values[0])
         .replace("{list}", values.join(rule.list_sep)).replace("{n}", values.length);
-    });
+    }).concat(recheckProblems());
   }
 
   function renderProgress() {
@@ -350,6 +351,7 @@
       var box = document.getElementById("finding-" + f.id);
       if (box) box.replaceWith(findingEditor(f));
     });
+    recheckPhotoChanged(photoId);
     return idb.del("photo:" + photoId).then(function () {
       return idb.set(visitKey, state);
     }).then(function () {
@@ -414,13 +416,227 @@
   function submitVisit() {
     if (problems().length || state.submitted_at) return;
     // Submitting freezes the visit and opens the school's tickets: asked once, never by accident.
-    if (!window.confirm(L.confirm_submit.replace("{n}", Object.keys(state.findings).length))) return;
+    var question = isFollowUp ? followUpConfirm() : L.confirm_submit.replace("{n}", Object.keys(state.findings).length);
+    if (!window.confirm(question)) return;
     state.submitted_at = now();
     renderProgress();
     save().then(function () {
       // The next "start" from the same page begins a new visit.
       return server.visit.draft_key ? idb.del(server.visit.draft_key) : null;
     }).then(flush);
+  }
+
+  // ---- Follow-up (回头看) ---------------------------------------------------------------------
+  // Kept apart from the checklist code above. A follow-up visit re-checks the school's tickets
+  // (server.tickets, in the offline pack with their photos): each is closed out (销号) with a photo
+  // taken here, or sent back with a new deadline. The verdicts live in state.ticket_results and travel
+  // in the visit's own body (ticket_results), so they are kept offline and sent idempotently like the
+  // rest; their photos go out first, since the server wants them uploaded before the submission that
+  // names them (and that submission's check-in is then the close-out's proof of presence).
+  var FL = server.follow_up_labels;
+  var isFollowUp = !!FL;
+
+  function ticketResults() { return state.ticket_results || (state.ticket_results = {}); }
+
+  function ticketOf(id) {
+    return server.tickets.find(function (t) { return String(t.id) === String(id); });
+  }
+
+  function node(tag, className, text) {
+    var el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text) el.textContent = text;
+    return el;
+  }
+
+  function recheckThumbs(photos) {
+    var ul = node("ul", "thumbs");
+    (photos || []).forEach(function (p) { addThumb(ul, p); });
+    return ul;
+  }
+
+  function renderRecheck() {
+    var list = document.getElementById("recheck-list");
+    if (!isFollowUp || !list) return;
+    list.textContent = "";
+    if (!server.tickets.length) list.appendChild(node("p", "empty", FL.none));
+    server.tickets.forEach(function (t) { list.appendChild(recheckCard(t)); });
+  }
+
+  function redrawRecheck(ticketId) {
+    var old = document.getElementById("ticket-" + ticketId);
+    if (old) old.replaceWith(recheckCard(ticketOf(ticketId)));
+  }
+
+  function recheckCard(t) {
+    var r = ticketResults()[t.id] || {};
+    var card = node("article", "card recheck");
+    card.id = "ticket-" + t.id;
+    card.dataset.ticket = t.id;
+    card.appendChild(node("p", "item-text", t.description));
+    card.appendChild(node("p", "sub", t.status_label + " · " + FL.deadline.replace("{when}", t.deadline_label)));
+    card.appendChild(node("h3", null, FL.before));
+    card.appendChild(recheckThumbs(t.before));
+    card.appendChild(node("h3", null, FL.after));
+    card.appendChild(node("p", null, t.response || FL.no_report));
+    card.appendChild(recheckThumbs(t.after));
+    if (!t.may_verify) {
+      card.appendChild(node("p", "blocked", t.refusal));
+      return card;
+    }
+    var choices = node("div", "choices");
+    choices.setAttribute("role", "group");
+    [["close", "choice-pass"], ["reopen", "choice-fail"]].forEach(function (pair) {
+      var b = node("button", "choice " + pair[1], FL[pair[0]]);
+      b.type = "button";
+      b.dataset.outcome = pair[0];
+      b.setAttribute("aria-pressed", r.outcome === pair[0] ? "true" : "false");
+      b.disabled = !!state.submitted_at;
+      choices.appendChild(b);
+    });
+    card.appendChild(choices);
+    if (r.outcome === "close") {
+      var photoId = "ticket-photo-" + t.id;
+      var label = node("label", null, FL.photo);
+      label.htmlFor = photoId;
+      var file = node("input");
+      file.type = "file"; file.id = photoId; file.accept = "image/*"; file.multiple = true;
+      file.setAttribute("capture", "environment");
+      file.name = "ticket_photo";
+      card.appendChild(label);
+      card.appendChild(file);
+      card.appendChild(recheckThumbs(r.photos));
+    } else if (r.outcome === "reopen") {
+      card.appendChild(recheckField(t, "new_deadline", FL.new_deadline, "date", r.day));
+    }
+    if (r.outcome && t.needs_reason) card.appendChild(recheckField(t, "reason", FL.reason, "text", r.reason));
+    if (r.outcome) card.appendChild(recheckField(t, "note", FL.note, "text", r.note));
+    return card;
+  }
+
+  function recheckField(t, name, words, type, value) {
+    var wrap = node("p");
+    var label = node("label", null, words);
+    label.htmlFor = "ticket-" + name + "-" + t.id;
+    var input = node("input");
+    input.type = type; input.id = label.htmlFor; input.name = name; input.value = value || "";
+    wrap.appendChild(label);
+    wrap.appendChild(input);
+    return wrap;
+  }
+
+  function dayPassed(day) {
+    return !day || !(Date.parse(day + "T23:59:59") > Date.now());
+  }
+
+  // What stops a follow-up's submission, in the server's words: a close-out without a photo, a
+  // sending-back without a future deadline, a leader's own finding without a reason.
+  function recheckProblems() {
+    if (!isFollowUp) return [];
+    var out = [];
+    Object.keys(ticketResults()).forEach(function (id) {
+      var r = ticketResults()[id], t = ticketOf(id);
+      if (!t || !r.outcome) return;
+      if (r.outcome === "close" && !usablePhotos(r).length) out.push(FL.close_needs_photo.replace("{n}", id));
+      if (r.outcome === "reopen" && dayPassed(r.day)) out.push(FL.reopen_needs_deadline.replace("{n}", id));
+      if (t.needs_reason && !(r.reason || "").trim()) out.push(FL.needs_reason.replace("{n}", id));
+    });
+    return out;
+  }
+
+  function ticketResultsBody(v) {
+    if (v.mode !== "follow_up") return [];
+    var results = v.ticket_results || {};
+    return Object.keys(results).filter(function (id) { return results[id].outcome; }).map(function (id) {
+      var r = results[id];
+      return { ticket_id: parseInt(id, 10), outcome: r.outcome, note: r.note || "",
+               photo_ids: r.outcome === "close" ? usablePhotos(r).map(function (p) { return p.id; }) : [],
+               new_deadline: r.outcome === "reopen" && r.day ? new Date(r.day + "T23:59:59").toISOString() : null,
+               override_reason: r.reason || null };
+    });
+  }
+
+  function followUpConfirm() {
+    var results = ticketResultsBody(state);
+    var count = function (outcome) { return results.filter(function (r) { return r.outcome === outcome; }).length; };
+    return FL.confirm.replace("{closed}", count("close")).replace("{reopened}", count("reopen"));
+  }
+
+  function recheckFor(target) {
+    var card = target.closest("[data-ticket]");
+    if (!card || !isFollowUp || state.submitted_at) return null;
+    var id = card.dataset.ticket;
+    return ticketResults()[id] || (ticketResults()[id] = { outcome: null, photos: [] });
+  }
+
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-outcome]");
+    var r = button && recheckFor(button);
+    if (!r) return;
+    event.preventDefault();
+    r.outcome = r.outcome === button.dataset.outcome ? null : button.dataset.outcome;  // a second tap undoes
+    redrawRecheck(button.closest("[data-ticket]").dataset.ticket);
+    renderProgress();
+    save();
+  });
+
+  root.addEventListener("change", function (event) {
+    var t = event.target;
+    var r = recheckFor(t);
+    if (!r) return;
+    var ticketId = t.closest("[data-ticket]").dataset.ticket;
+    if (t.type === "file") {
+      if (t.files.length) addRecheckPhotos(ticketId, r, Array.prototype.slice.call(t.files));
+      return;
+    }
+    if (t.name === "new_deadline") r.day = t.value;
+    else if (t.name === "reason") r.reason = t.value;
+    else if (t.name === "note") r.note = t.value;
+    renderProgress();
+    save();
+  });
+
+  function addRecheckPhotos(ticketId, r, files) {
+    var when = now(), where = here();
+    files = files.filter(isPicture);
+    return files.reduce(function (chain, file) {
+      return chain.then(function () { return shrink(file); }).then(function (blob) {
+        return blob.arrayBuffer().then(function (buf) {
+          // No finding: a close-out photo belongs to the ticket's step, named in ticket_results.
+          var photo = { id: uuid(), finding_id: null, ticket_id: ticketId, buf: buf, type: blob.type || "image/jpeg",
+                        captured_at: when, location: where };
+          return idb.set("photo:" + photo.id, photo).then(function () {
+            r.photos = (r.photos || []).concat([{ id: photo.id }]);
+            return enqueue({ kind: "photo", id: photo.id, ticket: true });
+          });
+        });
+      });
+    }, Promise.resolve()).then(function () {
+      redrawRecheck(ticketId);
+      renderProgress();
+      return save();
+    }).catch(function (error) {
+      lastError = L.photo_failed;
+      renderStatus();
+      console.error(error);
+    });
+  }
+
+  // A close-out photo refused for good (or deleted): the same bookkeeping as a finding's.
+  function recheckPhotoChanged(photoId, rejected) {
+    if (!isFollowUp) return;
+    Object.keys(ticketResults()).forEach(function (id) {
+      var r = ticketResults()[id];
+      var before = (r.photos || []).length;
+      if (rejected === undefined) r.photos = (r.photos || []).filter(function (p) { return p.id !== photoId; });
+      else (r.photos || []).forEach(function (p) { if (p.id === photoId) p.rejected = rejected; });
+      if (before) redrawRecheck(id);
+    });
+  }
+
+  // The outbox sends a ticket's photos before anything else: a submitted follow-up names them.
+  function nextEntry(due) {
+    return due.filter(function (e) { return e.ticket; })[0] || due[0];
   }
 
   // ---- Sending -------------------------------------------------------------------------------
@@ -435,7 +651,7 @@
     });
     return { school_id: v.school_id, version_id: v.version_id, mode: v.mode,
              started_at: v.started_at, submitted_at: v.submitted_at, location: v.location,
-             qr_token: v.qr_token, answers: answers, findings: findings };
+             qr_token: v.qr_token, answers: answers, findings: findings, ticket_results: ticketResultsBody(v) };
   }
 
   function send(method, url, payload, json) {
@@ -495,7 +711,7 @@
       if (!p) return true;
       var form = new FormData();
       form.append("file", new Blob([p.buf], { type: p.type }), "photo.jpg");
-      form.append("finding_id", p.finding_id);
+      if (p.finding_id) form.append("finding_id", p.finding_id);
       form.append("captured_at", p.captured_at);
       if (p.location) {
         form.append("lat", p.location.lat); form.append("lon", p.location.lon);
@@ -549,6 +765,7 @@
         var box = document.getElementById("finding-" + f.id);
         if (box) box.replaceWith(findingEditor(f));
       });
+      recheckPhotoChanged(entry.id, error.message);
       renderProgress();
       return idb.set(visitKey, state);
     }).then(function () { return dequeue(entry); });
@@ -565,9 +782,9 @@
     var messages = [];
     function next() {
       return idb.get(OUTBOX).then(function (list) {
-        var entry = (list || []).filter(function (e) {
+        var entry = nextEntry((list || []).filter(function (e) {
           return isDue(e) && !failed.some(function (f) { return sameEntry(f, e); });
-        })[0];
+        }));
         if (!entry) return;
         return sendEntry(entry).then(function (done) {
           // A visit changed while it was being sent stays queued and goes again at once.

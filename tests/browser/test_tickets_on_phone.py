@@ -1,6 +1,6 @@
 """A ticket on a phone, in Chinese: the school sees what to fix and by when, reports with a dozen phone
-photos and never loses what it typed; the verifier sees before and after side by side, is asked before
-closing out, and a reopen with no deadline is an error in place."""
+photos and never loses what it typed; the verifier sees before and after side by side, is told a problem
+at the school is closed out on a follow-up visit there, and a reopen with no deadline is an error in place."""
 import re
 import sqlite3
 
@@ -107,13 +107,10 @@ def test_the_verifier_compares_before_and_after_confirms_and_a_reopen_needs_a_de
     assert abs(before["y"] - after["y"]) < 2 and after["x"] > before["x"] + before["width"]
     assert "检查要求" in page.inner_text(".what-to-fix")
 
-    # Closing out asks first; saying no closes nothing.
-    asked = []
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    page.click(FORM + " button[value=close]")
-    page.wait_for_timeout(300)
-    assert asked and "不能撤销" in asked[0]
-    assert "待核查" in page.inner_text(".ticket-status")
+    # A problem at the gate is closed out on a follow-up visit there, not from here (the desk closes
+    # only a document: tests/tickets/test_tickets.py); its confirmation is in test_ticket_page.py.
+    assert page.locator(FORM + " button[value=close]").count() == 0
+    assert "须到校回头看" in page.inner_text("#close-on-site")
 
     # Sending back without a deadline: the reason under the date field, the note kept.
     page.fill("#note", "消毒记录仍不完整")

@@ -115,7 +115,8 @@ def test_only_triage_staff_see_the_contact(app, world, login_as, api_token):
     assert listed[0]["contact"] == "13912345678"
 
 
-def test_a_complaint_handed_to_the_school_resolves_when_the_ticket_is_closed_out(app, world, login_as, api_token):
+def test_a_complaint_handed_to_the_school_resolves_when_the_ticket_is_closed_out(app, world, templates, login_as,
+                                                                                  api_token):
     public = app.test_client()
     code = _file(public, world.a.id, contact="13912345678")
     complaint = _complaint(app)
@@ -148,8 +149,13 @@ def test_a_complaint_handed_to_the_school_resolves_when_the_ticket_is_closed_out
     photo_id = str(uuid.uuid4())
     assert public.put(f"/api/v1/photos/{photo_id}", headers=verifier, content_type="multipart/form-data",
                       data={"file": (io.BytesIO(jpeg_bytes()), "p.jpg")}).status_code == 201
-    closed = public.put(f"/api/v1/tickets/{ticket_id}/verifications/{uuid.uuid4()}", headers=verifier,
-                        json={"outcome": "close", "photo_ids": [photo_id]})
+    # A problem at the school, not a document: not closed from the desk, but on a follow-up visit there.
+    desk = public.put(f"/api/v1/tickets/{ticket_id}/verifications/{uuid.uuid4()}", headers=verifier,
+                      json={"outcome": "close", "photo_ids": [photo_id]})
+    assert desk.status_code == 422 and desk.get_json()["error"]["code"] == "needs_follow_up_visit"
+    from tests.tickets.test_follow_up_visit import _follow_up
+    closed = public.put(f"/api/v1/visits/{uuid.uuid4()}", headers=verifier, json=_follow_up(
+        world, templates, [{"ticket_id": ticket_id, "outcome": "close", "photo_ids": [photo_id]}]))
     assert closed.status_code == 201, closed.get_json()
     view = _public(public, code)
     assert view["status"] == "resolved" and "已整改" in view["replies"][-1]["text"]

@@ -14,6 +14,10 @@ from tests.core.test_zh_everywhere import ROLES, crawl  # noqa: F401 - the same 
 # Every label a button may carry, with what pressing it does. "N" stands for a number in the label.
 LABELS = {
     "新建计划": "open the form for a new sealed visit plan (leaders, admins)",
+    "安排回避本校": "recuse the chosen inspector from this school, with the reason (admins, leaders; audited)",
+    "解除回避": "lift an inspector's recusal from this school (admins, leaders; audited)",
+    "重新派出错过的检查": "send a plan's missed tasks again, to someone who may go (planners; audited)",
+    "抽取回头看任务": "draw a sealed plan of follow-up visits (回头看) at every school with responded tickets",
     "维持问责": "uphold an accountability review (一案双查), with the leader's note",
     "不予问责": "dismiss an accountability review, with the leader's note",
     "抽取计划": "draw the sealed plan: score the schools, draw them and create the tasks",
@@ -49,7 +53,9 @@ LABELS = {
     "保存并显示跟踪码": "save a hotline or letter complaint and show its code", "立即同步": "send what is waiting on the phone now",
     "添加表中没有的问题": "add a problem that is not on the checklist",
     "开始": "start a volunteer's note at this school", "开始暗访": "start a covert check",
-    "开始检查": "start an overt inspection", "以家长身份开始": "start a volunteer's open visit (明查) at this school", "开始电话督导": "start a remote check (by phone)", "查看今日自查": "open today's submitted self-check",
+    "开始检查": "start an overt inspection",
+    "开始回头看": "start a follow-up visit (回头看) re-checking the school's tickets (only where some await it)",
+    "以家长身份开始": "start a volunteer's open visit (明查) at this school", "开始电话督导": "start a remote check (by phone)", "查看今日自查": "open today's submitted self-check",
     "今日自查": "start the school's daily self-check",
     "继续检查": "continue the visit in progress here", "继续": "continue a volunteer's note in progress",
     "放弃草稿": "discard the visit in progress (asks first)",

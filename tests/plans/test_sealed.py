@@ -29,8 +29,13 @@ def _crawl(app, officer, bearer, urls) -> dict[str, tuple[int, str]]:
 
 
 def test_a_plan_naming_the_school_changes_nothing_its_duty_officer_can_reach(
-        app, world, login_as, api_token, covert_world):  # noqa: F811
+        app, world, login_as, api_token, make_user, covert_world):  # noqa: F811
     officer, bearer = login_as("officer"), api_token("officer")
+    # The school reports on a ticket, so a follow-up plan (回头看) naming it can be drawn below, by an
+    # inspector other than the one who found it.
+    make_user("inspector", username="inspector_follow_up")
+    responded = officer.form_post(f"/tickets/{covert_world['overt'].tickets[0]}/respond", {"text": "已整改"})
+    assert responded.status_code == 302
     urls = _urls(app, world, covert_world)
     # Reading the school's tickets and notices marks them read: crawl once to settle that, then again.
     _crawl(app, officer, bearer, urls)
@@ -44,6 +49,17 @@ def test_a_plan_naming_the_school_changes_nothing_its_duty_officer_can_reach(
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)
                                  .where(Task.school_id == world.a.id, Task.plan_id.is_not(None))) >= 1
+        plan_ids = sorted(set(db.session.scalars(sa.select(Task.plan_id).where(Task.plan_id.is_not(None)))))
+    # The tasks go missed and a planner redraws them: the new tasks are as sealed as the first.
+    from tests.plans.test_redraw_and_follow_ups import _miss
+    leader = login_as("leader")
+    for plan_id in plan_ids:
+        _miss(app, plan_id)
+        assert leader.form_post(f"/plans/{plan_id}/redraw", {"date_to": today}).status_code == 302
+    assert leader.form_post("/plans/follow-ups", {"date_from": today, "date_to": today}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(
+            Task.school_id == world.a.id, Task.mode == "follow_up")) == 1
     after = _crawl(app, officer, bearer, urls)
     assert before.keys() == after.keys()
     changed = [key for key in before if before[key] != after[key]]

@@ -40,12 +40,16 @@ def test_every_figure_is_as_of_the_cutoff(app, world, templates, make_visit, mak
     inside = make_visit(world.inspector, world.a, fail=("G2",))
     after = make_visit(world.inspector, world.b, fail=("G3",), photo=False)
     self_check_after = make_visit(world.officer, world.a, template="selfcheck", mode="self_check", fail=())
+    # The re-check that closes two of them out: a follow-up visit at the school (回头看), the next day.
+    follow_up = make_visit(world.inspector, world.a, mode="follow_up", fail=())
     late_school = make_school(name="丁校")
     with app.test_request_context("/"):
         _visit_at(earlier.id, EARLIER)
         _visit_at(inside.id, BEFORE)
         _visit_at(after.id, AFTER)
         _visit_at(self_check_after.id, AFTER)
+        _visit_at(follow_up.id, END + timedelta(days=1))
+        on_site = db.session.get(Visit, follow_up.id)
         for school in (world.a, world.b):
             db.session.get(School, school.id).created_at = EARLIER - timedelta(days=30)
         db.session.get(School, late_school.id).created_at = AFTER
@@ -66,10 +70,10 @@ def test_every_figure_is_as_of_the_cutoff(app, world, templates, make_visit, mak
         responded_before.respond(officer, "已整改")
         _step(responded_before, BEFORE - timedelta(hours=3))
         closed_after.deadline = END + timedelta(days=5)
-        closed_after.verify(inspector, True, "", None, require_independent=False)
+        closed_after.verify(inspector, True, "", None, require_independent=False, visit=on_site)
         _step(closed_after, AFTER, closed_at=AFTER)
         closed_before.deadline = END + timedelta(days=5)
-        closed_before.verify(inspector, True, "", None, require_independent=False)
+        closed_before.verify(inspector, True, "", None, require_independent=False, visit=on_site)
         _step(closed_before, BEFORE, closed_at=BEFORE)
         # Due before tomorrow's cut-off: the one opened inside the window, not the one opened after it.
         for visit in (inside, after):

@@ -23,7 +23,7 @@ def upload(client, headers, colour=(5, 5, 5)) -> str:
 
 
 def test_the_whole_path_over_the_api(client, api_token, world, templates, make_visit, make_user):
-    done = make_visit(world.inspector, world.a, fail=("G2",))
+    done = make_visit(world.inspector, world.a, template="plans27", fail=("D01",))  # a document: closed from the desk
     ticket = done.tickets[0]
     officer = api_token("officer")
     listed = client.get("/api/v1/tickets?status=open", headers=officer).get_json()["tickets"]

@@ -12,6 +12,9 @@ from inspect_app.extensions import db
 from inspect_app.tickets.models import EventKind, Notification, Ticket, TicketError, TicketEvent, TicketStatus
 from tests.conftest import jpeg_bytes
 
+# A problem shown rectified by a document (the 27 plans-and-rules check): closed out from the desk.
+DOCUMENT = {"template": "plans27", "fail": ("D01",)}
+
 
 def _ticket(app, ticket_id):
     with app.app_context():
@@ -60,7 +63,7 @@ def test_a_finding_fixed_on_the_spot_opens_no_ticket(app, login_as, world, templ
 
 def test_end_to_end_in_the_browser_school_responds_another_inspector_closes(
         app, login_as, world, templates, make_visit, make_user):
-    done = make_visit(world.inspector, world.a, fail=("G2",))
+    done = make_visit(world.inspector, world.a, **DOCUMENT)
     ticket_id = done.tickets[0]
 
     officer = login_as("officer")
@@ -98,6 +101,42 @@ def test_end_to_end_in_the_browser_school_responds_another_inspector_closes(
     assert again.status_code == 409 and "已销号" in again.get_data(as_text=True)
 
 
+def test_a_desk_close_out_is_only_for_a_document_and_is_marked_as_such(
+        app, login_as, api_token, world, templates, make_visit):
+    site = make_visit(world.inspector, world.a, fail=("G2",)).tickets[0]
+    document = make_visit(world.inspector, world.a, **DOCUMENT).tickets[0]
+    leader = login_as("leader")
+    page = leader.get(f"/tickets/{site}").get_data(as_text=True)
+    assert 'value="close"' not in page and 'id="close-on-site"' in page
+    refused = leader.form_post(f"/tickets/{site}/verify", {"outcome": "close", "photos": _photo_upload()},
+                               content_type="multipart/form-data")
+    assert refused.status_code == 422 and "只有凭文件资料" in refused.get_data(as_text=True)
+    client = app.test_client()
+    headers = api_token("leader")
+    pid = str(uuid.uuid4())
+    client.put(f"/api/v1/photos/{pid}", headers=headers, data={"file": (io.BytesIO(jpeg_bytes()), "a.jpg")},
+               content_type="multipart/form-data")
+    answer = client.put(f"/api/v1/tickets/{site}/verifications/{uuid.uuid4()}", headers=headers,
+                        json={"outcome": "close", "photo_ids": [pid]})
+    assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "needs_follow_up_visit"
+    assert _ticket(app, site)[0] is TicketStatus.OPEN
+    # Sending back from the desk stays possible: it closes nothing.
+    assert leader.form_post(f"/tickets/{site}/verify", {"outcome": "reopen", "new_deadline": "2099-01-01"}
+                            ).status_code == 302
+    # A document closes from the desk, and the record says how, to the bureau and to the school.
+    assert 'value="close"' in leader.get(f"/tickets/{document}").get_data(as_text=True)
+    assert leader.form_post(f"/tickets/{document}/verify", {"outcome": "close", "photos": _photo_upload()},
+                            content_type="multipart/form-data").status_code == 302
+    for viewer in (leader, login_as("officer")):
+        assert "未到校回头看" in viewer.get(f"/tickets/{document}").get_data(as_text=True)
+    record = client.get(f"/api/v1/tickets/{document}", headers=headers).get_json()["record"]
+    assert record[-1]["desk_review"] is True and record[0]["desk_review"] is False
+    with app.app_context():
+        marks = dict(db.session.execute(sa.select(TicketEvent.ticket_id, TicketEvent.desk_review)
+                                        .where(TicketEvent.kind.in_((EventKind.CLOSED, EventKind.REOPENED)))).all())
+        assert marks == {site: False, document: True}
+
+
 def test_the_reopen_path_sets_a_new_deadline(app, login_as, world, templates, make_visit):
     done = make_visit(world.inspector, world.a, fail=("G2",))
     ticket_id = done.tickets[0]
@@ -115,7 +154,7 @@ def test_the_reopen_path_sets_a_new_deadline(app, login_as, world, templates, ma
 def test_the_finder_may_not_verify_by_default_and_self_verification_is_recorded_when_allowed(
         app, login_as, world, templates, make_visit, monkeypatch):
     assert app.config["REQUIRE_INDEPENDENT_VERIFIER"] is True  # the default (config.Config)
-    done = make_visit(world.inspector, world.a, fail=("G2",))
+    done = make_visit(world.inspector, world.a, **DOCUMENT)
     ticket_id = done.tickets[0]
     inspector = login_as("inspector")
     refused = inspector.form_post(f"/tickets/{ticket_id}/verify", {"outcome": "close", "photos": _photo_upload()},
@@ -135,7 +174,7 @@ def test_the_finder_may_not_verify_by_default_and_self_verification_is_recorded_
 def test_a_leader_verifies_their_own_finding_only_with_a_reason_that_the_record_and_audit_keep(
         app, login_as, api_token, world, templates, make_visit):
     from inspect_app.audit.models import AuditEntry
-    done = make_visit(world.leader, world.a, fail=("G1", "G2"))
+    done = make_visit(world.leader, world.a, template="plans27", fail=("D01", "D02"))
     first, second = done.tickets
     leader = login_as("leader")
     page = leader.get(f"/tickets/{first}").get_data(as_text=True)
@@ -232,7 +271,7 @@ def test_concurrent_close_outs_one_wins_one_conflicts(app, world, templates, mak
 
     from inspect_app.accounts.models import User
     from inspect_app.tickets import services
-    done = make_visit(world.inspector, world.a, fail=("G2",))
+    done = make_visit(world.inspector, world.a, **DOCUMENT)
     ticket_id = done.tickets[0]
     second = make_user("inspector")
     with app.test_request_context("/"):
@@ -273,7 +312,7 @@ def test_the_api_returns_409_to_the_loser_of_a_race(app, api_token, world, templ
     from sqlalchemy.orm.exc import StaleDataError
 
     from inspect_app.extensions import db as real_db
-    done = make_visit(world.inspector, world.a, fail=("G2",))
+    done = make_visit(world.inspector, world.a, **DOCUMENT)
     client = app.test_client()
     headers = api_token("leader")
     pid = str(uuid.uuid4())
