@@ -75,7 +75,8 @@ def list_complaints():
         refuse(403, services.triage_refused(current_user).message)
     query = request.context.query
     complaints = services.queue(services.QueueFilters(status=services.ComplaintStatus(query.status)
-                                                      if query.status else None, school_id=query.school_id))
+                                                      if query.status else None, school_id=query.school_id),
+                                with_record=True)
     data = []
     for group in services.grouped(complaints):
         ids = [c.id for c in group]

@@ -22,7 +22,8 @@ from inspect_app.checklists.models import Severity
 from inspect_app.complaints import limits
 from inspect_app.complaints.codes import code_hash, new_code, normalise
 from inspect_app.complaints.models import (CONTACT_MAX_CHARS, REPLY_MAX_CHARS, TEXT_MAX_CHARS, Complaint,
-                                           ComplaintError, ComplaintPhoto, ComplaintSource, ComplaintStatus)
+                                           ComplaintError, ComplaintPhoto, ComplaintReply, ComplaintSource,
+                                           ComplaintStatus)
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
@@ -298,8 +299,14 @@ def queue_query(filters: QueueFilters) -> sa.Select:
     return query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
 
 
-def queue(filters: QueueFilters, limit: int = 500) -> list[Complaint]:
-    return list(db.session.scalars(queue_query(filters).limit(limit)))
+# What a complaint's full view reads besides the row (bureau_view): loaded for a whole page at once.
+WITH_RECORD = (so.selectinload(Complaint.replies).joinedload(ComplaintReply.author),
+               so.selectinload(Complaint.photos))
+
+
+def queue(filters: QueueFilters, limit: int = 500, with_record: bool = False) -> list[Complaint]:
+    query = queue_query(filters).limit(limit)
+    return list(db.session.scalars(query.options(*WITH_RECORD) if with_record else query))
 
 
 def similar(a: Complaint, b: Complaint) -> bool:
