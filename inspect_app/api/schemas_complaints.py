@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool, WithJsonSchema
 
-from inspect_app.api.schemas import Body, Id, OptionalUuid, Out, Text, _blank_is_none, one_of
+from inspect_app.api.schemas import (Body, Id, OptionalUuid, Out, PageOut, PageQuery, Text, _blank_is_none,
+                                     one_of)
 from inspect_app.checklists.models import Severity, VisitMode
 from inspect_app.complaints.models import (CONTACT_MAX_CHARS, REPLY_MAX_CHARS, TEXT_MAX_CHARS, ComplaintSource,
                                            ComplaintStatus)
@@ -59,7 +60,7 @@ class TriageInput(Body):
     window_end: Day = Field(None, description="visit: last day (YYYY-MM-DD)")
 
 
-class ComplaintQuery(BaseModel):
+class ComplaintQuery(PageQuery):
     status: one_of(ComplaintStatus) = None
     school_id: Annotated[int, Field(ge=1, le=MAX_ID)] = None
 
@@ -105,7 +106,7 @@ class Complaint(Out):
     contact: str | None = Field(None, description="inspectors and leaders only")
 
 
-class ComplaintList(Out):
+class ComplaintList(PageOut):
     complaints: list[Complaint]
 
 
@@ -119,7 +120,11 @@ class Task(Out):
     status: one_of(TaskStatus)
 
 
-class TaskList(Out):
+class TaskQuery(PageQuery):
+    pass
+
+
+class TaskList(PageOut):
     tasks: list[Task]
 
 

@@ -304,9 +304,8 @@ WITH_RECORD = (so.selectinload(Complaint.replies).joinedload(ComplaintReply.auth
                so.selectinload(Complaint.photos))
 
 
-def queue(filters: QueueFilters, limit: int = 500, with_record: bool = False) -> list[Complaint]:
-    query = queue_query(filters).limit(limit)
-    return list(db.session.scalars(query.options(*WITH_RECORD) if with_record else query))
+def queue(filters: QueueFilters, limit: int = 500) -> list[Complaint]:
+    return list(db.session.scalars(queue_query(filters).limit(limit)))
 
 
 def similar(a: Complaint, b: Complaint) -> bool:
