@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from blinker import Namespace
 from flask import current_app
 from flask_babel import force_locale
@@ -245,6 +246,9 @@ def notify(ticket: Ticket, kind: EventKind) -> None:
 
 
 def send_mail(ticket: Ticket, kind: EventKind, users: list[User]) -> None:
+    """The mail is written now and sent once the transaction commits: a slow or unreachable mail server
+    (10 s timeout) must not hold the transaction, its locks and the audit chain's turn open meanwhile,
+    and a step that is rolled back sends nothing."""
     addresses = [u.email for u in users if u.email]
     if not addresses:
         return
@@ -255,6 +259,26 @@ def send_mail(ticket: Ticket, kind: EventKind, users: list[User]) -> None:
         message["From"] = cfg["MAIL_FROM"]
         message["To"] = ", ".join(addresses)
         message.set_content(f"{kind.label}\n{ticket.school.name}\n{ticket.description}")
+    settings = {key: cfg.get(key) for key in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME",
+                                              "MAIL_PASSWORD")}
+    db.session.info.setdefault("mail_after_commit", []).append(
+        (message, settings, ticket, current_app._get_current_object()))
+
+
+@sa.event.listens_for(so.Session, "after_commit")
+def _send_committed_mail(session) -> None:
+    for message, settings, ticket, app in session.info.pop("mail_after_commit", []):
+        identity = sa.inspect(ticket).identity  # read without a query: the session has just committed
+        _deliver(message, settings, identity[0] if identity else None, app)
+
+
+@sa.event.listens_for(so.Session, "after_soft_rollback")
+def _drop_undone_mail(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop("mail_after_commit", None)
+
+
+def _deliver(message: EmailMessage, cfg: dict, ticket_id: int, app) -> None:
     try:
         with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:
             if cfg.get("MAIL_USE_TLS"):
@@ -264,7 +288,7 @@ def send_mail(ticket: Ticket, kind: EventKind, users: list[User]) -> None:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException):
         # The inbox entry is the record; a mail server being down must not undo the step.
-        current_app.logger.exception("could not send mail for ticket %s", ticket.id)
+        app.logger.exception("could not send mail for ticket %s", ticket_id)
 
 
 def unread_count(user: User) -> int:

@@ -45,3 +45,41 @@ def test_a_line_break_in_a_school_name_neither_breaks_the_notice_nor_adds_a_head
     message = sent[0]
     assert message["Subject"].endswith("江阴市 实验小学 Bcc: everyone@evil.example")
     assert message["Bcc"] is None
+
+
+def test_mail_goes_out_after_the_commit_and_never_for_a_rolled_back_step(app, world, templates, make_visit,
+                                                                         monkeypatch):
+    """A mail server's 10 s timeout must not hold the transaction open; an undone step sends nothing."""
+    from inspect_app.accounts.models import User
+    from inspect_app.extensions import db
+    from inspect_app.tickets.models import EventKind, Ticket
+    import inspect_app.tickets.services as ticket_services
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def send_message(self, message):
+            sent.append(message["Subject"])
+
+    monkeypatch.setattr(ticket_services.smtplib, "SMTP", FakeSMTP)
+    ticket_id = make_visit(world.inspector, world.a, fail=("G2",)).tickets[0]
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "mail.example")
+    with app.test_request_context("/"):
+        db.session.get(User, world.officer.id).email = "officer@school.example"
+        db.session.commit()
+        ticket_services.notify(db.session.get(Ticket, ticket_id), EventKind.REMINDER)
+        db.session.flush()
+        assert sent == []  # written, not sent while the transaction is open
+        db.session.rollback()
+        assert sent == []
+        ticket_services.notify(db.session.get(Ticket, ticket_id), EventKind.REMINDER)
+        db.session.commit()
+        assert len(sent) == 1
