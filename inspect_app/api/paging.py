@@ -26,6 +26,7 @@ from inspect_app.api.schemas import MAX_PAGE
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 
+
 def _plain(value):
     if isinstance(value, datetime):
         return {"t": value.isoformat()}

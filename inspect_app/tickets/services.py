@@ -217,15 +217,26 @@ def escalate_overdue(now: datetime | None = None) -> int:
     return steps
 
 
+def _school_people(school_id: int) -> tuple[list[User], list[User]]:
+    """The school's active officers and assigned inspectors, read once per transaction: a visit's
+    tickets are all at one school, and a 200-finding visit asked 400 times (the cache goes with the
+    transaction: dropped at its commit or rollback by the session hooks below)."""
+    cache = db.session.info.setdefault("school_people", {})
+    if school_id not in cache:
+        # Only users are read: flushing the pending tickets first would cost one flush per ticket of a
+        # 200-finding visit (docs/limits.md), and they are written at commit anyway.
+        with db.session.no_autoflush:
+            officers = db.session.scalars(sa.select(User).where(User.school_id == school_id, User.active)).all()
+            inspectors = db.session.scalars(
+                sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
+                .where(school_assignments.c.school_id == school_id, User.role == Role.INSPECTOR,
+                       User.active)).all()
+        cache[school_id] = (list(officers), list(inspectors))
+    return cache[school_id]
+
+
 def recipients(ticket: Ticket, kind: EventKind) -> list[User]:
-    # Only users are read: flushing the pending tickets first would cost one flush per ticket of a
-    # 200-finding visit (docs/limits.md), and they are written at commit anyway.
-    with db.session.no_autoflush:
-        officers = db.session.scalars(sa.select(User).where(User.school_id == ticket.school_id, User.active)).all()
-        inspectors = db.session.scalars(
-            sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
-            .where(school_assignments.c.school_id == ticket.school_id, User.role == Role.INSPECTOR,
-                   User.active)).all()
+    officers, inspectors = _school_people(ticket.school_id)
     if kind is EventKind.RESPONDED:
         author = ticket.visit.author if ticket.visit is not None else None
         bureau = list(inspectors) + ([author] if author is not None and author.role in VERIFIER_ROLES else [])
@@ -267,6 +278,7 @@ def send_mail(ticket: Ticket, kind: EventKind, users: list[User]) -> None:
 
 @sa.event.listens_for(so.Session, "after_commit")
 def _send_committed_mail(session) -> None:
+    session.info.pop("school_people", None)
     for message, settings, ticket, app in session.info.pop("mail_after_commit", []):
         identity = sa.inspect(ticket).identity  # read without a query: the session has just committed
         _deliver(message, settings, identity[0] if identity else None, app)
@@ -274,8 +286,10 @@ def _send_committed_mail(session) -> None:
 
 @sa.event.listens_for(so.Session, "after_soft_rollback")
 def _drop_undone_mail(session, previous_transaction) -> None:
+    """Also the people read for notices (_school_people): the next transaction reads them afresh."""
     if previous_transaction.parent is None:
         session.info.pop("mail_after_commit", None)
+        session.info.pop("school_people", None)
 
 
 def _deliver(message: EmailMessage, cfg: dict, ticket_id: int, app) -> None:
