@@ -129,10 +129,11 @@ def scenario(clients: int, per_client: int, make_request) -> dict:
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    assert not errors, f"{len(errors)} failed requests: {sorted(set(errors))}"
     latencies.sort()
+    # A failed request is a finding, not a reason to stop: counted and printed with the figures.
     return {"p50": statistics.median(latencies), "p95": statistics.quantiles(latencies, n=20)[18],
-            "n": len(latencies), "wall_s": wall, "per_s": len(latencies) / wall}
+            "n": len(latencies), "wall_s": wall, "per_s": len(latencies) / wall,
+            "errors": ", ".join(f"{errors.count(s)}× {s}" for s in sorted(set(errors)))}
 
 
 def audit_count(database_url: str) -> int:
@@ -215,7 +216,7 @@ def main() -> None:
         for name, f in results.items():
             if "p95" in f:
                 print(f"  {name:<24} p50 {f['p50']:7.1f} ms  p95 {f['p95']:7.1f} ms  ×{f['ratio']:5.1f} healthz p95"
-                      f" ({f['healthz_p95']:.0f} ms)  {f['per_s']:6.1f}/s")
+                      f" ({f['healthz_p95']:.0f} ms)  {f['per_s']:6.1f}/s" + (f"  FAILED: {f['errors']}" if f['errors'] else ""))
             elif "per_s" in f:
                 print(f"  {name:<24} {f['n']} entries, {f['per_visit']:.1f} per visit, {f['per_s']:.0f} entries/s")
             else:
