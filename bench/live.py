@@ -36,9 +36,11 @@ def instance_env(database_url: str | None = None) -> dict:
 def serve(env: dict, workers: int):
     """Yield the base URL while gunicorn serves the instance in `env`."""
     port = free_port()
+    # BENCH_SERVER_LOG=<file>: keep the server's log (a 500 under load says why there).
+    log = open(os.environ["BENCH_SERVER_LOG"], "ab") if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers),
                                 "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     try:
         for _ in range(200):
             try:
@@ -50,6 +52,8 @@ def serve(env: dict, workers: int):
     finally:
         process.terminate()
         process.wait()
+        if log is not subprocess.DEVNULL:
+            log.close()
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

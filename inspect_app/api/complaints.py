@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from spectree import Response
 
 from inspect_app.accounts.models import Role
-from inspect_app.api import bp, schemas
+from inspect_app.api import bp, paging, schemas
 from inspect_app.api import schemas_complaints as s
 from inspect_app.api.openapi import api, looked_up_first
 from inspect_app.complaints import services
@@ -18,7 +18,9 @@ from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.i18n import local_day, local_iso
 from inspect_app.plans.present import task_view
-from inspect_app.plans.services import own_tasks
+from inspect_app.complaints.models import Complaint
+from inspect_app.plans.models import Task
+from inspect_app.plans.services import own_tasks_query
 
 
 def complaint_json(view: dict, group: list[int]) -> dict:
@@ -70,18 +72,22 @@ def show_public_complaint(code: str):
 @api.validate(query=s.ComplaintQuery, resp=Response(HTTP_200=s.ComplaintList,
                                                     HTTP_403=(schemas.Error, "Not the bureau")))
 def list_complaints():
-    """The bureau's queue (newest first, at most 500), with likely duplicates named in each entry.
-    A school never reads complaints: what the bureau hands it is a ticket (GET /tickets)."""
+    """The bureau's queue, newest first, in pages of at most 500, with likely duplicates (among the
+    page's) named in each entry. A school never reads complaints: what the bureau hands it is a ticket
+    (GET /tickets)."""
     if not can_read_queue(current_user):
         refuse(403, services.triage_refused(current_user).message)
-    query = request.context.query
-    complaints = services.queue(services.QueueFilters(status=services.ComplaintStatus(query.status)
-                                                      if query.status else None, school_id=query.school_id))
+    sent = request.context.query
+    query = services.queue_query(services.QueueFilters(
+        status=services.ComplaintStatus(sent.status) if sent.status else None, school_id=sent.school_id))
+    complaints, cursor = paging.page(query.options(*services.WITH_RECORD), [Complaint.received_at, Complaint.id],
+                                     descending=True, limit=sent.limit, cursor=sent.cursor)
     data = []
     for group in services.grouped(complaints):
         ids = [c.id for c in group]
         data += [complaint_json(bureau_view(c, current_user), [i for i in ids if i != c.id]) for c in group]
-    return jsonify(complaints=data)
+    fields = paging.links(cursor, sent.limit)
+    return paging.with_link(jsonify(complaints=data, **fields), fields)
 
 
 _visible_complaint = looked_up_first(lambda complaint_id, **_: get_complaint_or_404(complaint_id, current_user))
@@ -107,14 +113,19 @@ def triage_complaint(complaint_id: int):
 
 @bp.get("/tasks")
 @login_required
-@api.validate(resp=Response(HTTP_200=s.TaskList, HTTP_403=(schemas.Error, "Only inspectors and volunteers are assigned tasks")))
+@api.validate(query=s.TaskQuery, resp=Response(HTTP_200=s.TaskList, HTTP_403=(schemas.Error, "Only inspectors and volunteers are assigned tasks")))
 def list_tasks():
-    """The user's own assigned checks. A school never sees any."""
+    """The user's own assigned checks (open ones first, in pages of at most 500). A school never sees any."""
     if current_user.role not in (Role.INSPECTOR, Role.VOLUNTEER):
         refuse(403, services.tasks_refusal())
+    sent = request.context.query
     now = utcnow()
-    views = [task_view(t, current_user, now) for t in own_tasks(current_user)]
+    tasks, cursor = paging.page(own_tasks_query(current_user), [Task.status, Task.window_end, Task.id],
+                                limit=sent.limit, cursor=sent.cursor)
+    views = [task_view(t, current_user, now) for t in tasks]
+    fields = paging.links(cursor, sent.limit)
     # A plan's task names its school only from the morning of its day (plans.access.shows_school).
-    return jsonify(tasks=[{"id": v["id"], "school_id": v["school_id"], "mode": v["mode"].value,
+    return paging.with_link(jsonify(tasks=[{"id": v["id"], "school_id": v["school_id"], "mode": v["mode"].value,
                            "window_start": local_iso(v["window_start"]), "window_end": local_iso(v["window_end"]),
-                           "status": v["status"].value, "reveal_at": local_iso(v["reveal_at"])} for v in views])
+                           "status": v["status"].value, "reveal_at": local_iso(v["reveal_at"])} for v in views],
+                                    **fields), fields)

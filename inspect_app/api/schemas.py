@@ -216,7 +216,21 @@ class PhotoForm(BaseModel):
 
 
 # Query parameters are left out, never null: a default of None is how "absent" reads here.
-class TicketQuery(BaseModel):
+# Pages of the lists (api/paging.py).
+MAX_PAGE = 500
+
+
+class PageQuery(BaseModel):
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE, description=f"rows per page, at most {MAX_PAGE}")] = MAX_PAGE
+    cursor: Annotated[str, Field(max_length=200, description="`next_cursor` of the page before")] = None
+
+
+class PageOut(Out):
+    next_cursor: str | None = Field(None, description="pass as `cursor` for the next page; null on the last")
+    next: str | None = Field(None, description="the next page's address; null on the last")
+
+
+class TicketQuery(PageQuery):
     status: one_of(TicketStatus) = None
 
 
@@ -407,7 +421,7 @@ class Ticket(Out):
     record: list[TicketEvent] = Field(None, description="one ticket's written record")
 
 
-class TicketList(Out):
+class TicketList(PageOut):
     tickets: list[Ticket]
 
 

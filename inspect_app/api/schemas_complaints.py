@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool, WithJsonSchema
 
-from inspect_app.api.schemas import Body, Id, OptionalUuid, Out, Text, _blank_is_none, one_of
+from inspect_app.api.schemas import (Body, Id, OptionalUuid, Out, PageOut, PageQuery, Text, _blank_is_none,
+                                     one_of)
 from inspect_app.checklists.models import Severity, VisitMode
 from inspect_app.complaints.models import (CONTACT_MAX_CHARS, REPLY_MAX_CHARS, TEXT_MAX_CHARS, ComplaintSource,
                                            ComplaintStatus)
@@ -61,7 +62,7 @@ class TriageInput(Body):
                                                        "recent pass of it there opens a review (一案双查)")
 
 
-class ComplaintQuery(BaseModel):
+class ComplaintQuery(PageQuery):
     status: one_of(ComplaintStatus) = None
     school_id: Annotated[int, Field(ge=1, le=MAX_ID)] = None
 
@@ -107,7 +108,7 @@ class Complaint(Out):
     contact: str | None = Field(None, description="inspectors and leaders only")
 
 
-class ComplaintList(Out):
+class ComplaintList(PageOut):
     complaints: list[Complaint]
 
 
@@ -121,7 +122,11 @@ class Task(Out):
     status: one_of(TaskStatus)
 
 
-class TaskList(Out):
+class TaskQuery(PageQuery):
+    pass
+
+
+class TaskList(PageOut):
     tasks: list[Task]
 
 

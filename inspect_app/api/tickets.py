@@ -7,7 +7,7 @@ from flask import jsonify, request
 from flask_login import current_user, login_required
 from spectree import Response
 
-from inspect_app.api import bp, schemas
+from inspect_app.api import bp, paging, schemas
 from inspect_app.api.openapi import api, looked_up_first
 from inspect_app.api.routes import json_body
 from inspect_app.dbtypes import utcnow
@@ -64,15 +64,18 @@ def _detail(ticket: Ticket) -> dict:
 @login_required
 @api.validate(query=schemas.TicketQuery, resp=Response(HTTP_200=schemas.TicketList))
 def list_tickets():
-    """Tickets the user may see; ?status= filters (open, responded, closed, reopened)."""
+    """Tickets the user may see, by deadline; ?status= filters (open, responded, closed, reopened).
+    Pages of at most 500: `next` (and the Link header) names the next one."""
+    sent = request.context.query
     query = visible_tickets(current_user)
-    status = request.context.query.status
-    if status is not None:
-        query = query.where(Ticket.status == status)
+    if sent.status is not None:
+        query = query.where(Ticket.status == sent.status)
     query = query.options(so.joinedload(Ticket.school), so.joinedload(Ticket.finding))
-    tickets = db.session.scalars(query.order_by(Ticket.deadline, Ticket.id).limit(1000)).all()
+    tickets, cursor = paging.page(query, [Ticket.deadline, Ticket.id], limit=sent.limit, cursor=sent.cursor)
     now = utcnow()
-    return jsonify(tickets=[ticket_json(ticket_summary(t, current_user, now)) for t in tickets])
+    fields = paging.links(cursor, sent.limit)
+    return paging.with_link(jsonify(tickets=[ticket_json(ticket_summary(t, current_user, now)) for t in tickets],
+                                    **fields), fields)
 
 
 @bp.get("/tickets/<int:ticket_id>")

@@ -5,6 +5,12 @@ added to or removed from a many-to-many collection (an association table has no 
 into an entry in the same transaction, so no domain can forget to log and nothing is logged that did
 not happen. Each entry's hash is an HMAC with a key kept outside the database (`audit.keys`).
 Writes that bypass the ORM (a Core or raw UPDATE/INSERT) are out of its reach.
+
+Entries are described at each flush (`after_flush`: the row as it was written) but chained only when
+the transaction commits (`before_commit`): appending takes the one-appender-at-a-time lock and holds it
+until the commit, so it is taken last, for a lock, a read of the head and one INSERT, not from the
+first flush through all the work of the request (a whole visit PUT held it for its full length, and
+concurrent submissions queued behind it; issue 18). A rollback drops what it undid, a savepoint's too.
 """
 from __future__ import annotations
 
@@ -150,32 +156,58 @@ def before_flush(session, flush_context, instances) -> None:
 
 
 def after_flush(session, flush_context) -> None:
-    """Ids exist now; chain the entries for this flush and insert them in the same transaction."""
+    """Ids exist now: describe this flush's entries; they are chained when the transaction commits."""
     pending = session.info.pop("audit_pending", [])
     if not pending:
         return
-    keys = keyring()
-    connection = session.connection()
-    last_id, previous = _chain_head(connection)
     actor = _actor_id()
-    rows = []
+    described = session.info.setdefault("audit_described", [])
     seen = set()
-    next_id = last_id + 1
     for item in pending:
         object_type, object_id, data = item.describe()
         if (item.action, object_type, object_id) in seen:
             continue  # one link seen from both of its sides
         seen.add((item.action, object_type, object_id))
-        entry = AuditEntry(id=next_id, at=utcnow(), actor_id=actor, action=item.action,
-                           object_type=object_type, object_id=object_id,
-                           data=json.dumps(data, ensure_ascii=False, sort_keys=True, default=str),
-                           prev_hash=previous, key_id=keys.current)
+        described.append(dict(actor_id=actor, action=item.action, object_type=object_type, object_id=object_id,
+                              data=json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)))
+
+
+def before_commit(session) -> None:
+    """Flush what is left, then chain every entry described in this transaction, under the lock."""
+    session.flush()
+    described = session.info.pop("audit_described", [])
+    session.info.pop("audit_marks", None)
+    if not described:
+        return
+    keys = keyring()
+    connection = session.connection()
+    last_id, previous = _chain_head(connection)
+    at = utcnow()
+    rows = []
+    for next_id, values in enumerate(described, start=last_id + 1):
+        entry = AuditEntry(id=next_id, at=at, prev_hash=previous, key_id=keys.current, **values)
         entry.hash = entry.compute_hash(keys.secret(keys.current))
         previous = entry.hash
-        next_id += 1
         rows.append({c.name: getattr(entry, c.key) for c in AuditEntry.__table__.columns})
-    # A core insert on the flush's own connection: writing through the session would flush again.
+    # A core insert on the session's own connection: writing through the session would flush again.
     connection.execute(sa.insert(AuditEntry), rows)
+
+
+def after_transaction_create(session, transaction) -> None:
+    """A savepoint remembers how many entries were described before it, to drop its own if rolled back."""
+    if transaction.nested:
+        session.info.setdefault("audit_marks", {})[transaction] = len(session.info.get("audit_described", []))
+
+
+def after_soft_rollback(session, previous_transaction) -> None:
+    if previous_transaction.nested:
+        mark = session.info.get("audit_marks", {}).pop(previous_transaction, None)
+        if mark is not None:
+            del session.info.get("audit_described", [])[mark:]
+    elif previous_transaction.parent is None:  # the whole transaction: nothing it described happened
+        session.info.pop("audit_described", None)
+        session.info.pop("audit_pending", None)
+        session.info.pop("audit_marks", None)
 
 
 def install() -> None:
@@ -183,6 +215,9 @@ def install() -> None:
     if not sa.event.contains(so.Session, "before_flush", before_flush):
         sa.event.listen(so.Session, "before_flush", before_flush)
         sa.event.listen(so.Session, "after_flush", after_flush)
+        sa.event.listen(so.Session, "before_commit", before_commit)
+        sa.event.listen(so.Session, "after_transaction_create", after_transaction_create)
+        sa.event.listen(so.Session, "after_soft_rollback", after_soft_rollback)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.builtin import BUILTIN, DOCUMENT_TEMPLATES
@@ -34,7 +35,9 @@ def templates_for(user: User, mode: VisitMode) -> list[ChecklistTemplate]:
     are, in their mode, the only ones that role gets, and never offered to anyone else."""
     if mode not in MODES_BY_ROLE.get(user.role, ()):
         return []
+    # Each template's versions in one query (current_version reads them), not one per template.
     templates = db.session.scalars(sa.select(ChecklistTemplate).where(ChecklistTemplate.active)
+                                   .options(so.selectinload(ChecklistTemplate.versions))
                                    .order_by(ChecklistTemplate.id)).all()
     served = TEMPLATE_MODE.get(mode, mode)
     usable = [t for t in templates if served in t.modes and t.current_version is not None]

@@ -23,7 +23,8 @@ from inspect_app.checklists.models import ChecklistTemplate, Severity
 from inspect_app.complaints import limits
 from inspect_app.complaints.codes import code_hash, new_code, normalise
 from inspect_app.complaints.models import (CONTACT_MAX_CHARS, REPLY_MAX_CHARS, TEXT_MAX_CHARS, Complaint,
-                                           ComplaintError, ComplaintPhoto, ComplaintSource, ComplaintStatus)
+                                           ComplaintError, ComplaintPhoto, ComplaintReply, ComplaintSource,
+                                           ComplaintStatus)
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
@@ -319,6 +320,11 @@ def queue_query(filters: QueueFilters) -> sa.Select:
     if filters.older_than_days:
         query = query.where(Complaint.received_at <= utcnow() - timedelta(days=filters.older_than_days))
     return query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
+
+
+# What a complaint's full view reads besides the row (bureau_view): loaded for a whole page at once.
+WITH_RECORD = (so.selectinload(Complaint.replies).joinedload(ComplaintReply.author),
+               so.selectinload(Complaint.photos))
 
 
 def queue(filters: QueueFilters, limit: int = 500) -> list[Complaint]:

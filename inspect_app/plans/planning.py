@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
 
@@ -167,7 +168,9 @@ def progress(plan: Plan, now: datetime | None = None) -> dict[str, int]:
 
 
 def recent_plans(limit: int = 20) -> list[Plan]:
-    return list(db.session.scalars(sa.select(Plan).order_by(Plan.id.desc()).limit(limit)))
+    # Each plan's progress reads all its tasks: one query for all the plans' tasks, not one per plan.
+    return list(db.session.scalars(sa.select(Plan).options(so.selectinload(Plan.tasks))
+                                   .order_by(Plan.id.desc()).limit(limit)))
 
 
 def plans_progress(now: datetime | None = None, limit: int = 10) -> list[dict]:

@@ -74,9 +74,12 @@ def open_tasks(user: User) -> list[Task]:
                                    .order_by(Task.window_end, Task.id)))
 
 
+def own_tasks_query(user: User) -> sa.Select:
+    return sa.select(Task).where(Task.assignee_id == user.id).order_by(Task.status, Task.window_end, Task.id)
+
+
 def own_tasks(user: User, limit: int = 500) -> list[Task]:
-    return list(db.session.scalars(sa.select(Task).where(Task.assignee_id == user.id)
-                                   .order_by(Task.status, Task.window_end, Task.id).limit(limit)))
+    return list(db.session.scalars(own_tasks_query(user).limit(limit)))
 
 
 @visit_submitted.connect

@@ -36,6 +36,14 @@ def hand_over_of(visit_id: str) -> HandOver | None:
     return db.session.scalar(sa.select(HandOver).where(HandOver.visit_id == visit_id))
 
 
+def hand_overs_of(visit_ids: set[str]) -> dict[str, HandOver]:
+    """The sheets of many visits in one query (an inbox names one per notice)."""
+    if not visit_ids:
+        return {}
+    return {sheet.visit_id: sheet for sheet in db.session.scalars(
+        sa.select(HandOver).where(HandOver.visit_id.in_(visit_ids)))}
+
+
 def can_view(user: User, sheet: HandOver) -> bool:
     return user.role in BUREAU_ROLES or (user.role is Role.DUTY_OFFICER and user.school_id == sheet.school_id)
 

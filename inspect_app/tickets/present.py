@@ -13,7 +13,7 @@ from datetime import datetime
 from inspect_app.accounts.models import Role, User
 from inspect_app.tickets.access import shows_finding_place, shows_people
 from inspect_app.tickets.handovers import SHEET_NOTICES, hand_over_of
-from inspect_app.tickets.models import EventKind, Notification, Ticket, TicketEvent, TicketStatus
+from inspect_app.tickets.models import EventKind, HandOver, Notification, Ticket, TicketEvent, TicketStatus
 
 INSPECTION_GROUP = "inspection_group"  # who took a bureau step, as a school is told it
 
@@ -83,16 +83,17 @@ def record_entry(event: TicketEvent, viewer: User) -> dict:
     return entry
 
 
-def notice(note: Notification, viewer: User) -> dict:
+def notice(note: Notification, viewer: User, sheets: dict[str, HandOver] | None = None) -> dict:
     """An inbox entry: what happened to which problem, where and by when. Its time follows the rule of
-    the record: a school is not told the hour a (covert) finding came in, only the date."""
+    the record: a school is not told the hour a (covert) finding came in, only the date. `sheets`: the
+    hand-over sheets by visit id, when a list looked them up at once (handovers.hand_overs_of)."""
     ticket = note.ticket
     if ticket is None:  # a school's day (the daily report's reminders): which school, which day
         return {"ticket_id": None, "kind": note.kind, "school_id": note.school_id, "day": note.day,
                 "school_name": note.school.name if note.school else "", "at": note.created_at,
                 "exact": True, "read": note.read_at is not None}
     if note.kind in SHEET_NOTICES:  # the sheet to sign for (or late), which lists this visit's tickets
-        sheet = hand_over_of(ticket.visit_id)
+        sheet = sheets.get(ticket.visit_id) if sheets is not None else hand_over_of(ticket.visit_id)
         return {"ticket_id": note.ticket_id, "kind": note.kind, "hand_over_id": sheet.id if sheet else None,
                 "number": sheet.label if sheet else "", "school_name": ticket.school.name, "at": note.created_at,
                 "exact": shows_people(viewer), "read": note.read_at is not None}

@@ -192,9 +192,12 @@ def list_notifications():
     """The inbox: what happened to tickets that concern me, newest first."""
     notes = db.session.scalars(sa.select(Notification).where(Notification.user_id == current_user.id)
                                .options(so.joinedload(Notification.ticket).joinedload(Ticket.school),
-                                        so.joinedload(Notification.ticket).joinedload(Ticket.finding))
-                               .order_by(Notification.id.desc()).limit(200))
-    return render_template("tickets/notifications.html", notes=[notice(n, current_user) for n in notes])
+                                        so.joinedload(Notification.ticket).joinedload(Ticket.finding),
+                                        so.joinedload(Notification.school))
+                               .order_by(Notification.id.desc()).limit(200)).all()
+    sheets = handovers.hand_overs_of({n.ticket.visit_id for n in notes
+                                      if n.kind in handovers.SHEET_NOTICES and n.ticket and n.ticket.visit_id})
+    return render_template("tickets/notifications.html", notes=[notice(n, current_user, sheets) for n in notes])
 
 
 @bp.post("/notifications/read")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
@@ -212,15 +213,26 @@ def escalate_overdue(now: datetime | None = None) -> int:
     return steps
 
 
+def _school_people(school_id: int) -> tuple[list[User], list[User]]:
+    """The school's active officers and assigned inspectors, read once per transaction: a visit's
+    tickets are all at one school, and a 200-finding visit asked 400 times (the cache goes with the
+    transaction: dropped at its commit or rollback by the session hooks below)."""
+    cache = db.session.info.setdefault("school_people", {})
+    if school_id not in cache:
+        # Only users are read: flushing the pending tickets first would cost one flush per ticket of a
+        # 200-finding visit (docs/limits.md), and they are written at commit anyway.
+        with db.session.no_autoflush:
+            officers = db.session.scalars(sa.select(User).where(User.school_id == school_id, User.active)).all()
+            inspectors = db.session.scalars(
+                sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
+                .where(school_assignments.c.school_id == school_id, User.role == Role.INSPECTOR,
+                       User.active)).all()
+        cache[school_id] = (list(officers), list(inspectors))
+    return cache[school_id]
+
+
 def recipients(ticket: Ticket, kind: EventKind) -> list[User]:
-    # Only users are read: flushing the pending tickets first would cost one flush per ticket of a
-    # 200-finding visit (docs/limits.md), and they are written at commit anyway.
-    with db.session.no_autoflush:
-        officers = db.session.scalars(sa.select(User).where(User.school_id == ticket.school_id, User.active)).all()
-        inspectors = db.session.scalars(
-            sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
-            .where(school_assignments.c.school_id == ticket.school_id, User.role == Role.INSPECTOR,
-                   User.active)).all()
+    officers, inspectors = _school_people(ticket.school_id)
     if kind is EventKind.RESPONDED:
         author = ticket.visit.author if ticket.visit is not None else None
         bureau = list(inspectors) + ([author] if author is not None and author.role in VERIFIER_ROLES else [])
@@ -235,6 +247,18 @@ def notify(ticket: Ticket, kind: EventKind) -> None:
     """An inbox entry for everyone concerned (e-mail and group robots follow from it: inspect_app.notify)."""
     for user in recipients(ticket, kind):
         db.session.add(Notification(user_id=user.id, ticket=ticket, kind=kind))
+
+
+# The people read for notices (_school_people) are kept for one transaction: the next reads them afresh.
+@sa.event.listens_for(so.Session, "after_commit")
+def _forget_school_people(session) -> None:
+    session.info.pop("school_people", None)
+
+
+@sa.event.listens_for(so.Session, "after_soft_rollback")
+def _forget_school_people_on_rollback(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop("school_people", None)
 
 
 def unread_count(user: User) -> int:
