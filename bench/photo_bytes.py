@@ -13,7 +13,6 @@ characters the size of a notice read from a few metres away.
 import argparse
 import base64
 import io
-import subprocess
 import sys
 from pathlib import Path
 
