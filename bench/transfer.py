@@ -1,14 +1,24 @@
-"""Bytes on the wire to show the 60-item checklist on a phone: first visit and repeat visit.
+"""Bytes on the wire to a phone, with the service worker on (as a real phone loads the app).
 
     .venv/bin/python -m bench.transfer
 
-A phone-sized Chromium signs in (not counted), then opens an empty 60-item checklist with a cold
-cache (everything counted, compressed sizes as sent), then opens it again (the service worker
-serves the fingerprinted files; only the page itself travels). Budget: ≤ 60 KB / ≤ 15 KB.
+A phone-sized Chromium talks to gunicorn through a small counting proxy, so every byte the server
+sends is counted (compressed bodies and headers), the service worker's own fetches (its script, its
+precache, the offline page) included, and nothing the phone answers from its own caches.
+
+1. Scan landing, signed out, brand-new phone: what a parent downloads after scanning a poster,
+   until the service worker is installed and the network is quiet. Budget ≤ 30 KB.
+2. Checklist on a brand-new phone: the sign-in page, signing in (the home page), the service
+   worker's precache of the visit scripts, then the empty 60-item checklist. Budget ≤ 80 KB.
+3. The same checklist again on that phone: only the page travels. Budget ≤ 15 KB.
 """
+import socket
+import threading
+import time
+
 from playwright.sync_api import sync_playwright
 
-from bench.live import CHROMIUM, CHROMIUM_ARGS, instance_env, serve
+from bench.live import CHROMIUM, CHROMIUM_ARGS, free_port, instance_env, serve
 
 SIXTY = """
 from inspect_app import create_app
@@ -27,38 +37,104 @@ with app.app_context():
     print(t.id)
 """
 
-
-def measure(context, page, url) -> tuple[int, int]:
-    """Bytes that crossed the network (compressed bodies plus headers), the service worker's included."""
-    finished = []
-    def listener(request):
-        finished.append(request)
-    context.on("requestfinished", listener)
-    page.goto(url)
-    page.wait_for_selector("#checklist.js")
-    page.wait_for_timeout(800)
-    context.remove_listener("requestfinished", listener)
-    total, count = 0, 0
-    for request in finished:
-        response = request.response()
-        if response is None or response.from_service_worker:
-            continue  # answered from the phone's own cache
-        sizes = request.sizes()
-        total += sizes["responseBodySize"] + sizes["responseHeadersSize"]
-        count += 1
-    return total, count
+QR_TOKEN = """
+from inspect_app import create_app
+from inspect_app.extensions import db
+from inspect_app.schools.models import School
+app = create_app()
+with app.app_context():
+    print(db.session.get(School, 1).qr_token)
+"""
 
 
-def signed_in_context(browser, base, **options):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  **options)
-    page = context.new_page()
-    page.goto(base + "/accounts/sign-in")
-    page.fill("#username", "inspector")
-    page.fill("#password", "demo-pass-1")
-    page.click("button.primary")
-    page.wait_for_url(base + "/")
-    return context, page
+class CountingProxy:
+    """A TCP relay in front of gunicorn that counts the bytes sent to the browser, per request.
+
+    Chromium does not pipeline HTTP/1.1, so the bytes coming back on a connection after a request
+    line was sent belong to that request."""
+
+    def __init__(self, upstream_port: int):
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self.lock = threading.Lock()
+        self.log: list[list] = []  # [request line, bytes down]
+        self.last_activity = time.monotonic()
+        self.server = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            current: list = [None]
+            threading.Thread(target=self._pump_up, args=(client, upstream, current), daemon=True).start()
+            threading.Thread(target=self._pump_down, args=(upstream, client, current), daemon=True).start()
+
+    def _pump_up(self, client, upstream, current) -> None:
+        try:
+            while data := client.recv(65536):
+                head = data.split(b"\r\n", 1)[0].decode("latin-1")
+                if head.split(" ", 1)[0] in ("GET", "POST", "PUT", "HEAD", "DELETE", "PATCH", "OPTIONS"):
+                    with self.lock:
+                        current[0] = [head.rsplit(" ", 1)[0], 0]
+                        self.log.append(current[0])
+                        self.last_activity = time.monotonic()
+                upstream.sendall(data)
+        except OSError:
+            pass
+        finally:
+            upstream.close()
+
+    def _pump_down(self, upstream, client, current) -> None:
+        try:
+            while data := upstream.recv(65536):
+                with self.lock:
+                    if current[0] is not None:
+                        current[0][1] += len(data)
+                    self.last_activity = time.monotonic()
+                client.sendall(data)
+        except OSError:
+            pass
+        finally:
+            client.close()
+
+    def take(self) -> list[list]:
+        """The requests since the last call, with their bytes."""
+        with self.lock:
+            log, self.log = self.log, []
+        return log
+
+    def wait_quiet(self, seconds: float = 1.5, limit: float = 30) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline and time.monotonic() - self.last_activity < seconds:
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def phone(browser):
+    return browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                               service_workers="allow")
+
+
+def worker_ready(page) -> None:
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+
+
+def report(name: str, log: list[list], budget_kb: int) -> float:
+    total = sum(size for _, size in log)
+    print(f"\n{name}: {total / 1024:.1f} KB in {len(log)} responses (budget {budget_kb} KB)")
+    for line, size in sorted(log, key=lambda entry: -entry[1]):
+        print(f"  {size / 1024:6.1f} KB  {line[:100]}")
+    return total
 
 
 def main() -> None:
@@ -69,24 +145,52 @@ def main() -> None:
     env = instance_env()
     template_id = subprocess.run([sys.executable, "-c", SIXTY], cwd=PROJECT_ROOT, env=env, check=True,
                                  capture_output=True, text=True).stdout.strip()
-    with serve(env, workers=2) as base, sync_playwright() as playwright:
+    token = subprocess.run([sys.executable, "-c", QR_TOKEN], cwd=PROJECT_ROOT, env=env, check=True,
+                           capture_output=True, text=True).stdout.strip()
+    with serve(env, workers=2) as direct, sync_playwright() as playwright:
+        proxy = CountingProxy(int(direct.rsplit(":", 1)[1]))
+        base = proxy.url
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        url = f"{base}/visits/new?school_id=1&mode=overt&template_id={template_id}"
-        # First visit: nothing cached yet (the sign-in page's own files are cleared first).
-        context, page = signed_in_context(browser, base, service_workers="block")
-        context.new_cdp_session(page).send("Network.clearBrowserCache")
-        first, first_n = measure(context, page, url)
+
+        # 1. A parent scans a poster: a brand-new phone, signed out.
+        context = phone(browser)
+        page = context.new_page()
+        proxy.take()
+        page.goto(f"{base}/s/{token}")
+        worker_ready(page)
+        proxy.wait_quiet()
+        landing = report("scan landing, signed out, first visit (service worker on)", proxy.take(), 30)
         context.close()
-        # Repeat visit: the service worker and the browser cache hold the fingerprinted files.
-        context, page = signed_in_context(browser, base)
+
+        # 2. An inspector's brand-new phone: sign in, the precache, then the checklist.
+        url = f"{base}/visits/new?school_id=1&mode=overt&template_id={template_id}"
+        context = phone(browser)
+        page = context.new_page()
+        proxy.take()
+        page.goto(base + "/accounts/sign-in")
+        page.fill("#username", "inspector")
+        page.fill("#password", "demo-pass-1")
+        page.click("button.primary")
+        page.wait_for_url(base + "/")
+        worker_ready(page)
+        proxy.wait_quiet()
         page.goto(url)
         page.wait_for_selector("#checklist.js")
-        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        proxy.wait_quiet()
+        first = report("checklist on a brand-new phone: sign-in + precache + checklist", proxy.take(), 80)
+
+        # 3. The same checklist again: the service worker and the browser cache hold the files.
         page.goto(base + "/healthz")
-        repeat, repeat_n = measure(context, page, url)
+        proxy.wait_quiet()
+        proxy.take()
+        page.goto(url)
+        page.wait_for_selector("#checklist.js")
+        proxy.wait_quiet()
+        repeat = report("checklist, repeat visit", proxy.take(), 15)
         browser.close()
-    print(f"first visit:  {first / 1024:6.1f} KB in {first_n} responses (budget 60 KB)")
-    print(f"repeat visit: {repeat / 1024:6.1f} KB in {repeat_n} responses (budget 15 KB)")
+        proxy.close()
+    print(f"\nscan landing {landing / 1024:.1f} KB · new phone checklist {first / 1024:.1f} KB · "
+          f"repeat {repeat / 1024:.1f} KB")
 
 
 if __name__ == "__main__":

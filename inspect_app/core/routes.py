@@ -16,10 +16,14 @@ from inspect_app.i18n import LANG_COOKIE
 from inspect_app.schools.access import visible_schools
 
 
-# Kept by the service worker at install: what every page needs to render without the network.
-PRECACHE = ["css/app.css", "js/app.js", "js/photos.js", "js/visit.js", "vendor/htmx.min.js", "vendor/idb-keyval.js",
-            "vendor/browser-image-compression.js", "img/icon.svg", "img/icon-192.png",
-            "img/notes.svg", "img/notes-192.png"]
+# Kept by the service worker at install, for everyone: what every page needs to render offline.
+PRECACHE = ["css/app.css", "js/app.js", "img/icon.svg", "img/icon-192.png"]
+# Kept once someone signs in (a signed-in page tells the worker): a visit's scripts and the photo
+# resizer, so a checklist works with no signal. A parent who scans a poster never downloads them.
+# Not htmx: the two pages using it (the school search, the account list) need the server anyway,
+# and it is kept when first used (fingerprinted files are cached on the way).
+PRECACHE_SIGNED_IN = ["js/photos.js", "js/visit.js", "vendor/idb-keyval.js", "vendor/browser-image-compression.js",
+                      "img/notes.svg", "img/notes-192.png"]
 
 
 class LanguageForm(FlaskForm):
@@ -107,8 +111,10 @@ def service_worker():
     """The service worker, at the root so it controls every page; never cached by the browser."""
     from inspect_app.assets import asset_url
     precache = [asset_url(name) for name in PRECACHE]
-    body = render_template("core/sw.js", precache=precache, offline_url=url_for("core.offline"),
-                           version=hashlib.sha256("".join(precache).encode()).hexdigest()[:12])
+    signed_in = [asset_url(name) for name in PRECACHE_SIGNED_IN]
+    body = render_template("core/sw.js", precache=precache, precache_signed_in=signed_in,
+                           offline_url=url_for("core.offline"),
+                           version=hashlib.sha256("".join(precache + signed_in).encode()).hexdigest()[:12])
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"

@@ -142,6 +142,13 @@
   // --- Installable app and offline pages ------------------------------------------------------
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+    // Signed in: the worker keeps a visit's scripts for offline use (a signed-out visitor never
+    // downloads them). It fetches only what it does not hold yet.
+    if (document.body.hasAttribute("data-signed-in")) {
+      navigator.serviceWorker.ready.then(function (registration) {
+        if (registration.active) registration.active.postMessage({ type: "signed-in" });
+      }).catch(function () {});
+    }
   }
 
   // Signing out with visits or photos still on the phone: say so first; then drop cached pages.

@@ -710,7 +710,7 @@
     return idb.get("photo:" + entry.id).then(function (p) {
       if (!p) return true;
       var form = new FormData();
-      form.append("file", new Blob([p.buf], { type: p.type }), "photo.jpg");
+      form.append("file", new Blob([p.buf], { type: p.type }), p.type === "image/webp" ? "photo.webp" : "photo.jpg");
       if (p.finding_id) form.append("finding_id", p.finding_id);
       form.append("captured_at", p.captured_at);
       if (p.location) {

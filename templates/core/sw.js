@@ -4,6 +4,7 @@
 const STATIC_CACHE = "static-{{ version }}";
 const PAGE_CACHE = "pages-v1";
 const PRECACHE = {{ precache|tojson }};
+const PRECACHE_SIGNED_IN = {{ precache_signed_in|tojson }};
 const OFFLINE_URL = {{ offline_url|tojson }};
 
 self.addEventListener("install", (event) => {
@@ -12,6 +13,9 @@ self.addEventListener("install", (event) => {
     await cache.addAll(PRECACHE);
     const pages = await caches.open(PAGE_CACHE);
     await pages.add(new Request(OFFLINE_URL, { credentials: "same-origin" }));
+    // A new version on a phone that already held a visit's scripts takes them at once: the phone
+    // may be offline at the next checklist, before any page asks for them again.
+    if (await heldVisitScripts()) await addMissing(cache, PRECACHE_SIGNED_IN);
     await self.skipWaiting();
   })());
 });
@@ -24,6 +28,22 @@ self.addEventListener("activate", (event) => {
     await self.clients.claim();
   })());
 });
+
+async function heldVisitScripts() {
+  for (const name of await caches.keys()) {
+    if (!name.startsWith("static-") || name === STATIC_CACHE) continue;
+    const keys = await (await caches.open(name)).keys();
+    if (keys.some((request) => new URL(request.url).pathname.startsWith("/static/js/visit."))) return true;
+  }
+  return false;
+}
+
+// Only what the cache lacks: a signed-in page says so on every load, and that must cost nothing.
+async function addMissing(cache, urls) {
+  const missing = [];
+  for (const url of urls) if (!(await cache.match(url))) missing.push(url);
+  if (missing.length) await cache.addAll(missing);
+}
 
 function isFingerprinted(url) {
   return url.pathname.startsWith("/static/") && /\.[0-9a-f]{10}\.[a-z0-9]+$/.test(url.pathname);
@@ -78,6 +98,9 @@ self.addEventListener("sync", (event) => {
 });
 
 self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "signed-in") {
+    event.waitUntil(caches.open(STATIC_CACHE).then((cache) => addMissing(cache, PRECACHE_SIGNED_IN)));
+  }
   if (event.data && event.data.type === "signed-out") {
     // Pages hold one person's data: drop them when that person signs out.
     event.waitUntil(caches.delete(PAGE_CACHE));
