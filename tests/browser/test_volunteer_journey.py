@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from tests.browser.conftest import sign_in, submit_visit
 from tests.browser.test_offline_visit import PHOTO, SAVED
-from tests.browser.test_tickets_on_phone import ALBUM, FORM
+from tests.browser.test_tickets_on_phone import ALBUM, FORM, _phone_context
 
 REAL_NAME, PHONE = "司马真名家长", "13966660001"
 
@@ -108,15 +108,21 @@ def test_an_invited_parent_registers_on_a_phone_checks_in_the_window_and_follows
     officer.click(FORM + " button[type=submit]")
     officer.wait_for_selector("#responded", timeout=60000)
     school.close()
-    bureau = browser.new_context(locale="zh-CN")  # cookies of its own: another person
+    # 回头看: the leader goes to the school and closes it out there, with a photo taken on site.
+    bureau = _phone_context(browser)  # cookies of its own: another person
     leader = bureau.new_page()
     sign_in(leader, server.url, "leader")
-    leader.goto(f"{server.url}/tickets/{ticket_id}")
-    leader.set_input_files(ALBUM, str(PHOTO))
-    leader.wait_for_selector(".thumbs.picked img", timeout=30000)
-    leader.once("dialog", lambda dialog: dialog.accept())
-    leader.click(FORM + " button[value=close]")
-    leader.wait_for_selector("text=已销号", timeout=30000)
+    leader.goto(f"{server.url}/schools/1")
+    leader.click("text=开始回头看")
+    leader.wait_for_selector("#checklist.js")
+    leader.click(f"#ticket-{ticket_id} button[data-outcome=close]")
+    shown = leader.locator(f"#ticket-{ticket_id} .thumbs img").count()  # the school's report's photo
+    leader.set_input_files(f"#ticket-{ticket_id} input[type=file]", str(PHOTO))
+    leader.wait_for_selector(f"#ticket-{ticket_id} .thumbs img >> nth={shown}", timeout=30000)
+    leader.wait_for_function(SAVED, timeout=30000)
+    submit_visit(leader)
+    leader.wait_for_selector("#visit-outcome", timeout=30000)
+    assert _row_status(server, ticket_id) == "closed"
     bureau.close()
 
     # Back on the phone: fixed. No staff name, and never the parent's real name.
@@ -126,3 +132,8 @@ def test_an_invited_parent_registers_on_a_phone_checks_in_the_window_and_follows
     for screen in ("/", "/programme/history", "/programme/children", "/visits/"):
         page.goto(server.url + screen)
         assert REAL_NAME not in _screen(page) and PHONE not in _screen(page) and "周老师" not in _screen(page), screen
+
+
+def _row_status(server, ticket_id: int) -> str:
+    with sqlite3.connect(server.db) as conn:
+        return conn.execute("SELECT status FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]
