@@ -44,6 +44,8 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     assets.init_app(app)
     errors.init_app(app)
     parsing.init_app(app)  # before the blueprints: their <int:…> rules bind its converter
+    from inspect_app import ratelimit
+    ratelimit.init_app(app)
 
     from inspect_app.accounts import auth
     auth.init_app(app, login_manager)
@@ -60,8 +62,9 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
                       duties.bp, plans.bp, complaints.bp, volunteers.bp, reviews.bp, reports.bp, audit.bp, api.bp):
         app.register_blueprint(blueprint)
 
-    from inspect_app import cli
+    from inspect_app import cli, worker
     cli.init_app(app)
+    worker.init_app(app)
     return app
 
 

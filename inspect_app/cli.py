@@ -124,7 +124,7 @@ def duties_group():
 @duties_group.command("remind")
 def remind_command():
     """Remind schools without today's report before the deadline, and their responsible inspectors at
-    it (run it from cron every 5 minutes or so; each notice is sent once per person and day)."""
+    it (`flask worker` runs this every 5 minutes; each notice is sent once per person and day)."""
     from inspect_app.duties.services import remind
     from inspect_app.idempotency import first_writer_wins
     sent = first_writer_wins(remind)
@@ -139,7 +139,7 @@ def tickets_group():
 @tickets_group.command("escalate")
 def escalate_command():
     """Climb the escalation ladder for overdue tickets, and escalate hand-over sheets not signed for
-    after a working day (run it from cron, e.g. hourly: each step is taken once)."""
+    after a working day (`flask worker` runs this every 15 minutes; each step is taken once)."""
     from inspect_app.dbtypes import utcnow
     from inspect_app.tickets.handovers import escalate_unacknowledged
     from inspect_app.tickets.services import escalate_overdue
@@ -221,7 +221,7 @@ def complaints_group() -> None:
 
 @complaints_group.command("purge-contacts")
 def purge_complaint_contacts() -> None:
-    """Erase complainants' contacts COMPLAINT_CONTACT_RETENTION_DAYS after closing (PIPL; run daily from cron)."""
+    """Erase complainants' contacts COMPLAINT_CONTACT_RETENTION_DAYS after closing (PIPL; `flask worker` runs this hourly)."""
     from inspect_app.complaints.services import purge_contacts
     from inspect_app.extensions import db
     erased = purge_contacts()

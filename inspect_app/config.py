@@ -68,8 +68,14 @@ class Config:
     # A phone may sit offline for hours before it replays; a 1 h CSRF token would strand its queue.
     WTF_CSRF_TIME_LIMIT = int(os.environ.get("CSRF_TIME_LIMIT_S", str(12 * 3600)))
 
-    # Sign-in throttling per (account, client), counted in the database so it holds across worker
-    # processes and hosts (see accounts/throttle.py and the README's "Locked out").
+    # Shared state across processes and machines: rate-limit counts (inspect_app/ratelimit.py) live in
+    # Redis when REDIS_URL is set (e.g. redis://127.0.0.1:6379/0), else in the database. The prefix
+    # keeps two deployments (or test runs) on one Redis from counting each other.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "inspect")
+
+    # Sign-in throttling per (account, client), counted through inspect_app/ratelimit.py so it holds
+    # across worker processes and hosts (see accounts/throttle.py and the README's "Locked out").
     SIGNIN_WINDOW = timedelta(hours=1)
     SIGNIN_FREE_FAILURES = 3  # per (account, client); then each attempt waits twice as long
     SIGNIN_FIRST_DELAY = timedelta(seconds=2)
@@ -129,7 +135,7 @@ class Config:
     # The school's daily report (日报告/零报告): due by this time of the school's day where the bureau
     # is (the compilation document's absence register is due by 11:30); a report after it is kept
     # and marked late, never refused. A school without one is reminded SELF_REPORT_REMIND_BEFORE_MIN
-    # minutes before, and its responsible inspectors at the deadline (`flask duties remind`, cron).
+    # minutes before, and its responsible inspectors at the deadline (`flask worker`, every 5 minutes).
     SELF_REPORT_DEADLINE = os.environ.get("SELF_REPORT_DEADLINE", "11:30")
     SELF_REPORT_REMIND_BEFORE_MIN = _int("SELF_REPORT_REMIND_BEFORE_MIN", 30)
     # The early warning: a school's fever count at least this far above the average of its own reports
@@ -194,6 +200,9 @@ class TestConfig(Config):
     PUBLIC_BASE_URL = "http://localhost"
     STORAGE_URL = None  # the folder tests/conftest.py names, or its S3 bucket when S3_TEST says so
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests/conftest.py switches to TEST_DATABASE_URL
+    # The suite counts in the database (time can be driven there); tests/test_shared_limits.py runs
+    # app processes on Redis.
+    REDIS_URL = None
     # Cheap hashing keeps the suite fast; the algorithm and code path stay the same. One lane: with
     # four, argon2 starts threads for each hash, which cost more than the hash at this size.
     ARGON2_TIME_COST = 1

@@ -15,21 +15,21 @@ Dropbox):
   many addresses, lock the owner's phone out; and a stranger at one address never blocks the owner
   at another, nor a colleague behind the same school NAT.
 A refused attempt checks no password (it must not become an oracle) and is not counted.
-The counts live in the database so they hold across worker processes and hosts.
+The counts go through inspect_app/ratelimit.py (the `limits` library's moving window; Redis when
+REDIS_URL is set, else the database) so they hold across worker processes and hosts. Every attempt
+is also kept as a sign_in_attempts row: that is the record an administrator reads, not the count.
 """
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from inspect_app import ratelimit
 from inspect_app.accounts.models import SignInAttempt, User
-from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
 
 DEVICE_COOKIE = "signin_device"
@@ -84,67 +84,68 @@ def remembered_device_cookie(device_cookie: str | None, username: str) -> str:
     return _serializer().dumps({"d": data["d"], "u": accounts[-ACCOUNTS_PER_DEVICE:]})
 
 
-def _counted_since(username: str, now: datetime) -> datetime:
-    since = now - current_app.config["SIGNIN_WINDOW"]
+def _generation(username: str) -> str:
+    """Part of every key about the account: an administrator's clearing starts new counts (the old
+    ones are left to expire), in Redis as in the database."""
     cleared = db.session.scalar(sa.select(User.signin_cleared_at).where(User.username == username))
-    return max(since, cleared) if cleared else since
+    return cleared.isoformat() if cleared else "-"
 
 
-def _this_client(username: str, client: Client):
-    if client.device:
-        return sa.and_(SignInAttempt.username == username, SignInAttempt.device == client.device)
-    return sa.and_(SignInAttempt.username == username, SignInAttempt.ip == client.ip,
-                   SignInAttempt.device.is_(None))
+def _client_key(client: Client) -> tuple[str, str]:
+    return ("device", client.device) if client.device else ("address", client.ip)
 
 
-def _waits(username: str, client: Client, now: datetime):
-    """Every reason this client must wait now, as the moments each one ends."""
-    cfg = current_app.config
-    window = cfg["SIGNIN_WINDOW"]
-    since = _counted_since(username, now)
-    mine = _this_client(username, client)
-    failed = SignInAttempt.succeeded.is_(False)
+def _limits():
+    cfg, window = current_app.config, current_app.config["SIGNIN_WINDOW"]
+    return (ratelimit.limit("signin-client", cfg["SIGNIN_MAX_FAILURES_PER_CLIENT"], window),
+            ratelimit.limit("signin-account", cfg["SIGNIN_MAX_FAILURES_PER_ACCOUNT"], window),
+            ratelimit.limit("signin-accounts-per-address", cfg["SIGNIN_MAX_ACCOUNTS_PER_ADDRESS"], window))
 
-    # The client's own failures since its last success: an owner's typo yesterday-and-today never adds up.
-    last_ok = db.session.scalar(sa.select(sa.func.max(SignInAttempt.at))
-                                .where(mine, SignInAttempt.succeeded.is_(True), SignInAttempt.at >= since))
-    own_since = max(since, last_ok) if last_ok else since
-    count, first, last = db.session.execute(
-        sa.select(sa.func.count(), sa.func.min(SignInAttempt.at), sa.func.max(SignInAttempt.at))
-        .where(mine, failed, SignInAttempt.at >= own_since)).one()
-    if count >= cfg["SIGNIN_MAX_FAILURES_PER_CLIENT"]:
-        yield first + window
-    elif count >= cfg["SIGNIN_FREE_FAILURES"]:
-        yield last + cfg["SIGNIN_FIRST_DELAY"] * 2 ** (count - cfg["SIGNIN_FREE_FAILURES"])
 
+_DELAY = ratelimit.Cooldown("signin-delay")
+
+
+def _waits(username: str, client: Client):
+    """Every reason this client must wait now, in seconds."""
+    per_client, per_account, per_address = _limits()
+    generation, mine = _generation(username), _client_key(client)
+    # The client's own failures since its last success (a success clears them): a hard bound per
+    # window, and before it the progressive delay started by the last failure.
+    yield per_client.wait(username, generation, *mine)
+    yield _DELAY.wait(username, generation, *mine)
     if client.device:
         return  # a recognised device answers only for itself
-    count, first = db.session.execute(
-        sa.select(sa.func.count(), sa.func.min(SignInAttempt.at))
-        .where(SignInAttempt.username == username, SignInAttempt.device.is_(None), failed,
-               SignInAttempt.at >= since)).one()
-    if count >= cfg["SIGNIN_MAX_FAILURES_PER_ACCOUNT"]:
-        yield first + window
-
+    yield per_account.wait(username, generation)
     # Spraying: how many accounts this address failed on (not how often: that is bounded above).
-    accounts, first = db.session.execute(
-        sa.select(sa.func.count(sa.distinct(SignInAttempt.username)), sa.func.min(SignInAttempt.at))
-        .outerjoin(User, User.username == SignInAttempt.username)
-        .where(SignInAttempt.ip == client.ip, SignInAttempt.device.is_(None), failed,
-               SignInAttempt.at >= now - window,
-               sa.or_(User.signin_cleared_at.is_(None), SignInAttempt.at > User.signin_cleared_at))).one()
-    if accounts >= cfg["SIGNIN_MAX_ACCOUNTS_PER_ADDRESS"]:
-        yield first + window
+    yield per_address.wait(client.ip)
 
 
 def check(username: str, client: Client) -> None:
     """Raise SignInThrottled (with the seconds to wait) when this client may not try now."""
-    now = utcnow()
-    until = max(_waits(username, client, now), default=None)
-    if until is not None and until > now:
-        raise SignInThrottled(max(1, math.ceil((until - now) / timedelta(seconds=1))))
+    wait = max((w for w in _waits(username, client) if w is not None), default=None)
+    if wait is not None:
+        raise SignInThrottled(wait)
 
 
 def record(username: str, client: Client, succeeded: bool) -> None:
+    """Count the attempt (caller commits): the rows stay as the record, the counts go to ratelimit."""
     db.session.add(SignInAttempt(username=username, ip=client.ip, device=client.device,
                                  succeeded=succeeded))
+    cfg = current_app.config
+    per_client, per_account, per_address = _limits()
+    generation, mine = _generation(username), _client_key(client)
+    if succeeded:
+        per_client.clear(username, generation, *mine)
+        _DELAY.clear(username, generation, *mine)
+        return
+    per_client.hit(username, generation, *mine)
+    failures = per_client.count(username, generation, *mine)
+    if failures >= cfg["SIGNIN_FREE_FAILURES"]:
+        delay = cfg["SIGNIN_FIRST_DELAY"] * 2 ** (failures - cfg["SIGNIN_FREE_FAILURES"])
+        _DELAY.start(delay.total_seconds(), username, generation, *mine)
+    if client.device:
+        return
+    per_account.hit(username, generation)
+    # An account counts once per address and window, however often the address failed on it.
+    if ratelimit.limit("signin-address-account", 1, cfg["SIGNIN_WINDOW"]).hit(client.ip, username, generation):
+        per_address.hit(client.ip)

@@ -28,9 +28,11 @@ from inspect_app.extensions import db
 REDACTED = {"password_hash", "key_hash", "qr_token", "body_hash", "request_hash", "token", "contact", "code_hash",
             "submission_hash", "identity_sealed"}
 # Bookkeeping that changes on every read or is itself a record.
-# rate_events: counters of the public's requests (a keyed hash of an address), pruned hourly.
+# rate_events: rate-limit counts (a keyed hash of an address, sign-in keys' hashes), pruned hourly.
 # notice_deliveries: the outbox of notifications, rewritten at each attempt to send one.
-SKIPPED_TABLES = {"audit_entries", "notifications", "notice_deliveries", "rate_events"}
+# job_runs: the worker's run keys; what a job changes (a ticket's step, an erased contact) is recorded
+# on its own rows.
+SKIPPED_TABLES = {"audit_entries", "notifications", "notice_deliveries", "rate_events", "job_runs"}
 CHAIN_LOCK = 0x5AFEC0DE  # PostgreSQL advisory lock id: one appender at a time
 
 

@@ -1,8 +1,10 @@
 """Rate limits for the public: submissions per address and per school, wrong tracking codes per address.
 
-Counted in the database (rate_events, and the complaints themselves per school), like the sign-in
-throttle, so they hold across gunicorn workers and hosts. The address is kept only as a keyed hash
-and only as long as a window needs it (`flask complaints purge-contacts` prunes older events).
+Per address, counted through inspect_app/ratelimit.py (the `limits` library: Redis when REDIS_URL is
+set, else rows in rate_events), so they hold across gunicorn workers and hosts. Per school, the
+complaints themselves are counted: they are in the database anyway. The address is kept only as a
+keyed hash and only as long as a window needs it (`flask complaints purge-contacts` and the worker's
+retention job prune older rows; Redis expires its own).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from flask_babel import gettext as _
 
 from inspect_app.complaints.models import Complaint, RateEvent
 from inspect_app.dbtypes import utcnow
+from inspect_app import ratelimit
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 
@@ -39,19 +42,21 @@ def _too_many(message, seconds: int):
     refuse(429, message(max(1, math.ceil(seconds / 60))), Retry_After=str(seconds))
 
 
-def _events(bucket: str, key: str, now: datetime) -> tuple[int, datetime | None]:
-    return db.session.execute(sa.select(sa.func.count(), sa.func.min(RateEvent.at)).where(
-        RateEvent.bucket == bucket, RateEvent.key == key, RateEvent.at >= now - WINDOW)).one()
+def _submissions() -> ratelimit.Limit:
+    return ratelimit.limit("complaint-" + SUBMIT, current_app.config["COMPLAINTS_PER_ADDRESS_PER_HOUR"], WINDOW)
+
+
+def _code_misses() -> ratelimit.Limit:
+    return ratelimit.limit("complaint-" + CODE_MISS, current_app.config["COMPLAINT_CODE_MISSES_PER_HOUR"], WINDOW)
 
 
 def check_submission(school_id: int) -> None:
     """429 with Retry-After when this address or this school has had its share of complaints."""
     cfg, now = current_app.config, utcnow()
-    count, first = _events(SUBMIT, client_key(), now)
-    if count >= cfg["COMPLAINTS_PER_ADDRESS_PER_HOUR"]:
+    wait = _submissions().wait(client_key())
+    if wait is not None:
         _too_many(lambda m: _("Too many complaints from this network in a short time. Please try again in "
-                              "%(minutes)s minutes, or call the bureau's hotline.", minutes=m),
-                  _retry_after(first, WINDOW, now))
+                              "%(minutes)s minutes, or call the bureau's hotline.", minutes=m), wait)
     count, first = db.session.execute(sa.select(sa.func.count(), sa.func.min(Complaint.received_at)).where(
         Complaint.school_id == school_id, Complaint.logged_by_id.is_(None),
         Complaint.received_at >= now - SCHOOL_WINDOW)).one()
@@ -62,27 +67,26 @@ def check_submission(school_id: int) -> None:
 
 
 def count_submission() -> None:
-    db.session.add(RateEvent(bucket=SUBMIT, key=client_key()))
+    _submissions().hit(client_key())
 
 
 def check_code_guessing() -> None:
     """Before a tracking code is looked up: an address that keeps missing is made to wait."""
-    now = utcnow()
-    count, first = _events(CODE_MISS, client_key(), now)
-    if count >= current_app.config["COMPLAINT_CODE_MISSES_PER_HOUR"]:
+    wait = _code_misses().wait(client_key())
+    if wait is not None:
         current_app.logger.warning("complaint code guessing refused for client %s", client_key()[:12])
         _too_many(lambda m: _("Too many wrong tracking codes. Please check the code and try again in "
-                              "%(minutes)s minutes.", minutes=m), _retry_after(first, WINDOW, now))
+                              "%(minutes)s minutes.", minutes=m), wait)
 
 
 def count_code_miss(shape_ok: bool) -> None:
     """A wrong code is counted (committed now: the 404 that follows rolls back) and logged."""
-    db.session.add(RateEvent(bucket=CODE_MISS, key=client_key()))
+    _code_misses().hit(client_key())
     db.session.commit()
     current_app.logger.warning("complaint code miss (%s) from client %s",
                                "unknown" if shape_ok else "malformed", client_key()[:12])
 
 
 def prune(now: datetime) -> int:
-    """Events older than every window that counts them."""
+    """Rows older than every window that counts them (fixed counters carry their expiry: past it, gone)."""
     return db.session.execute(sa.delete(RateEvent).where(RateEvent.at < now - max(WINDOW, SCHOOL_WINDOW))).rowcount

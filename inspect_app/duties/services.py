@@ -232,7 +232,7 @@ def report_section(day: date) -> dict:
                        "average": s["average"]} for s in view["jumps"]][:50]}
 
 
-# Reminders (flask duties remind, from cron every few minutes)
+# Reminders (flask duties remind; the worker runs it every 5 minutes)
 
 def _without_report(day: date) -> sa.Select:
     filed = sa.select(SelfReport.school_id).where(SelfReport.day == day)

@@ -54,6 +54,9 @@ class EventKind(LabelledEnum):
     HAND_OVER = "hand_over", _l("Hand-over sheet to sign for")
     # The sheet still not signed for after a working day: the school is reminded, its inspectors told.
     HAND_OVER_OVERDUE = "hand_over_overdue", _l("Hand-over sheet not signed for in time")
+    # The worker's notices to the leaders about the bureau's day (no school, no ticket).
+    REPORT_UNSIGNED = "report_unsigned", _l("Today's daily report awaits signature")
+    TRIAGE_OVERDUE = "triage_overdue", _l("Complaints overdue for triage")
 
 
 # Who re-checks a school's rectification: the bureau's people in the field, never an administrator.

@@ -1,11 +1,14 @@
-"""Sign-in throttling per (account, client), counted in the database: guessing stays bounded, yet a
-stranger's guesses never lock the owner out, nor a colleague behind the same address."""
+"""Sign-in throttling per (account, client), counted through inspect_app/ratelimit.py (here on its
+database storage, whose clock the tests drive): guessing stays bounded, yet a stranger's guesses
+never lock the owner out, nor a colleague behind the same address."""
 import json
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from inspect_app import ratelimit
+from inspect_app.accounts import throttle
 from inspect_app.accounts.models import SignInAttempt, User
 from inspect_app.audit.models import AuditEntry
 from inspect_app.dbtypes import utcnow
@@ -22,19 +25,29 @@ def _try(browser, username, password="wrong-password", ip=STRANGER):
                              environ_base={"REMOTE_ADDR": ip})
 
 
-def _failures(app, username, ip, n, ago=timedelta(minutes=1)):
-    """The rows a hammering leaves behind (quicker than n requests through the delays)."""
-    with app.app_context():
-        db.session.add_all(SignInAttempt(username=username, ip=ip, succeeded=False, at=utcnow() - ago)
-                           for _ in range(n))
+def _failures(app, username, ip, n):
+    """What a hammering leaves behind (quicker than n requests through the delays)."""
+    with app.test_request_context():
+        for _ in range(n):
+            throttle.record(username, throttle.Client(ip=ip), succeeded=False)
         db.session.commit()
 
 
-def _age_all_attempts(app, by: timedelta):
-    with app.app_context():
-        for attempt in db.session.scalars(sa.select(SignInAttempt)):
-            attempt.at -= by
-        db.session.commit()
+class _Clock:
+    """The rate-limit storage's clock, moved forward instead of waiting."""
+
+    def __init__(self):
+        self.offset = timedelta(0)
+
+    def advance(self, by: timedelta) -> None:
+        self.offset += by
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    driven = _Clock()
+    monkeypatch.setattr(ratelimit.DatabaseStorage, "now", staticmethod(lambda: utcnow() + driven.offset))
+    return driven
 
 
 @pytest.fixture
@@ -44,7 +57,7 @@ def no_delay(app, monkeypatch):
 
 
 def test_after_a_few_failures_each_attempt_from_that_client_waits_twice_as_long(
-        make_browser, app, world, monkeypatch):
+        make_browser, app, world, monkeypatch, clock):
     # A first delay long enough that a slow machine cannot outwait it between two requests.
     monkeypatch.setitem(app.config, "SIGNIN_FIRST_DELAY", timedelta(seconds=30))
     for _ in range(3):
@@ -54,7 +67,7 @@ def test_after_a_few_failures_each_attempt_from_that_client_waits_twice_as_long(
     assert refused.status_code == 429
     assert 20 < int(refused.headers["Retry-After"]) <= 30
     assert "登录失败次数过多" in refused.get_data(as_text=True)
-    _age_all_attempts(app, timedelta(seconds=31))
+    clock.advance(timedelta(seconds=31))
     assert _try(make_browser(), world.inspector.username).status_code == 422
     again = _try(make_browser(), world.inspector.username)
     assert again.status_code == 429
@@ -108,7 +121,7 @@ def test_one_client_gets_a_bounded_number_of_guesses_per_hour(make_browser, app,
 
 
 def test_all_clients_together_get_a_bounded_number_of_guesses_per_hour(make_browser, app, world):
-    # Many addresses, each below its own bound, and each a little while ago.
+    # Many addresses, each below its own bound.
     for n in range(app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT"]):
         _failures(app, world.inspector.username, f"10.8.{n // 200}.{n % 200}", 1)
     refused = _try(make_browser(), world.inspector.username, PASSWORD, ip=OWNER)
@@ -132,10 +145,10 @@ def test_one_address_failing_on_many_accounts_is_throttled(make_browser, app, wo
     assert int(response.headers["Retry-After"]) > 0
 
 
-def test_a_success_starts_the_clients_count_afresh(make_browser, app, world):
+def test_a_success_starts_the_clients_count_afresh(make_browser, app, world, clock):
     for _ in range(3):
         _try(make_browser(), world.inspector.username)
-    _age_all_attempts(app, timedelta(seconds=5))
+    clock.advance(timedelta(seconds=5))
     assert _try(make_browser(), world.inspector.username, PASSWORD).status_code == 302
     assert _try(make_browser(), world.inspector.username).status_code == 422
     assert _try(make_browser(), world.inspector.username).status_code == 422
@@ -148,9 +161,10 @@ def test_a_forged_device_cookie_is_just_an_address(make_browser, app, world):
     assert _try(browser, world.inspector.username, PASSWORD).status_code == 429
 
 
-def test_failures_older_than_the_window_no_longer_count(make_browser, app, world):
+def test_failures_older_than_the_window_no_longer_count(make_browser, app, world, clock):
     _failures(app, world.inspector.username, STRANGER, 60)
-    _age_all_attempts(app, app.config["SIGNIN_WINDOW"])
+    assert _try(make_browser(), world.inspector.username, PASSWORD).status_code == 429
+    clock.advance(app.config["SIGNIN_WINDOW"])
     assert _try(make_browser(), world.inspector.username, PASSWORD).status_code == 302
 
 

@@ -13,7 +13,10 @@ from tests.conftest import Browser
 @pytest.mark.real_commits  # reads the schema on a connection of its own
 def test_migrations_match_the_models(app):
     with app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+        # APScheduler's job store table is migrated but laid out by APScheduler, not a model (env.py).
+        ours = lambda obj, name, type_, *_: not (type_ == "table" and name == "apscheduler_jobs")  # noqa: E731
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True,
+                                                         "include_object": ours})
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 

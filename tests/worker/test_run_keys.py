@@ -1,0 +1,110 @@
+"""Two workers (two machines) firing the same job for the same period at the same moment: one does
+the work, the other meets the run key and skips. Real threads with their own connections; an
+in-memory SQLite database is private to one connection, so on SQLite this runs on a database file."""
+import os
+import threading
+from datetime import datetime, time, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from inspect_app import create_app
+from inspect_app.accounts.models import Role
+from inspect_app.config import TestConfig
+from inspect_app.extensions import db
+from inspect_app.i18n import local_zone
+from inspect_app.tickets.models import EventKind, Notification
+from inspect_app.worker import jobs
+from inspect_app.worker.models import JobRun
+from tests.conftest import Factories
+
+pytestmark = pytest.mark.real_commits
+RACERS = 2
+
+
+@pytest.fixture(scope="module")
+def app(app, tmp_path_factory):
+    if os.environ.get("TEST_DB") == "postgresql":
+        yield app
+        return
+    folder = tmp_path_factory.mktemp("run-keys")
+    served = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'jobs.db'}",
+                        STORAGE_DIR=str(folder / "storage"))
+    with served.app_context():
+        upgrade()
+    yield served
+    with served.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _at_once(app, name, now) -> list:
+    barrier = threading.Barrier(RACERS)
+    outcomes: list = [None] * RACERS
+
+    def worker(n):
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcomes[n] = jobs.run(name, now)
+            except Exception as error:  # noqa: BLE001 - surfaces in the assertion below
+                outcomes[n] = f"{type(error).__name__}: {error}"
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def _after_cutoff(app) -> datetime:
+    with app.app_context():
+        day = datetime.now(local_zone()).date() + timedelta(days=1)
+        return datetime.combine(day, time(16, 0, 30), tzinfo=local_zone())
+
+
+def test_the_report_reminder_fired_twice_at_once_tells_each_leader_once(app):
+    factories = Factories(app)
+    leaders = [factories.user(Role.LEADER) for _ in range(2)]
+    now = _after_cutoff(app)
+    outcomes = _at_once(app, "report-signing-reminder", now)
+    assert sorted(outcomes, key=str) == [False, True], outcomes
+    with app.app_context():
+        told = db.session.scalars(sa.select(Notification.user_id).where(
+            Notification.kind == EventKind.REPORT_UNSIGNED)).all()
+        assert sorted(told) == sorted(leader.id for leader in leaders)
+        run = db.session.scalars(sa.select(JobRun)).one()
+        assert (run.job, run.period) == ("report-signing-reminder", now.date().isoformat())
+        assert run.finished_at is not None and run.outcome == "2 leaders told"
+
+
+def test_a_job_fired_twice_at_once_does_its_work_once(app, monkeypatch):
+    calls = []
+    monkeypatch.setitem(jobs.JOBS, "probe", jobs.Job("probe", lambda now: calls.append(now) or "probed",
+                                                     slot_minutes=15))
+    now = _after_cutoff(app)
+    assert sorted(_at_once(app, "probe", now), key=str) == [False, True]
+    assert calls == [now]
+    # The next period is another run.
+    assert _at_once(app, "probe", now + timedelta(minutes=15)).count(True) == 1
+    assert len(calls) == 2
+
+
+def test_a_failed_run_gives_its_period_back(app, monkeypatch):
+    attempts = []
+
+    def flaky(now):
+        attempts.append(now)
+        if len(attempts) == 1:
+            raise RuntimeError("database went away")
+        return "done"
+    monkeypatch.setitem(jobs.JOBS, "flaky", jobs.Job("flaky", flaky, slot_minutes=5))
+    now = _after_cutoff(app)
+    with app.app_context():
+        with pytest.raises(RuntimeError):
+            jobs.run("flaky", now)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(JobRun)) == 0
+        assert jobs.run("flaky", now) is True
+        assert jobs.run("flaky", now) is False
+    assert len(attempts) == 2
