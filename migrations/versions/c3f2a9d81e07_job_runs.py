@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3f2a9d81e07'
-down_revision = 'a4e1c07b9d32'
+down_revision = 'b7d2f4e81c60'
 branch_labels = None
 depends_on = None
 
