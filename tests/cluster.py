@@ -40,6 +40,7 @@ class Machine:
     port: int
     instance: Path
     process: subprocess.Popen | None = None
+    worker: subprocess.Popen | None = None  # `flask worker`, when the cluster runs one per machine
 
     @property
     def url(self) -> str:
@@ -59,6 +60,7 @@ class Cluster:
     s3_endpoint: str | None = None  # None: a SeaweedFS of its own, in workdir
     redis_url: str = REDIS_URL
     workers: int = 2  # gunicorn workers per machine
+    scheduler: bool = False  # also `flask worker` on each machine, as docs/deploy.md allows
     env: dict[str, str] = field(default_factory=dict)  # more settings for both machines
     machines: list[Machine] = field(default_factory=list)
 
@@ -121,6 +123,12 @@ class Cluster:
             self._start_machine(machine)
         for machine in self.machines:
             self._wait(machine)
+        if self.scheduler:
+            for machine in self.machines:
+                with (machine.instance / "worker.log").open("ab") as log:
+                    machine.worker = subprocess.Popen([sys.executable, "-m", "flask", "worker"], cwd=PROJECT_ROOT,
+                                                      env=self._environment(machine), stdout=log,
+                                                      stderr=subprocess.STDOUT)
         return self
 
     def _start_machine(self, machine: Machine) -> None:
@@ -144,12 +152,12 @@ class Cluster:
         raise RuntimeError(f"gunicorn {machine.name} did not answer: " + machine.log.read_text()[-3000:])
 
     def stop(self) -> None:
-        for machine in self.machines:  # both leave at once, then each is waited for
-            if machine.process is not None and machine.process.poll() is None:
-                machine.process.terminate()
-        for machine in self.machines:
-            if machine.process is not None:
-                stop(machine.process)
+        processes = [p for m in self.machines for p in (m.worker, m.process) if p is not None]
+        for process in processes:  # all leave at once, then each is waited for
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            stop(process)
         self._forget_redis_keys()
         self._forget_objects()
         if self._seaweed is not None:
