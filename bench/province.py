@@ -154,6 +154,27 @@ def checklists_for(run: Run, people) -> dict:
     return found
 
 
+def cpu_seconds(root: int) -> dict[int, float]:
+    """CPU time (user + system) of a process and its descendants, per pid, from /proc: the app
+    servers' own cost, which the other programs sharing the cores do not blur as they blur wall time."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            found[pid] = (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
@@ -208,6 +229,11 @@ def main() -> None:
             while not done.wait(5):
                 loads.append(os.getloadavg()[0])
         threading.Thread(target=sample_load, daemon=True).start()
+        roots = {"app servers": [m.process.pid for m in cluster.machines],
+                 "workers": [m.worker.pid for m in cluster.machines]}
+        if cluster._seaweed is not None:
+            roots["SeaweedFS"] = [cluster._seaweed.process.pid]
+        cpu_before = {name: [cpu_seconds(pid) for pid in pids] for name, pids in roots.items()}
         started = time.perf_counter()
         finished = 0
         with ThreadPoolExecutor(args.concurrency) as pool:
@@ -217,6 +243,8 @@ def main() -> None:
                     elapsed = time.perf_counter() - started
                     print(f"  {finished} visits in {elapsed:.0f} s ({finished / elapsed:.2f}/s)", flush=True)
         duration = time.perf_counter() - started
+        cpu = {name: sum(cpu_used(before, cpu_seconds(pid)) for pid, before in zip(roots[name], cpu_before[name]))
+               for name in roots}
         done.set()
         time.sleep(1)
         jobs = queue(cluster)
@@ -230,6 +258,8 @@ def main() -> None:
           f"{visits_per_s / PEAK_VISITS_PER_S:.1f}×)")
     print(f"load average (1 min) during the run: mean {statistics.mean(loads or [0]):.1f}, "
           f"max {max(loads or [0]):.1f}; at the end {os.getloadavg()}")
+    print("CPU used: " + ", ".join(f"{name} {seconds:.0f} s ({seconds / len(people) * 1000:.0f} ms per visit)"
+                                   for name, seconds in cpu.items()))
     print(f"{'request':<12} {'count':>6} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}")
     for kind, values in run.times.items():
         print(f"{kind:<12} {len(values):>6} {statistics.median(values):>10.0f} {p95(values):>8.0f} {max(values):>8.0f}")
