@@ -98,7 +98,9 @@ class Cluster:
         for machine in self.machines:
             machine.instance.mkdir(parents=True)
         if self.s3_endpoint is None:
-            self._seaweed = SeaweedServer(self.workdir / "seaweedfs")
+            # Volumes as the disk allows: weed's default 8 × 64 MB fills after ~700 photos, and then
+            # every upload is a 503 (the first benchmark run found it).
+            self._seaweed = SeaweedServer(self.workdir / "seaweedfs", max_volumes=0)
             self.s3_endpoint = self._seaweed.endpoint
         self.shared_env = {
             "FLASK_APP": "wsgi", "DATABASE_URL": self.url, "REDIS_URL": self.redis_url,
