@@ -42,8 +42,10 @@ from PIL import Image
 from inspect_app import PROJECT_ROOT
 
 PHOTOS = PROJECT_ROOT.parent / "shared" / "fixtures" / "photos"
-SOURCES = ["jpg_mobile_HMD_Nokia_8.3_5G.jpg", "jpg_hdr_iphone_hdr_NO.jpg", "jpg_gps_DSCN0010.jpg",
-           "jpg_orientation_portrait_8.jpg"]
+# The fixtures from phones and cameras at least 1600 px wide (the small ones would flatter the figures):
+# a Nokia 8.3 (4608×1976), an iPhone (3264×2448), a 12 MP camera (4032×3024) and two 1600 px ones.
+SOURCES = ["jpg_mobile_HMD_Nokia_8.3_5G.jpg", "jpg_hdr_iphone_hdr_NO.jpg", "jpg_tests_42_IndexError.jpg",
+           "jpg_tests_36-memory_error.jpg", "jpg_tests_45-gps_ifd.jpg"]
 FINDINGS = 8
 PEAK_VISITS_PER_S = 2000 / 3600  # the issue's: 2,000 visits within an hour
 
