@@ -39,25 +39,28 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def command(data_dir: Path, s3_port: int, others: list[int]) -> list[str]:
-    """`weed server` with every port named (so two may run at once) and nothing reaching outside."""
+def command(data_dir: Path, s3_port: int, others: list[int], max_volumes: int = 8) -> list[str]:
+    """`weed server` with every port named (so two may run at once) and nothing reaching outside.
+    It stores at most max_volumes × 64 MB (weed's default of 8 volumes: 512 MB, plenty for the tests;
+    0 lets weed count them from the free disk, as the province benchmark's 16,000 photos need)."""
     master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3_grpc = others
     return [weed_binary(), "server", f"-dir={data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             f"-master.port={master}", f"-master.port.grpc={master_grpc}", "-master.telemetry=false",
             "-master.volumeSizeLimitMB=64",
-            f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.preStopSeconds=0",
+            f"-volume.port={volume}", f"-volume.max={max_volumes}", f"-volume.port.grpc={volume_grpc}", "-volume.preStopSeconds=0",
             "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
             "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={s3_grpc}",
             "-s3.port.iceberg=0", "-s3.port.lance=0"]
 
 
 class SeaweedServer:
-    def __init__(self, data_dir: Path, s3_port: int | None = None):
+    def __init__(self, data_dir: Path, s3_port: int | None = None, max_volumes: int = 8):
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         ports = free_ports(8)
         self.s3_port = s3_port or ports[0]
         self.others = ports[1:]
+        self.max_volumes = max_volumes
         self.process: subprocess.Popen | None = None
 
     def pause(self) -> None:
@@ -76,7 +79,7 @@ class SeaweedServer:
         """Start and wait until the bucket can be made (the S3 gateway answers before its filer and
         volume are ready; a bucket it accepts is one it can store in)."""
         log = open(self.data_dir / "weed.log", "ab")
-        self.process = subprocess.Popen(command(self.data_dir, self.s3_port, self.others), stdout=log,
+        self.process = subprocess.Popen(command(self.data_dir, self.s3_port, self.others, self.max_volumes), stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         deadline = time.monotonic() + timeout_s
