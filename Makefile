@@ -61,10 +61,13 @@ run: demo
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -q --numprocesses $(TEST_WORKERS) --dist loadfile
 
-# With TEST_S3_ENDPOINT set (.ci/run starts SeaweedFS) the tests that keep files (photos, ticket
-# evidence, reports with their pictures, the photo API) run a third, short time with the uploads in that
-# S3 server; a plain machine skips it. `TEST_STORAGE=s3 pytest tests/photos` starts a server of its own.
+# With TEST_S3_ENDPOINT set (.ci/run starts SeaweedFS and Redis) the tests that keep files (photos,
+# ticket evidence, reports with their pictures, the photo API) and the tests of the rate limits (sign-in,
+# complaints, invitation codes) run a third, short time with the uploads in that S3 server and the counts
+# in Redis, as a province's servers run; a plain machine skips it. `TEST_STORAGE=s3 pytest tests/photos`
+# starts a server of its own; `TEST_LIMITS=redis` counts in TEST_REDIS_URL (default 127.0.0.1:6379).
 S3_TESTS := tests/photos tests/tickets tests/reports tests/visits/test_api.py
+LIMIT_TESTS := tests/accounts tests/complaints tests/volunteers
 
 # The two machines (tests/test_two_machines.py: two gunicorn instances on one PostgreSQL, SeaweedFS and
 # Redis) need TEST_DATABASE_URL: with it they run in the PostgreSQL pass alone (once is the point, and
@@ -79,8 +82,8 @@ test: setup
 	  TEST_DB=postgresql $(PYTEST) --ignore=tests/browser --ignore=tests/test_served.py --ignore=tests/test_shared_limits.py; \
 	fi
 	@if [ -n "$$TEST_S3_ENDPOINT" ]; then \
-	  echo "--- the upload tests again, storing in S3 ($$TEST_S3_ENDPOINT)"; \
-	  TEST_STORAGE=s3 $(PYTEST) $(S3_TESTS); \
+	  echo "--- the upload and rate-limit tests again, on S3 ($$TEST_S3_ENDPOINT) and Redis"; \
+	  TEST_STORAGE=s3 TEST_LIMITS=redis $(PYTEST) $(S3_TESTS) $(LIMIT_TESTS); \
 	fi
 
 bench: demo

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -87,6 +88,11 @@ def app(tmp_path_factory, s3_server):
         from tests.storage_server import storage_config
         # A prefix of this process's own: xdist's workers (and two runs) share one server, never keys.
         store |= storage_config(s3_server, f"run{os.getpid()}")
+    if os.environ.get("TEST_LIMITS") == "redis":
+        # TEST_LIMITS=redis (the third pass of `make test`): rate limits count in Redis, as with REDIS_URL
+        # on a province's servers; a key prefix of this process's own, emptied after each test below.
+        redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+        store |= {"REDIS_URL": redis_url, "RATELIMIT_KEY_PREFIX": f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"}
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, **store)
     # A session given a connection that is already in a transaction works in a savepoint of it: the
     # app's commits release savepoints and the test's rollback takes everything back.
@@ -172,6 +178,9 @@ def _empty_tables(app) -> None:
 
 def pytest_configure(config):
     config.addinivalue_line(
+        "markers", "database_clock: the test moves the rate limits' clock (the database store's); left out "
+                   "of the Redis pass, whose clock is real time")
+    config.addinivalue_line(
         "markers", "real_commits: the test's writes are committed for real (seen by other connections, "
                    "threads or processes, or it changes the schema); the tables are emptied after it")
 
@@ -185,12 +194,35 @@ def _database(request, app):
             assert isinstance(_db.engine, sa.Engine), "real_commits tests cannot share a module with module_db"
         yield
         _empty_tables(app)
+        _forget_counts(app)
         return
     rollback = Rollback(app)
     try:
         yield
     finally:
         rollback.close()
+        _forget_counts(app)
+
+
+def _forget_counts(app) -> None:
+    """Counts kept outside the database (Redis) are not rolled back with it: each test starts with none."""
+    if app.config.get("REDIS_URL"):
+        from inspect_app import ratelimit
+        with app.app_context():
+            ratelimit.storage().reset()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that drive the rate limits' clock through the database's store have no such clock on Redis
+    (it keeps real time): on the Redis pass they are left out, and run in the other passes."""
+    if os.environ.get("TEST_LIMITS") != "redis":
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if item.get_closest_marker("database_clock") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(scope="module")

@@ -56,6 +56,7 @@ def no_delay(app, monkeypatch):
     monkeypatch.setitem(app.config, "SIGNIN_FIRST_DELAY", timedelta(0))
 
 
+@pytest.mark.database_clock
 def test_after_a_few_failures_each_attempt_from_that_client_waits_twice_as_long(
         make_browser, app, world, monkeypatch, clock):
     # A first delay long enough that a slow machine cannot outwait it between two requests.
@@ -145,6 +146,7 @@ def test_one_address_failing_on_many_accounts_is_throttled(make_browser, app, wo
     assert int(response.headers["Retry-After"]) > 0
 
 
+@pytest.mark.database_clock
 def test_a_success_starts_the_clients_count_afresh(make_browser, app, world, clock):
     for _ in range(3):
         _try(make_browser(), world.inspector.username)
@@ -161,6 +163,7 @@ def test_a_forged_device_cookie_is_just_an_address(make_browser, app, world):
     assert _try(browser, world.inspector.username, PASSWORD).status_code == 429
 
 
+@pytest.mark.database_clock
 def test_failures_older_than_the_window_no_longer_count(make_browser, app, world, clock):
     _failures(app, world.inspector.username, STRANGER, 60)
     assert _try(make_browser(), world.inspector.username, PASSWORD).status_code == 429
