@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
@@ -28,6 +29,7 @@ def _labels() -> dict[str, str]:
         "school": _("School"), "problem": _("Problem"), "severity": _("Severity"), "deadline": _("Deadline"),
         "self_reports": _("Schools' daily reports"), "reported": _("Reported"), "reported_late": _("Reported late"),
         "not_reported": _("Not reported"), "fever": _("With fever"), "isolated": _("Isolated"),
+        "plans": _("Visit plans"),
     }
 
 
@@ -65,7 +67,14 @@ def xlsx(content: dict, signature: str | None) -> bytes:
     overdue = book.create_sheet(L["overdue"][:31])
     xlsx_append(overdue, [L["school"], L["problem"], L["deadline"]])
     for t in content["overdue"]:
-        xlsx_append(overdue, [t["school"], t["description"], t["deadline"][:10]])
+        # A date cell (the bureau's day of the deadline), so a spreadsheet sorts and filters it as one.
+        xlsx_append(overdue, [t["school"], t["description"], date.fromisoformat(t["deadline"][:10])])
+        overdue.cell(row=overdue.max_row, column=3).number_format = "yyyy-mm-dd"
+    if content.get("plans") is not None:  # the planners' copy only (services.for_viewer): counts, no school
+        from inspect_app.plans.models import TaskProgress
+        plans = book.create_sheet(L["plans"][:31])
+        xlsx_append(plans, [TaskProgress(key).label for key in content["plans"]])
+        xlsx_append(plans, list(content["plans"].values()))
     for ws in book.worksheets:
         for cell in ws[1 if ws is not sheet else 4]:
             cell.font = bold

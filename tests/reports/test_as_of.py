@@ -1,5 +1,6 @@
 """Every figure of a day's report is as it stood at that day's 16:00 cut-off, whenever it is read or
 signed: for each figure, one event just inside the window and one just after it."""
+import io
 from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -89,6 +90,14 @@ def test_every_figure_is_as_of_the_cutoff(app, world, templates, make_visit, mak
         assert r == {"opened": 1, "closed": 1, "open_total": 4, "overdue": 1, "due": 1}
         assert [t["ticket_id"] for t in report["overdue"]] == [overdue_then.id]
         assert report["overdue"][0]["escalation"] == 1  # the reminder, not the head's notice at 17:00
+        # The spreadsheet's overdue sheet: the deadline is a date cell, the day the report shows.
+        from openpyxl import load_workbook
+
+        from inspect_app.reports import exports
+        sheet = load_workbook(io.BytesIO(exports.xlsx(report, None))).worksheets[2]
+        deadline = sheet.cell(row=2, column=3)
+        assert deadline.is_date and deadline.number_format == "yyyy-mm-dd"
+        assert deadline.value.date().isoformat() == report["overdue"][0]["deadline"][:10]
         assert [t["ticket_id"] for t in report["due"]] == [inside.tickets[0]]
         # 甲校 and 乙校 had no self-check in the window; 丁校 was not registered yet.
         assert o["missing_self_checks"] == 2

@@ -2,7 +2,10 @@
 the 16:00 cut-off, like every other figure; counts only, and for the planners only."""
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+
+from openpyxl import load_workbook
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.models import VisitMode
@@ -52,3 +55,9 @@ def test_plan_progress_is_as_of_the_cutoff_and_for_planners_only(app, world, log
     client = app.test_client()
     assert client.get(f"/api/v1{url}", headers=api_token("leader")).get_json()["plans"] == expected
     assert "plans" not in client.get(f"/api/v1{url}", headers=api_token("inspector")).get_json()
+    # The spreadsheet carries the same counts for a planner, and no plan sheet for anyone else.
+    book = load_workbook(io.BytesIO(login_as("leader").get(f"{url}.xlsx").data))
+    assert "督查计划" in book.sheetnames
+    rows = [[c.value for c in row] for row in book["督查计划"].iter_rows()]
+    assert dict(zip(rows[0], rows[1])) == {"未到期": 1, "已完成": 1, "逾期完成": 1, "未完成": 3}
+    assert "督查计划" not in load_workbook(io.BytesIO(login_as("inspector").get(f"{url}.xlsx").data)).sheetnames
