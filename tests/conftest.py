@@ -152,6 +152,24 @@ class Rollback:
             self.connection.close()
 
 
+def threaded_app(app, tmp_path_factory, name: str):
+    """For a module whose threads race on the database (real_commits): on PostgreSQL the session's app;
+    on SQLite an app of its own on a file, since an in-memory database is one connection and threads
+    would not race at all. A generator for a module-scoped `app` fixture to yield from."""
+    if os.environ.get("TEST_DB") == "postgresql":
+        yield app
+        return
+    folder = tmp_path_factory.mktemp(name)
+    served = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / (name + '.db')}",
+                        STORAGE_DIR=str(folder / "storage"))
+    with served.app_context():
+        upgrade()
+    yield served
+    with served.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
 def _install_shipped(app) -> None:
     """What every installation has before anyone signs in (`flask checklists install` in `make db`):
     the shipped checklist templates. Committed once under every test's rollback, so the tests that use

@@ -13,15 +13,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
-from inspect_app import create_app
-from inspect_app.config import TestConfig
 from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
 from inspect_app.tickets.models import TicketEvent
 from inspect_app.visits.models import Visit
-from tests.conftest import PASSWORD, jpeg_bytes
+from tests.conftest import PASSWORD, jpeg_bytes, threaded_app
 
 # Threads with their own connections must see each other's commits.
 pytestmark = pytest.mark.real_commits
@@ -32,18 +29,7 @@ ROUNDS = 3  # a race is a matter of luck: run it a few times
 
 @pytest.fixture(scope="module")
 def app(app, tmp_path_factory):
-    if os.environ.get("TEST_DB") == "postgresql":
-        yield app
-        return
-    folder = tmp_path_factory.mktemp("races")
-    served = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'races.db'}",
-                        STORAGE_DIR=str(folder / "storage"))
-    with served.app_context():
-        upgrade()
-    yield served
-    with served.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from threaded_app(app, tmp_path_factory, "races")
 
 
 def race(app, send) -> list:

@@ -1,23 +1,19 @@
 """Two workers (two machines) firing the same job for the same period at the same moment: one does
 the work, the other meets the run key and skips. Real threads with their own connections; an
 in-memory SQLite database is private to one connection, so on SQLite this runs on a database file."""
-import os
 import threading
 from datetime import datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
-from inspect_app import create_app
 from inspect_app.accounts.models import Role
-from inspect_app.config import TestConfig
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.tickets.models import EventKind, Notification
 from inspect_app.worker import jobs
 from inspect_app.worker.models import JobRun
-from tests.conftest import Factories
+from tests.conftest import Factories, threaded_app
 
 pytestmark = pytest.mark.real_commits
 RACERS = 2
@@ -25,18 +21,7 @@ RACERS = 2
 
 @pytest.fixture(scope="module")
 def app(app, tmp_path_factory):
-    if os.environ.get("TEST_DB") == "postgresql":
-        yield app
-        return
-    folder = tmp_path_factory.mktemp("run-keys")
-    served = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'jobs.db'}",
-                        STORAGE_DIR=str(folder / "storage"))
-    with served.app_context():
-        upgrade()
-    yield served
-    with served.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from threaded_app(app, tmp_path_factory, "run-keys")
 
 
 def _at_once(app, name, now) -> list:
