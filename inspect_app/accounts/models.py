@@ -210,8 +210,9 @@ class AuthSession(db.Model):
 
     @classmethod
     def find_valid(cls, raw_key: str, kind: SessionKind) -> "AuthSession | None":
-        session = db.session.scalar(sa.select(cls).where(cls.key_hash == _digest(raw_key),
-                                                         cls.kind == kind))
+        # With its user in the same query: every signed-in request asks for both.
+        session = db.session.scalar(sa.select(cls).where(cls.key_hash == _digest(raw_key), cls.kind == kind)
+                                    .options(so.joinedload(cls.user)))
         if session is None or not session.is_valid():
             return None
         return session

@@ -37,13 +37,20 @@ class AuditEntry(db.Model):
     redaction: so.Mapped[str | None] = so.mapped_column(sa.String(84))
 
     def compute_hash(self, secret: bytes) -> str:
-        """HMAC-SHA256 with the entry's key over every column as written (not the hash itself, nor the
-        redaction columns added after), in a fixed order and encoding. A plain hash anyone could
-        recompute after an edit; this one needs the key. A redacted entry no longer recomputes it: its
-        redaction seal stands in (audit/redaction.py)."""
-        at = self.at.astimezone(timezone.utc).isoformat(timespec="microseconds")
-        # The key id is signed too: relabelling an entry with another key breaks it.
-        payload = json.dumps([self.id, at, self.actor_id, self.action, self.object_type, self.object_id,
-                              self.data, self.prev_hash, self.key_id],
-                             ensure_ascii=False, separators=(",", ":"))
-        return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
+        """HMAC-SHA256 with the entry's key over every column as written (entry_hash)."""
+        return entry_hash(secret, self.id, self.at, self.actor_id, self.action, self.object_type, self.object_id,
+                          self.data, self.prev_hash, self.key_id)
+
+
+def entry_hash(secret: bytes, id: int, at: datetime, actor_id: int | None, action: str, object_type: str,
+               object_id: str, data: str, prev_hash: str, key_id: str) -> str:
+    """HMAC-SHA256 with the entry's key over every column as written (not the hash itself, nor the
+    redaction columns added after), in a fixed order and encoding. A plain hash anyone could
+    recompute after an edit; this one needs the key. A redacted entry no longer recomputes it: its
+    redaction seal stands in (audit/redaction.py). A function of the values, so the appender hashes
+    plain rows without building an ORM object for each."""
+    stamp = at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    # The key id is signed too: relabelling an entry with another key breaks it.
+    payload = json.dumps([id, stamp, actor_id, action, object_type, object_id, data, prev_hash, key_id],
+                         ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()

@@ -31,21 +31,30 @@ def install_builtin_templates() -> int:
 
 
 def templates_for(user: User, mode: VisitMode) -> list[ChecklistTemplate]:
-    """Active templates this user may answer in this mode; a role's own templates (ROLE_TEMPLATES)
-    are, in their mode, the only ones that role gets, and never offered to anyone else."""
+    """Active templates this user may answer in this mode (may_use), in their order."""
     if mode not in MODES_BY_ROLE.get(user.role, ()):
         return []
     # Each template's versions in one query (current_version reads them), not one per template.
     templates = db.session.scalars(sa.select(ChecklistTemplate).where(ChecklistTemplate.active)
                                    .options(so.selectinload(ChecklistTemplate.versions))
                                    .order_by(ChecklistTemplate.id)).all()
-    served = TEMPLATE_MODE.get(mode, mode)
-    usable = [t for t in templates if served in t.modes and t.current_version is not None]
+    return [t for t in templates if may_use(user, mode, t)]
+
+
+# Templates some role owns (ROLE_TEMPLATES): never offered to anyone else.
+_BOUND = frozenset().union(*ROLE_TEMPLATES.values())
+
+
+def may_use(user: User, mode: VisitMode, template: ChecklistTemplate) -> bool:
+    """Whether this user may answer this template in this mode: it is active, serves the mode and has
+    a version; a role's own templates are, in their mode, the only ones that role gets. Asked of one
+    template (a visit's start) it reads that template alone, not every template."""
+    if mode not in MODES_BY_ROLE.get(user.role, ()) or not template.active:
+        return False
+    if TEMPLATE_MODE.get(mode, mode) not in template.modes or template.current_version is None:
+        return False
     own = ROLE_TEMPLATES.get((user.role, mode))
-    if own is not None:
-        return [t for t in usable if t.code in own]
-    bound = frozenset().union(*ROLE_TEMPLATES.values())
-    return [t for t in usable if t.code not in bound]
+    return template.code in own if own is not None else template.code not in _BOUND
 
 
 def get_version(version_id: int) -> TemplateVersion | None:

@@ -15,7 +15,7 @@ from geopy.distance import geodesic
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.models import ChecklistItem, Severity, TemplateVersion, VisitMode
-from inspect_app.checklists.services import templates_for
+from inspect_app.checklists.services import may_use
 from inspect_app.config import DESCRIPTION_MAX_CHARS
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import DomainError
@@ -80,7 +80,7 @@ def start_target(user: User, school: School | None, mode_value, version: Templat
     # A school that does not exist answers as one this user may not visit: ids reveal nothing.
     if school is None or not can_start(user, school, mode):
         raise VisitError(_("You cannot start this kind of visit at this school."), 403)
-    if version is None or version.template not in templates_for(user, mode):
+    if version is None or not may_use(user, mode, version.template):
         raise VisitError(_("This checklist version cannot be used for this visit."))
     return school, mode, version
 
@@ -237,13 +237,25 @@ def _added_blocks(described: bool) -> str | None:
     return None if described else "adhoc_empty"
 
 
-def _item_state(visit: Visit, item: ChecklistItem, photos: dict[str, list[Photo]] | None) -> str:
-    answer = visit.answer_for(item.code)
+def by_code(visit: Visit) -> tuple[dict[str, Answer], dict[str, Finding]]:
+    """The visit's answers and its items' findings by item code (the first of each, as answer_for and
+    finding_for): for loops over every item, where looking each up in turn was quadratic."""
+    answers: dict[str, Answer] = {}
+    findings: dict[str, Finding] = {}
+    for answer in visit.answers:
+        answers.setdefault(answer.code, answer)
+    for finding in visit.findings:
+        if finding.item_code is not None:
+            findings.setdefault(finding.item_code, finding)
+    return answers, findings
+
+
+def _item_state(answer: Answer | None, finding: Finding | None, photos: dict[str, list[Photo]] | None) -> str:
+    """One item's state from its answer and its finding (ITEM_STATES)."""
     if answer is None:
         return "unanswered"
     if answer.result is not Result.FAIL:
         return answer.result.value
-    finding = visit.finding_for(item.code)
     # None: the photos travel after the visit (the outbox sends them once their finding exists), so
     # none is owed yet; the phone, which holds them, checked before it sent the submission, and
     # flags() reports any that never came.
@@ -254,8 +266,12 @@ def blockers(visit: Visit, photos: dict[str, list[Photo]] | None) -> dict[str, l
     """What still stands between this visit and submission, by kind: "needs_photo" (item positions),
     "left" (item codes) and "adhoc_empty" (finding ids); empty when it may be submitted."""
     found: dict[str, list] = {}
+    # Each item's answer and finding by code, once: looked up item by item it was quadratic.
+    answers, findings = by_code(visit)
+    at_school, every = not visit.mode.remote, _every_item(visit)
     for item in visit.version.items:
-        kind = _item_blocks(item, _item_state(visit, item, photos), not visit.mode.remote, _every_item(visit))
+        kind = _item_blocks(item, _item_state(answers.get(item.code), findings.get(item.code), photos),
+                            at_school, every)
         if kind:
             found.setdefault(kind, []).append(item.position if kind == "needs_photo" else item.code)
     for finding in visit.findings:
@@ -365,9 +381,9 @@ def flags(visit: Visit, photos: dict[str, list[Photo]] | None = None) -> Flags:
     photos = photos_by_finding(visit) if photos is None else photos
     all_photos = [p for group in photos.values() for p in group]
     missing_photos = []
+    answers, findings = by_code(visit)
     for item in visit.version.items:
-        answer = visit.answer_for(item.code)
-        finding = visit.finding_for(item.code)
+        answer, finding = answers.get(item.code), findings.get(item.code)
         if answer and answer.result is Result.FAIL and item.photo_required and not visit.mode.remote \
                 and not (finding and photos.get(finding.id)):
             missing_photos.append(item.code)
