@@ -94,10 +94,16 @@ class Visit(db.Model):
         self.server_submitted_at = utcnow()
 
     def answer_for(self, code: str) -> "Answer | None":
-        return next((a for a in self.answers if a.code == code), None)
+        for answer in self.answers:  # a plain loop: a visit asks this once per item
+            if answer.code == code:
+                return answer
+        return None
 
     def finding_for(self, code: str) -> "Finding | None":
-        return next((f for f in self.findings if f.item_code == code), None)
+        for finding in self.findings:
+            if finding.item_code == code:
+                return finding
+        return None
 
     @property
     def on_site(self) -> bool | None:
