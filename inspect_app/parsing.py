@@ -13,7 +13,7 @@ import re
 import uuid
 from datetime import date, datetime, timezone
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
@@ -190,9 +190,10 @@ def _check_document(document, max_depth: int) -> None:
 
 def json_document():
     """The request's JSON body within JSON_MAX_BYTES and JSON_MAX_DEPTH (413 past them, 400 if broken),
-    parsed and checked once per request (the validation and the view both read it; neither changes it)."""
-    if "json_document" in g:
-        return g.json_document
+    parsed and checked once per request (the validation and the view both read it; neither changes it).
+    Kept on the request, not on `g`: an app context outlives its request where one was pushed around it."""
+    if hasattr(request, "parsed_json_document"):
+        return request.parsed_json_document
     config = current_app.config
     # Werkzeug stops reading past this (chunked bodies too) and raises 413 before anything is parsed.
     request.max_content_length = config["JSON_MAX_BYTES"]
@@ -201,8 +202,8 @@ def json_document():
     except RequestEntityTooLarge:
         raise BodyTooLarge(_("The request is too large: at most %(kb)s KB.",
                              kb=config["JSON_MAX_BYTES"] // 1024)) from None
-    g.json_document = load_json(data, config["JSON_MAX_DEPTH"])
-    return g.json_document
+    request.parsed_json_document = load_json(data, config["JSON_MAX_DEPTH"])
+    return request.parsed_json_document
 
 
 class BoundedIntConverter(IntegerConverter):
