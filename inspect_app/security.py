@@ -21,10 +21,24 @@ CSP = "; ".join([
 ])
 
 
+# Answers a browser fetches on its own, in the background (the service worker, what it precaches, the
+# manifest, the icon, health checks): they never write the session cookie. Such a request can leave
+# before a sign-in and come back after it, carrying the signed-out session (Flask-Login marks even an
+# anonymous session, and any page rendered loads the user), and the browser would take the older
+# cookie and be signed out again.
+BACKGROUND_ENDPOINTS = frozenset({"core.service_worker", "core.offline", "core.manifest", "core.favicon",
+                                  "core.healthz", "assets.serve_asset"})
+
+
 class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         # Behind TLS (directly or via a trusted proxy) the cookie never travels in clear text.
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if request.endpoint in BACKGROUND_ENDPOINTS:
+            return
+        super().save_session(app, session, response)
 
 
 def start_timer():
