@@ -3,6 +3,7 @@
 They run whenever /usr/bin/chromium exists; under CI (CI=true, where .ci/run installs Chromium)
 a missing browser is a failure, not a skip.
 """
+import fcntl
 import os
 import shutil
 import socket
@@ -107,14 +108,25 @@ def _environment(instance, **overrides) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def demo_instance(tmp_path_factory):
+def demo_instance(tmp_path_factory, worker_id):
     """An instance folder as `make demo` leaves it (database, keys, files), made once per run: each
-    server starts from a copy, so every module still meets the demo city untouched."""
-    instance = tmp_path_factory.mktemp("demo")
-    env = _environment(instance, PUBLIC_BASE_URL="http://127.0.0.1")
-    for args in (["db", "upgrade"], ["demo"]):
-        subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=env,
-                       check=True, capture_output=True, timeout=120)
+    server starts from a copy, so every module still meets the demo city untouched. Under xdist the
+    workers share one (pytest-xdist's file-lock recipe): the first to need it builds it, the others
+    wait for it, so the run pays for `flask db upgrade` and `flask demo` once, not once a worker."""
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent  # the run's own folder, above the workers' popen-gwN
+    instance = root / "browser-demo"
+    with (root / "browser-demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "browser-demo.ready").exists():
+            shutil.rmtree(instance, ignore_errors=True)  # a half-built one, if a build failed
+            instance.mkdir()
+            env = _environment(instance, PUBLIC_BASE_URL="http://127.0.0.1")
+            for args in (["db", "upgrade"], ["demo"]):
+                subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=env,
+                               check=True, capture_output=True, timeout=120)
+            (root / "browser-demo.ready").touch()
     return instance
 
 
@@ -144,8 +156,10 @@ def server(make_server):
     return make_server()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
+    """One Chromium per worker for the whole run (starting one costs seconds); every test still gets
+    contexts of its own (`phone` and the modules' own new_context), which share nothing."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -154,10 +168,23 @@ def browser():
         def watched_context(**options):
             context = new_context(**options)
             _watch(context)
+            _CONTEXTS.append(context)
             return context
         browser.new_context = watched_context
         yield browser
         browser.close()
+
+
+# The contexts a module opened and left open (a desk kept for the whole test …) end with the module,
+# as they did when each module had a browser of its own: no page of theirs keeps polling a stopped server.
+_CONTEXTS: list = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_contexts():
+    yield
+    while _CONTEXTS:
+        _CONTEXTS.pop().close()  # a no-op for one its test closed already
 
 
 @pytest.fixture
