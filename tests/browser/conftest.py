@@ -3,6 +3,7 @@
 They run whenever /usr/bin/chromium exists; under CI (CI=true, where .ci/run installs Chromium)
 a missing browser is a failure, not a skip.
 """
+import fcntl
 import os
 import shutil
 import socket
@@ -77,8 +78,11 @@ class LiveServer:
 
     def start(self):
         self.log = (self.instance / "gunicorn.log").open("wb")
+        # --preload: the app is imported once and the two workers forked from it, not imported by each
+        # (seconds of CPU per server, a dozen servers a run); create_app opens no connection to share.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--access-logfile", "-", "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--preload", "--access-logfile", "-",
+             "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
             cwd=PROJECT_ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -107,14 +111,25 @@ def _environment(instance, **overrides) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def demo_instance(tmp_path_factory):
+def demo_instance(tmp_path_factory, worker_id):
     """An instance folder as `make demo` leaves it (database, keys, files), made once per run: each
-    server starts from a copy, so every module still meets the demo city untouched."""
-    instance = tmp_path_factory.mktemp("demo")
-    env = _environment(instance, PUBLIC_BASE_URL="http://127.0.0.1")
-    for args in (["db", "upgrade"], ["demo"]):
-        subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=env,
-                       check=True, capture_output=True, timeout=120)
+    server starts from a copy, so every module still meets the demo city untouched. Under xdist the
+    workers share one (pytest-xdist's file-lock recipe): the first to need it builds it, the others
+    wait for it, so the run pays for `flask db upgrade` and `flask demo` once, not once a worker."""
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent  # the run's own folder, above the workers' popen-gwN
+    instance = root / "browser-demo"
+    with (root / "browser-demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "browser-demo.ready").exists():
+            shutil.rmtree(instance, ignore_errors=True)  # a half-built one, if a build failed
+            instance.mkdir()
+            env = _environment(instance, PUBLIC_BASE_URL="http://127.0.0.1")
+            for args in (["db", "upgrade"], ["demo"]):
+                subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=env,
+                               check=True, capture_output=True, timeout=120)
+            (root / "browser-demo.ready").touch()
     return instance
 
 
@@ -135,8 +150,21 @@ def make_server(tmp_path_factory, demo_instance):
         return server
     yield factory
     for server in servers:
-        server.stop()
+        # Told to stop now and waited for at the end of the run: gunicorn takes seconds to wind down,
+        # mostly waiting, and the next module need not wait with it.
+        server.process.terminate()
         _SERVERS.remove(server)
+        _STOPPING.append(server)
+
+
+_STOPPING: list[LiveServer] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_servers():
+    yield
+    for server in _STOPPING:
+        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +172,10 @@ def server(make_server):
     return make_server()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
+    """One Chromium per worker for the whole run (starting one costs seconds); every test still gets
+    contexts of its own (`phone` and the modules' own new_context), which share nothing."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -154,10 +184,23 @@ def browser():
         def watched_context(**options):
             context = new_context(**options)
             _watch(context)
+            _CONTEXTS.append(context)
             return context
         browser.new_context = watched_context
         yield browser
         browser.close()
+
+
+# The contexts a module opened and left open (a desk kept for the whole test …) end with the module,
+# as they did when each module had a browser of its own: no page of theirs keeps polling a stopped server.
+_CONTEXTS: list = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_contexts():
+    yield
+    while _CONTEXTS:
+        _CONTEXTS.pop().close()  # a no-op for one its test closed already
 
 
 @pytest.fixture
@@ -173,6 +216,11 @@ def phone(browser):
 
 def sign_in(page, base: str, username: str = "inspector"):
     page.goto(base + "/accounts/sign-in")
+    # The page registers the service worker, and the answer to its fetch of /sw.js carries the
+    # signed-out session cookie: if it lands after the sign-in's answer it signs the browser out again
+    # (the next page goes back to sign-in). A person takes longer to type than the install takes; the
+    # test, with a warm Chromium, did not, and failed that way on a loaded machine.
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.fill("#username", username)
     page.fill("#password", "demo-pass-1")
     page.click("button.primary")

@@ -1,6 +1,9 @@
 """A visit survives a dead network and syncs exactly once — in real Chromium on a phone-sized screen."""
+import json
 import sqlite3
 import time
+
+from itsdangerous.encoding import base64_decode
 
 from inspect_app import PROJECT_ROOT
 from tests.browser.conftest import eventually, sign_in, submit_visit
@@ -133,7 +136,12 @@ def test_an_expired_csrf_token_is_renewed_before_the_replay(make_server, phone):
     visit_id = start_visit(page, server.url)
     phone.set_offline(True)
     page.click("#item-G2 button.choice-pass")
-    time.sleep(9)  # the page's token is now older than the server accepts
+    # Wait until the page's token is older than the server accepts (its signature carries the whole
+    # second it was made; the server refuses it once more than 8 whole seconds have passed since),
+    # counted from when it was made rather than from here, which is seconds later on a loaded machine.
+    token = json.loads(page.get_attribute("body", "hx-headers"))["X-CSRFToken"]
+    made = int.from_bytes(base64_decode(token.split(".")[-2]), "big")
+    time.sleep(max(0.0, made + 9 + 0.5 - time.time()))
     phone.set_offline(False)
     page.click("#sync-now")
     page.wait_for_function(SAVED, timeout=30000)
