@@ -216,10 +216,10 @@ def phone(browser):
 
 def sign_in(page, base: str, username: str = "inspector"):
     page.goto(base + "/accounts/sign-in")
-    # The page registers the service worker, and the answer to its fetch of /sw.js carries the
-    # signed-out session cookie: if it lands after the sign-in's answer it signs the browser out again
-    # (the next page goes back to sign-in). A person takes longer to type than the install takes; the
-    # test, with a warm Chromium, did not, and failed that way on a loaded machine.
+    # The page registers the service worker. Its answers once set the signed-out session cookie and,
+    # arriving after the sign-in's, signed the browser out again (a warm Chromium signs in faster than
+    # the worker installs); they no longer write the cookie (tests/core/test_background_answers.py holds
+    # that rule). Waiting here keeps each test's first steps from racing the install's own fetches.
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.fill("#username", username)
     page.fill("#password", "demo-pass-1")
