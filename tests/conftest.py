@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import threading
 import uuid
 from types import SimpleNamespace
 
@@ -168,6 +169,27 @@ def threaded_app(app, tmp_path_factory, name: str):
     with served.app_context():
         _db.session.remove()
         _db.engine.dispose()
+
+
+def at_once(count: int, work, failed, timeout: float = 120) -> list:
+    """work(n) for n in range(count) in real threads released together by a barrier (a race is won by
+    whoever gets there first); each result, or failed(error) for one that raised, so that it surfaces
+    in the caller's assertion instead of dying with its thread."""
+    barrier = threading.Barrier(count)
+    outcomes: list = [None] * count
+
+    def run(n):
+        barrier.wait()
+        try:
+            outcomes[n] = work(n)
+        except Exception as error:  # noqa: BLE001 - reported through the outcome
+            outcomes[n] = failed(error)
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return outcomes
 
 
 def _install_shipped(app) -> None:

@@ -7,7 +7,6 @@ runs the app on a database file; on PostgreSQL it uses the run's database.
 """
 import io
 import os
-import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -18,7 +17,7 @@ from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
 from inspect_app.tickets.models import TicketEvent
 from inspect_app.visits.models import Visit
-from tests.conftest import PASSWORD, jpeg_bytes, threaded_app
+from tests.conftest import PASSWORD, at_once, jpeg_bytes, threaded_app
 
 # Threads with their own connections must see each other's commits.
 pytestmark = pytest.mark.real_commits
@@ -34,22 +33,9 @@ def app(app, tmp_path_factory):
 
 def race(app, send) -> list:
     """Run send(client, n) for n in range(RACERS) at once; the status of each, or the exception's text."""
-    barrier = threading.Barrier(RACERS)
-    outcomes: list = [None] * RACERS
-
-    def run(n):
-        client = app.test_client()
-        barrier.wait()
-        try:
-            outcomes[n] = send(client, n).status_code
-        except Exception as error:  # noqa: BLE001 - in testing an unhandled error surfaces here: a 500
-            outcomes[n] = f"500 {type(error).__name__}: {str(error).splitlines()[0][:100]}"
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(RACERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
+    # In testing an unhandled error surfaces in the thread: a 500.
+    return at_once(RACERS, lambda n: send(app.test_client(), n).status_code,
+                   lambda error: f"500 {type(error).__name__}: {str(error).splitlines()[0][:100]}")
 
 
 def count(app, model, *where):

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from tests.browser.conftest import sign_in, submit_visit
 from tests.browser.test_offline_visit import PHOTO, SAVED, answer_everything, start_visit
-from tests.browser.test_tickets_on_phone import ALBUM, FORM, _phone_context
+from tests.browser.test_tickets_on_phone import _phone_context, respond_with_photo
 
 
 def _two_tickets(server, browser) -> tuple[int, int]:
@@ -29,12 +29,7 @@ def _two_tickets(server, browser) -> tuple[int, int]:
     context = _phone_context(browser)
     page = context.new_page()
     sign_in(page, server.url, "officer")
-    page.goto(f"{server.url}/tickets/{responded}")
-    page.fill("#text", "已安排专人值守校门")
-    page.set_input_files(ALBUM, str(PHOTO))
-    page.wait_for_selector(".thumbs.picked img", timeout=20000)
-    page.click(FORM + " button[type=submit]")
-    page.wait_for_selector("#responded", timeout=60000)
+    respond_with_photo(page, server.url, responded, "已安排专人值守校门")
     context.close()
     return responded, still_open
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from tests.browser.conftest import sign_in, submit_visit
 from tests.browser.test_offline_visit import PHOTO, SAVED
-from tests.browser.test_tickets_on_phone import ALBUM, FORM, _phone_context
+from tests.browser.test_tickets_on_phone import _phone_context, respond_with_photo
 
 REAL_NAME, PHONE = "司马真名家长", "13966660001"
 
@@ -101,12 +101,7 @@ def test_an_invited_parent_registers_on_a_phone_checks_in_the_window_and_follows
     school = browser.new_context(locale="zh-CN")
     officer = school.new_page()
     sign_in(officer, server.url, "officer")
-    officer.goto(f"{server.url}/tickets/{ticket_id}")
-    officer.fill("#text", "已安排专人在校门测温登记")
-    officer.set_input_files(ALBUM, str(PHOTO))
-    officer.wait_for_selector(".thumbs.picked img", timeout=30000)
-    officer.click(FORM + " button[type=submit]")
-    officer.wait_for_selector("#responded", timeout=60000)
+    respond_with_photo(officer, server.url, ticket_id, "已安排专人在校门测温登记")
     school.close()
     # 回头看: the leader goes to the school and closes it out there, with a photo taken on site.
     bureau = _phone_context(browser)  # cookies of its own: another person

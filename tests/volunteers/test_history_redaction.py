@@ -10,13 +10,12 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from inspect_app import create_app
 from inspect_app.accounts.models import Role, User
 from inspect_app.audit.models import AuditEntry
 from inspect_app.audit.services import head, verify
-from inspect_app.config import TestConfig
 from inspect_app.extensions import db
 from tests.conftest import PASSWORD, Browser
+from tests.volunteers import app_on_file
 
 REAL_NAME, PHONE, EMAIL = "上官旧明文", "13755550123", "shangguan.old@example.cn"
 BEFORE = "a4e1c07b9d32"  # the revision before the redaction
@@ -55,15 +54,8 @@ def _leaks(stored: bytes) -> list[str]:
 
 def test_the_upgrade_redacts_old_history_the_chain_verifies_and_the_file_no_longer_holds_it(tmp_path,
                                                                                          tmp_path_factory):
-    path = tmp_path / "inspect.db"
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}",
-                     STORAGE_DIR=str(tmp_path_factory.mktemp("storage")))
+    app = app_on_file(tmp_path, tmp_path_factory.mktemp("storage"))
     with app.app_context():
-        upgrade()
-        admin = User(username="coordinator", display_name="项目负责人", role=Role.ADMIN, manages_volunteers=True)
-        admin.set_password(PASSWORD)
-        db.session.add(admin)
-        db.session.commit()
         volunteer_id = _write_the_old_way()
         assert _plain_in_entries()  # the old way did record them
         downgrade(revision=BEFORE)  # the database as it was before this release

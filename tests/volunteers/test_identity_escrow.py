@@ -7,7 +7,6 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from inspect_app import create_app
 from inspect_app.accounts import escrow
@@ -16,6 +15,7 @@ from inspect_app.config import TestConfig
 from inspect_app.extensions import db
 from tests.conftest import PASSWORD
 from tests.core.test_zh_everywhere import crawl  # noqa: F401 - every page, as a fixture
+from tests.volunteers import app_on_file
 
 REAL_NAME, PHONE = "欧阳秘密家长", "13912345678"
 
@@ -77,17 +77,10 @@ def test_no_page_api_answer_export_or_audit_view_carries_the_real_name_or_phone(
 def test_the_database_file_never_holds_the_plain_real_name(tmp_path, tmp_path_factory, make_browser):
     """A file-based SQLite database (the one the suite uses lives in memory): after a parent registers
     through the invitation page, neither the file nor its journal contains the name or phone."""
-    path = tmp_path / "inspect.db"
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}",
-                     STORAGE_DIR=str(tmp_path_factory.mktemp("storage")))
-    from inspect_app.accounts.models import Role
     from inspect_app.volunteers.services import issue_invitations
+    app = app_on_file(tmp_path, tmp_path_factory.mktemp("storage"))
     with app.app_context():
-        upgrade()
-        admin = User(username="coordinator", display_name="项目负责人", role=Role.ADMIN, manages_volunteers=True)
-        admin.set_password(PASSWORD)
-        db.session.add(admin)
-        db.session.flush()
+        admin = db.session.scalar(sa.select(User).where(User.username == "coordinator"))
         [(_, code)] = issue_invitations(admin, 7)
         db.session.commit()
     from tests.conftest import Browser

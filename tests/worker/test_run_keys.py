@@ -1,7 +1,6 @@
 """Two workers (two machines) firing the same job for the same period at the same moment: one does
 the work, the other meets the run key and skips. Real threads with their own connections; an
 in-memory SQLite database is private to one connection, so on SQLite this runs on a database file."""
-import threading
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from inspect_app.i18n import local_zone
 from inspect_app.tickets.models import EventKind, Notification
 from inspect_app.worker import jobs
 from inspect_app.worker.models import JobRun
-from tests.conftest import Factories, threaded_app
+from tests.conftest import Factories, at_once, threaded_app
 
 pytestmark = pytest.mark.real_commits
 RACERS = 2
@@ -25,22 +24,10 @@ def app(app, tmp_path_factory):
 
 
 def _at_once(app, name, now) -> list:
-    barrier = threading.Barrier(RACERS)
-    outcomes: list = [None] * RACERS
-
-    def worker(n):
+    def run(_n):
         with app.app_context():
-            barrier.wait()
-            try:
-                outcomes[n] = jobs.run(name, now)
-            except Exception as error:  # noqa: BLE001 - surfaces in the assertion below
-                outcomes[n] = f"{type(error).__name__}: {error}"
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(RACERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+            return jobs.run(name, now)
+    return at_once(RACERS, run, lambda error: f"{type(error).__name__}: {error}", timeout=60)
 
 
 def _after_cutoff(app) -> datetime:
