@@ -3,6 +3,7 @@ runs inside a transaction that is rolled back (tests marked real_commits commit 
 are emptied after them); callable factories; a browser-like client that signs in for real."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -169,6 +170,20 @@ def threaded_app(app, tmp_path_factory, name: str):
     with served.app_context():
         _db.session.remove()
         _db.engine.dispose()
+
+
+@contextlib.contextmanager
+def counted():
+    """The SQL statements sent while the block runs (on any engine or connection of the app)."""
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+    sa.event.listen(sa.Engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", note)
 
 
 def at_once(count: int, work, failed, timeout: float = 120) -> list:

@@ -7,7 +7,6 @@ each test measures the same request at 5 items and again after the rest are adde
 """
 from __future__ import annotations
 
-import contextlib
 import itertools
 import uuid
 from datetime import date, timedelta
@@ -23,23 +22,10 @@ from inspect_app.extensions import db
 from inspect_app.plans.models import Plan, Task, TaskStatus, Weighting
 from inspect_app.tickets.models import EventKind, HandOver, Notification, Ticket, TicketStatus
 from inspect_app.visits.models import Finding, Visit, VisitStatus
+from tests.conftest import counted
 
 SMALL, LARGE = 5, 500
 _serial = itertools.count(1)
-
-
-@contextlib.contextmanager
-def counted():
-    """The SQL statements sent while the block runs (on any engine or connection of the app)."""
-    statements: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-    sa.event.listen(sa.Engine, "before_cursor_execute", note)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(sa.Engine, "before_cursor_execute", note)
 
 
 def statements_for(client, url: str, headers=None) -> list[str]:

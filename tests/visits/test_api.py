@@ -94,7 +94,7 @@ def test_a_whole_visit_costs_the_same_statements_whatever_it_holds(client, api_t
     """The phone's PUT writes a visit in one flush and answers from what it wrote (issue 18): one failed
     item or six (six findings, six tickets, their events and audit entries) cost the same number of
     SQL statements, and the answer never reads the visit back after its commit."""
-    from tests.test_list_queries import counted
+    from tests.conftest import counted
     headers = api_token("inspector")
     codes = templates["onsite"].codes
 

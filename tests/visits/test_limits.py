@@ -2,7 +2,6 @@
 in Chinese, before anything is looked up or stored; at the limit is accepted."""
 import io
 import json
-import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -12,6 +11,7 @@ import pytest
 from inspect_app.extensions import db
 from inspect_app.visits.models import Finding, Visit
 from tests.conftest import jpeg_bytes
+from tests.conftest import counted
 
 
 @pytest.fixture
@@ -54,18 +54,24 @@ def refused(response, status):
     return response.get_json()["error"]["message"]
 
 
-def test_a_visit_with_more_findings_than_the_limit_is_refused_in_well_under_a_second(
+def test_a_visit_with_more_findings_than_the_limit_is_refused_before_any_is_read(
         app, api_token, world, templates):
+    """The count is checked before a single finding is validated or anything is looked up: 5,000 findings
+    that are each malformed still get the count's 413, not 5,000 validation errors, and the request sends
+    no SQL beyond the one that checks the token. (What this costs in time is a benchmark's business.)"""
     limit = app.config["VISIT_MAX_FINDINGS"]
     assert limit == 200  # the documented default (docs/limits.md)
     headers = api_token("inspector")
-    sent = visit_body(world, templates, findings=free_findings(5000))
-    began = time.perf_counter()
-    response = app.test_client().put(f"/api/v1/visits/{uuid.uuid4()}", headers=headers, json=sent)
-    elapsed = time.perf_counter() - began
+    malformed = [{"id": "not-a-uuid", "severity": "catastrophic", "description": 7} for _ in range(5000)]
+    sent = visit_body(world, templates, findings=malformed)
+    client = app.test_client()
+    client.get("/api/v1/me", headers=headers)  # what is cached per process, not per request, is warm
+    with counted() as statements:
+        response = client.put(f"/api/v1/visits/{uuid.uuid4()}", headers=headers, json=sent)
     message = refused(response, 413)
     assert "最多记录 200 条问题" in message and "5000" in message
-    assert elapsed < 0.5
+    work = [s for s in statements if "SAVEPOINT" not in s]  # the test's own transaction around the request
+    assert len(work) == 1 and "FROM auth_sessions" in work[0], work
     assert count(app, Visit) == 0
 
 
@@ -98,13 +104,12 @@ def test_text_over_its_length_is_refused_not_cut(app, api_token, world, template
     assert count(app, Visit) == 0
 
 
-def test_a_json_body_over_the_size_limit_is_refused_before_it_is_parsed(app, api_token, world, templates, limits):
+def test_a_json_body_over_the_size_limit_is_refused_before_it_is_parsed(app, api_token, limits):
+    """Past the size the body is not read, let alone parsed: a broken body over the limit is 413, not 400."""
     with limits(JSON_MAX_BYTES=64 * 1024):
-        sent = visit_body(world, templates, padding="x" * 100_000)
-        began = time.perf_counter()
+        broken = "{" + "x" * 100_000  # not JSON: parsing it would be a 400
         response = app.test_client().put(f"/api/v1/visits/{uuid.uuid4()}", headers=api_token("inspector"),
-                                         data=json.dumps(sent), content_type="application/json")
-        assert time.perf_counter() - began < 0.5
+                                         data=broken, content_type="application/json")
     assert "64 KB" in refused(response, 413)
 
 
