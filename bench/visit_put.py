@@ -1,6 +1,6 @@
 """What one whole-visit PUT costs, in one process, without the noise of 50 clients (issue 18).
 
-    .venv/bin/python -m bench.visit_put [--db sqlite|postgresql] [--puts 20] [--trials 3] [--stages]
+    .venv/bin/python -m bench.visit_put [--db sqlite|postgresql] [--puts 20] [--trials 3] [--stages] [--profile FILE]
 
 `bench.endpoints` measures the PUT under 50 concurrent phones beside `/healthz`; on a quiet machine its
 ratio is the PUT's work over `/healthz`'s (nothing queues), so the way to lower it is to do less per PUT.
@@ -64,6 +64,8 @@ def main() -> None:
     parser.add_argument("--puts", type=int, default=20)
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--stages", action="store_true")
+    parser.add_argument("--profile", metavar="FILE", help="also write the 10 profiled PUTs' cProfile stats "
+                                                          "there (python -m pstats FILE, or snakeviz)")
     args = parser.parse_args()
     os.environ.update(_database(args.db))
 
@@ -94,17 +96,23 @@ def main() -> None:
     with app.app_context():
         engine = db.engine
     statements: list[str] = []
-    note = lambda *a: statements.append(a[2])  # noqa: E731 - (conn, cursor, statement, …)
+    def note(*a):  # (conn, cursor, statement, …)
+        statements.append(a[2])
+        if os.environ.get("BENCH_SHOW_SQL") == "where":
+            import traceback
+            print(" ".join(a[2].split())[:100], *[f"{f.filename.split('inspect_app/')[-1]}:{f.lineno} {f.name}" for f in traceback.extract_stack() if "inspect_app/" in f.filename][-4:], sep="\n      ")
     sa.event.listen(engine, "before_cursor_execute", note)
     put()
     sa.event.remove(engine, "before_cursor_execute", note)
 
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.process_time)  # CPU, not wall: waiting on the server is not our work
     profile.enable()
     for _ in range(10):
         put()
     profile.disable()
     calls = pstats.Stats(profile).total_calls / 10
+    if args.profile:
+        profile.dump_stats(args.profile)
 
     cpu = []
     for _ in range(args.trials):
@@ -115,6 +123,9 @@ def main() -> None:
         cpu.append((app_ms, (_server_cpu(engine) - server) / args.puts * 1000))
     print(f"whole-visit PUT ({args.db}; {len(checklist['items'])} answers, {FINDINGS} findings → tickets):")
     print(f"  SQL statements per PUT   {len(statements)}")
+    if os.environ.get("BENCH_SHOW_SQL"):
+        for statement in statements:
+            print("    " + " ".join(statement.split())[:160])
     print(f"  Python calls per PUT     {calls:,.0f}")
     for label, values in (("app CPU per PUT", [a for a, _ in cpu]), ("server CPU per PUT", [s for _, s in cpu]),
                           ("total CPU per PUT", [a + s for a, s in cpu])):

@@ -45,13 +45,16 @@ def templates_for(user: User, mode: VisitMode) -> list[ChecklistTemplate]:
 _BOUND = frozenset().union(*ROLE_TEMPLATES.values())
 
 
-def may_use(user: User, mode: VisitMode, template: ChecklistTemplate) -> bool:
+def may_use(user: User, mode: VisitMode, template: ChecklistTemplate, version: TemplateVersion | None = None) -> bool:
     """Whether this user may answer this template in this mode: it is active, serves the mode and has
     a version; a role's own templates are, in their mode, the only ones that role gets. Asked of one
-    template (a visit's start) it reads that template alone, not every template."""
+    template (a visit's start) it reads that template alone, not every template; a visit's start names
+    the version it answers, which is proof enough that the template has one (its versions are not read)."""
     if mode not in MODES_BY_ROLE.get(user.role, ()) or not template.active:
         return False
-    if TEMPLATE_MODE.get(mode, mode) not in template.modes or template.current_version is None:
+    if TEMPLATE_MODE.get(mode, mode) not in template.modes:
+        return False
+    if version is None and template.current_version is None:
         return False
     own = ROLE_TEMPLATES.get((user.role, mode))
     return template.code in own if own is not None else template.code not in _BOUND

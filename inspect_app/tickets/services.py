@@ -213,33 +213,36 @@ def escalate_overdue(now: datetime | None = None) -> int:
     return steps
 
 
-def _school_people(school_id: int) -> tuple[list[User], list[User]]:
-    """The school's active officers and assigned inspectors, read once per transaction: a visit's
-    tickets are all at one school, and a 200-finding visit asked 400 times (the cache goes with the
-    transaction: dropped at its commit or rollback by the session hooks below)."""
+def _school_people(school_id: int, group: str) -> list[User]:
+    """The school's active duty officers ("officers") or assigned inspectors ("inspectors"), each read
+    once per transaction and only when a notice needs them: a visit's tickets are all at one school, a
+    200-finding visit asked 400 times, and a visit's openings notify only the officers (the cache goes
+    with the transaction: dropped at its commit or rollback by the session hooks below)."""
     cache = db.session.info.setdefault("school_people", {})
-    if school_id not in cache:
+    if (school_id, group) not in cache:
+        if group == "officers":
+            query = sa.select(User).where(User.school_id == school_id, User.active)
+        else:
+            query = (sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
+                     .where(school_assignments.c.school_id == school_id, User.role == Role.INSPECTOR, User.active))
         # Only users are read: flushing the pending tickets first would cost one flush per ticket of a
         # 200-finding visit (docs/limits.md), and they are written at commit anyway.
         with db.session.no_autoflush:
-            officers = db.session.scalars(sa.select(User).where(User.school_id == school_id, User.active)).all()
-            inspectors = db.session.scalars(
-                sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
-                .where(school_assignments.c.school_id == school_id, User.role == Role.INSPECTOR,
-                       User.active)).all()
-        cache[school_id] = (list(officers), list(inspectors))
-    return cache[school_id]
+            cache[school_id, group] = list(db.session.scalars(query))
+    return cache[school_id, group]
 
 
 def recipients(ticket: Ticket, kind: EventKind) -> list[User]:
-    officers, inspectors = _school_people(ticket.school_id)
     if kind is EventKind.RESPONDED:
         author = ticket.visit.author if ticket.visit is not None else None
-        bureau = list(inspectors) + ([author] if author is not None and author.role in VERIFIER_ROLES else [])
+        bureau = _school_people(ticket.school_id, "inspectors") + (
+            [author] if author is not None and author.role in VERIFIER_ROLES else [])
         return list({u.id: u for u in bureau}.values())
+    officers = _school_people(ticket.school_id, "officers")
     if kind is EventKind.BUREAU_NOTICE:
         leaders = db.session.scalars(sa.select(User).where(User.role == Role.LEADER, User.active)).all()
-        return list({u.id: u for u in [*officers, *inspectors, *leaders]}.values())
+        people = [*officers, *_school_people(ticket.school_id, "inspectors"), *leaders]
+        return list({u.id: u for u in people}.values())
     return list(officers)
 
 

@@ -80,7 +80,7 @@ def start_target(user: User, school: School | None, mode_value, version: Templat
     # A school that does not exist answers as one this user may not visit: ids reveal nothing.
     if school is None or not can_start(user, school, mode):
         raise VisitError(_("You cannot start this kind of visit at this school."), 403)
-    if version is None or not may_use(user, mode, version.template):
+    if version is None or not may_use(user, mode, version.template, version):
         raise VisitError(_("This checklist version cannot be used for this visit."))
     return school, mode, version
 
@@ -167,21 +167,35 @@ def finding_for_item(visit: Visit, item: ChecklistItem) -> Finding:
 
 
 def record_answer(visit: Visit, item: ChecklistItem, result: Result, note: str | None = None) -> Answer:
-    """Answer one item; a failure opens its finding, a change of mind removes it (photos are kept)."""
+    """Answer one item (the checklist page's tap): the rule is record_answers'."""
+    return record_answers(visit, [(item, result, note)])[0]
+
+
+def record_answers(visit: Visit, answers: list[tuple[ChecklistItem, Result, str | None]]) -> list[Answer]:
+    """Answer items; a failure opens its finding, a change of mind removes it (photos are kept). The
+    visit's answers and findings are indexed once, not searched once per item (a whole visit from the
+    phone answers every item at once)."""
     visit.ensure_editable()
-    answer = visit.answer_for(item.code)
-    if answer is None:
-        answer = Answer(code=item.code, result=result)
-        visit.answers.append(answer)
-    answer.result = result
-    answer.answered_at = utcnow()
-    if note is not None:
-        answer.note = note.strip()[:1000]
-    if result is Result.FAIL:
-        finding_for_item(visit, item)
-    elif (finding := visit.finding_for(item.code)) is not None:
-        visit.findings.remove(finding)
-    return answer
+    by_code = {answer.code: answer for answer in visit.answers}
+    findings = {finding.item_code: finding for finding in visit.findings if finding.item_code is not None}
+    now = utcnow()
+    recorded = []
+    for item, result, note in answers:
+        answer = by_code.get(item.code)
+        if answer is None:
+            answer = by_code[item.code] = Answer(code=item.code)
+            visit.answers.append(answer)
+        answer.result = result
+        answer.answered_at = now
+        if note is not None:
+            answer.note = note.strip()[:1000]
+        if result is Result.FAIL:
+            if item.code not in findings:
+                findings[item.code] = finding_for_item(visit, item)
+        elif (finding := findings.pop(item.code, None)) is not None:
+            visit.findings.remove(finding)
+        recorded.append(answer)
+    return recorded
 
 
 def check_count(what: str, count: int) -> None:
