@@ -16,6 +16,7 @@ import urllib.request
 import pytest
 
 from inspect_app import PROJECT_ROOT
+from tests.live import CHEAP_ARGON2
 from tests.processes import stop
 
 
@@ -30,7 +31,7 @@ def server(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
     port = _free_port()
     env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi",
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", **CHEAP_ARGON2}
     env.pop("DATABASE_URL", None)
     env.pop("TRUSTED_PROXIES", None)
     for args in (["db", "upgrade"], ["demo"]):

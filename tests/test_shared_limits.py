@@ -15,6 +15,7 @@ import uuid
 import pytest
 
 from inspect_app import PROJECT_ROOT
+from tests.live import CHEAP_ARGON2
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -49,7 +50,7 @@ def two_apps(tmp_path_factory):
                    "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "REDIS_URL": REDIS_URL,
                    "RATELIMIT_KEY_PREFIX": prefix, "COMPLAINT_CODE_MISSES_PER_HOUR": "4",
                    # Two machines of one deployment share the secret (the address's keyed hash depends on it).
-                   "SECRET_KEY": "shared-secret-of-both-machines"}
+                   "SECRET_KEY": "shared-secret-of-both-machines", **CHEAP_ARGON2}
             for variable in ("DATABASE_URL", "TRUSTED_PROXIES"):
                 env.pop(variable, None)
             subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=PROJECT_ROOT, env=env,

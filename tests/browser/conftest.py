@@ -15,6 +15,7 @@ import urllib.request
 import pytest
 
 from inspect_app import PROJECT_ROOT
+from tests.live import CHEAP_ARGON2
 from tests.processes import stop
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -105,7 +106,7 @@ class LiveServer:
 
 
 def _environment(instance, **overrides) -> dict[str, str]:
-    env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi", **overrides}
+    env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi", **CHEAP_ARGON2, **overrides}
     env.pop("DATABASE_URL", None)
     return env
 
