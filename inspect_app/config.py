@@ -84,10 +84,12 @@ class Config:
     SIGNIN_MAX_ACCOUNTS_PER_ADDRESS = 20  # accounts one address may fail on per window (spraying)
     SIGNIN_DEVICE_LIFETIME = timedelta(days=365)  # how long a browser stays recognised
 
-    # Argon2id parameters (argon2-cffi's RFC 9106 "low memory" profile by default).
-    ARGON2_TIME_COST = 3
-    ARGON2_MEMORY_COST = 65536
-    ARGON2_PARALLELISM = 4
+    # Argon2id parameters (argon2-cffi's RFC 9106 "low memory" profile by default: 3 passes over
+    # 64 MiB in 4 lanes). Each hash carries its own parameters, so a change still verifies the stored
+    # ones; a user's hash is redone with the new ones at their next sign-in (accounts/models.py).
+    ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 65536)  # KiB
+    ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 4)
 
     # A phone photo is 3-5 MB before the phone shrinks it; 15 MB leaves room for HEIC and odd cameras.
     PHOTO_MAX_BYTES = 15 * 1024 * 1024

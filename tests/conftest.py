@@ -79,6 +79,15 @@ def s3_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def demo_instance(tmp_path_factory, worker_id):
+    """The demo instance the served tests copy (tests/live.py): built once per run, shared by xdist's
+    workers through the run's own folder (above the workers' popen-gwN)."""
+    from tests.live import build_demo_instance
+    root = tmp_path_factory.getbasetemp()
+    return build_demo_instance(root if worker_id == "master" else root.parent)
+
+
+@pytest.fixture(scope="session")
 def app(tmp_path_factory, s3_server):
     url = _database_url()
     scratch = None

@@ -3,59 +3,23 @@
 The sign-in throttle must hold across worker processes, so this drives a real server over HTTP.
 """
 import http.cookiejar
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from inspect_app import PROJECT_ROOT
-from tests.processes import stop
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.live import LiveServer
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("instance")
-    port = _free_port()
-    env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi",
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
-    env.pop("DATABASE_URL", None)
-    env.pop("TRUSTED_PROXIES", None)
-    for args in (["db", "upgrade"], ["demo"]):
-        subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=env,
-                       check=True, capture_output=True, timeout=120)
-    log = instance / "gunicorn.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "wsgi:app"], cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        process.wait()
-        pytest.fail("gunicorn did not answer: " + log.read_text()[-2000:])
-    yield base
-    stop(process)
+def server(tmp_path_factory, demo_instance):
+    """gunicorn as `make run` starts it (two workers, each importing the app), on a copy of the demo
+    instance the run built with `flask db upgrade` and `flask demo` (tests/live.py)."""
+    served = LiveServer(demo_instance, tmp_path_factory.mktemp("instance"), preload=False).start()
+    yield served.url
+    served.stop()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

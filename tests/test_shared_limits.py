@@ -3,10 +3,6 @@ a rate limit counted through one holds at the other (REDIS_URL, inspect_app/rate
 import http.cookiejar
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,15 +10,9 @@ import uuid
 
 import pytest
 
-from inspect_app import PROJECT_ROOT
+from tests.live import LiveServer, free_port
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _redis_or_stop():
@@ -37,44 +27,25 @@ def _redis_or_stop():
 
 
 @pytest.fixture(scope="module")
-def two_apps(tmp_path_factory):
+def two_apps(tmp_path_factory, demo_instance):
+    """Two copies of the run's demo instance (tests/live.py), each with its own database file, served
+    by one gunicorn worker each, counting in one Redis under a prefix of this run's."""
     _redis_or_stop()
     prefix = f"inspect-test-{uuid.uuid4().hex[:12]}"
-    processes, bases = [], []
+    settings = {"REDIS_URL": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix, "COMPLAINT_CODE_MISSES_PER_HOUR": "4",
+                # Two machines of one deployment share the secret (the address's keyed hash depends on it).
+                "SECRET_KEY": "shared-secret-of-both-machines"}
+    servers = []
     try:
         for name in ("a", "b"):
-            instance = tmp_path_factory.mktemp(f"instance-{name}")
-            port = _free_port()
-            env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi",
-                   "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "REDIS_URL": REDIS_URL,
-                   "RATELIMIT_KEY_PREFIX": prefix, "COMPLAINT_CODE_MISSES_PER_HOUR": "4",
-                   # Two machines of one deployment share the secret (the address's keyed hash depends on it).
-                   "SECRET_KEY": "shared-secret-of-both-machines"}
-            for variable in ("DATABASE_URL", "TRUSTED_PROXIES"):
-                env.pop(variable, None)
-            subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=PROJECT_ROOT, env=env,
-                           check=True, capture_output=True, timeout=120)
-            with (instance / "gunicorn.log").open("wb") as log:
-                processes.append((subprocess.Popen(
-                    [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-                     "wsgi:app"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT),
-                    instance / "gunicorn.log"))
-            bases.append(f"http://127.0.0.1:{port}")
-        for base, (process, log) in zip(bases, processes):
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    with urllib.request.urlopen(base + "/healthz", timeout=2):
-                        break
-                except OSError:
-                    time.sleep(0.2)
-            else:
-                pytest.fail("gunicorn did not answer: " + log.read_text()[-2000:])
-        yield bases, prefix
+            servers.append(LiveServer(demo_instance, tmp_path_factory.mktemp(f"instance-{name}"), workers=1,
+                                      preload=False, **settings).launch())
+        for server in servers:
+            server.wait_ready()
+        yield [server.url for server in servers], prefix
     finally:
-        for process, _ in processes:
-            process.terminate()
-            process.wait(timeout=10)
+        for server in servers:
+            server.stop()
         import redis
         connection = redis.Redis.from_url(REDIS_URL)
         for key in connection.scan_iter(f"{prefix}:*"):
@@ -136,7 +107,7 @@ def redis_gone(app, monkeypatch):
     from limits.storage import storage_from_string
 
     from inspect_app import ratelimit
-    dead = storage_from_string(f"redis://127.0.0.1:{_free_port()}/0", key_prefix="gone", wrap_exceptions=True,
+    dead = storage_from_string(f"redis://127.0.0.1:{free_port()}/0", key_prefix="gone", wrap_exceptions=True,
                                socket_timeout=1, socket_connect_timeout=1)
     monkeypatch.setitem(app.extensions, ratelimit.EXTENSION, dead)
 

@@ -140,9 +140,10 @@ class S3Storage:
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
                 # A dead store must answer the phone within seconds (a 503 it retries), not hold a
-                # worker for boto3's default minute per attempt.
+                # worker for boto3's default minute per attempt. Attempts in all, the first included
+                # (botocore's "max_attempts" would count only the retries: one more than asked).
                 connect_timeout=connect_timeout, read_timeout=read_timeout,
-                retries={"max_attempts": attempts, "mode": "standard"}))
+                retries={"total_max_attempts": attempts, "mode": "standard"}))
 
     def __repr__(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}" + (f" at {self.endpoint_url}" if self.endpoint_url else "")

@@ -1,3 +1,4 @@
+import os
 from datetime import timedelta
 
 import pytest
@@ -125,6 +126,43 @@ def test_the_stored_password_is_an_argon2_hash(app, world):
         user = db.session.get(User, world.inspector.id)
         assert user.password_hash.startswith("$argon2id$")
         assert PASSWORD not in user.password_hash
+
+
+def test_a_hash_made_with_other_argon2_settings_still_signs_in_and_is_redone_with_the_current_ones(
+        app, world, browser):
+    """ARGON2_* are settings (an operator may change them): each hash carries its own parameters, so
+    one made under production's still verifies under the tests' cheap ones, and the sign-in stores it
+    again with the current ones (check_needs_rehash)."""
+    from argon2 import PasswordHasher
+    production = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)
+    with app.app_context():
+        db.session.get(User, world.inspector.id).password_hash = production
+        db.session.commit()
+    assert browser.form_post("/accounts/sign-in", {"username": world.inspector.username,
+                                                   "password": "not-the-password"}).status_code == 422
+    with app.app_context():
+        assert db.session.get(User, world.inspector.id).password_hash == production  # a wrong one changes nothing
+    assert browser.form_post("/accounts/sign-in", {"username": world.inspector.username,
+                                                   "password": PASSWORD}).status_code == 302
+    with app.app_context():
+        stored = db.session.get(User, world.inspector.id).password_hash
+    config = app.config
+    assert stored.startswith(f"$argon2id$v=19$m={config['ARGON2_MEMORY_COST']},t={config['ARGON2_TIME_COST']},"
+                             f"p={config['ARGON2_PARALLELISM']}$")
+    assert PasswordHasher().verify(stored, PASSWORD)
+
+
+def test_the_argon2_settings_come_from_the_environment():
+    import subprocess
+    import sys
+    read = "from inspect_app.config import Config as C; print(C.ARGON2_TIME_COST, C.ARGON2_MEMORY_COST, C.ARGON2_PARALLELISM)"
+    env = {**os.environ, "ARGON2_TIME_COST": "2", "ARGON2_MEMORY_COST": "1024", "ARGON2_PARALLELISM": "1"}
+    assert subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, text=True,
+                          check=True).stdout.split() == ["2", "1024", "1"]
+    for name in ("ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM"):
+        env.pop(name)
+    assert subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, text=True,
+                          check=True).stdout.split() == ["3", "65536", "4"]
 
 
 def test_the_csrf_token_from_before_sign_in_is_void_after_it(browser, world):

@@ -3,19 +3,13 @@
 They run whenever /usr/bin/chromium exists; under CI (CI=true, where .ci/run installs Chromium)
 a missing browser is a failure, not a skip.
 """
-import fcntl
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
-from inspect_app import PROJECT_ROOT
-from tests.processes import stop
+from tests.live import LiveServer
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -27,15 +21,9 @@ if not shutil.which(CHROMIUM):
     pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # What a failed browser test prints to explain itself: the page's errors and the servers' logs. A
 # test that only times out says nothing of why; these make the next flake in CI readable.
-_SERVERS: list["LiveServer"] = []
+_SERVERS: list[LiveServer] = []
 _EVENTS: list[str] = []
 
 
@@ -69,82 +57,12 @@ def _fresh_events():
     yield
 
 
-class LiveServer:
-    def __init__(self, instance, env):
-        self.instance, self.env = instance, env
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.db = instance / "inspect.db"
-
-    def start(self):
-        self.log = (self.instance / "gunicorn.log").open("wb")
-        # --preload: the app is imported once and the two workers forked from it, not imported by each
-        # (seconds of CPU per server, a dozen servers a run); create_app opens no connection to share.
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--preload", "--access-logfile", "-",
-             "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
-            cwd=PROJECT_ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("gunicorn did not start")
-
-    def stop(self):
-        stop(self.process)
-        self.log.close()
-
-    def count(self, table: str) -> int:
-        import sqlite3
-        with sqlite3.connect(self.db) as conn:
-            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - test tables
-
-
-def _environment(instance, **overrides) -> dict[str, str]:
-    env = {**os.environ, "INSTANCE_PATH": str(instance), "FLASK_APP": "wsgi", **overrides}
-    env.pop("DATABASE_URL", None)
-    return env
-
-
-@pytest.fixture(scope="session")
-def demo_instance(tmp_path_factory, worker_id):
-    """An instance folder as `make demo` leaves it (database, keys, files), made once per run: each
-    server starts from a copy, so every module still meets the demo city untouched. Under xdist the
-    workers share one (pytest-xdist's file-lock recipe): the first to need it builds it, the others
-    wait for it, so the run pays for `flask db upgrade` and `flask demo` once, not once a worker."""
-    root = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
-        root = root.parent  # the run's own folder, above the workers' popen-gwN
-    instance = root / "browser-demo"
-    with (root / "browser-demo.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (root / "browser-demo.ready").exists():
-            shutil.rmtree(instance, ignore_errors=True)  # a half-built one, if a build failed
-            instance.mkdir()
-            env = _environment(instance, PUBLIC_BASE_URL="http://127.0.0.1")
-            for args in (["db", "upgrade"], ["demo"]):
-                subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=env,
-                               check=True, capture_output=True, timeout=120)
-            (root / "browser-demo.ready").touch()
-    return instance
-
-
 @pytest.fixture(scope="module")
 def make_server(tmp_path_factory, demo_instance):
     servers = []
 
     def factory(**env_overrides) -> LiveServer:
-        instance = tmp_path_factory.mktemp("live")
-        shutil.copytree(demo_instance, instance, dirs_exist_ok=True)
-        env = _environment(instance, **env_overrides)
-        server = LiveServer(instance, env)
-        # The app refuses to start without one; this server's own, not one inherited from `make`.
-        env["PUBLIC_BASE_URL"] = env_overrides.get("PUBLIC_BASE_URL", server.url)
-        server.start()
+        server = LiveServer(demo_instance, tmp_path_factory.mktemp("live"), **env_overrides).start()
         servers.append(server)
         _SERVERS.append(server)
         return server

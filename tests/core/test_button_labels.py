@@ -1,15 +1,14 @@
-"""Every button a person can press, on every page as every role, says in Chinese what it does.
+"""Every button a person can press, on every page as every role, says in Chinese what it does (the crawl
+that checks it is tests/core/test_zh_everywhere.py's, which renders every page once for both checks).
 
 Each label on a button (or a link styled as one) must be in LABELS with what it does: a label that
 says something else ("首页" on the button that starts a covert check) or a new button nobody has
-read yet fails here until it is looked at and written down.
+read yet fails the crawl until it is looked at and written down.
 """
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-
-from tests.core.test_zh_everywhere import ROLES, crawl  # noqa: F401 - the same crawl, as a fixture
 
 # Every label a button may carry, with what pressing it does. "N" stands for a number in the label.
 LABELS = {
@@ -122,24 +121,6 @@ def labels_on(html: str) -> set[str]:
     parser.feed(html)
     # Counts and names inside a label ("跟进核查（3 项待核查）", a school's name) are data.
     return {re.sub(r"\d+", "N", label) for label in parser.labels}
-
-
-def test_every_button_says_what_it_does(app, world, login_as, crawl):
-    unknown, giveaways = {}, {}
-    for role in ROLES:
-        browser = login_as(None if role == "anon" else role)
-        for url in crawl:
-            response = browser.get(url)
-            data = response.get_data()  # read it all: exports stream
-            if response.mimetype != "text/html":
-                continue
-            for label in labels_on(data.decode()):
-                if label not in LABELS:
-                    unknown.setdefault(label, (role, url))
-                if role == "volunteer" and any(word in label for word in GIVEAWAYS):
-                    giveaways.setdefault(label, url)
-    assert not unknown, f"buttons whose label is not in LABELS (what does each do?): {unknown}"
-    assert not giveaways, f"a volunteer's buttons give the disguise away: {giveaways}"
 
 
 def test_the_parser_reads_buttons_and_button_links():

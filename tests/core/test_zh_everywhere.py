@@ -1,4 +1,5 @@
-"""Every page and fragment, as every role, reads as Chinese (issue 10, Chinese copy).
+"""Every page and fragment, as every role, reads as Chinese (issue 10, Chinese copy), and every button
+on them says what it does (tests/core/test_button_labels.py's list): one crawl, rendered once for both.
 
 The crawl takes every GET route the app has (a new route with an unknown argument fails it), with
 values that reach real data: visits of every kind, tickets, photos, a report day. It renders each in
@@ -9,9 +10,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 
+from tests.conftest import Browser, Factories
+from tests.core.test_button_labels import GIVEAWAYS, LABELS, labels_on
 from tests.core.test_i18n import ALLOWED_LATIN as ALLOWED
 from tests.core.test_i18n import URL, _Text
 
@@ -41,8 +45,12 @@ def visible_words(html: str) -> set[str]:
 
 
 @pytest.fixture
-def crawl(app, world, make_visit, templates, make_user):
-    """Every GET URL with values that reach data, and the data's own Latin names to ignore."""
+def crawl(app, world, make_visit, templates):
+    """Every GET URL with values that reach data (tests/volunteers/test_identity_escrow.py crawls it too)."""
+    return crawl_urls(app, world, make_visit, templates)
+
+
+def crawl_urls(app, world, make_visit, templates) -> list[str]:
     covert = make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V1", "V3"))
     overt = make_visit(world.inspector, world.a, fail=("G1",))
     draft = make_visit(world.inspector, world.a, submit=False)
@@ -81,35 +89,82 @@ def crawl(app, world, make_visit, templates, make_user):
     return sorted(urls)
 
 
-def test_every_page_and_fragment_is_chinese(app, world, login_as, crawl):
-    names = {u.username for u in vars(world).values() if hasattr(u, "username")}
-    names |= {u.role.value for u in vars(world).values() if hasattr(u, "role")}
-    found, seen = [], 0
-    documents = set()  # PDFs and downloads: their words are not pages' copy; asked for once is enough
+@pytest.fixture(scope="module")
+def site(app, module_db):
+    """One world for the module's two crawls, built once (module_db rolls it back after the module)."""
+    make = Factories(app)
+    world, templates = make.world(), make.templates()
+    urls = crawl_urls(app, world, lambda author, school, **kwargs: make.visit(templates, author, school, **kwargs),
+                      templates)
+    return SimpleNamespace(world=world, urls=urls)
+
+
+@pytest.fixture(scope="module")
+def pages(app, site):
+    """Every crawled URL as every role, rendered once for both tests: `shown`, what the Chinese check
+    reads (each page and its htmx fragment; a download once, for the first role it is one for), and
+    `full`, every full page as every role (the button check: a 403 page has buttons too)."""
+    shown, full, documents = [], {}, set()
     for who in ROLES:
-        browser = login_as(None if who == "anon" else who)
-        for url in crawl:
+        browser = Browser(app)
+        if who != "anon":
+            browser.sign_in(getattr(site.world, who).username)
+        for url in site.urls:
             for fragment in (False, True):
-                if url in documents:
+                if fragment and url in documents:
                     continue
                 response = browser.get(url, headers={"HX-Request": "true"} if fragment else {})
                 html = response.get_data().decode("utf-8", "replace")  # drains a streamed export, too
                 response.close()
+                page = SimpleNamespace(who=who, url=url, fragment=fragment, status=response.status_code,
+                                       mimetype=response.mimetype,
+                                       html=html if response.mimetype == "text/html" else None)
+                if not fragment:
+                    full[who, url] = page
+                if url not in documents:
+                    shown.append(page)
                 if response.status_code == 200 and response.mimetype != "text/html":
                     documents.add(url)
-                if response.mimetype != "text/html" or 300 <= response.status_code < 400:
-                    continue  # a redirect's body is never shown
-                seen += 1
-                for name in names:  # test users' Latin names are data, not copy
-                    html = html.replace(name, "")
-                if url.startswith("/audit/"):  # the record names each row by its id; nowhere else
-                    html = UUID.sub(" ", html)
-                words = visible_words(html)
-                if words:
-                    found.append(f"{who} {url}{' (htmx)' if fragment else ''} {response.status_code}: "
-                                 f"{sorted(words)}")
+    return SimpleNamespace(shown=shown, full=full)
+
+
+def test_every_page_and_fragment_is_chinese(site, pages):
+    world = site.world
+    names = {u.username for u in vars(world).values() if hasattr(u, "username")}
+    names |= {u.role.value for u in vars(world).values() if hasattr(u, "role")}
+    found, seen = [], 0
+    for page in pages.shown:
+        if page.mimetype != "text/html" or 300 <= page.status < 400:
+            continue  # a redirect's body is never shown
+        seen += 1
+        html = page.html
+        for name in names:  # test users' Latin names are data, not copy
+            html = html.replace(name, "")
+        if page.url.startswith("/audit/"):  # the record names each row by its id; nowhere else
+            html = UUID.sub(" ", html)
+        words = visible_words(html)
+        if words:
+            found.append(f"{page.who} {page.url}{' (htmx)' if page.fragment else ''} {page.status}: "
+                         f"{sorted(words)}")
     assert seen > 200
     assert not found, "\n".join(found)
+
+
+def test_every_button_says_what_it_does(pages):
+    """tests/core/test_button_labels.py: every label on a button is one written down with what it does,
+    and a volunteer's never gives the disguise away."""
+    unknown, giveaways = {}, {}
+    for (role, url), page in pages.full.items():
+        if page.mimetype != "text/html":
+            continue
+        for label in labels_on(page.html):
+            if label not in LABELS:
+                unknown.setdefault(label, (role, url))
+            if role == "volunteer" and any(word in label for word in GIVEAWAYS):
+                giveaways.setdefault(label, url)
+    assert len(pages.full) > 200
+    assert not unknown, f"buttons whose label is not in LABELS (what does each do?): {unknown}"
+    assert not giveaways, f"a volunteer's buttons give the disguise away: {giveaways}"
 
 
 def _plan_id(app, world, day: str) -> int:

@@ -121,9 +121,13 @@ def test_a_photo_goes_to_s3_and_is_served_only_after_the_permission_check(app, s
 
 def test_a_dead_store_answers_503_in_chinese_and_keeps_no_record(app, use_store, world, api_token, login_as):
     dead_port = free_ports(1)[0]
-    use_store(s3_store(f"http://127.0.0.1:{dead_port}", "dead", attempts=1))
+    dead = s3_store(f"http://127.0.0.1:{dead_port}", "dead", attempts=1)
+    tries = []
+    dead.client.meta.events.register("before-send.s3", lambda request, **_: tries.append(request.method))
+    use_store(dead)
     photo_id, response = upload(app.test_client(), api_token("inspector"))
     assert response.status_code == 503
+    assert tries == ["PUT"]  # attempts=1 is one try, not one retry
     assert response.headers["Retry-After"] == "30"
     error = response.get_json()["error"]
     assert error["code"] == "storage_unavailable" and "照片存储暂时无法连接" in error["message"]
@@ -141,37 +145,47 @@ def test_a_dead_store_answers_503_in_chinese_and_keeps_no_record(app, use_store,
 
 
 def test_the_server_stopping_mid_upload_leaves_no_record_and_the_retry_stores_it_whole(
-        app, use_store, world, api_token, login_as, tmp_path):
-    server = SeaweedServer(tmp_path / "weed").start()
+        app, use_store, world, api_token, login_as, seaweed, tmp_path):
+    # The module's own server when it has one (paused and resumed here, as the module's tests run one
+    # after another); never the run's shared one, which other processes are using.
+    shared = not isinstance(seaweed, SeaweedServer)
+    server = SeaweedServer(tmp_path / "weed").start() if shared else seaweed
+    prefix = f"outage-{uuid.uuid4()}"
     try:
-        store = s3_store(server.endpoint, "outage", attempts=1, connect_timeout=1, read_timeout=2)
-        put = store.put
-        calls = []
+        # The original goes in with the app's patience; what follows meets a server gone silent, which
+        # a store of short timeouts gives up on at once (the connection is accepted: the read times out).
+        patient = s3_store(server.endpoint, prefix)
+        hasty = s3_store(server.endpoint, prefix, attempts=1, connect_timeout=1, read_timeout=0.5)
+        put, calls = hasty.put, []
 
         def put_then_stop(key, data):
-            put(key, data)
+            (put if calls else patient.put)(key, data)
             calls.append(key)
             if len(calls) == 1:
                 server.pause()  # the original is in; the display size and thumbnail meet a server gone silent
-        store.put = put_then_stop
-        use_store(store)
+        hasty.put = put_then_stop
+        use_store(hasty)
         client, headers = app.test_client(), api_token("inspector")
         photo_id, response = upload(client, headers)
+        assert len(calls) == 1  # stopped mid-upload: after the original, at the display size
         assert response.status_code == 503 and response.get_json()["error"]["code"] == "storage_unavailable"
         assert "照片存储暂时无法连接" in response.get_json()["error"]["message"]
         assert photo_row(app, photo_id) is None  # no row naming files that are not all there
 
         # The phone's outbox sends the same photo again once the server is back: stored whole, once.
         server.resume()
-        store.put = put
+        use_store(patient)
         _, again = upload(client, headers, photo_id=photo_id)
         assert again.status_code == 201, again.get_json()
         photo = photo_row(app, photo_id)
-        assert sorted(store.keys()) == sorted(photo.key(size) for size in SIZES)
-        assert store.get(photo.key("original")) == jpeg_bytes(color=(10, 200, 30))
-        assert login_as("inspector").get(f"/photos/{photo_id}/thumb").data == store.get(photo.key("thumb"))
+        assert sorted(patient.keys()) == sorted(photo.key(size) for size in SIZES)
+        assert patient.get(photo.key("original")) == jpeg_bytes(color=(10, 200, 30))
+        assert login_as("inspector").get(f"/photos/{photo_id}/thumb").data == patient.get(photo.key("thumb"))
     finally:
-        server.stop()
+        if shared:
+            server.stop()
+        else:
+            server.resume()  # whatever failed, the module's other tests meet a server that answers
 
 
 def test_a_row_that_fails_to_commit_takes_its_files_back(app, use_store, monkeypatch, world, tmp_path):
