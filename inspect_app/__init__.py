@@ -127,3 +127,23 @@ def _check_required(app: Flask) -> None:
             "PUBLIC_BASE_URL must be set to the address people reach this app at, e.g. "
             "PUBLIC_BASE_URL=https://inspect.example.gov.cn: QR posters are built from it, never from "
             "the request's Host header (`make run` sets it to http://HOST:PORT for the demo).")
+    _check_argon2(app)
+
+
+# OWASP's least for Argon2id: 19 MiB and two passes (one lane). Below it a stolen hash is cheap to guess.
+ARGON2_LEAST_MEMORY_KIB, ARGON2_LEAST_PASSES = 19 * 1024, 2
+
+
+def _check_argon2(app: Flask) -> None:
+    """The password hashing costs are settings (ARGON2_*): refuse what Argon2 itself refuses (nobody
+    could sign in), and say so in the log when they are too cheap for anything but a test server."""
+    passes, memory, lanes = (app.config[f"ARGON2_{name}"] for name in ("TIME_COST", "MEMORY_COST", "PARALLELISM"))
+    if passes < 1 or lanes < 1 or memory < 8 * lanes:
+        raise RuntimeError(
+            f"ARGON2_TIME_COST={passes}, ARGON2_MEMORY_COST={memory}, ARGON2_PARALLELISM={lanes}: Argon2 needs at "
+            "least one pass and one lane, and at least 8 KiB of memory per lane.")
+    if not app.testing and (memory < ARGON2_LEAST_MEMORY_KIB or passes < ARGON2_LEAST_PASSES):
+        app.logger.warning(
+            "ARGON2_MEMORY_COST=%s KiB and ARGON2_TIME_COST=%s are below OWASP's least for Argon2id (%s KiB, %s "
+            "passes): stolen password hashes would be cheap to guess. Only a test server should run these.",
+            memory, passes, ARGON2_LEAST_MEMORY_KIB, ARGON2_LEAST_PASSES)

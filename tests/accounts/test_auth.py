@@ -165,6 +165,29 @@ def test_the_argon2_settings_come_from_the_environment():
                           check=True).stdout.split() == ["3", "65536", "4"]
 
 
+@pytest.mark.parametrize("costs", [dict(ARGON2_TIME_COST=0), dict(ARGON2_PARALLELISM=0),
+                                   dict(ARGON2_MEMORY_COST=15, ARGON2_PARALLELISM=2)])
+def test_argon2_settings_argon2_refuses_stop_the_app_at_start(tmp_path, costs):
+    from inspect_app import create_app
+    from inspect_app.config import TestConfig
+    with pytest.raises(RuntimeError, match="ARGON2_TIME_COST=.*ARGON2_MEMORY_COST=.*ARGON2_PARALLELISM="):
+        create_app(TestConfig, STORAGE_DIR=str(tmp_path), **costs)
+
+
+@pytest.mark.parametrize("costs, warned", [
+    (dict(ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=8, ARGON2_PARALLELISM=1), True),  # the test servers'
+    (dict(ARGON2_TIME_COST=3, ARGON2_MEMORY_COST=12 * 1024, ARGON2_PARALLELISM=1), True),
+    (dict(ARGON2_TIME_COST=2, ARGON2_MEMORY_COST=19 * 1024, ARGON2_PARALLELISM=1), False),  # OWASP's least
+    (dict(ARGON2_TIME_COST=3, ARGON2_MEMORY_COST=65536, ARGON2_PARALLELISM=4), False),  # the default
+])
+def test_argon2_costs_too_cheap_for_production_are_said_in_the_log(tmp_path, caplog, costs, warned):
+    from inspect_app import create_app
+    from inspect_app.config import TestConfig
+    with caplog.at_level("WARNING"):
+        create_app(TestConfig, STORAGE_DIR=str(tmp_path), TESTING=False, **costs)
+    assert any("OWASP" in record.getMessage() for record in caplog.records) is warned
+
+
 def test_the_csrf_token_from_before_sign_in_is_void_after_it(browser, world):
     before = browser.csrf()
     response = browser.post("/accounts/sign-in", data={"csrf_token": before, "username": world.inspector.username,
