@@ -66,8 +66,9 @@ class Visit(db.Model):
     school: so.Mapped[School] = so.relationship()
     version: so.Mapped[TemplateVersion] = so.relationship()
     author: so.Mapped[User] = so.relationship()
-    answers: so.Mapped[list["Answer"]] = so.relationship(
-        back_populates="visit", cascade="all, delete-orphan", order_by="Answer.id")
+    # One way only: nothing reads an answer's visit through it, and the way back cost every answer of a
+    # whole-visit PUT a backref event and a save-update cascade (issue 18).
+    answers: so.Mapped[list["Answer"]] = so.relationship(cascade="all, delete-orphan", order_by="Answer.id")
     findings: so.Mapped[list["Finding"]] = so.relationship(
         back_populates="visit", cascade="all, delete-orphan", order_by="Finding.position")
 
@@ -123,8 +124,6 @@ class Answer(db.Model):
     result: so.Mapped[Result] = so.mapped_column(enum_column(Result, 8))
     note: so.Mapped[str] = so.mapped_column(sa.String(1000), default="")
     answered_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
-
-    visit: so.Mapped[Visit] = so.relationship(back_populates="answers")
 
 
 class Finding(db.Model):
