@@ -109,7 +109,7 @@ class Pending:
         again here: before the INSERT its key and its defaults (created_at, active, …) were still None,
         and the identity map learns the key only after this hook, so the key comes from the row itself."""
         state = sa.inspect(self.obj)
-        identity = state.identity or so.object_mapper(self.obj).primary_key_from_instance(self.obj)
+        identity = state.identity or state.mapper.primary_key_from_instance(self.obj)
         data = _changes(self.obj, state, "create") if self.action == "create" else self.data
         known = identity and all(part is not None for part in identity)
         return (self.obj.__tablename__, ":".join(str(part) for part in identity) if known else "?", data)
@@ -134,12 +134,21 @@ class PendingLink:
         return table.name, ":".join(str(row.get(c.name, "?")) for c in table.primary_key.columns), row
 
 
+_LINKS: dict[so.Mapper, list[so.RelationshipProperty]] = {}
+
+
+def _links(mapper: so.Mapper) -> list[so.RelationshipProperty]:
+    """A mapper's many-to-many collections that are recorded, worked out once per class (every row
+    written asks, and most classes have none)."""
+    if mapper not in _LINKS:
+        _LINKS[mapper] = [r for r in mapper.relationships if r.secondary is not None and not r.viewonly
+                          and r.secondary.name not in SKIPPED_TABLES]
+    return _LINKS[mapper]
+
+
 def _link_changes(obj, state) -> list[PendingLink]:
     links = []
-    for relationship in so.object_mapper(obj).relationships:
-        if relationship.secondary is None or relationship.viewonly \
-                or relationship.secondary.name in SKIPPED_TABLES:
-            continue
+    for relationship in _links(state.mapper):
         # Passive: an unloaded collection did not change and is not loaded just to find that out.
         history = state.attrs[relationship.key].history
         links += [PendingLink("create", obj, relationship, other) for other in history.added]
@@ -194,15 +203,16 @@ def before_commit(session) -> None:
     if not described:
         return
     keys = keyring()
-    secret = keys.secret(keys.current)
+    key_id = keys.current
+    secret = keys.secret(key_id)
     connection = session.connection()
     last_id, previous = _chain_head(connection)
     at = utcnow()
     rows = []
     for next_id, values in enumerate(described, start=last_id + 1):
         digest = entry_hash(secret, next_id, at, values["actor_id"], values["action"], values["object_type"],
-                            values["object_id"], values["data"], previous, keys.current)
-        rows.append(dict(values, id=next_id, at=at, prev_hash=previous, hash=digest, key_id=keys.current,
+                            values["object_id"], values["data"], previous, key_id)
+        rows.append(dict(values, id=next_id, at=at, prev_hash=previous, hash=digest, key_id=key_id,
                          redacted_at=None, redaction=None))
         previous = digest
     _append(connection, rows)
