@@ -14,6 +14,7 @@ concurrent submissions queued behind it; issue 18). A rollback drops what it und
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -52,15 +53,11 @@ def _value(value):
     return value
 
 
-_COLUMNS: dict[so.Mapper, list[tuple[str, bool]]] = {}
-
-
+@functools.cache
 def _columns(mapper: so.Mapper) -> list[tuple[str, bool]]:
     """A mapper's column attributes and whether each is redacted, worked out once per class: every
     row written asks (a visit writes about forty)."""
-    if mapper not in _COLUMNS:
-        _COLUMNS[mapper] = [(c.key, c.key in REDACTED or c.columns[0].name in REDACTED) for c in mapper.column_attrs]
-    return _COLUMNS[mapper]
+    return [(c.key, c.key in REDACTED or c.columns[0].name in REDACTED) for c in mapper.column_attrs]
 
 
 def _changes(obj, state, action: str) -> dict:
@@ -134,16 +131,12 @@ class PendingLink:
         return table.name, ":".join(str(row.get(c.name, "?")) for c in table.primary_key.columns), row
 
 
-_LINKS: dict[so.Mapper, list[so.RelationshipProperty]] = {}
-
-
+@functools.cache
 def _links(mapper: so.Mapper) -> list[so.RelationshipProperty]:
     """A mapper's many-to-many collections that are recorded, worked out once per class (every row
     written asks, and most classes have none)."""
-    if mapper not in _LINKS:
-        _LINKS[mapper] = [r for r in mapper.relationships if r.secondary is not None and not r.viewonly
-                          and r.secondary.name not in SKIPPED_TABLES]
-    return _LINKS[mapper]
+    return [r for r in mapper.relationships if r.secondary is not None and not r.viewonly
+            and r.secondary.name not in SKIPPED_TABLES]
 
 
 def _link_changes(obj, state) -> list[PendingLink]:
@@ -229,16 +222,17 @@ def _append(connection, rows: list[dict]) -> None:
         connection.execute(sa.insert(AuditEntry), rows)
         return
     columns = list(rows[0])
-    # What UTCDateTime does to a bound value: the column holds naive UTC.
-    stored = {"at": rows[0]["at"].astimezone(timezone.utc).replace(tzinfo=None)}
+    statement = _COPY.format(", ".join(columns))
+    # COPY bypasses the column types: `at` (one time for the whole batch) is bound as UTCDateTime binds it.
+    stored = {"at": AuditEntry.__table__.c.at.type.process_bind_param(rows[0]["at"], connection.dialect)}
     cursor = connection.connection.driver_connection.cursor()
     try:
-        with cursor.copy(_COPY.format(", ".join(columns))) as copy:
+        with cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row([stored.get(column, row[column]) for column in columns])
     except psycopg.IntegrityError as error:
         # As an INSERT would have said it: a writer that lost a race sees SQLAlchemy's IntegrityError.
-        raise sa.exc.IntegrityError(_COPY.format(", ".join(columns)), None, error) from error
+        raise sa.exc.IntegrityError(statement, None, error) from error
     finally:
         cursor.close()
 
