@@ -75,6 +75,11 @@ LIMIT_TESTS := tests/accounts tests/complaints tests/volunteers
 # under CI.
 TWO_MACHINES_ELSEWHERE := $(if $(TEST_DATABASE_URL),--ignore=tests/test_two_machines.py)
 
+# Bytecode is kept even where the environment says not to (PYTHONDONTWRITEBYTECODE=1 on the project's
+# machines): each xdist process, gunicorn and `flask` the suite starts would otherwise compile the app
+# and rewrite every test module's asserts again (3 s per process at collection); the second and third
+# passes, and every later run, read them back. __pycache__ is ignored by git.
+test: export PYTHONDONTWRITEBYTECODE :=
 test: setup
 	$(PYTEST) $(TWO_MACHINES_ELSEWHERE)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

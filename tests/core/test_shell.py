@@ -1,7 +1,10 @@
 """The shell: health, headers, language, fingerprinted assets, compression."""
 import re
+import uuid
 
 import pytest
+
+from inspect_app import PROJECT_ROOT
 
 
 def test_healthz(browser):
@@ -60,6 +63,19 @@ def test_a_stale_fingerprint_is_404(browser):
 def test_assets_cannot_escape_the_static_folder(browser):
     assert browser.get("/static/../pyproject.toml").status_code == 404
     assert browser.get("/static/%2e%2e/pyproject.toml").status_code == 404
+    assert browser.get("/static/css").status_code == 404  # a folder is not a file
+
+
+def test_a_static_file_added_after_a_miss_is_served(browser):
+    """Where a name's file is is remembered (assets._source); whether it is there is asked each time."""
+    added = PROJECT_ROOT / "static" / f"added-{uuid.uuid4().hex}.txt"
+    assert browser.get(f"/static/{added.name}").status_code == 404
+    try:
+        added.write_text("now here")
+        assert browser.get(f"/static/{added.name}").get_data(as_text=True) == "now here"
+    finally:
+        added.unlink()
+    assert browser.get(f"/static/{added.name}").status_code == 404
 
 
 def test_assets_are_compressed(browser):
@@ -82,7 +98,6 @@ def test_pages_are_compressed(login_as):
 def test_htmx_comes_from_node_modules_not_from_git(app):
     from pathlib import Path
 
-    from inspect_app import PROJECT_ROOT
     assert not list((PROJECT_ROOT / "static").rglob("htmx*"))
     installed = Path(app.config["NODE_MODULES_DIR"]) / "htmx.org" / "package.json"
     assert '"version": "2.0.11"' in installed.read_text()
