@@ -4,7 +4,8 @@ A `before_flush` hook turns each new, changed or deleted row of an audited model
 added to or removed from a many-to-many collection (an association table has no model of its own),
 into an entry in the same transaction, so no domain can forget to log and nothing is logged that did
 not happen. Each entry's hash is an HMAC with a key kept outside the database (`audit.keys`).
-Writes that bypass the ORM (a Core or raw UPDATE/INSERT) are out of its reach.
+Writes that bypass the ORM (a Core or raw UPDATE/INSERT) are out of its reach, unless their domain
+describes them itself (`record_rows`, for a visit's answers).
 
 Entries are described at each flush (`after_flush`: the row as it was written) but chained only when
 the transaction commits (`before_commit`): appending takes the one-appender-at-a-time lock and holds it
@@ -185,6 +186,20 @@ def after_flush(session, flush_context) -> None:
             continue  # one link seen from both of its sides
         seen.add((item.action, object_type, object_id))
         described.append(dict(actor_id=actor, action=item.action, object_type=object_type, object_id=object_id,
+                              data=json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)))
+
+
+def record_rows(session: so.Session, action: str, table: sa.Table, rows: list[tuple[object, dict]]) -> None:
+    """Entries for rows a domain wrote without the unit of work (a visit's answers, issue 18), as
+    after_flush describes an object's: `rows` holds (key, columns): every column of a row created or
+    deleted, only the changed ones of a row updated. Chained with the rest when the transaction commits."""
+    if not rows or table.name in SKIPPED_TABLES:
+        return
+    actor = _actor_id()
+    described = session.info.setdefault("audit_described", [])
+    for key, columns in rows:
+        data = {name: "(changed)" if name in REDACTED else _value(value) for name, value in columns.items()}
+        described.append(dict(actor_id=actor, action=action, object_type=table.name, object_id=str(key),
                               data=json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)))
 
 
