@@ -46,7 +46,13 @@ SKIPPED_TABLES = {"audit_entries", "notifications", "notice_deliveries", "rate_e
 CHAIN_LOCK = 0x5AFEC0DE  # PostgreSQL advisory lock id: one appender at a time
 
 
+# What _value keeps as it is, asked first: most of a row's values (ids, codes, text, flags, numbers).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _value(value):
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).isoformat()
     if hasattr(value, "value"):
@@ -72,7 +78,7 @@ def _changes(obj, state, action: str) -> dict:
             if not history.has_changes():
                 continue
         value = values[key] if key in values else getattr(obj, key, None)
-        data[key] = "(changed)" if redacted else _value(value)
+        data[key] = "(changed)" if redacted else value if type(value) in _PLAIN else _value(value)
     return data
 
 
@@ -198,7 +204,8 @@ def record_rows(session: so.Session, action: str, table: sa.Table, rows: list[tu
     actor = _actor_id()
     described = session.info.setdefault("audit_described", [])
     for key, columns in rows:
-        data = {name: "(changed)" if name in REDACTED else _value(value) for name, value in columns.items()}
+        data = {name: "(changed)" if name in REDACTED else value if type(value) in _PLAIN else _value(value)
+                for name, value in columns.items()}
         described.append(dict(actor_id=actor, action=action, object_type=table.name, object_id=str(key),
                               data=json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)))
 
@@ -239,12 +246,15 @@ def _append(connection, rows: list[dict]) -> None:
     columns = list(rows[0])
     statement = _COPY.format(", ".join(columns))
     # COPY bypasses the column types: `at` (one time for the whole batch) is bound as UTCDateTime binds it.
-    stored = {"at": AuditEntry.__table__.c.at.type.process_bind_param(rows[0]["at"], connection.dialect)}
+    at = AuditEntry.__table__.c.at.type.process_bind_param(rows[0]["at"], connection.dialect)
+    where = columns.index("at")
     cursor = connection.connection.driver_connection.cursor()
     try:
         with cursor.copy(statement) as copy:
             for row in rows:
-                copy.write_row([stored.get(column, row[column]) for column in columns])
+                values = [*row.values()]  # every row has the same keys, in the same order
+                values[where] = at
+                copy.write_row(values)
     except psycopg.IntegrityError as error:
         # As an INSERT would have said it: a writer that lost a race sees SQLAlchemy's IntegrityError.
         raise sa.exc.IntegrityError(statement, None, error) from error
