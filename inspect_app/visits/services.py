@@ -194,7 +194,7 @@ def record_answers(visit: Visit, answers: list[tuple[ChecklistItem, Result, str 
             values["note"] = note.strip()[:1000]
         answer = by_code.get(item.code)
         if answer is None:
-            answer = by_code[item.code] = Answer(visit_id=visit.id, code=item.code, **{"note": "", **values})
+            answer = by_code[item.code] = _as_loaded(visit_id=visit.id, code=item.code, **{"note": "", **values})
             created.append(answer)
         elif answer.id is None:  # answered twice before its visit was stored: written once, as it ends
             for key, value in values.items():
@@ -208,7 +208,9 @@ def record_answers(visit: Visit, answers: list[tuple[ChecklistItem, Result, str 
             visit.findings.remove(finding)
         recorded.append(answer)
     if created:
-        # As loaded: the unit of work neither inserts them again nor cascades to them.
+        # As if loaded, so the unit of work neither inserts them nor cascades to them. The new ones stay
+        # out of the session (registering 28 objects cost as much as writing them): nothing looks an
+        # answer up by id before the commit, which expires the visit, and the next read loads them all.
         so.attributes.set_committed_value(visit, "answers", list(visit.answers) + created)
     session = so.object_session(visit)
     if session is None:
@@ -218,6 +220,15 @@ def record_answers(visit: Visit, answers: list[tuple[ChecklistItem, Result, str 
     elif created:
         session.info.setdefault("answers_waiting", {}).setdefault(visit, []).extend(created)
     return recorded
+
+
+def _as_loaded(**values) -> Answer:
+    """A new Answer holding `values` as a load would set them, without the attribute events and history
+    of the constructor (54 calls an answer, a whole visit makes 28: issue 18). It is never added to a
+    session, so nothing reads that history: the row is written by _write_answers."""
+    answer = Answer.__mapper__.class_manager.new_instance()
+    answer.__dict__.update(values)
+    return answer
 
 
 _ARRAYED = ("code", "result", "note", "answered_at")
@@ -251,13 +262,7 @@ def _write_answers(session: so.Session, visit: Visit, created: list[Answer],
         else:
             ids = dict(connection.execute(sa.insert(table).returning(table.c.code, table.c.id), rows).all())
         for answer, row in zip(created, rows):
-            answer.id = row["id"] = ids[answer.code]
-            so.make_transient_to_detached(answer)
-            # A row rolled back earlier in this session may have left its object under the same id (SQLite
-            # reuses ids): that object is stale, this one is the row.
-            if (stale := session.identity_map.get(sa.inspect(answer).key)) is not None:
-                session.expunge(stale)
-            session.add(answer)
+            answer.__dict__["id"] = row["id"] = ids[answer.code]  # as _as_loaded set the rest
         audit.record_rows(session, "create", table, [(row["id"], row) for row in rows])
     if changed:
         by_columns: dict[tuple[str, ...], list[dict]] = {}
