@@ -189,12 +189,13 @@ def record_answers(visit: Visit, answers: list[tuple[ChecklistItem, Result, str 
     now = utcnow()
     recorded, created, changed = [], [], []
     for item, result, note in answers:
+        code = item.code
         values = {"result": result, "answered_at": now}
         if note is not None:
             values["note"] = note.strip()[:1000]
-        answer = by_code.get(item.code)
+        answer = by_code.get(code)
         if answer is None:
-            answer = by_code[item.code] = _as_loaded(visit_id=visit.id, code=item.code, **{"note": "", **values})
+            answer = by_code[code] = _as_loaded(visit_id=visit.id, code=code, **{"note": "", **values})
             created.append(answer)
         elif answer.id is None:  # answered twice before its visit was stored: written once, as it ends
             for key, value in values.items():
@@ -202,9 +203,9 @@ def record_answers(visit: Visit, answers: list[tuple[ChecklistItem, Result, str 
         elif update := {key: value for key, value in values.items() if getattr(answer, key) != value}:
             changed.append((answer, update))
         if result is Result.FAIL:
-            if item.code not in findings:
-                findings[item.code] = finding_for_item(visit, item)
-        elif (finding := findings.pop(item.code, None)) is not None:
+            if code not in findings:
+                findings[code] = finding_for_item(visit, item)
+        elif (finding := findings.pop(code, None)) is not None:
             visit.findings.remove(finding)
         recorded.append(answer)
     if created:
@@ -252,8 +253,8 @@ def _write_answers(session: so.Session, visit: Visit, created: list[Answer],
     table = Answer.__table__
     connection = session.connection()
     if created:
-        rows = [{"visit_id": visit.id, "code": a.code, "result": a.result, "note": a.note,
-                 "answered_at": a.answered_at} for a in created]
+        # Read from each answer's dict, where _as_loaded put the values (an attribute read is a call).
+        rows = [{"visit_id": visit.id, **{column: a.__dict__[column] for column in _ARRAYED}} for a in created]
         if connection.dialect.name == "postgresql":
             # One array per column: an executemany of 28 rows bound, adapted and parsed 140 parameters,
             # and psycopg caches no statement with more than 50 (issue 18).
