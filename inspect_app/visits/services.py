@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from sqlalchemy.dialects import postgresql
 from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from geopy.distance import geodesic
+from sqlalchemy.dialects import postgresql
 
 from inspect_app.accounts.models import User
 from inspect_app.audit import services as audit

@@ -30,6 +30,11 @@ def _stored(answer: Answer) -> dict:
             "note": answer.note, "answered_at": answer.answered_at.astimezone(timezone.utc).isoformat()}
 
 
+def _answers_of(visit_id: str) -> list[dict]:
+    return [_stored(a) for a in db.session.scalars(sa.select(Answer).where(Answer.visit_id == visit_id)
+                                                   .order_by(Answer.id))]
+
+
 def _whole_visit(world, templates, fail: dict[str, str], answers: list[str], submitted: bool) -> dict:
     now = datetime.now(timezone.utc)
     return {"school_id": world.a.id, "version_id": templates["onsite"].version_id, "mode": "overt",
@@ -132,3 +137,24 @@ def test_a_tap_that_changes_an_answer_records_the_change(app, login_as, world, t
         assert db.session.get(Finding, finding.id) is None
         assert db.session.get(Visit, visit_id).answers[0].result.value == "pass"
         assert verify().ok
+
+
+def test_a_refused_replacement_keeps_no_answer_and_records_nothing(app, api_token, world, templates):
+    headers = api_token("inspector")
+    codes = templates["onsite"].codes
+    visit_id = str(uuid.uuid4())
+    client = app.test_client()
+    assert client.put(f"/api/v1/visits/{visit_id}", json=_whole_visit(world, templates, {}, codes[:3], False),
+                      headers=headers).status_code == 201
+    with app.app_context():
+        before = _last_id()
+        stored = _answers_of(visit_id)
+    # Changed answers and new ones, then a submission the unanswered items refuse: none of it stays.
+    refused = _whole_visit(world, templates, {codes[0]: str(uuid.uuid4())}, codes[:5], True)
+    response = client.put(f"/api/v1/visits/{visit_id}", json=refused, headers=headers)
+    assert response.status_code == 422, response.get_json()
+    with app.app_context():
+        assert _answers_of(visit_id) == stored
+        assert _entries_since(before) == []
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Finding)
+                                 .where(Finding.visit_id == visit_id)) == 0
