@@ -52,6 +52,8 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
 
     from inspect_app.audit import services as audit_services
     audit_services.install()
+    from inspect_app.visits import services as visit_services
+    visit_services.install()  # after the chain's hooks: a visit's waiting answers are described after it
 
     from inspect_app import notify
     notify.init_app(app)

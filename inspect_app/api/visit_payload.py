@@ -133,6 +133,8 @@ def _apply_answers(visit: Visit, version: TemplateVersion, rows: list[schemas.An
         seen.add(row.code)
         answers.append((item, Result(row.result), row.note or ""))
     services.record_answers(visit, answers)
+    if len(visit.answers) == len(seen):
+        return  # every answer it holds was just sent (one per item): none to remove
     for answer in list(visit.answers):
         if answer.code not in seen:
             if (finding := visit.finding_for(answer.code)) is not None:

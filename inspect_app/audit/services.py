@@ -4,7 +4,8 @@ A `before_flush` hook turns each new, changed or deleted row of an audited model
 added to or removed from a many-to-many collection (an association table has no model of its own),
 into an entry in the same transaction, so no domain can forget to log and nothing is logged that did
 not happen. Each entry's hash is an HMAC with a key kept outside the database (`audit.keys`).
-Writes that bypass the ORM (a Core or raw UPDATE/INSERT) are out of its reach.
+Writes that bypass the ORM (a Core or raw UPDATE/INSERT) are out of its reach, unless their domain
+describes them itself (`record_rows`, for a visit's answers).
 
 Entries are described at each flush (`after_flush`: the row as it was written) but chained only when
 the transaction commits (`before_commit`): appending takes the one-appender-at-a-time lock and holds it
@@ -45,7 +46,16 @@ SKIPPED_TABLES = {"audit_entries", "notifications", "notice_deliveries", "rate_e
 CHAIN_LOCK = 0x5AFEC0DE  # PostgreSQL advisory lock id: one appender at a time
 
 
+# An entry's data as json.dumps(data, ensure_ascii=False, sort_keys=True, default=str) writes it, with one
+# encoder made once rather than one per entry (a visit writes about forty).
+_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+# What _value keeps as it is, asked first: most of a row's values (ids, codes, text, flags, numbers).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _value(value):
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).isoformat()
     if hasattr(value, "value"):
@@ -71,7 +81,7 @@ def _changes(obj, state, action: str) -> dict:
             if not history.has_changes():
                 continue
         value = values[key] if key in values else getattr(obj, key, None)
-        data[key] = "(changed)" if redacted else _value(value)
+        data[key] = "(changed)" if redacted else value if type(value) in _PLAIN else _value(value)
     return data
 
 
@@ -185,7 +195,22 @@ def after_flush(session, flush_context) -> None:
             continue  # one link seen from both of its sides
         seen.add((item.action, object_type, object_id))
         described.append(dict(actor_id=actor, action=item.action, object_type=object_type, object_id=object_id,
-                              data=json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)))
+                              data=_json(data)))
+
+
+def record_rows(session: so.Session, action: str, table: sa.Table, rows: list[tuple[object, dict]]) -> None:
+    """Entries for rows a domain wrote without the unit of work (a visit's answers, issue 18), as
+    after_flush describes an object's: `rows` holds (key, columns): every column of a row created or
+    deleted, only the changed ones of a row updated. Chained with the rest when the transaction commits."""
+    if not rows or table.name in SKIPPED_TABLES:
+        return
+    actor = _actor_id()
+    described = session.info.setdefault("audit_described", [])
+    for key, columns in rows:
+        data = {name: "(changed)" if name in REDACTED else value if type(value) in _PLAIN else _value(value)
+                for name, value in columns.items()}
+        described.append(dict(actor_id=actor, action=action, object_type=table.name, object_id=str(key),
+                              data=_json(data)))
 
 
 def before_commit(session) -> None:
@@ -224,12 +249,15 @@ def _append(connection, rows: list[dict]) -> None:
     columns = list(rows[0])
     statement = _COPY.format(", ".join(columns))
     # COPY bypasses the column types: `at` (one time for the whole batch) is bound as UTCDateTime binds it.
-    stored = {"at": AuditEntry.__table__.c.at.type.process_bind_param(rows[0]["at"], connection.dialect)}
+    at = AuditEntry.__table__.c.at.type.process_bind_param(rows[0]["at"], connection.dialect)
+    where = columns.index("at")
     cursor = connection.connection.driver_connection.cursor()
     try:
         with cursor.copy(statement) as copy:
             for row in rows:
-                copy.write_row([stored.get(column, row[column]) for column in columns])
+                values = [*row.values()]  # every row has the same keys, in the same order
+                values[where] = at
+                copy.write_row(values)
     except psycopg.IntegrityError as error:
         # As an INSERT would have said it: a writer that lost a race sees SQLAlchemy's IntegrityError.
         raise sa.exc.IntegrityError(statement, None, error) from error
