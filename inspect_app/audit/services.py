@@ -1,6 +1,7 @@
 """Writing the chain from every flush, and verifying it.
 
-A `before_flush` hook turns each new, changed or deleted row of an audited model, and each link
+A `before_flush` hook turns each new, changed or deleted row of an audited model (and `before_delete`
+each row a flush deletes as an orphan of its owner), and each link
 added to or removed from a many-to-many collection (an association table has no model of its own),
 into an entry in the same transaction, so no domain can forget to log and nothing is logged that did
 not happen. Each entry's hash is an HMAC with a key kept outside the database (`audit.keys`).
@@ -181,6 +182,18 @@ def before_flush(session, flush_context, instances) -> None:
         session.info.setdefault("audit_pending", []).extend(pending)
 
 
+def before_delete(mapper, connection, target) -> None:
+    """A row the flush deletes, whoever asked: an explicit delete (before_flush saw it already; the two
+    are one entry) or an orphan removed from its owner's collection (a finding whose item now passes,
+    a draft's answer no longer sent), which never appears in session.deleted and went unrecorded."""
+    table = getattr(target, "__tablename__", None)
+    session = so.object_session(target)
+    if table is None or table in SKIPPED_TABLES or session is None:
+        return
+    session.info.setdefault("audit_pending", []).append(
+        Pending("delete", target, _changes(target, sa.inspect(target), "delete")))
+
+
 def after_flush(session, flush_context) -> None:
     """Ids exist now: describe this flush's entries; they are chained when the transaction commits."""
     pending = session.info.pop("audit_pending", [])
@@ -290,6 +303,7 @@ def install() -> None:
         sa.event.listen(so.Session, "before_commit", before_commit)
         sa.event.listen(so.Session, "after_transaction_create", after_transaction_create)
         sa.event.listen(so.Session, "after_soft_rollback", after_soft_rollback)
+        sa.event.listen(db.Model, "before_delete", before_delete, propagate=True)
 
 
 @dataclass

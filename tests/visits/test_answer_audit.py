@@ -100,7 +100,8 @@ def test_replacing_a_draft_records_what_changed_and_what_went(app, api_token, wo
                       {"answered_at": when} | ({"result": "fail"} if c == codes[0] else {}))
                      for c in codes[:3]]
                     + [("answers", str(answers[c].id), "create", _stored(answers[c])) for c in codes[5:7]])
-        # (The answers no longer sent go as orphans of the visit, which the chain has never recorded.)
+        # The answers no longer sent go as orphans of the visit: recorded as deleted, with what they held.
+        expected += [("answers", str(kept[c]["id"]), "delete", kept[c]) for c in codes[3:5]]
         assert sorted(about_answers, key=repr) == sorted(expected, key=repr)
         assert codes[3] not in answers and codes[4] not in answers and kept[codes[1]]["id"] == answers[codes[1]].id
         assert ("findings", finding, "create") in [e[:3] for e in entries]
@@ -132,8 +133,9 @@ def test_a_tap_that_changes_an_answer_records_the_change(app, login_as, world, t
     assert _answer(browser, visit_id, code, "pass", token).status_code == 302
     with app.app_context():
         entries = _entries_since(before)
-        # (The finding goes as an orphan of the visit, which the chain has never recorded.)
+        # The finding goes as an orphan of the visit, and is recorded as deleted.
         assert [e[:3] for e in entries if e[0] == "answers"] == [("answers", str(answer.id), "update")]
+        assert [e[:3] for e in entries if e[0] == "findings"] == [("findings", finding.id, "delete")]
         assert db.session.get(Finding, finding.id) is None
         assert db.session.get(Visit, visit_id).answers[0].result.value == "pass"
         assert verify().ok
