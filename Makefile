@@ -54,12 +54,15 @@ run: demo
 # The suite runs on SQLite; with TEST_DATABASE_URL set (as .ci/run does) it runs again on PostgreSQL.
 # The second pass leaves out the tests that start their own gunicorn on a SQLite instance (the
 # browser tests, the served-app test and the two processes on one Redis): they would only repeat
-# the first pass. Each pass runs in TEST_WORKERS processes (pytest-xdist), a whole file to a
-# process so module-wide fixtures are built once: the browser tests mostly wait on Chromium while
-# the other process works. More processes than cores did not pay on the whole pass
-# (docs/benchmarks.md: 173 s with two, 196 s with three, 210 s with four).
+# the first pass. Each pass runs in pytest-xdist processes, a whole file to a process so module-wide
+# fixtures are built once. The first pass has the browser tests, which also wait (on Chromium, on a
+# retry's back-off, on a token to expire): a third process fills those waits on two cores (226 and
+# 238 s against 252 and 261 s with two, alternated; docs/benchmarks.md). The other passes are all
+# CPU, and keep one process a core.
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -q --numprocesses $(TEST_WORKERS) --dist loadfile
+FIRST_PASS_WORKERS ?= 3
+PYTEST_OPTIONS := -q --dist loadfile
+PYTEST := $(BIN)/python -m pytest $(PYTEST_OPTIONS) --numprocesses $(TEST_WORKERS)
 
 # With TEST_S3_ENDPOINT set (.ci/run starts SeaweedFS and Redis) the tests that keep files (photos,
 # ticket evidence, reports with their pictures, the photo API) and the tests of the rate limits (sign-in,
@@ -81,7 +84,7 @@ TWO_MACHINES_ELSEWHERE := $(if $(TEST_DATABASE_URL),--ignore=tests/test_two_mach
 # passes, and every later run, read them back. __pycache__ is ignored by git.
 test: export PYTHONDONTWRITEBYTECODE :=
 test: setup
-	$(PYTEST) $(TWO_MACHINES_ELSEWHERE)
+	$(BIN)/python -m pytest $(PYTEST_OPTIONS) --numprocesses $(FIRST_PASS_WORKERS) $(TWO_MACHINES_ELSEWHERE)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  TEST_DB=postgresql $(PYTEST) --ignore=tests/browser --ignore=tests/test_served.py --ignore=tests/test_shared_limits.py; \
