@@ -197,7 +197,7 @@ def _visit_state(visit: Visit, photos) -> dict:
         "labels": {
             "confirm_submit": _("Submit this visit? It cannot be changed afterwards. Problems found: %(n)s.",
                                 n="{n}"),
-            "synced": _("All sent"), "offline": _("Offline"),
+            "synced": _("All sent"), "saving": _("Saving…"), "offline": _("Offline"),
             "pending": _("%(n)s waiting to send", n="{n}"),
             "oldest": _("oldest %(m)s min", m="{m}"),
             "submitted_pending": _("Submitted on this phone; it is sent as soon as there is a signal."),

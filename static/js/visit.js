@@ -45,9 +45,19 @@
              answers: v.answers, findings: findings, submitted_at: null, rev: 0 };
   }
 
+  // Saves on their way into the outbox. Until each is there the status must not say "all sent": it is
+  // drawn only after two IndexedDB round trips (the visit, then the outbox), hundreds of milliseconds
+  // on a busy cheap phone, and a tap in that time still read 已同步.
+  var saving = 0;
+
   function save() {
     state.rev += 1;
-    return idb.set(visitKey, state).then(function () { return enqueue({ kind: "visit", id: state.id }); });
+    saving += 1;
+    var el = document.querySelector("[data-sync-state]");
+    if (el && el.dataset.state === "saved") { el.textContent = L.saving; el.dataset.state = "saving"; }
+    function done() { saving -= 1; }
+    return idb.set(visitKey, state).then(function () { return enqueue({ kind: "visit", id: state.id }); })
+      .then(done, function (error) { done(); renderStatus(); throw error; });
   }
 
   function enqueue(entry) {
@@ -234,7 +244,7 @@
   var unsent = 0;
   window.addEventListener("beforeunload", function (event) {
     // Signing out already asked about them (app.js marks the form it let through): once is enough.
-    if (!unsent || document.querySelector("form[data-sign-out][data-confirmed]")) return;
+    if ((!unsent && !saving) || document.querySelector("form[data-sign-out][data-confirmed]")) return;
     event.preventDefault();
     event.returnValue = "";
   });
@@ -247,7 +257,8 @@
       if (!el) return;
       var offline = navigator.onLine === false;
       var text, stateName;
-      if (!list.length) { text = L.synced; stateName = "saved"; }
+      if (!list.length && saving) { text = L.saving; stateName = "saving"; }
+      else if (!list.length) { text = L.synced; stateName = "saved"; }
       else {
         var oldest = list[0].queued_at ? Math.round((Date.now() - Date.parse(list[0].queued_at)) / 60000) : 0;
         text = (offline ? L.offline + " · " : "") + L.pending.replace("{n}", list.length) +

@@ -42,10 +42,20 @@ def start_visit(page, base: str, school_id: int = 1) -> str:
     return visit_id
 
 
+# Taps every passed item in one go, as a thumb going down the list fast does (the click reaches the
+# page's own handler, and the status says 正在保存 from the first, so a wait for "saved" after this
+# waits for them all). A Playwright click per item (its checks, pointer events and round trip) was
+# 50 ms each, 28 a visit, in every test that only needs a visit answered. The failed items are
+# tapped for real: a failure opens its finding.
+ANSWER_PASSES = """codes => codes.forEach(code => document.querySelector(`#item-${code} button.choice-pass`).click())"""
+
+
 def answer_everything(page, fail=("G1",)):
     codes = page.eval_on_selector_all("#checklist article.item", "els => els.map(e => e.id.slice(5))")
+    page.evaluate(ANSWER_PASSES, [code for code in codes if code not in fail])
     for code in codes:
-        page.click(f"#item-{code} button.choice-{'fail' if code in fail else 'pass'}")
+        if code in fail:
+            page.click(f"#item-{code} button.choice-fail")
     return codes
 
 

@@ -8,8 +8,13 @@ def test_a_draft_is_continued_or_discarded_and_the_phone_forgets_it(server, phon
     page = phone.new_page()
     sign_in(page, server.url)
     visit_id = start_visit(page, server.url, school_id=8)
-    page.click("#item-G2 button.choice-pass")
+    # The tap's own task already says it is saving: "all sent" would be untrue until the phone has it.
+    status = page.evaluate("""() => { document.querySelector('#item-G2 button.choice-pass').click();
+                                      const sync = document.querySelector('[data-sync-state]');
+                                      return [sync.dataset.state, sync.textContent]; }""")
+    assert status == ["saving", "正在保存…"]
     page.wait_for_function(SAVED, timeout=30000)
+    assert page.inner_text("[data-sync-state]") == "已同步"
 
     page.goto(f"{server.url}/schools/8")
     assert page.is_visible("text=继续检查") and page.locator("text=开始检查").count() == 0
