@@ -61,8 +61,8 @@ run: demo
 # CPU, and keep one process a core.
 TEST_WORKERS ?= 2
 FIRST_PASS_WORKERS ?= 3
-PYTEST_OPTIONS := -q --dist loadfile
-PYTEST := $(BIN)/python -m pytest $(PYTEST_OPTIONS) --numprocesses $(TEST_WORKERS)
+PYTEST_IN := $(BIN)/python -m pytest -q --dist loadfile --numprocesses
+PYTEST := $(PYTEST_IN) $(TEST_WORKERS)
 
 # With TEST_S3_ENDPOINT set (.ci/run starts SeaweedFS and Redis) the tests that keep files (photos,
 # ticket evidence, reports with their pictures, the photo API) and the tests of the rate limits (sign-in,
@@ -84,7 +84,7 @@ TWO_MACHINES_ELSEWHERE := $(if $(TEST_DATABASE_URL),--ignore=tests/test_two_mach
 # passes, and every later run, read them back. __pycache__ is ignored by git.
 test: export PYTHONDONTWRITEBYTECODE :=
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_OPTIONS) --numprocesses $(FIRST_PASS_WORKERS) $(TWO_MACHINES_ELSEWHERE)
+	$(PYTEST_IN) $(FIRST_PASS_WORKERS) $(TWO_MACHINES_ELSEWHERE)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "--- again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  TEST_DB=postgresql $(PYTEST) --ignore=tests/browser --ignore=tests/test_served.py --ignore=tests/test_shared_limits.py; \

@@ -1,7 +1,7 @@
 """Writing the chain from every flush, and verifying it.
 
-A `before_flush` hook turns each new, changed or deleted row of an audited model (and `before_delete`
-each row a flush deletes as an orphan of its owner), and each link
+A `before_flush` hook turns each new or changed row of an audited model (and `before_delete` each row
+a flush deletes, orphans of their owner included), and each link
 added to or removed from a many-to-many collection (an association table has no model of its own),
 into an entry in the same transaction, so no domain can forget to log and nothing is logged that did
 not happen. Each entry's hash is an HMAC with a key kept outside the database (`audit.keys`).
@@ -82,7 +82,7 @@ def _changes(obj, state, action: str) -> dict:
             if not history.has_changes():
                 continue
         value = values[key] if key in values else getattr(obj, key, None)
-        data[key] = "(changed)" if redacted else value if type(value) in _PLAIN else _value(value)
+        data[key] = "(changed)" if redacted else _value(value)
     return data
 
 
@@ -161,16 +161,16 @@ def _link_changes(obj, state) -> list[PendingLink]:
 
 
 def before_flush(session, flush_context, instances) -> None:
+    # Deleted rows are before_delete's: it sees every row the flush deletes, orphans included. (A row
+    # deleted with its owner has its links go with the owner's own "delete" entry.)
     pending: list[Pending | PendingLink] = []
-    for action, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+    for action, objects in (("create", session.new), ("update", session.dirty)):
         for obj in list(objects):
             table = getattr(obj, "__tablename__", None)
             if table is None or table in SKIPPED_TABLES:
                 continue
             state = sa.inspect(obj)
-            if action != "delete":
-                # A row deleted with its owner goes with the owner's own "delete" entry.
-                pending += _link_changes(obj, state)
+            pending += _link_changes(obj, state)
             if action == "update" and not session.is_modified(obj, include_collections=False):
                 continue
             # A new row is described after the flush (describe), when its key and defaults exist.
@@ -183,9 +183,9 @@ def before_flush(session, flush_context, instances) -> None:
 
 
 def before_delete(mapper, connection, target) -> None:
-    """A row the flush deletes, whoever asked: an explicit delete (before_flush saw it already; the two
-    are one entry) or an orphan removed from its owner's collection (a finding whose item now passes,
-    a draft's answer no longer sent), which never appears in session.deleted and went unrecorded."""
+    """A row the flush deletes, whoever asked: an explicit delete, a cascade, or an orphan removed from
+    its owner's collection (a finding whose item now passes, a draft's answer no longer sent), which
+    never appears in session.deleted and so went unrecorded while before_flush read deletes there."""
     table = getattr(target, "__tablename__", None)
     session = so.object_session(target)
     if table is None or table in SKIPPED_TABLES or session is None:
@@ -220,8 +220,7 @@ def record_rows(session: so.Session, action: str, table: sa.Table, rows: list[tu
     actor = _actor_id()
     described = session.info.setdefault("audit_described", [])
     for key, columns in rows:
-        data = {name: "(changed)" if name in REDACTED else value if type(value) in _PLAIN else _value(value)
-                for name, value in columns.items()}
+        data = {name: "(changed)" if name in REDACTED else _value(value) for name, value in columns.items()}
         described.append(dict(actor_id=actor, action=action, object_type=table.name, object_id=str(key),
                               data=_json(data)))
 

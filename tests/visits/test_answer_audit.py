@@ -6,6 +6,7 @@ import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from inspect_app.audit.models import AuditEntry
@@ -48,16 +49,20 @@ def _whole_visit(world, templates, fail: dict[str, str], answers: list[str], sub
                          for code, fid in fail.items()]}
 
 
-def test_a_whole_visit_put_records_every_answer_as_stored(app, api_token, world, templates):
-    headers = api_token("inspector")
+@pytest.fixture
+def put(app, api_token):
+    """PUT a whole visit as the inspector; the answer."""
+    headers, client = api_token("inspector"), app.test_client()
+    return lambda visit_id, body: client.put(f"/api/v1/visits/{visit_id}", json=body, headers=headers)
+
+
+def test_a_whole_visit_put_records_every_answer_as_stored(app, put, world, templates):
     codes = templates["onsite"].codes
     fail = {code: str(uuid.uuid4()) for code in codes[1:4]}
     visit_id = str(uuid.uuid4())
-    client = app.test_client()
     with app.app_context():
         before = _last_id()
-    response = client.put(f"/api/v1/visits/{visit_id}", json=_whole_visit(world, templates, fail, codes, True),
-                          headers=headers)
+    response = put(visit_id, _whole_visit(world, templates, fail, codes, True))
     assert response.status_code == 201, response.get_json()
     with app.app_context():
         entries = _entries_since(before)
@@ -75,20 +80,18 @@ def test_a_whole_visit_put_records_every_answer_as_stored(app, api_token, world,
         assert verify().ok
 
 
-def test_replacing_a_draft_records_what_changed_and_what_went(app, api_token, world, templates):
-    headers = api_token("inspector")
+def test_replacing_a_draft_records_what_changed_and_what_went(app, put, world, templates):
     codes = templates["onsite"].codes
     visit_id = str(uuid.uuid4())
-    client = app.test_client()
     draft = _whole_visit(world, templates, {}, codes[:5], False)
-    assert client.put(f"/api/v1/visits/{visit_id}", json=draft, headers=headers).status_code == 201
+    assert put(visit_id, draft).status_code == 201
     with app.app_context():
         before = _last_id()
         kept = {a.code: _stored(a) for a in db.session.scalars(sa.select(Answer).where(Answer.visit_id == visit_id))}
     finding = str(uuid.uuid4())
     # G1 changes its mind, G2 is sent again unchanged, G4 and G5 are no longer sent, two are new.
     again = _whole_visit(world, templates, {codes[0]: finding}, codes[:3] + codes[5:7], False)
-    response = client.put(f"/api/v1/visits/{visit_id}", json=again, headers=headers)
+    response = put(visit_id, again)
     assert response.status_code == 200, response.get_json()
     assert [a["code"] for a in response.get_json()["answers"]] == codes[:3] + codes[5:7]
     with app.app_context():
@@ -141,19 +144,16 @@ def test_a_tap_that_changes_an_answer_records_the_change(app, login_as, world, t
         assert verify().ok
 
 
-def test_a_refused_replacement_keeps_no_answer_and_records_nothing(app, api_token, world, templates):
-    headers = api_token("inspector")
+def test_a_refused_replacement_keeps_no_answer_and_records_nothing(app, put, world, templates):
     codes = templates["onsite"].codes
     visit_id = str(uuid.uuid4())
-    client = app.test_client()
-    assert client.put(f"/api/v1/visits/{visit_id}", json=_whole_visit(world, templates, {}, codes[:3], False),
-                      headers=headers).status_code == 201
+    assert put(visit_id, _whole_visit(world, templates, {}, codes[:3], False)).status_code == 201
     with app.app_context():
         before = _last_id()
         stored = _answers_of(visit_id)
     # Changed answers and new ones, then a submission the unanswered items refuse: none of it stays.
     refused = _whole_visit(world, templates, {codes[0]: str(uuid.uuid4())}, codes[:5], True)
-    response = client.put(f"/api/v1/visits/{visit_id}", json=refused, headers=headers)
+    response = put(visit_id, refused)
     assert response.status_code == 422, response.get_json()
     with app.app_context():
         assert _answers_of(visit_id) == stored
