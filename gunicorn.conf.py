@@ -6,3 +6,13 @@ ProxyFix, see inspect_app/__init__.py). gunicorn would otherwise believe X-Forwa
 """
 forwarded_allow_ips = ""
 secure_scheme_headers: dict = {}
+
+
+def post_worker_init(worker):
+    """What the worker holds once the app is loaded (modules, mappers, the routes: about 186,000
+    objects) lives as long as the worker; frozen, the garbage collector's full passes stop walking it.
+    Measured under bench.endpoints on PostgreSQL: a full pass took 166 ms of the request it landed in,
+    35 ms frozen; the run's collections 7.0 → 3.3 s of CPU. (With --preload the objects come from the
+    master and a frozen object's page is also no longer written by the passes: memory stays shared.)"""
+    import gc
+    gc.freeze()
