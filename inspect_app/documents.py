@@ -1,13 +1,15 @@
 """User text on its way into a document stays text: never PDF markup, never a spreadsheet formula.
 
 A finding, a note, a school's or a person's name is typed by someone outside the bureau and read by
-someone inside it. reportlab's `Paragraph` parses its input as markup (`<img src>` embeds a file from
-the server's disk, `<a href>` plants a link, an unclosed `<i>` fails the whole PDF), and spreadsheet
-programs run a cell that starts with `=` (or `+ - @`, tab, CR) as a formula; a line break in an
-e-mail header is refused by the mail library (and would start a new header if it were not). Every
-writer of a PDF, an XLSX, a CSV or a mail header passes each value through the one helper for its
-format below, so the rule is kept here once and a new document cannot forget it. An HTML document
-made into a PDF (`html_pdf`) is escaped by Jinja and may read no file but the ones handed to it.
+someone inside it. Spreadsheet programs run a cell that starts with `=` (or `+ - @`, tab, CR) as a
+formula; a line break in an e-mail header is refused by the mail library (and would start a new header
+if it were not). Every writer of an XLSX, a CSV or a mail header passes each value through the one
+helper for its format below, so the rule is kept here once and a new document cannot forget it. Every
+PDF is an HTML document (`html_pdf`): its text is escaped by Jinja, and it may read no file but the
+ones handed to it.
+
+openpyxl is imported where a spreadsheet is made, not with the app: it costs every process that starts
+the app (each gunicorn worker, each `flask` command) about 0.17 s, for a download few requests ask for.
 """
 from __future__ import annotations
 
@@ -15,27 +17,11 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from xml.sax.saxutils import escape
-
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from reportlab.platypus import Paragraph
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # OWASP's CSV-injection list (and ASVS 1.2.10's NUL): a field starting with one of these is a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
-
-
-def pdf_text(value) -> str:
-    """`value` as reportlab Paragraph markup that draws exactly its characters (line breaks kept)."""
-    text = escape(str(value)).replace("\r\n", "\n").replace("\r", "\n")
-    return text.replace("\n", "<br/>")
-
-
-def paragraph(value, style) -> Paragraph:
-    """A reportlab Paragraph of plain text: the only way a PDF writer here makes one."""
-    return Paragraph(pdf_text(value), style)
 
 
 def xlsx_cell(sheet, value):
@@ -47,6 +33,8 @@ def xlsx_cell(sheet, value):
     """
     if not isinstance(value, str):
         return value
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
     cell.data_type = "s"
     return cell

@@ -21,7 +21,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import psycopg
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import has_request_context
@@ -258,6 +257,7 @@ def _append(connection, rows: list[dict]) -> None:
     if connection.dialect.name != "postgresql":
         connection.execute(sa.insert(AuditEntry), rows)
         return
+    import psycopg  # on PostgreSQL only (its driver): an SQLite deployment never loads it
     columns = list(rows[0])
     statement = _COPY.format(", ".join(columns))
     # COPY bypasses the column types: `at` (one time for the whole batch) is bound as UTCDateTime binds it.

@@ -6,8 +6,6 @@ from datetime import date
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from inspect_app.checklists.models import Severity
 from inspect_app.documents import html_pdf, xlsx_append
@@ -45,6 +43,8 @@ def pdf(content: dict, signed) -> bytes:
 
 def xlsx(content: dict, signature: str | None) -> bytes:
     L = _labels()
+    from openpyxl import Workbook  # imported when asked for (inspect_app/documents.py says why)
+    from openpyxl.styles import Font
     book = Workbook()
     sheet = book.active
     sheet.title = content["day"]

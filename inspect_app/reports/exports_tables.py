@@ -8,8 +8,6 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.models import ChecklistItem
@@ -186,6 +184,8 @@ WIDE = {"School": 24, "Item": 36, "Problem": 48, "Submitted": 17, "Opened": 17, 
 def xlsx_bytes(table: Iterator[list], title: str) -> bytes:
     """Streamed rows (write-only workbook) under a frozen header, with column widths set and the
     dates as date cells in the bureau's zone."""
+    from openpyxl import Workbook  # imported when asked for (inspect_app/documents.py says why)
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.dimensions import ColumnDimension
     book = Workbook(write_only=True)

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from inspect_app.accounts.models import Role
-from inspect_app.documents import FORMULA_STARTS, csv_field, pdf_text
+from inspect_app.documents import FORMULA_STARTS, csv_field
 from inspect_app.extensions import db
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import Ticket
@@ -189,7 +189,3 @@ def test_every_formula_start_is_neutralised(start):
     # The API and the register import trim leading whitespace, so tab and CR are checked here.
     assert csv_field(start + "1+1") == "'" + start + "1+1"
     assert csv_field("1+1") == "1+1" and csv_field(3) == 3
-
-
-def test_pdf_text_is_never_markup():
-    assert pdf_text('<i>a & b</i>\nc') == "&lt;i&gt;a &amp; b&lt;/i&gt;<br/>c"
