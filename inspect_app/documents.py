@@ -24,25 +24,25 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
-def xlsx_cell(sheet, value):
-    """A cell for `sheet.append`: text is always a string cell, whatever it starts with.
+def xlsx_append(sheet, values) -> None:
+    """Append a row to a worksheet (normal or write-only): text is always a string cell, whatever it
+    starts with.
 
     openpyxl makes any string starting with "=" a formula; forcing the type to "s" writes it as an
     inline string instead. Control characters XML cannot carry (openpyxl refuses them and the whole
     download would fail) are shown as U+FFFD.
     """
-    if not isinstance(value, str):
-        return value
+    # Once a row, not once a cell (an export streams tens of thousands of cells; the two imports cost 2 µs).
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
-    cell.data_type = "s"
-    return cell
 
-
-def xlsx_append(sheet, values) -> None:
-    """Append a row to a worksheet (normal or write-only) with every value through `xlsx_cell`."""
-    sheet.append([xlsx_cell(sheet, value) for value in values])
+    def cell(value):
+        if not isinstance(value, str):
+            return value
+        text = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
+        text.data_type = "s"
+        return text
+    sheet.append([cell(value) for value in values])
 
 
 def csv_field(value):
