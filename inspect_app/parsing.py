@@ -38,6 +38,25 @@ class FieldError(DomainError):
     status = 422
 
 
+def in_url(parse, value, status: int = 404):
+    """`parse(value)` for a value taken from the address (a path segment, the query string): malformed,
+    it names nothing, so the refusal carries `status` (404; 400 for a query a page cannot read) with
+    the parser's message, and no view needs a try/except to say so."""
+    try:
+        return parse(value)
+    except FieldError as error:
+        raise FieldError(error.message, status) from None
+
+
+def or_none(parse, value):
+    """`parse(value)`, or None where the value is malformed: for what a client adds unasked (its clock,
+    a hidden field's replay key), which must never refuse the step it came with."""
+    try:
+        return parse(value)
+    except FieldError:
+        return None
+
+
 def parse_uuid(value: str | None) -> str | None:
     if value in (None, ""):
         return None

@@ -13,10 +13,9 @@ from inspect_app.duties import services
 from inspect_app.duties.access import sees_every_school
 from inspect_app.duties.models import SelfReport
 from inspect_app.duties.present import report_view
-from inspect_app.errors import refuse
 from inspect_app.i18n import local_iso
 from inspect_app.idempotency import first_writer_wins
-from inspect_app.parsing import FieldError, parse_day
+from inspect_app.parsing import in_url, parse_day
 
 
 def report_json(report: SelfReport) -> dict:
@@ -30,10 +29,7 @@ def report_json(report: SelfReport) -> dict:
 
 
 def _day(value: str | None, status: int):
-    try:
-        return parse_day(value) or services.today()
-    except FieldError as error:
-        refuse(status, error.message)
+    return in_url(parse_day, value, status) or services.today()
 
 
 @bp.put("/self-reports/<day>")

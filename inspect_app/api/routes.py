@@ -11,7 +11,7 @@ from inspect_app.api import bp, schemas
 from inspect_app.api.openapi import api, json_body, openapi_document  # noqa: F401 - json_body: the views import it from here
 from inspect_app.errors import api_error, refuse
 from inspect_app.extensions import csrf, db
-from inspect_app.parsing import FieldError, parse_day
+from inspect_app.parsing import in_url, parse_day
 from inspect_app.schools.access import can_view_school, resolve_qr_token, scan_refusal, visible_schools
 from inspect_app.schools.models import School
 from inspect_app.schools.qr import qr_url
@@ -134,10 +134,7 @@ def daily_report(day: str):
     from inspect_app.reports import services as reports
     if current_user.role not in BUREAU_ROLES:
         refuse(403, _("The daily report is for the bureau."))
-    try:
-        the_day = parse_day(day)
-    except FieldError as error:
-        refuse(404, str(error))
+    the_day = in_url(parse_day, day)
     content, signed = reports.current(the_day)
     content = reports.for_viewer(content, current_user)
     content["signed"] = {"by": signed.signed_by.display_name, "at": signed.signed_at.isoformat(),

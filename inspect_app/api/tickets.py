@@ -11,11 +11,10 @@ from inspect_app.api import bp, paging, schemas
 from inspect_app.api.openapi import api, looked_up_first
 from inspect_app.api.routes import json_body
 from inspect_app.dbtypes import utcnow
-from inspect_app.errors import api_error
 from inspect_app.extensions import db
 from inspect_app.i18n import local_day, local_iso
 from inspect_app.idempotency import body_hash, first_writer_wins
-from inspect_app.parsing import FieldError, parse_uuid
+from inspect_app.parsing import in_url, parse_uuid
 from inspect_app.photos.models import Photo
 from inspect_app.tickets import services
 from inspect_app.tickets.access import get_ticket_or_404, visible_tickets
@@ -87,10 +86,7 @@ def show_ticket(ticket_id: int):
 
 
 def _step(ticket_id: int, client_id: str, act) -> tuple:
-    try:
-        client_id = parse_uuid(client_id)
-    except FieldError as error:
-        return api_error(404, "not_found", str(error))
+    client_id = in_url(parse_uuid, client_id)
     ticket = get_ticket_or_404(ticket_id, current_user)
     body = json_body()
     digest = body_hash(body)

@@ -19,7 +19,7 @@ from inspect_app.accounts.models import User
 from inspect_app.api import schemas
 from inspect_app.checklists.models import Severity, TemplateVersion, VisitMode
 from inspect_app.extensions import db
-from inspect_app.parsing import FieldError, parse_uuid
+from inspect_app.parsing import in_url, parse_uuid
 from inspect_app.schools.models import School
 from inspect_app.tickets.services import TicketResult, apply_follow_up
 from inspect_app.visits import services
@@ -51,10 +51,7 @@ def apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
 
 def _apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
            client_time: datetime | None) -> Outcome:
-    try:
-        visit_id = parse_uuid(visit_id)
-    except FieldError as error:
-        raise VisitError(error.message, 404) from None
+    visit_id = in_url(parse_uuid, visit_id)
     existing = db.session.get(Visit, visit_id)
     if existing is not None:
         if existing.author_id != user.id:

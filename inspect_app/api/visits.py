@@ -12,7 +12,7 @@ from inspect_app.checklists.services import templates_for
 from inspect_app.errors import api_error, refuse
 from inspect_app.extensions import db
 from inspect_app.idempotency import body_hash, first_writer_wins
-from inspect_app.parsing import FieldError, parse_time, parse_uuid
+from inspect_app.parsing import or_none, parse_time, parse_uuid
 from inspect_app.photos.services import parse_fields, read_upload, receive_photo
 from inspect_app.schools.access import get_school_or_404
 from inspect_app.visits.access import can_start, get_visit_or_404
@@ -22,10 +22,7 @@ from inspect_app.visits.present import photo_json, visit_json
 
 def client_time():
     """The phone's clock when it sent this request (header X-Client-Time), to measure skew."""
-    try:
-        return parse_time(request.headers.get("X-Client-Time"))
-    except FieldError:
-        return None
+    return or_none(parse_time, request.headers.get("X-Client-Time"))
 
 
 @bp.get("/checklists")

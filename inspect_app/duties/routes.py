@@ -19,23 +19,17 @@ from inspect_app.duties.present import report_view
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.idempotency import first_writer_wins
-from inspect_app.parsing import FieldError, parse_day, parse_uuid
+from inspect_app.parsing import in_url, or_none, parse_day, parse_uuid
 from inspect_app.schools.models import School
 
 
 def _day(value: str | None) -> date:
     """?date= (YYYY-MM-DD), today where the bureau is when left out; malformed is a 400."""
-    try:
-        return parse_day(value) or services.today()
-    except FieldError as error:
-        refuse(400, error.message)
+    return in_url(parse_day, value, 400) or services.today()
 
 
 def _client_id(value: str | None) -> str | None:
-    try:
-        return parse_uuid(value)
-    except FieldError:
-        return None  # a mangled hidden field: file it anyway, without replay protection
+    return or_none(parse_uuid, value)  # a mangled hidden field: file it anyway, without replay protection
 
 
 def _page(day: date, form: ReportForm | None = None, status: int = 200):

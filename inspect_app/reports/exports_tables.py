@@ -14,7 +14,7 @@ from inspect_app.checklists.models import ChecklistItem
 from inspect_app.documents import csv_row, xlsx_append
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
-from inspect_app.parsing import FieldError, parse_day
+from inspect_app.parsing import in_url, parse_day
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import Ticket, TicketStatus
 from inspect_app.visits.models import Finding, Visit, VisitStatus
@@ -33,11 +33,8 @@ class Filters:
 
     @staticmethod
     def _date(value):
-        try:
-            return parse_day(value)
-        except FieldError as error:
-            # A malformed query string, not a refused value: 400 as for any other bad URL.
-            raise FieldError(error.message, 400) from None
+        # A malformed query string, not a refused value: 400 as for any other bad URL.
+        return in_url(parse_day, value, 400)
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         tz = local_zone()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
@@ -16,9 +16,7 @@ from inspect_app.dbtypes import utcnow
 from inspect_app.documents import attachment
 from inspect_app.i18n import local_day
 from inspect_app.extensions import db
-from inspect_app.parsing import FieldError
-from inspect_app.parsing import parse_day as parse_day_field
-from inspect_app.parsing import parse_id
+from inspect_app.parsing import in_url, parse_day, parse_id
 from inspect_app.plans.access import can_plan
 from inspect_app.plans.planning import plans_progress
 from inspect_app.reports import bp, circulars, exports, exports_tables, services
@@ -28,13 +26,6 @@ from inspect_app.visits.services import flagged_by_author
 from inspect_app.schools.models import School
 from inspect_app.tickets.models import TicketStatus
 
-
-
-def parse_day(value: str) -> date:
-    try:
-        return parse_day_field(value)
-    except FieldError:
-        abort(404)
 
 
 def signature(signed) -> str | None:
@@ -174,7 +165,7 @@ def latest_report():
 @roles_required(*BUREAU_ROLES)
 def show_report(day: str):
     """The daily report as a printable page; frozen once a leader has signed it."""
-    the_day = parse_day(day)
+    the_day = in_url(parse_day, day)
     content, signed = services.current(the_day)
     content = services.for_viewer(content, current_user)
     closes = services.window(the_day)[1]
@@ -198,10 +189,7 @@ def _photo_url(photo_id: str) -> str:
 def report_history():
     """A month of reports with their status (draft, signed, late) and the signed PDF of each."""
     latest = services.report_day(utcnow())
-    try:
-        until = min(parse_day_field(request.args["until"]), latest) if request.args.get("until") else latest
-    except FieldError:
-        abort(404)
+    until = min(in_url(parse_day, request.args["until"]), latest) if request.args.get("until") else latest
     days = services.history(until)
     return render_template("reports/history.html", days=days, until=until, latest=latest,
                            earlier=(until - timedelta(days=len(days))).isoformat(),
@@ -212,7 +200,7 @@ def report_history():
 @roles_required(Role.LEADER)
 def sign_report(day: str):
     """Sign and freeze the report with a content hash."""
-    the_day = parse_day(day)
+    the_day = in_url(parse_day, day)
     services.sign(the_day, current_user)  # a ReportError becomes its error page (errors.py)
     db.session.commit()
     flash(_("Signed. This version is now frozen."), "success")
@@ -220,7 +208,7 @@ def sign_report(day: str):
 
 
 def _download(day: str, kind: str):
-    the_day = parse_day(day)
+    the_day = in_url(parse_day, day)
     content, signed = services.current(the_day)
     content = services.for_viewer(content, current_user)
     if kind == "pdf":
@@ -255,7 +243,7 @@ def show_circular(day: str):
     """The day's circular: for the bureau the whole of it with read receipts (and, for a leader of
     a signed report not yet sent, the choice of schools to name); for a school its own excerpt,
     which opening records as read. A school has nothing to answer here."""
-    the_day = parse_day(day)
+    the_day = in_url(parse_day, day)
     circular = circulars.circular_for(the_day)
     if current_user.role is Role.DUTY_OFFICER:
         if circular is None:
@@ -281,7 +269,7 @@ def show_circular(day: str):
 @roles_required(Role.LEADER)
 def circulate_report(day: str):
     """Circulate the signed report, naming the schools ticked."""
-    the_day = parse_day(day)
+    the_day = in_url(parse_day, day)
     named = [parse_id(value, _("School"), text=True) for value in request.form.getlist("school")]
     circulars.circulate(the_day, current_user, [school_id for school_id in named if school_id])
     db.session.commit()

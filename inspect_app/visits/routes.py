@@ -20,7 +20,7 @@ from inspect_app.errors import DomainError, refuse
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.idempotency import first_writer_wins
-from inspect_app.parsing import FieldError, id_arg, parse_time
+from inspect_app.parsing import id_arg, or_none, parse_time
 from inspect_app.photos.services import PhotoConflict, parse_fields, read_upload, receive_photo
 from inspect_app.schools.access import get_school_or_404
 from inspect_app.schools.models import School
@@ -71,10 +71,7 @@ def _position(form) -> services.Location | None:
 
 
 def _client_time(value: str | None) -> datetime | None:
-    try:
-        return parse_time(value)
-    except FieldError:
-        return None
+    return or_none(parse_time, value)
 
 
 def _editable(visit_id: str) -> Visit:

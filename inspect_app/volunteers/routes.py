@@ -13,7 +13,7 @@ from inspect_app.checklists.models import VisitMode
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import refuse
 from inspect_app.i18n import local_zone
-from inspect_app.parsing import FieldError, parse_month
+from inspect_app.parsing import in_url, parse_month
 from inspect_app.extensions import db
 from inspect_app.idempotency import first_writer_wins
 from inspect_app.schools.models import School
@@ -119,10 +119,7 @@ def roster():
 def show_coverage():
     """A month's coverage of schools by volunteers: checks per school, and the schools not yet checked."""
     this_month = utcnow().astimezone(local_zone()).date().replace(day=1)
-    try:
-        month = parse_month(request.args.get("month")) or this_month
-    except FieldError:
-        abort(404)
+    month = in_url(parse_month, request.args.get("month")) or this_month
     month = min(month, this_month)  # a month to come has nothing to show
     earlier = (month - timedelta(days=1)).replace(day=1)
     later = (month + timedelta(days=31)).replace(day=1)
