@@ -3,17 +3,22 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, has_app_context, has_request_context, request
 from flask_babel import get_locale, get_timezone, gettext
 
+from inspect_app.config import Config
 from inspect_app.extensions import babel
 
 LANG_COOKIE = "lang"
 
 
-def local_zone() -> ZoneInfo:
-    """The bureau's time zone: deadlines, report days and "today" are counted in it."""
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+def local_zone(app: Flask | None = None) -> ZoneInfo:
+    """The bureau's time zone: deadlines, report days and "today" are counted in it. The app's setting;
+    `app` where no app context is pushed (the scheduler's set-up), and the default setting where there
+    is no app at all (a photo processed by a benchmark)."""
+    if app is None and has_app_context():
+        app = current_app
+    return ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"] if app is not None else Config.BABEL_DEFAULT_TIMEZONE)
 
 
 def working_days_back(now: datetime, days: int) -> datetime:

@@ -30,6 +30,11 @@ class Role(LabelledEnum):
 # The bureau's people: they see every school and the full record (a school's officer and a volunteer
 # see less). The one list every access rule takes this from.
 BUREAU_ROLES = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
+# Its people in the field: they verify a rectification, issue a hand-over sheet and triage a
+# complaint; an administrator runs the system and does none of these.
+FIELD_ROLES = frozenset({Role.INSPECTOR, Role.LEADER})
+# Who goes to schools to check them: their own visits, and schools kept on the phone for offline use.
+VISITOR_ROLES = FIELD_ROLES | {Role.VOLUNTEER}
 
 
 class AccountError(DomainError):

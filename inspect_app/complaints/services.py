@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from inspect_app.accounts.models import Role, User
+from inspect_app.accounts.models import BUREAU_ROLES, FIELD_ROLES, User
 from inspect_app.checklists.models import ChecklistTemplate, Severity
 from inspect_app.complaints import limits
 from inspect_app.complaints.codes import code_hash, new_code, normalise
@@ -39,9 +39,9 @@ from inspect_app.schools.models import School
 from inspect_app.tickets.models import EventKind, Ticket
 from inspect_app.tickets.services import DEFAULT_DEADLINE_HOURS, notify, planned_deadline, ticket_closed
 
-# Who triages (and so sees the complainant's contact), and who reads the queue.
-TRIAGE_ROLES = (Role.LEADER, Role.INSPECTOR)
-QUEUE_ROLES = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
+# Who triages (and so sees the complainant's contact), and who reads the queue: the bureau.
+TRIAGE_ROLES = FIELD_ROLES
+QUEUE_ROLES = BUREAU_ROLES
 # Similar complaints about one school within this many days are shown together.
 DUPLICATE_DAYS = 3
 DUPLICATE_RATIO = 0.6

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
-from inspect_app.accounts.models import Role
+from inspect_app.accounts.models import BUREAU_ROLES, FIELD_ROLES, VISITOR_ROLES, Role
 from inspect_app.core import bp
 from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
@@ -35,7 +35,8 @@ class LanguageForm(FlaskForm):
 def shell_context():
     # No form objects here: one built for every page read the request it was rendered for, and an
     # upload past the size limit turned its clear 413 page into a bare "Internal Server Error".
-    return {"languages": current_app.config["LANGUAGES"], "Role": Role, "disguised": disguised()}
+    return {"languages": current_app.config["LANGUAGES"], "Role": Role, "BUREAU_ROLES": BUREAU_ROLES,
+            "FIELD_ROLES": FIELD_ROLES, "VISITOR_ROLES": VISITOR_ROLES, "disguised": disguised()}
 
 
 def disguised() -> bool:

@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 from inspect_app.errors import DomainError
+from inspect_app.i18n import local_zone
 
 register_heif_opener()
 
@@ -120,12 +121,11 @@ def _exif_time(exif) -> tuple[datetime | None, bool]:
     if not raw:
         return None, False
     try:
-        # EXIF time has no zone; phones in China write local time (Asia/Shanghai, UTC+8).
+        # EXIF time has no zone; phones in China write local time, the bureau's (Asia/Shanghai, UTC+8).
         local = datetime.strptime(str(raw).strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
     except ValueError:
         return None, True
-    from zoneinfo import ZoneInfo
-    return local.replace(tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(timezone.utc), False
+    return local.replace(tzinfo=local_zone()).astimezone(timezone.utc), False
 
 
 def _encode(image: Image.Image, edge: int) -> bytes:

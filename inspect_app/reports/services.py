@@ -14,7 +14,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from inspect_app.accounts.models import Role, User
+from inspect_app.accounts.models import VISITOR_ROLES, Role, User
 from inspect_app.audit.services import format_anchor
 from inspect_app.audit.services import head as audit_head
 from inspect_app.checklists.models import VisitMode
@@ -367,7 +367,7 @@ def dashboard(days_unvisited: int = 7, peer_days: int = 30) -> dict:
         sa.select(User, visits.c.visits, sa.func.coalesce(found.c.findings, 0), answers.c.answers, answers.c.passed)
         .join(visits, visits.c.author_id == User.id).outerjoin(found, found.c.author_id == User.id)
         .outerjoin(answers, answers.c.author_id == User.id)
-        .where(User.role.in_([Role.INSPECTOR, Role.LEADER, Role.VOLUNTEER]))
+        .where(User.role.in_(VISITOR_ROLES))
         .order_by(visits.c.visits.desc())).all()
     return {
         "day": today, "visits_today": sum(by_mode.values()), "by_mode": by_mode, "peer_days": peer_days,

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, render_template
 from flask_babel import gettext as _
 
-from inspect_app.accounts.models import BUREAU_ROLES, Role, User
+from inspect_app.accounts.models import BUREAU_ROLES, FIELD_ROLES, Role, User
 from inspect_app.checklists.models import VisitMode
 from inspect_app.documents import html_pdf
 from inspect_app.extensions import db
@@ -25,7 +25,7 @@ from inspect_app.tickets.models import EventKind, HandOver, Notification, Ticket
 from inspect_app.visits.models import Visit, VisitStatus
 
 # Who issues a sheet: the bureau's people in the field (as for verifying), never a volunteer.
-ISSUER_ROLES = frozenset({Role.INSPECTOR, Role.LEADER})
+ISSUER_ROLES = FIELD_ROLES
 # A sheet not signed for within this many working days shows for the bureau as overdue, and escalates.
 ACKNOWLEDGE_WITHIN_WORKING_DAYS = 1
 # Its notices, on the visit's first ticket (as `present.notice` finds the sheet from it).

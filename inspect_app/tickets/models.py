@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from geopy.distance import geodesic
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 
-from inspect_app.accounts.models import Role, User
+from inspect_app.accounts.models import FIELD_ROLES, Role, User
 from inspect_app.checklists.models import ChecklistItem, Severity, VisitMode
 from inspect_app.dbtypes import LabelledEnum, UTCDateTime, enum_column, utcnow
 from inspect_app.errors import DomainError
@@ -60,7 +60,7 @@ class EventKind(LabelledEnum):
 
 
 # Who re-checks a school's rectification: the bureau's people in the field, never an administrator.
-VERIFIER_ROLES = frozenset({Role.INSPECTOR, Role.LEADER})
+VERIFIER_ROLES = FIELD_ROLES
 
 # The escalation ladder: how long past the deadline each step is taken.
 LADDER = [(EventKind.REMINDER, timedelta(0)), (EventKind.HEAD_NOTIFIED, timedelta(days=1)),

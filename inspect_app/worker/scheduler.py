@@ -10,14 +10,13 @@ store and both fire a job: the run key in job_runs (jobs.run) lets one of them d
 """
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from apscheduler.jobstores.base import ConflictingIdError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
+from inspect_app.i18n import local_zone
 from inspect_app.worker import jobs
 
 ENTRY = "inspect_app.worker.jobs:scheduled"
@@ -33,7 +32,7 @@ def configure(scheduler: BaseScheduler, app: Flask, jobstore_url: str | None = N
                                                     engine_options={"pool_pre_ping": True})},
         # One run at a time per job; runs missed while no worker was up collapse into one, however late.
         "job_defaults": {"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        "timezone": ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"]),
+        "timezone": local_zone(app),
     }
     if executor is not None:
         options["executors"] = {"default": executor}
