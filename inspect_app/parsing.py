@@ -11,6 +11,7 @@ import json
 import math
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from flask import Flask, current_app, request
@@ -149,6 +150,33 @@ def parse_number(value, low: float, high: float, name: str) -> float | None:
     if not math.isfinite(number) or not low <= number <= high:
         raise FieldError(_("%(name)s must be between %(low)s and %(high)s.", name=name, low=low, high=high))
     return number
+
+
+# A position as a phone's GPS gives it, and the bounds every way in holds it to (the API's schema, the
+# visit page's form, a photo's fields).
+LAT_RANGE = (-90, 90)
+LON_RANGE = (-180, 180)
+ACCURACY_RANGE = (0, 100_000)  # metres
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+
+
+def parse_location(lat, lon, accuracy_m=None) -> Location | None:
+    """A position from a phone's numbers or their text: None when neither lat nor lon came, refused
+    when only one did."""
+    lat = parse_number(lat, *LAT_RANGE, "lat")
+    lon = parse_number(lon, *LON_RANGE, "lon")
+    accuracy = parse_number(accuracy_m, *ACCURACY_RANGE, "accuracy_m")
+    if lat is None and lon is None:
+        return None
+    if lat is None or lon is None:
+        raise FieldError(_("Send both lat and lon, or neither."))
+    return Location(lat, lon, accuracy)
 
 
 def parse_text(value, name: str, limit: int) -> str:

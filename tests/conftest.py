@@ -478,6 +478,7 @@ class Factories:
 
         from inspect_app.checklists.models import TemplateVersion, VisitMode
         from inspect_app.dbtypes import utcnow
+        from inspect_app.parsing import Location
         from inspect_app.photos.services import PhotoFields, receive_photo
         from inspect_app.tickets.models import Ticket
         from inspect_app.visits import services
@@ -488,7 +489,7 @@ class Factories:
             user = _db.session.get(User, author.id)
             version = _db.session.get(TemplateVersion, templates[template].version_id)
             visit = services.start_visit(user, _db.session.get(School, school.id), mode, version,
-                                         started_at=utcnow(), location=services.Location(31.9, 120.28, 10),
+                                         started_at=utcnow(), location=Location(31.9, 120.28, 10),
                                          qr_token=None, client_time=None)
             for item in version.items if answer_all else []:
                 services.record_answer(visit, item, Result.FAIL if item.code in fail else Result.PASS)

@@ -17,7 +17,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictBool,
 from inspect_app.accounts.models import Role
 from inspect_app.checklists.models import Severity, VisitMode
 from inspect_app.config import Config
-from inspect_app.parsing import MAX_ID, FieldError, parse_time, parse_uuid
+from inspect_app.parsing import ACCURACY_RANGE, LAT_RANGE, LON_RANGE, MAX_ID, FieldError, parse_time, parse_uuid
 from inspect_app.tickets.models import TicketStatus
 from inspect_app.visits.models import Result
 from inspect_app.visits.services import Flags, check_count
@@ -130,9 +130,9 @@ class TokenRequest(Body):
 
 
 class Location(Body):
-    lat: Number(-90, 90)
-    lon: Number(-180, 180)
-    accuracy_m: Number(0, 100_000) | None = None
+    lat: Number(*LAT_RANGE)
+    lon: Number(*LON_RANGE)
+    accuracy_m: Number(*ACCURACY_RANGE) | None = None
 
 
 class AnswerInput(Body):

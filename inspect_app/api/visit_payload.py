@@ -19,12 +19,12 @@ from inspect_app.accounts.models import User
 from inspect_app.api import schemas
 from inspect_app.checklists.models import Severity, TemplateVersion, VisitMode
 from inspect_app.extensions import db
-from inspect_app.parsing import in_url, parse_uuid
+from inspect_app.parsing import Location, in_url, parse_uuid
 from inspect_app.schools.models import School
 from inspect_app.tickets.services import TicketResult, apply_follow_up
 from inspect_app.visits import services
 from inspect_app.visits.models import Finding, Result, Visit
-from inspect_app.visits.services import Location, VisitError
+from inspect_app.visits.services import VisitError
 
 
 @dataclass

@@ -8,14 +8,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from inspect_app.accounts.models import User
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.idempotency import first_writer_wins
-from inspect_app.parsing import FieldError, parse_number, parse_time, parse_uuid
+from inspect_app.parsing import parse_location, parse_time, parse_uuid
 from inspect_app.photos.models import SIZES, Photo, file_key
 from inspect_app.photos.processing import PhotoRejected, ProcessedPhoto, process
 from inspect_app.photos.storage import forget, storage
@@ -31,13 +30,10 @@ class PhotoFields:
 
 
 def parse_fields(form) -> PhotoFields:
-    lat = parse_number(form.get("lat"), -90, 90, "lat")
-    lon = parse_number(form.get("lon"), -180, 180, "lon")
-    if (lat is None) != (lon is None):
-        raise FieldError(_("Send both lat and lon, or neither."))
-    return PhotoFields(captured_at=parse_time(form.get("captured_at")), lat=lat, lon=lon,
-                       accuracy_m=parse_number(form.get("accuracy_m"), 0, 100_000, "accuracy_m"),
-                       finding_id=parse_uuid(form.get("finding_id")))
+    """What an upload says of its photo (the API's form fields), refused where malformed."""
+    place = parse_location(form.get("lat"), form.get("lon"), form.get("accuracy_m"))
+    return PhotoFields(captured_at=parse_time(form.get("captured_at")), finding_id=parse_uuid(form.get("finding_id")),
+                       **(asdict(place) if place else {}))
 
 
 def _request_hash(sha256: str, fields: PhotoFields) -> str:

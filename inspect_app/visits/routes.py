@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -16,12 +17,12 @@ from inspect_app.assets import asset_url
 from inspect_app.checklists.models import MODES_BY_ROLE, ChecklistTemplate, Severity, TemplateVersion, VisitMode
 from inspect_app.checklists.services import templates_for
 from inspect_app.dbtypes import utcnow
-from inspect_app.errors import DomainError, refuse
+from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.idempotency import first_writer_wins
-from inspect_app.parsing import id_arg, or_none, parse_time
-from inspect_app.photos.services import PhotoConflict, parse_fields, read_upload, receive_photo
+from inspect_app.parsing import Location, id_arg, or_none, parse_location, parse_time
+from inspect_app.photos.services import PhotoConflict, PhotoFields, read_upload, receive_photo
 from inspect_app.schools.access import get_school_or_404
 from inspect_app.schools.models import School
 from inspect_app.visits import bp, services
@@ -62,12 +63,9 @@ def self_check_today(school: School) -> Visit | None:
         Visit.status == VisitStatus.SUBMITTED, Visit.server_submitted_at >= start_of_day).limit(1))
 
 
-def _position(form) -> services.Location | None:
-    try:
-        return services.parse_location({"lat": form.lat.data, "lon": form.lon.data,
-                                        "accuracy_m": form.accuracy_m.data})
-    except DomainError:
-        return None  # none, half or garbled: read as none, so the visit is flagged, not lost
+def _position(form) -> Location | None:
+    # None, half or garbled: read as none, so the visit is flagged, not lost.
+    return or_none(lambda f: parse_location(f.lat.data, f.lon.data, f.accuracy_m.data), form)
 
 
 def _client_time(value: str | None) -> datetime | None:
@@ -324,11 +322,9 @@ def add_photo(visit_id: str, finding_id: str):
         refuse(422, _("Choose or take a photo first."))
     position = _position(form)
     data = read_upload(form.file.data)
-    fields = parse_fields({"captured_at": form.captured_at.data or utcnow().isoformat(),
-                           "lat": position.lat if position else None,
-                           "lon": position.lon if position else None,
-                           "accuracy_m": position.accuracy_m if position else None,
-                           "finding_id": finding.id})
+    # What the page adds (when, where) is read leniently, as for the visit: a garbled value is none.
+    fields = PhotoFields(captured_at=or_none(parse_time, form.captured_at.data) or utcnow(), finding_id=finding.id,
+                         **(asdict(position) if position else {}))
     try:
         receive_photo(str(uuid.uuid4()), current_user, data, fields)
     except PhotoConflict:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,7 +22,7 @@ from inspect_app.config import DESCRIPTION_MAX_CHARS
 from inspect_app.dbtypes import utcnow
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
-from inspect_app.parsing import parse_number
+from inspect_app.parsing import Location
 from inspect_app.photos.models import Photo
 from inspect_app.photos.services import photos_for_findings
 from inspect_app.schools.models import School
@@ -49,27 +48,6 @@ class VisitError(DomainError):
     """A visit cannot be saved as sent; status and message are for the caller."""
 
     status = 422
-
-
-@dataclass
-class Location:
-    lat: float
-    lon: float
-    accuracy_m: float | None = None
-
-
-def parse_location(value, where: str = "location") -> Location | None:
-    """A place a phone sent ({lat, lon, accuracy_m}, numbers or their text); None for none at all."""
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise VisitError(_("%(where)s must be an object with lat and lon.", where=where), 400)
-    lat = parse_number(value.get("lat"), -90, 90, f"{where}.lat")
-    lon = parse_number(value.get("lon"), -180, 180, f"{where}.lon")
-    accuracy = parse_number(value.get("accuracy_m"), 0, 100_000, f"{where}.accuracy_m")
-    if lat is None or lon is None:
-        raise VisitError(_("%(where)s needs both lat and lon.", where=where))
-    return Location(lat, lon, accuracy)
 
 
 def start_target(user: User, school: School | None, mode_value, version: TemplateVersion | None

@@ -3,10 +3,13 @@ import json
 import re
 import uuid
 
+import pydantic
 import pytest
 
+from inspect_app.api import schemas
 from inspect_app.extensions import db
-from inspect_app.visits import services
+from inspect_app.parsing import FieldError, Location, parse_location
+from inspect_app.photos.services import parse_fields
 from inspect_app.visits.models import Visit
 from tests.visits.test_api import _fresh_clock, body  # noqa: F401 - the autouse clock body() reads
 
@@ -34,13 +37,22 @@ def test_starting_a_visit_answers_the_same_on_the_page_and_over_the_api(
         assert api.get_json()["error"]["message"] in page.get_data(as_text=True)
 
 
-def test_a_place_reads_the_same_from_a_form_and_from_json(app):
+def test_a_place_reads_the_same_from_a_form_a_photo_and_json(app):
+    """One reading of a position (parsing.parse_location) for the visit page, a photo's fields and the
+    API's schema: the same bounds, and both lat and lon or neither."""
     with app.test_request_context():
-        assert services.parse_location({"lat": "31.9", "lon": "120.28", "accuracy_m": ""}) == \
-            services.parse_location({"lat": 31.9, "lon": 120.28}) == services.Location(31.9, 120.28, None)
-        for half in ({"lat": 31.9}, {"lat": 91, "lon": 0}, {"lat": "北", "lon": 0}):
-            with pytest.raises(services.DomainError):
-                services.parse_location(half)
+        assert parse_location("31.9", "120.28", "") == parse_location(31.9, 120.28) == Location(31.9, 120.28, None)
+        assert parse_location(None, "") is None
+        for lat, lon in ((31.9, None), (91, 0), ("北", 0)):
+            with pytest.raises(FieldError):
+                parse_location(lat, lon)
+            with pytest.raises(FieldError):
+                parse_fields({"lat": lat, "lon": lon})
+        assert parse_fields({"lat": "31.9", "lon": "120.28", "accuracy_m": "8"}).accuracy_m == 8
+    for lat, lon in ((91, 0), (0, 180.5)):
+        with pytest.raises(pydantic.ValidationError):
+            schemas.Location(lat=lat, lon=lon)
+    assert schemas.Location(lat=90, lon=-180).lat == 90
 
 
 def test_the_page_reads_a_garbled_start_position_as_none(login_as, world, templates, app):
