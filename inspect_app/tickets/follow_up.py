@@ -3,6 +3,9 @@ back, each with its before and after photos. Visits never import tickets; they a
 `follow_up_tickets` signal, which this module answers."""
 from __future__ import annotations
 
+from functools import cache
+from itertools import product
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import url_for
@@ -13,12 +16,25 @@ from inspect_app.i18n import date_time
 from inspect_app.photos.services import photos_for_findings
 from inspect_app.schools.models import School
 from inspect_app.tickets.access import needs_override_reason, verification_refused
-from inspect_app.tickets.models import Ticket, TicketStatus
+from inspect_app.tickets.models import Ticket, TicketStatus, recheck_blocks
 from inspect_app.visits.services import follow_up_tickets
 
 
 def _thumbs(photo_ids) -> list[dict]:
     return [{"id": pid, "thumb_url": url_for("photos.serve_photo", photo_id=pid, size="thumb")} for pid in photo_ids]
+
+
+@cache
+def recheck_rule(reason_needed: bool) -> dict[str, list[str]]:
+    """recheck_blocks as the phone looks it up for a ticket: "outcome|photo|deadline ahead|reason given"
+    (1 or 0) → the kinds it blocks, only where something does. The phone applies the server's rule to
+    the verdicts it holds, offline too, instead of writing it again."""
+    table = {}
+    for outcome, photos, ahead, given in product(("close", "reopen"), (0, 1), (0, 1), (0, 1)):
+        if kinds := recheck_blocks(close=outcome == "close", photos=bool(photos), deadline_ahead=bool(ahead),
+                                   reason_needed=reason_needed, reason_given=bool(given)):
+            table[f"{outcome}|{photos}|{ahead}|{given}"] = kinds
+    return table
 
 
 def tickets_to_recheck(school: School, viewer: User) -> list[dict]:
@@ -43,7 +59,7 @@ def tickets_to_recheck(school: School, viewer: User) -> list[dict]:
             "response": response.text if response else "",
             "after": _thumbs(p.photo_id for p in response.photos) if response else [],
             # A leader's own finding: allowed once they say why (the override reason).
-            "may_verify": refusal is None or override, "needs_reason": override,
+            "may_verify": refusal is None or override, "needs_reason": override, "blocks": recheck_rule(override),
             "refusal": "" if refusal is None or override else refusal.message,
         })
     return out

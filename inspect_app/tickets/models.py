@@ -67,6 +67,23 @@ LADDER = [(EventKind.REMINDER, timedelta(0)), (EventKind.HEAD_NOTIFIED, timedelt
           (EventKind.BUREAU_NOTICE, timedelta(days=3))]
 
 
+def recheck_blocks(*, close: bool | None = None, photos: bool = True, deadline_ahead: bool = True,
+                   reason_needed: bool = False, reason_given: bool = False) -> list[str]:
+    """What stops a re-check's verdict from being recorded, as kinds: a close-out (close=True) without a
+    photo taken at the re-check, a sending-back (close=False) without a deadline in the future, a
+    leader's own finding without the reason. The one statement of these rules: verify() and its guard
+    refuse by it, each asking about what it holds, and a follow-up visit's phone is sent its table
+    (tickets.follow_up.recheck_rule) to warn before it submits, offline too."""
+    blocks = []
+    if close is True and not photos:
+        blocks.append("close_needs_photo")
+    if close is False and not deadline_ahead:
+        blocks.append("reopen_needs_deadline")
+    if reason_needed and not reason_given:
+        blocks.append("needs_reason")
+    return blocks
+
+
 class TicketError(DomainError):
     """A move the ticket's state does not allow; status 409 unless said otherwise. `field` names the
     form field the message belongs under, so a page can show it there and keep what was typed."""
@@ -201,7 +218,7 @@ class Ticket(db.Model):
         if require_independent and self.found_by(verifier):
             if verifier.role is not Role.LEADER:
                 return TicketError(str(_l("Another inspector must verify this: you found the problem yourself.")), 403)
-            if not (override_reason or "").strip():
+            if recheck_blocks(reason_needed=True, reason_given=bool((override_reason or "").strip())):
                 return OverrideNeeded(str(_l("You found this problem yourself: say why you verify it rather than "
                                              "another inspector.")), 422, "override_reason")
         return None
@@ -233,7 +250,7 @@ class Ticket(db.Model):
             self.closed_at = utcnow()
             return self._record(EventKind.CLOSED, verifier, note, self_verified=own, override_reason=reason,
                                 visit=visit, desk_review=visit is None)
-        if new_deadline is None or new_deadline <= utcnow():
+        if recheck_blocks(close=False, deadline_ahead=new_deadline is not None and new_deadline > utcnow()):
             raise TicketError(str(_l("Sending back needs a new deadline in the future.")), 422, "new_deadline")
         self.status = TicketStatus.REOPENED
         self.deadline = new_deadline

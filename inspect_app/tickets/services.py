@@ -23,7 +23,7 @@ from inspect_app.schools.models import School, school_assignments
 from inspect_app.tickets import bp
 from inspect_app.tickets.access import independent_verifier_required
 from inspect_app.tickets.models import (VERIFIER_ROLES, EventKind, EventPhoto, Notification, Ticket, TicketError,
-                                        TicketEvent, TicketStatus)
+                                        TicketEvent, TicketStatus, recheck_blocks)
 from inspect_app.visits.models import Finding, Visit
 from inspect_app.visits.services import visit_submitted
 
@@ -142,7 +142,7 @@ def verify(ticket: Ticket, verifier: User, close: bool, note: str, photo_ids: li
     """Close out with after-photos, or send back with a new deadline (the caller commits).
     `override_reason`: a leader verifying their own finding says why (kept on the record)."""
     photos = _photos(photo_ids, verifier)
-    if close and not photos:
+    if recheck_blocks(close=close, photos=bool(photos)):
         raise TicketError(_("Closing out needs at least one photo taken at the re-check."), 422, "photos")
     event = ticket.verify(verifier, close, (note or "").strip()[:2000], new_deadline,
                           independent_verifier_required(), override_reason, visit)

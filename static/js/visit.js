@@ -540,17 +540,19 @@
     return !day || !(Date.parse(day + "T23:59:59") > Date.now());
   }
 
-  // What stops a follow-up's submission, in the server's words: a close-out without a photo, a
-  // sending-back without a future deadline, a leader's own finding without a reason.
+  // What stops a follow-up's submission (a close-out without a photo, a sending-back without a future
+  // deadline, a leader's own finding without a reason), in the server's words. The rule is the server's
+  // (tickets.models.recheck_blocks), sent with each ticket as a table: the phone only reads what each
+  // verdict holds and looks it up.
   function recheckProblems() {
     if (!isFollowUp) return [];
     var out = [];
     Object.keys(ticketResults()).forEach(function (id) {
       var r = ticketResults()[id], t = ticketOf(id);
       if (!t || !r.outcome) return;
-      if (r.outcome === "close" && !usablePhotos(r).length) out.push(FL.close_needs_photo.replace("{n}", id));
-      if (r.outcome === "reopen" && dayPassed(r.day)) out.push(FL.reopen_needs_deadline.replace("{n}", id));
-      if (t.needs_reason && !(r.reason || "").trim()) out.push(FL.needs_reason.replace("{n}", id));
+      var key = [r.outcome, usablePhotos(r).length ? 1 : 0, dayPassed(r.day) ? 0 : 1,
+                 (r.reason || "").trim() ? 1 : 0].join("|");
+      ((t.blocks || {})[key] || []).forEach(function (kind) { out.push(FL[kind].replace("{n}", id)); });
     });
     return out;
   }

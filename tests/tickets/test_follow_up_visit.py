@@ -110,3 +110,41 @@ def test_ticket_results_are_refused_outside_a_follow_up_or_for_another_school(
     assert client.put(f"/api/v1/visits/{draft_id}", headers=theirs,
                       json=_follow_up(world, templates, close)).status_code == 200
     assert _state(app, done.tickets[0])[0] is TicketStatus.CLOSED
+
+
+def test_the_phone_warns_of_exactly_what_the_server_refuses_on_a_re_check(
+        app, world, templates, make_visit, make_user, api_token, login_as):
+    """The phone's table (tickets.follow_up.recheck_rule, sent with each ticket) against the server's
+    answer: every verdict it marks blocked is refused, every other one is recorded."""
+    import json
+    import re
+
+    from inspect_app.tickets.follow_up import recheck_rule
+    make_user(Role.INSPECTOR, assigned_school_ids=[world.a.id], username="inspector_other")
+    done = make_visit(world.inspector, world.a, fail=("G1", "G2", "G3", "G4"))
+    client = app.test_client()
+    from tests.conftest import PASSWORD
+    token = client.post("/api/v1/auth/token", json={"username": "inspector_other", "password": PASSWORD}).get_json()
+    theirs = {"Authorization": f"Bearer {token['token']}"}
+    # What a follow-up's page gives the phone: each ticket with the table for its verifier.
+    draft = client.put(f"/api/v1/visits/{uuid.uuid4()}", headers=api_token("leader"),
+                       json=_follow_up(world, templates, [], submitted=False))
+    assert draft.status_code == 201, draft.get_json()
+    page = login_as("leader").get(f"/visits/{draft.get_json()['id']}").get_data(as_text=True)
+    state = json.loads(re.search(r'id="visit-state">(.*?)</script>', page, re.S).group(1))
+    assert {str(t["id"]): t["blocks"] for t in state["tickets"]} == {
+        str(t): recheck_rule(False) for t in done.tickets}
+    table = recheck_rule(False)
+    later = (datetime.now(timezone.utc) + timedelta(days=5)).isoformat()
+    past = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    # (the key the phone looks up, the verdict as sent): a close-out's deadline bit is 0, as on the phone.
+    cases = [("close|1|0|0", {"outcome": "close", "photo_ids": [upload(client, theirs)]}),
+             ("close|0|0|0", {"outcome": "close"}),
+             ("reopen|0|1|0", {"outcome": "reopen", "new_deadline": later}),
+             ("reopen|0|0|0", {"outcome": "reopen", "new_deadline": past})]
+    for ticket, (key, verdict) in zip(done.tickets, cases):
+        answer = client.put(f"/api/v1/visits/{uuid.uuid4()}", headers=theirs,
+                            json=_follow_up(world, templates, [{"ticket_id": ticket} | verdict]))
+        assert answer.status_code == (422 if table.get(key) else 201), (key, answer.get_json())
+    assert [k for _, (k, _v) in zip(done.tickets, cases) if table.get(k)] == ["close|0|0|0", "reopen|0|0|0"]
+    assert recheck_rule(True)["close|1|0|0"] == ["needs_reason"] and "close|1|0|1" not in recheck_rule(True)
