@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import io
-from datetime import date
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
 
 from inspect_app.checklists.models import Severity
 from inspect_app.documents import html_pdf, xlsx_append
-from inspect_app.reports.present import first_photos
+from inspect_app.reports.present import document_day, first_photos
 
 
 def _severity(value: str) -> str:
@@ -68,7 +67,7 @@ def xlsx(content: dict, signature: str | None) -> bytes:
     xlsx_append(overdue, [L["school"], L["problem"], L["deadline"]])
     for t in content["overdue"]:
         # A date cell (the bureau's day of the deadline), so a spreadsheet sorts and filters it as one.
-        xlsx_append(overdue, [t["school"], t["description"], date.fromisoformat(t["deadline"][:10])])
+        xlsx_append(overdue, [t["school"], t["description"], document_day(t["deadline"])])
         overdue.cell(row=overdue.max_row, column=3).number_format = "yyyy-mm-dd"
     if content.get("plans") is not None:  # the planners' copy only (services.for_viewer): counts, no school
         from inspect_app.plans.models import TaskProgress

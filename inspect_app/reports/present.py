@@ -25,16 +25,22 @@ def document_time(value: datetime | str | None) -> str:
     return f"{format_skeleton('yMMMd', local, locale=get_locale())} {local.strftime('%H:%M')}"
 
 
+def document_day(value: date | datetime | str) -> date:
+    """The bureau's calendar day of a moment (a datetime or its ISO string, as a report keeps it), not
+    its UTC day; a bare YYYY-MM-DD is a calendar day already and is not moved between zones."""
+    if isinstance(value, str) and len(value) == 10:
+        return date.fromisoformat(value)
+    if not isinstance(value, (datetime, str)):
+        return value
+    return _moment(value).astimezone(get_timezone()).date()
+
+
 @bp.app_template_filter("document_date")
-def document_date(value: datetime | str | None) -> str:
-    """"2026年11月25日"; a bare YYYY-MM-DD is a calendar day and is not moved between zones."""
+def document_date(value: date | datetime | str | None) -> str:
+    """"2026年11月25日", the bureau's day (document_day)."""
     if value is None:
         return ""
-    if isinstance(value, str) and len(value) == 10:
-        value = date.fromisoformat(value)
-    if not isinstance(value, datetime):
-        return format_skeleton("yMMMd", value, locale=get_locale())
-    return format_skeleton("yMMMd", _moment(value).astimezone(get_timezone()), locale=get_locale())
+    return format_skeleton("yMMMd", document_day(value), locale=get_locale())
 
 
 def first_photos(content: dict) -> dict[str, bytes]:

@@ -60,7 +60,8 @@ def test_every_figure_is_as_of_the_cutoff(app, world, templates, make_visit, mak
         overdue_then, responded_before, closed_after, closed_before = (
             db.session.get(Ticket, t) for t in earlier.tickets)
         # Overdue at 16:00, answered by the school at 17:00: 逾期 in this report, whatever it is now.
-        overdue_then.deadline = END - timedelta(hours=2)
+        # 07:00 in Shanghai on the report's day, still the 9th in UTC: the day a document shows is the bureau's.
+        overdue_then.deadline = END - timedelta(hours=9)
         db.session.add(TicketEvent(ticket=overdue_then, kind=EventKind.REMINDER, at=BEFORE))
         db.session.add(TicketEvent(ticket=overdue_then, kind=EventKind.HEAD_NOTIFIED, at=AFTER))
         overdue_then.escalation_level = 2
@@ -97,7 +98,8 @@ def test_every_figure_is_as_of_the_cutoff(app, world, templates, make_visit, mak
         sheet = load_workbook(io.BytesIO(exports.xlsx(report, None))).worksheets[2]
         deadline = sheet.cell(row=2, column=3)
         assert deadline.is_date and deadline.number_format == "yyyy-mm-dd"
-        assert deadline.value.date().isoformat() == report["overdue"][0]["deadline"][:10]
+        assert report["overdue"][0]["deadline"][:10] == "2026-03-09"  # kept as a UTC moment
+        assert deadline.value.date() == DAY
         assert [t["ticket_id"] for t in report["due"]] == [inside.tickets[0]]
         # 甲校 and 乙校 had no self-check in the window; 丁校 was not registered yet.
         assert o["missing_self_checks"] == 2
