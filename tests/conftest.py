@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import contextvars
 import itertools
 import os
 import re
@@ -14,6 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from inspect_app import create_app
@@ -24,6 +27,19 @@ from inspect_app.schools.models import School, SchoolKind
 
 PASSWORD = "correct-horse-1"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+class IsolatedClient(FlaskClient):
+    """Each request in a context of its own, as a server runs it: never inside an application context
+    the test holds (the `db` fixture's), whose g and session Flask would otherwise reuse for the request.
+    What the test's session holds is committed first, as a test writes before it asks; the commit
+    expires it, so what the test reads afterwards is read afresh, as the request left it."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context() and current_app._get_current_object() is self.application:
+            _db.session.commit()
+        # Buffered: a streamed answer (the exports) is read to its end in the request's own context.
+        return contextvars.Context().run(super().open, *args, **{**kwargs, "buffered": True})
 
 
 def _database_url() -> str:
@@ -106,6 +122,7 @@ def app(tmp_path_factory, s3_server):
         redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
         store |= {"REDIS_URL": redis_url, "RATELIMIT_KEY_PREFIX": f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"}
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, **store)
+    app.test_client_class = IsolatedClient
     # A session given a connection that is already in a transaction works in a savepoint of it: the
     # app's commits release savepoints and the test's rollback takes everything back.
     _db.session.session_factory.configure(join_transaction_mode="create_savepoint")
@@ -174,6 +191,7 @@ def threaded_app(app, tmp_path_factory, name: str):
     folder = tmp_path_factory.mktemp(name)
     served = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / (name + '.db')}",
                         STORAGE_DIR=str(folder / "storage"))
+    served.test_client_class = IsolatedClient
     with served.app_context():
         upgrade()
     yield served
@@ -308,10 +326,10 @@ def module_db(app):
 
 @pytest.fixture
 def db(app):
-    """The database extension inside an application context held for the whole test, for tests that
-    work with models and services directly. A request made while it is held runs in that same context
-    (Flask reuses a pushed one, with its g and its session), so tests that drive the client keep to
-    `with app.app_context()` blocks instead."""
+    """The database extension inside an application context held for the whole test: the test works
+    with models and services directly, with no `with app.app_context()` around each look. A request the
+    test makes meanwhile runs in a context of its own (IsolatedClient), after the test's session is
+    committed, and what the test reads after it is read afresh."""
     with app.app_context():
         yield _db
 
