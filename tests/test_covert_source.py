@@ -213,17 +213,16 @@ def test_the_school_learns_nothing_of_a_covert_source(app, world, login_as, api_
 
 
 def test_the_api_gives_the_school_the_day_where_it_is_and_the_deadline_it_plans_by(
-        app, world, api_token, make_visit, templates):
+        app, db, world, api_token, make_visit, templates):
     """A check that reached us at 01:30 in Shanghai happened on the Shanghai day, not the UTC one."""
     from inspect_app.tickets.models import Ticket, TicketEvent
     from inspect_app.visits.models import Visit
     covert = make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V3",))
     late_night = datetime(2026, 1, 5, 17, 30, 12, 345678, tzinfo=timezone.utc)  # 01:30 on 6 January, +08:00
-    with app.app_context():
-        db.session.execute(sa.update(Visit).where(Visit.id == covert.id).values(server_submitted_at=late_night))
-        db.session.execute(sa.update(TicketEvent).values(at=late_night))
-        db.session.commit()
-        deadline = db.session.get(Ticket, covert.tickets[0]).deadline
+    db.session.execute(sa.update(Visit).where(Visit.id == covert.id).values(server_submitted_at=late_night))
+    db.session.execute(sa.update(TicketEvent).values(at=late_night))
+    db.session.commit()
+    deadline = db.session.get(Ticket, covert.tickets[0]).deadline
     client, headers = app.test_client(), api_token("officer")
     visit = client.get(f"/api/v1/visits/{covert.id}", headers=headers).get_json()
     assert visit["date"] == "2026-01-06"

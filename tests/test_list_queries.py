@@ -50,14 +50,13 @@ def same_count(app, client, url: str, grow, headers=None) -> None:
         + "\n".join(sorted({s for s in large if large.count(s) > small.count(s)}))[:3000])
 
 
-def test_counted_sees_a_lazy_load_per_row(app, world, templates):
+def test_counted_sees_a_lazy_load_per_row(db, world, templates):
     """The counter itself: loading each ticket's finding lazily costs one statement per ticket."""
-    with app.app_context():
-        add_tickets(world, templates, 3)
-        db.session.expunge_all()
-        with counted() as statements:
-            for ticket in db.session.scalars(sa.select(Ticket)).all():
-                assert ticket.finding.description
+    add_tickets(world, templates, 3)
+    db.session.expunge_all()
+    with counted() as statements:
+        for ticket in db.session.scalars(sa.select(Ticket)).all():
+            assert ticket.finding.description
     assert sum("FROM findings" in s for s in statements) == 3
 
 
@@ -241,11 +240,10 @@ def walk(client, url: str, key: str, headers) -> tuple[list[dict], list[int]]:
     ("/api/v1/complaints", "complaints", lambda world, templates, n: add_complaints(world, n), "leader"),
     ("/api/v1/tasks", "tasks", lambda world, templates, n: add_plans(world, n), "inspector"),
 ])
-def test_pages_give_every_row_once_in_the_unpaged_order(app, world, templates, api_token, url, key, grow, who):
+def test_pages_give_every_row_once_in_the_unpaged_order(app, db, world, templates, api_token, url, key, grow, who):
     headers = api_token(who)
     client = app.test_client()
-    with app.app_context():
-        grow(world, templates, 23)
+    grow(world, templates, 23)
     whole = client.get(url, headers=headers).get_json()
     assert whole["next"] is None and whole["next_cursor"] is None  # no limit asked: all of them, as before
     joiner = "&" if "?" in url else "?"
@@ -273,10 +271,9 @@ def test_a_cursor_not_given_out_is_refused_not_a_500(app, world, api_token, curs
     assert response.get_json()["error"]["message"]
 
 
-def test_a_cursor_shows_a_school_only_its_own_tickets(app, world, templates, api_token):
+def test_a_cursor_shows_a_school_only_its_own_tickets(app, db, world, templates, api_token):
     """The cursor says where to resume, never what may be seen: the officer's pages stay school A's."""
-    with app.app_context():
-        add_tickets(world, templates, 12)
+    add_tickets(world, templates, 12)
     client = app.test_client()
     leaders = client.get("/api/v1/tickets?limit=3", headers=api_token("leader")).get_json()
     rows, _sizes = walk(client, f"/api/v1/tickets?limit=3&cursor={leaders['next_cursor']}", "tickets",

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from inspect_app.accounts.models import AuthSession, Role, User
 from inspect_app.accounts.services import password_problem, temporary_password
 from inspect_app.audit.models import AuditEntry
-from inspect_app.extensions import db
 from tests.conftest import CSRF_RE, PASSWORD, form_fields
 
 
@@ -48,7 +47,7 @@ def _create(admin, **extra):
 
 
 def test_a_new_account_changes_its_password_at_first_sign_in_on_the_web_and_is_told_on_the_api(
-        login_as, make_browser, app, world):
+        login_as, make_browser, app, db, world):
     admin = login_as("admin")
     assert _create(admin).status_code == 302
     client = app.test_client()
@@ -78,9 +77,8 @@ def test_a_new_account_changes_its_password_at_first_sign_in_on_the_web_and_is_t
     assert person.get("/schools/").status_code == 200
     token = client.post("/api/v1/auth/token", json={"username": "newcomer", "password": "my own long passphrase"})
     assert token.status_code == 200
-    with app.app_context():
-        user = db.session.scalar(sa.select(User).where(User.username == "newcomer"))
-        assert not user.must_change_password and user.password_changed_at is not None
+    user = db.session.scalar(sa.select(User).where(User.username == "newcomer"))
+    assert not user.must_change_password and user.password_changed_at is not None
 
 
 def test_changing_ones_own_password_checks_the_current_one_and_ends_other_sessions(login_as, api_token, world, app):
@@ -109,7 +107,7 @@ def test_changing_a_password_needs_the_csrf_token(login_as):
     assert response.status_code == 400
 
 
-def test_an_admin_resets_a_password_the_user_is_signed_out_and_must_change_it(login_as, make_browser, world, app):
+def test_an_admin_resets_a_password_the_user_is_signed_out_and_must_change_it(login_as, make_browser, world, app, db):
     victim = login_as("inspector")
     admin = login_as("admin")
     response = admin.form_post(f"/accounts/users/{world.inspector.id}/reset-password")
@@ -121,17 +119,16 @@ def test_an_admin_resets_a_password_the_user_is_signed_out_and_must_change_it(lo
     again = make_browser()
     again.sign_in(world.inspector.username, temporary)
     assert again.get("/").headers["Location"].endswith("/accounts/password")
-    with app.app_context():
-        entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.object_type == "users",
-                                                              AuditEntry.object_id == str(world.inspector.id))
-                                   .order_by(AuditEntry.id.desc())).first()
-        assert '"password_hash": "(changed)"' in entry.data and '"must_change_password": true' in entry.data
-        assert temporary not in entry.data
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.object_type == "users",
+                                                          AuditEntry.object_id == str(world.inspector.id))
+                               .order_by(AuditEntry.id.desc())).first()
+    assert '"password_hash": "(changed)"' in entry.data and '"must_change_password": true' in entry.data
+    assert temporary not in entry.data
     # An admin does not reset their own password this way (they know it: "My password").
     assert admin.form_post(f"/accounts/users/{world.admin.id}/reset-password").status_code == 409
 
 
-def test_an_admin_edits_name_contact_and_role_and_each_change_is_audited(login_as, world, app):
+def test_an_admin_edits_name_contact_and_role_and_each_change_is_audited(login_as, world, db):
     admin = login_as("admin")
     page = admin.get(f"/accounts/users/{world.inspector.id}/edit").get_data(as_text=True)
     data = form_fields(page, action=None)
@@ -139,10 +136,9 @@ def test_an_admin_edits_name_contact_and_role_and_each_change_is_audited(login_a
     data.update(display_name="王督学", email="wang@example.cn", phone="138 0000 1234", role="leader")
     response = admin.form_post(f"/accounts/users/{world.inspector.id}/edit", data)
     assert response.status_code == 302, response.get_data(as_text=True)[:1000]
-    with app.app_context():
-        user = db.session.get(User, world.inspector.id)
-        assert (user.display_name, user.email, user.phone, user.role) == ("王督学", "wang@example.cn",
-                                                                          "138 0000 1234", Role.LEADER)
+    user = db.session.get(User, world.inspector.id)
+    assert (user.display_name, user.email, user.phone, user.role) == ("王督学", "wang@example.cn",
+                                                                      "138 0000 1234", Role.LEADER)
     audit = admin.get("/audit/?type=users").get_data(as_text=True)
     assert f"账号 #{world.inspector.id} · 修改" in audit
     assert "角色：督学 → 局领导" in audit
@@ -156,18 +152,17 @@ def test_an_admin_edits_name_contact_and_role_and_each_change_is_audited(login_a
     ({"role": "duty_officer"}, "学校值班人员必须属于一所学校"),
     ({"display_name": ""}, "必填"),
 ])
-def test_edits_the_rules_refuse_stay_on_the_form_with_the_reason(login_as, world, app, change, field_message):
+def test_edits_the_rules_refuse_stay_on_the_form_with_the_reason(login_as, world, db, change, field_message):
     admin = login_as("admin")
     data = form_fields(admin.get(f"/accounts/users/{world.inspector.id}/edit").get_data(as_text=True), action=None)
     data.update(change)
     response = admin.form_post(f"/accounts/users/{world.inspector.id}/edit", data)
     assert response.status_code == 422
     assert field_message in response.get_data(as_text=True)
-    with app.app_context():
-        assert db.session.get(User, world.inspector.id).role is Role.INSPECTOR
+    assert db.session.get(User, world.inspector.id).role is Role.INSPECTOR
 
 
-def test_a_volunteer_keeps_their_role_and_an_admin_keeps_their_own(login_as, world, app):
+def test_a_volunteer_keeps_their_role_and_an_admin_keeps_their_own(login_as, world, db):
     admin = login_as("admin")
     data = form_fields(admin.get(f"/accounts/users/{world.volunteer.id}/edit").get_data(as_text=True), action=None)
     data["role"] = "inspector"
@@ -176,12 +171,11 @@ def test_a_volunteer_keeps_their_role_and_an_admin_keeps_their_own(login_as, wor
     own["role"] = "inspector"
     response = admin.form_post(f"/accounts/users/{world.admin.id}/edit", own)
     assert response.status_code == 422 and "不能修改自己的角色" in response.get_data(as_text=True)
-    with app.app_context():
-        assert db.session.get(User, world.volunteer.id).role is Role.VOLUNTEER
-        assert db.session.get(User, world.admin.id).role is Role.ADMIN
+    assert db.session.get(User, world.volunteer.id).role is Role.VOLUNTEER
+    assert db.session.get(User, world.admin.id).role is Role.ADMIN
 
 
-def test_a_child_school_is_never_one_the_volunteer_is_assigned_to_check(login_as, world, app):
+def test_a_child_school_is_never_one_the_volunteer_is_assigned_to_check(login_as, world, db):
     """The volunteer is assigned to school A: naming A as their child's school is refused (the same rule
     that refuses assigning a parent to their child's school); B is fine and hides B from them."""
     admin = login_as("admin")
@@ -191,8 +185,7 @@ def test_a_child_school_is_never_one_the_volunteer_is_assigned_to_check(login_as
     assert response.status_code == 422 and "甲校" in response.get_data(as_text=True)
     data["child_school_ids"] = [str(world.b.id)]
     assert admin.form_post(f"/accounts/users/{world.volunteer.id}/edit", data).status_code == 302
-    with app.app_context():
-        assert [s.id for s in db.session.get(User, world.volunteer.id).child_schools] == [world.b.id]
+    assert [s.id for s in db.session.get(User, world.volunteer.id).child_schools] == [world.b.id]
     # And from the other side: assigning them to B now is refused.
     refused = admin.form_post(f"/schools/{world.b.id}/assignments", {"user_ids": [str(world.volunteer.id)]})
     assert refused.status_code == 409
@@ -207,12 +200,11 @@ def test_disable_and_enable_again(login_as, world, app):
     login_as("inspector")  # signs in again
 
 
-def test_the_first_admin_from_the_command_line_is_not_forced_to_change(app, monkeypatch):
+def test_the_first_admin_from_the_command_line_is_not_forced_to_change(app, db, monkeypatch):
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "a long admin passphrase")
     result = app.test_cli_runner().invoke(args=["users", "create-admin", "chief"])
     assert result.exit_code == 0, result.output
-    with app.app_context():
-        assert not db.session.scalar(sa.select(User).where(User.username == "chief")).must_change_password
+    assert not db.session.scalar(sa.select(User).where(User.username == "chief")).must_change_password
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "password123")
     refused = app.test_cli_runner().invoke(args=["users", "create-admin", "chief2"])
     assert refused.exit_code != 0 and "password" in refused.output
@@ -224,7 +216,7 @@ def test_a_leader_starts_on_the_dashboard(login_as):
     assert login_as("inspector").get("/").status_code == 200
 
 
-def test_the_checklist_editor_puts_errors_under_their_fields_and_lands_on_the_first(login_as, world, templates, app):
+def test_the_checklist_editor_puts_errors_under_their_fields_and_lands_on_the_first(login_as, world, templates, db):
     from inspect_app.checklists.models import ChecklistTemplate
     admin = login_as("admin")
     template_id = templates["onsite"].id
@@ -240,8 +232,7 @@ def test_the_checklist_editor_puts_errors_under_their_fields_and_lands_on_the_fi
     duplicate = page.split('id="item-3"')[1].split("</fieldset>")[0]
     assert "重复使用" in duplicate and "autofocus" not in duplicate
     assert page.count("autofocus") == 1
-    with app.app_context():
-        assert db.session.get(ChecklistTemplate, template_id).current_version.number == 1
+    assert db.session.get(ChecklistTemplate, template_id).current_version.number == 1
 
 
 def test_the_checklist_list_says_who_changed_each_and_when(login_as, world, templates):

@@ -70,7 +70,7 @@ def test_volunteers_are_known_by_pseudonym_even_to_admins(login_as, make_user, w
     assert volunteer.username in home and "真名张三" not in home and "志愿者99" not in home
 
 
-def test_the_programme_admin_reveals_a_name_with_a_reason_and_it_is_recorded(app, login_as, make_user, world):
+def test_the_programme_admin_reveals_a_name_with_a_reason_and_it_is_recorded(db, login_as, make_user, world):
     import sqlalchemy as sa
 
     from inspect_app.accounts.models import IdentityReveal
@@ -82,11 +82,10 @@ def test_the_programme_admin_reveals_a_name_with_a_reason_and_it_is_recorded(app
     shown = admin.form_post(f"/accounts/users/{volunteer.id}/reveal", {"reason": "核实家长投诉"})
     assert shown.status_code == 200 and "真名李四" in shown.get_data(as_text=True)
     assert "13900001111" in shown.get_data(as_text=True) and shown.headers["Cache-Control"] == "no-store"
-    with app.app_context():
-        reveal = db.session.scalars(sa.select(IdentityReveal)).one()
-        assert (reveal.volunteer_id, reveal.revealed_by_id, reveal.reason) == (volunteer.id, world.admin.id, "核实家长投诉")
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
-                                 .where(AuditEntry.object_type == "identity_reveals")) == 1
+    reveal = db.session.scalars(sa.select(IdentityReveal)).one()
+    assert (reveal.volunteer_id, reveal.revealed_by_id, reveal.reason) == (volunteer.id, world.admin.id, "核实家长投诉")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.object_type == "identity_reveals")) == 1
     assert admin.get(f"/accounts/users/{world.leader.id}/reveal").status_code == 404
 
 
@@ -104,15 +103,14 @@ def test_unknown_user_is_404(login_as):
     assert login_as("admin").form_post("/accounts/users/99999/disable").status_code == 404
 
 
-def test_the_command_line_makes_accounts_by_the_same_rules(app, world, monkeypatch):
+def test_the_command_line_makes_accounts_by_the_same_rules(app, db, world, monkeypatch):
     """`flask users create-admin` goes through accounts.services.create_account like the admin's form."""
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "a-long-password")
     runner = app.test_cli_runner()
     result = runner.invoke(args=["users", "create-admin", "  Chief  "])
     assert result.exit_code == 0, result.output
-    with app.app_context():
-        user = db.session.scalar(sa.select(User).where(User.username == "chief"))
-        assert user.role is Role.ADMIN and user.manages_volunteers and user.check_password("a-long-password")
+    user = db.session.scalar(sa.select(User).where(User.username == "chief"))
+    assert user.role is Role.ADMIN and user.manages_volunteers and user.check_password("a-long-password")
     taken = runner.invoke(args=["users", "create-admin", world.leader.username])
     assert taken.exit_code != 0 and "username" in taken.output
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "short")

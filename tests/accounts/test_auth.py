@@ -6,7 +6,6 @@ import sqlalchemy as sa
 
 from inspect_app.accounts.models import AuthSession, User
 from inspect_app.dbtypes import utcnow
-from inspect_app.extensions import db
 from tests.conftest import PASSWORD
 
 
@@ -33,14 +32,13 @@ def test_sign_in_without_csrf_token_is_refused(browser, world):
     assert browser.get("/").status_code == 302
 
 
-def test_state_change_without_csrf_token_changes_nothing(login_as, world, app):
+def test_state_change_without_csrf_token_changes_nothing(login_as, world, db):
     admin = login_as("admin")
     response = admin.post(f"/schools/{world.a.id}/rotate-qr")
     assert response.status_code == 400
-    with app.app_context():
-        assert db.session.get(User, world.admin.id) is not None
-        from inspect_app.schools.models import School
-        assert db.session.get(School, world.a.id).qr_token == world.a.qr_token
+    assert db.session.get(User, world.admin.id) is not None
+    from inspect_app.schools.models import School
+    assert db.session.get(School, world.a.id).qr_token == world.a.qr_token
 
 
 def test_htmx_sends_the_csrf_token_in_a_header(login_as, world):
@@ -79,11 +77,10 @@ def test_disabling_an_account_ends_its_sessions_and_tokens(login_as, api_token, 
     assert response.status_code == 422
 
 
-def test_an_expired_session_no_longer_signs_in(login_as, app):
+def test_an_expired_session_no_longer_signs_in(login_as, db):
     browser = login_as("leader")
-    with app.app_context():
-        db.session.execute(sa.update(AuthSession).values(expires_at=utcnow() - timedelta(seconds=1)))
-        db.session.commit()
+    db.session.execute(sa.update(AuthSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
     assert browser.get("/").status_code == 302
 
 
@@ -121,31 +118,27 @@ def test_next_parameter_cannot_send_the_user_elsewhere(browser, world):
     assert response.headers["Location"] == "/"
 
 
-def test_the_stored_password_is_an_argon2_hash(app, world):
-    with app.app_context():
-        user = db.session.get(User, world.inspector.id)
-        assert user.password_hash.startswith("$argon2id$")
-        assert PASSWORD not in user.password_hash
+def test_the_stored_password_is_an_argon2_hash(db, world):
+    user = db.session.get(User, world.inspector.id)
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
 
 
 def test_a_hash_made_with_other_argon2_settings_still_signs_in_and_is_redone_with_the_current_ones(
-        app, world, browser):
+        app, db, world, browser):
     """ARGON2_* are settings (an operator may change them): each hash carries its own parameters, so
     one made under production's still verifies under the tests' cheap ones, and the sign-in stores it
     again with the current ones (check_needs_rehash)."""
     from argon2 import PasswordHasher
     production = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)
-    with app.app_context():
-        db.session.get(User, world.inspector.id).password_hash = production
-        db.session.commit()
+    db.session.get(User, world.inspector.id).password_hash = production
+    db.session.commit()
     assert browser.form_post("/accounts/sign-in", {"username": world.inspector.username,
                                                    "password": "not-the-password"}).status_code == 422
-    with app.app_context():
-        assert db.session.get(User, world.inspector.id).password_hash == production  # a wrong one changes nothing
+    assert db.session.get(User, world.inspector.id).password_hash == production  # a wrong one changes nothing
     assert browser.form_post("/accounts/sign-in", {"username": world.inspector.username,
                                                    "password": PASSWORD}).status_code == 302
-    with app.app_context():
-        stored = db.session.get(User, world.inspector.id).password_hash
+    stored = db.session.get(User, world.inspector.id).password_hash
     config = app.config
     assert stored.startswith(f"$argon2id$v=19$m={config['ARGON2_MEMORY_COST']},t={config['ARGON2_TIME_COST']},"
                              f"p={config['ARGON2_PARALLELISM']}$")

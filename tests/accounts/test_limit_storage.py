@@ -6,16 +6,15 @@ from datetime import timedelta
 from inspect_app import ratelimit
 
 
-def test_the_counts_are_where_the_pass_says(app):
-    with app.app_context():
-        store = ratelimit.storage()
-        probe = ratelimit.limit("probe", 2, timedelta(minutes=1))
-        probe.hit("someone")
-        if os.environ.get("TEST_LIMITS") == "redis":
-            import redis
-            assert not isinstance(store, ratelimit.DatabaseStorage)
-            keys = redis.Redis.from_url(app.config["REDIS_URL"]).keys(app.config["RATELIMIT_KEY_PREFIX"] + "*")
-            assert keys, "the hit is not in Redis under this run's prefix"
-        else:
-            assert isinstance(store, ratelimit.DatabaseStorage)
-        assert probe.count("someone") == 1
+def test_the_counts_are_where_the_pass_says(app, db):
+    store = ratelimit.storage()
+    probe = ratelimit.limit("probe", 2, timedelta(minutes=1))
+    probe.hit("someone")
+    if os.environ.get("TEST_LIMITS") == "redis":
+        import redis
+        assert not isinstance(store, ratelimit.DatabaseStorage)
+        keys = redis.Redis.from_url(app.config["REDIS_URL"]).keys(app.config["RATELIMIT_KEY_PREFIX"] + "*")
+        assert keys, "the hit is not in Redis under this run's prefix"
+    else:
+        assert isinstance(store, ratelimit.DatabaseStorage)
+    assert probe.count("someone") == 1

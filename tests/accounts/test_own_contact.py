@@ -35,10 +35,9 @@ def test_a_malformed_address_is_refused_under_its_field_and_nothing_changes(app,
     assert user.email is None and user.phone is None
 
 
-def test_blank_clears_the_contact(app, world, login_as):
-    with app.app_context():
-        db.session.get(User, world.leader.id).email = "leader@bureau.example"
-        db.session.commit()
+def test_blank_clears_the_contact(app, db, world, login_as):
+    db.session.get(User, world.leader.id).email = "leader@bureau.example"
+    db.session.commit()
     assert login_as("leader").form_post("/accounts/me", {"email": "", "phone": ""}).status_code == 302
     assert _user(app, world.leader.id).email is None
 

@@ -171,7 +171,7 @@ def test_failures_older_than_the_window_no_longer_count(make_browser, app, world
     assert _try(make_browser(), world.inspector.username, PASSWORD).status_code == 302
 
 
-def test_an_admin_clears_a_locked_out_users_failures_and_the_trail_says_who(login_as, make_browser, app, world):
+def test_an_admin_clears_a_locked_out_users_failures_and_the_trail_says_who(login_as, make_browser, app, db, world):
     _failures(app, world.inspector.username, STRANGER, app.config["SIGNIN_MAX_FAILURES_PER_CLIENT"])
     for n in range(app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT"]):
         _failures(app, world.inspector.username, f"10.7.{n // 200}.{n % 200}", 1)
@@ -181,22 +181,20 @@ def test_an_admin_clears_a_locked_out_users_failures_and_the_trail_says_who(logi
     response = admin.form_post(f"/accounts/users/{world.inspector.id}/clear-sign-in-failures")
     assert response.status_code == 302
     assert _try(make_browser(), world.inspector.username, PASSWORD).status_code == 302
-    with app.app_context():
-        entry = db.session.scalars(sa.select(AuditEntry).where(
-            AuditEntry.object_type == "users", AuditEntry.object_id == str(world.inspector.id),
-            AuditEntry.action == "update")).one()
-        assert entry.actor_id == world.admin.id
-        assert "signin_cleared_at" in json.loads(entry.data)
-        # The failures themselves stay on record.
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(SignInAttempt)
-                                 .where(SignInAttempt.succeeded.is_(False))) >= 60
+    entry = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.object_type == "users", AuditEntry.object_id == str(world.inspector.id),
+        AuditEntry.action == "update")).one()
+    assert entry.actor_id == world.admin.id
+    assert "signin_cleared_at" in json.loads(entry.data)
+    # The failures themselves stay on record.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SignInAttempt)
+                             .where(SignInAttempt.succeeded.is_(False))) >= 60
 
 
-def test_the_cli_clears_a_users_failures(app, make_browser, world):
+def test_the_cli_clears_a_users_failures(app, db, make_browser, world):
     _failures(app, world.admin.username, STRANGER, app.config["SIGNIN_MAX_FAILURES_PER_CLIENT"])
     assert _try(make_browser(), world.admin.username, PASSWORD).status_code == 429
     result = app.test_cli_runner().invoke(args=["users", "clear-sign-in-failures", world.admin.username])
     assert result.exit_code == 0, result.output
-    with app.app_context():
-        assert db.session.get(User, world.admin.id).signin_cleared_at is not None
+    assert db.session.get(User, world.admin.id).signin_cleared_at is not None
     assert _try(make_browser(), world.admin.username, PASSWORD).status_code == 302

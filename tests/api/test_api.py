@@ -6,7 +6,6 @@ import sqlalchemy as sa
 
 from inspect_app.accounts.models import AuthSession
 from inspect_app.dbtypes import utcnow
-from inspect_app.extensions import db
 from tests.conftest import PASSWORD
 
 
@@ -53,11 +52,10 @@ def test_revoked_token_no_longer_works(client, api_token):
     assert response.get_json()["error"]["code"] == "not_signed_in"
 
 
-def test_expired_token_no_longer_works(client, api_token, app):
+def test_expired_token_no_longer_works(client, api_token, db):
     headers = api_token("inspector")
-    with app.app_context():
-        db.session.execute(sa.update(AuthSession).values(expires_at=utcnow() - timedelta(seconds=1)))
-        db.session.commit()
+    db.session.execute(sa.update(AuthSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 

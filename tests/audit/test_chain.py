@@ -3,6 +3,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
 
 from inspect_app.audit.models import AuditEntry
 from inspect_app.extensions import db
@@ -29,6 +30,8 @@ def raw(app, sql: str, **params):
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SET LOCAL session_replication_role = replica"))  # past the trigger
         conn.execute(sa.text(sql), params)
+    if has_app_context():
+        db.session.expire_all()  # a test's held session (the db fixture's) reads the changed rows afresh
 
 
 def test_state_changes_of_every_domain_are_recorded(app, login_as, world, templates, make_visit):
@@ -87,30 +90,28 @@ def test_two_reordered_rows_are_named(app, world):
     assert code == 1 and f"entry {a}" in output
 
 
-def test_concurrent_appenders_cannot_fork_the_chain(app, world):
+def test_concurrent_appenders_cannot_fork_the_chain(app, db, world):
     """Two transactions that both read the same head: the second cannot append after it."""
     from inspect_app.audit.keys import keyring
-    with app.app_context():
-        head = db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
-        forged = AuditEntry(id=head.id + 100, at=head.at, actor_id=None, action="create", object_type="x",
-                            object_id="1", data="{}", prev_hash=head.prev_hash, key_id=head.key_id)
-        forged.hash = forged.compute_hash(keyring().secret(head.key_id))
-        with pytest.raises(sa.exc.IntegrityError):
-            with db.engine.begin() as conn:
-                conn.execute(sa.insert(AuditEntry), [{c.name: getattr(forged, c.key)
-                                                      for c in AuditEntry.__table__.columns}])
+    head = db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
+    forged = AuditEntry(id=head.id + 100, at=head.at, actor_id=None, action="create", object_type="x",
+                        object_id="1", data="{}", prev_hash=head.prev_hash, key_id=head.key_id)
+    forged.hash = forged.compute_hash(keyring().secret(head.key_id))
+    with pytest.raises(sa.exc.IntegrityError):
+        with db.engine.begin() as conn:
+            conn.execute(sa.insert(AuditEntry), [{c.name: getattr(forged, c.key)
+                                                  for c in AuditEntry.__table__.columns}])
     assert verify(app)[0] == 0
 
 
-def test_on_postgresql_the_app_cannot_update_or_delete_audit_rows(app, world):
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("the append-only trigger is PostgreSQL's (SQLite is the single-machine default)")
-        for statement in ("UPDATE audit_entries SET data = '{}'", "DELETE FROM audit_entries"):
-            with pytest.raises(sa.exc.DBAPIError) as refused:
-                with db.engine.begin() as conn:
-                    conn.execute(sa.text(statement))
-            assert "append-only" in str(refused.value)
+def test_on_postgresql_the_app_cannot_update_or_delete_audit_rows(db, world):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's (SQLite is the single-machine default)")
+    for statement in ("UPDATE audit_entries SET data = '{}'", "DELETE FROM audit_entries"):
+        with pytest.raises(sa.exc.DBAPIError) as refused:
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(statement))
+        assert "append-only" in str(refused.value)
 
 
 def test_admins_and_leaders_read_and_verify_the_trail(login_as, world):

@@ -81,7 +81,7 @@ def test_a_wrong_key_fails(app, world, monkeypatch):
     assert code == 1 and "'test'" in output and "AUDIT_KEYS" in output
 
 
-def test_a_rotated_key_signs_new_entries_and_the_old_one_still_verifies(app, login_as, world, monkeypatch):
+def test_a_rotated_key_signs_new_entries_and_the_old_one_still_verifies(app, db, login_as, world, monkeypatch):
     old = app.config["AUDIT_KEYS"]
     monkeypatch.setitem(app.config, "AUDIT_KEYS", "k2:the-next-key-at-least-32-characters-long,\n" + old)
     login_as("admin").form_post(f"/schools/{world.a.id}/rotate-qr")
@@ -90,30 +90,27 @@ def test_a_rotated_key_signs_new_entries_and_the_old_one_still_verifies(app, log
     # An entry under the old key after the new one took over (someone holding a retired key) fails.
     newest = rows(app)[-1]
     raw(app, "UPDATE audit_entries SET key_id = 'test' WHERE id = :id", id=newest.id)
-    with app.app_context():
-        forged = db.session.get(AuditEntry, newest.id)
-        from inspect_app.audit.keys import keyring
-        digest = forged.compute_hash(keyring().secret("test"))
+    forged = db.session.get(AuditEntry, newest.id)
+    from inspect_app.audit.keys import keyring
+    digest = forged.compute_hash(keyring().secret("test"))
     raw(app, "UPDATE audit_entries SET hash = :hash WHERE id = :id", hash=digest, id=newest.id)
     code, output = verify(app)
     assert code == 1 and "older key" in output
 
 
-def test_the_signed_report_carries_the_anchor(app, login_as, world, templates, make_visit):
+def test_the_signed_report_carries_the_anchor(app, db, login_as, world, templates, make_visit):
     from inspect_app.reports.models import DailyReport
     from inspect_app.visits.models import Visit
     day = date(2026, 3, 10)
     done = make_visit(world.inspector, world.a, fail=("G2",))
-    with app.app_context():
-        visit = db.session.get(Visit, done.id)
-        visit.server_submitted_at = visit.submitted_at = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
-        db.session.commit()
+    visit = db.session.get(Visit, done.id)
+    visit.server_submitted_at = visit.submitted_at = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+    db.session.commit()
     before = head(app)
     leader = login_as("leader")
     assert leader.form_post(f"/reports/daily/{day}/sign").status_code == 302
-    with app.app_context():
-        report = db.session.scalar(sa.select(DailyReport))
-        stored = json.loads(report.content)
+    report = db.session.scalar(sa.select(DailyReport))
+    stored = json.loads(report.content)
     anchor = stored["audit_anchor"]
     assert re.fullmatch(r"\d+:[0-9a-f]{64}", anchor) and report.intact()
     assert int(anchor.split(":")[0]) >= int(before.split(":")[0])

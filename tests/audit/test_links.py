@@ -32,13 +32,12 @@ def test_assigning_and_unassigning_people_to_a_school_is_recorded(app, login_as,
     assert verify(app)[0] == 0
 
 
-def test_a_volunteers_childrens_schools_are_recorded(app, login_as, world):
+def test_a_volunteers_childrens_schools_are_recorded(app, db, login_as, world):
     response = login_as("admin").form_post("/accounts/users/new", {
         "username": "parent1", "display_name": "王家长", "role": "volunteer", "pseudonym": "志愿者P",
         "school_id": "0", "child_school_ids": [str(world.a.id), str(world.b.id)], "password": "a-long-password"})
     assert response.status_code == 302
-    with app.app_context():
-        parent = db.session.scalar(sa.text("SELECT id FROM users WHERE username = 'parent1'"))
+    parent = db.session.scalar(sa.text("SELECT id FROM users WHERE username = 'parent1'"))
     recorded = link_entries(app, "volunteer_child_schools")
     # Compared as sets: ids as text sort "286:100" before "286:99", and ids grow across tests.
     assert {(a, o) for a, o, _, _ in recorded} == {("create", f"{parent}:{world.a.id}"),

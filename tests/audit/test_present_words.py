@@ -6,13 +6,12 @@ from inspect_app.extensions import db
 from inspect_app.tickets.models import Ticket, TicketStatus
 
 
-def test_a_ticket_status_change_reads_from_label_to_label(login_as, world, make_visit, app):
+def test_a_ticket_status_change_reads_from_label_to_label(login_as, world, make_visit, db):
     visit = make_visit(world.inspector, world.a, fail=("G1",))
-    with app.app_context():
-        ticket = db.session.get(Ticket, visit.tickets[0])
-        ticket.status = TicketStatus.RESPONDED
-        db.session.commit()
-        before, after = TicketStatus.OPEN.label, TicketStatus.RESPONDED.label
+    ticket = db.session.get(Ticket, visit.tickets[0])
+    ticket.status = TicketStatus.RESPONDED
+    db.session.commit()
+    before, after = TicketStatus.OPEN.label, TicketStatus.RESPONDED.label
     page = login_as("leader").get("/audit/?type=tickets").get_data(as_text=True)
     assert f"整改单 #{visit.tickets[0]} · 修改" in page
     assert f"状态：{before} → {after}" in page

@@ -45,10 +45,9 @@ def test_other_accounts_stay_readable_in_the_record(login_as, world, make_user):
     assert "孙督学" in login_as("leader").get("/audit/?type=users").get_data(as_text=True)
 
 
-def test_the_real_name_comes_only_through_the_logged_reveal(app, login_as, recorded_volunteer):
+def test_the_real_name_comes_only_through_the_logged_reveal(db, login_as, recorded_volunteer):
     admin = login_as("admin")
-    with app.app_context():
-        volunteer_id = db.session.scalar(sa.select(User.id).where(User.username == "qian.parent"))
+    volunteer_id = db.session.scalar(sa.select(User.id).where(User.username == "qian.parent"))
     revealed = admin.form_post(f"/accounts/users/{volunteer_id}/reveal", {"reason": "家长投诉核实身份"})
     assert NEW_REAL_NAME in revealed.get_data(as_text=True)
     assert NEW_REAL_NAME not in admin.get("/audit/").get_data(as_text=True)

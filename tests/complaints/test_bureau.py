@@ -39,7 +39,7 @@ def _public(client, code) -> dict:
     return response.get_json()
 
 
-def test_the_api_files_a_complaint_once_per_key_and_answers_the_public_view(app, world):
+def test_the_api_files_a_complaint_once_per_key_and_answers_the_public_view(app, db, world):
     client = app.test_client()
     body = {"qr": world.a.qr_token, "text": "门卫不在岗", "idempotency_key": str(uuid.uuid4()),
             "contact": "parent@example.com"}
@@ -56,12 +56,11 @@ def test_the_api_files_a_complaint_once_per_key_and_answers_the_public_view(app,
                                                                    (io.BytesIO(jpeg_bytes(color=(1, 2, 3))), "b.jpg")]},
         content_type="multipart/form-data")
     assert multipart.status_code == 201, multipart.get_json()
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Complaint)) == 2
-        assert len(db.session.scalars(sa.select(Complaint).where(Complaint.school_id == world.b.id)).one().photos) == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Complaint)) == 2
+    assert len(db.session.scalars(sa.select(Complaint).where(Complaint.school_id == world.b.id)).one().photos) == 2
 
 
-def test_the_api_refuses_each_bad_input(app, world, login_as):
+def test_the_api_refuses_each_bad_input(app, db, world, login_as):
     client = app.test_client()
     cases = [({"school_id": world.a.id, "text": ""}, 422), ({"school_id": world.a.id, "text": "x" * 2001}, 422),
              ({"school_id": 999999, "text": "x"}, 404), ({"qr": "nope", "text": "x"}, 404),
@@ -80,8 +79,7 @@ def test_the_api_refuses_each_bad_input(app, world, login_as):
     assert client.get("/api/v1/complaints/JY-0000").status_code == 404
     login_as("admin").form_post(f"/schools/{world.a.id}/rotate-qr")
     assert client.post("/api/v1/complaints", json={"qr": world.a.qr_token, "text": "x"}).status_code == 410
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Complaint)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Complaint)) == 0
 
 
 def test_duplicates_are_grouped_and_the_queue_filters(app, world, login_as, api_token):
@@ -115,7 +113,7 @@ def test_only_triage_staff_see_the_contact(app, world, login_as, api_token):
     assert listed[0]["contact"] == "13912345678"
 
 
-def test_a_complaint_handed_to_the_school_resolves_when_the_ticket_is_closed_out(app, world, templates, login_as,
+def test_a_complaint_handed_to_the_school_resolves_when_the_ticket_is_closed_out(app, db, world, templates, login_as,
                                                                                   api_token):
     public = app.test_client()
     code = _file(public, world.a.id, contact="13912345678")
@@ -129,14 +127,13 @@ def test_a_complaint_handed_to_the_school_resolves_when_the_ticket_is_closed_out
     view = _public(public, code)
     assert view["status"] == "triaged" and "交学校整改" in view["replies"][0]["text"]
     assert "已交学校整改" in public.get(f"/c/{code}").get_data(as_text=True)
-    with app.app_context():
-        ticket = db.session.scalar(sa.select(Ticket))
-        ticket_id = ticket.id
-        assert ticket.problem_text == "食堂消毒柜未按规定使用" and ticket.finding_id is None
-        assert db.session.get(Complaint, complaint.id).ticket_id == ticket_id
-        audited = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.object_type == "complaints")).all()
-        assert any(e.action == "update" and "triaged" in e.data for e in audited)
-        assert all("13912345678" not in e.data for e in audited)
+    ticket = db.session.scalar(sa.select(Ticket))
+    ticket_id = ticket.id
+    assert ticket.problem_text == "食堂消毒柜未按规定使用" and ticket.finding_id is None
+    assert db.session.get(Complaint, complaint.id).ticket_id == ticket_id
+    audited = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.object_type == "complaints")).all()
+    assert any(e.action == "update" and "triaged" in e.data for e in audited)
+    assert all("13912345678" not in e.data for e in audited)
     # The school's side of it: the problem in the bureau's words, never the complainant.
     officer = login_as("officer")
     ticket_page = officer.get(f"/tickets/{ticket_id}").get_data(as_text=True)
@@ -163,7 +160,7 @@ def test_a_complaint_handed_to_the_school_resolves_when_the_ticket_is_closed_out
 
 
 def test_a_planned_check_is_sealed_from_the_school_and_resolves_the_complaint(
-        app, world, login_as, api_token, make_visit):
+        app, db, world, login_as, api_token, make_visit):
     public = app.test_client()
     code = _file(public, world.a.id)
     complaint = _complaint(app)
@@ -189,9 +186,8 @@ def test_a_planned_check_is_sealed_from_the_school_and_resolves_the_complaint(
     home = login_as("volunteer").get("/").get_data(as_text=True)
     assert "我的任务" in home and "甲校" in home
     make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V3",))
-    with app.app_context():
-        task = db.session.scalar(sa.select(Task))
-        assert task.status is TaskStatus.DONE and task.visit_id
+    task = db.session.scalar(sa.select(Task))
+    assert task.status is TaskStatus.DONE and task.visit_id
     view = _public(public, code)
     assert view["status"] == "resolved"
     assert [r["text"] for r in view["replies"]][0] == "我们会尽快核查"
@@ -217,7 +213,7 @@ def test_rejecting_needs_a_public_reason_and_only_triage_staff_may(app, world, a
     assert "leader" not in str(view)  # never a staff name
 
 
-def test_staff_log_a_hotline_complaint_and_read_the_code_back(app, world, login_as):
+def test_staff_log_a_hotline_complaint_and_read_the_code_back(app, db, world, login_as):
     inspector = login_as("inspector")
     page = inspector.get("/complaints/log").get_data(as_text=True)
     fields = form_fields(page)
@@ -229,15 +225,14 @@ def test_staff_log_a_hotline_complaint_and_read_the_code_back(app, world, login_
     from tests.complaints.conftest import CODE_RE
     code = CODE_RE.search(text).group(0)
     assert app.test_client().get(f"/api/v1/complaints/{code}").get_json()["status"] == "received"
-    with app.app_context():
-        complaint = db.session.scalar(sa.select(Complaint))
-        assert complaint.source.value == "phone" and complaint.logged_by_id == world.inspector.id
+    complaint = db.session.scalar(sa.select(Complaint))
+    assert complaint.source.value == "phone" and complaint.logged_by_id == world.inspector.id
     unknown = inspector.post("/complaints/log", data=dict(form_fields(inspector.get("/complaints/log").get_data(
         as_text=True)), school="", text="x"), content_type="multipart/form-data")
     assert unknown.status_code == 422 and "请从列表中选择学校" in unknown.get_data(as_text=True)
 
 
-def test_contacts_are_erased_after_the_retention_period_by_the_command(app, world, api_token):
+def test_contacts_are_erased_after_the_retention_period_by_the_command(app, db, world, api_token):
     public = app.test_client()
     _file(public, world.a.id, contact="13911112222")
     _file(public, world.a.id, text="另一件事：操场围栏破损", contact="13933334444")
@@ -245,18 +240,16 @@ def test_contacts_are_erased_after_the_retention_period_by_the_command(app, worl
     for complaint_id in (old, recent):
         public.post(f"/api/v1/complaints/{complaint_id}/triage", headers=api_token("leader"),
                     json={"action": "reject", "reply": "不属于职责范围"})
-    with app.app_context():
-        db.session.execute(sa.update(Complaint).where(Complaint.id == old).values(
-            closed_at=datetime.now(timezone.utc) - timedelta(days=91)))
-        db.session.commit()
+    db.session.execute(sa.update(Complaint).where(Complaint.id == old).values(
+        closed_at=datetime.now(timezone.utc) - timedelta(days=91)))
+    db.session.commit()
     result = app.test_cli_runner().invoke(args=["complaints", "purge-contacts"])
     assert result.exit_code == 0 and "1" in result.output
-    with app.app_context():
-        assert db.session.get(Complaint, old).contact is None
-        assert db.session.get(Complaint, old).contact_erased_at is not None
-        assert db.session.get(Complaint, recent).contact == "13933334444"
-        chain = " ".join(e.data for e in db.session.scalars(sa.select(AuditEntry)))
-        assert "13911112222" not in chain and "13933334444" not in chain
+    assert db.session.get(Complaint, old).contact is None
+    assert db.session.get(Complaint, old).contact_erased_at is not None
+    assert db.session.get(Complaint, recent).contact == "13933334444"
+    chain = " ".join(e.data for e in db.session.scalars(sa.select(AuditEntry)))
+    assert "13911112222" not in chain and "13933334444" not in chain
 
 
 def db_all(app) -> list[Complaint]:
@@ -264,17 +257,15 @@ def db_all(app) -> list[Complaint]:
         return db.session.scalars(sa.select(Complaint).order_by(Complaint.id)).all()
 
 
-def test_untriaged_after_two_working_days_is_overdue(app, world, login_as):
+def test_untriaged_after_two_working_days_is_overdue(app, db, world, login_as):
     from inspect_app.complaints.services import triage_cutoff
-    with app.app_context():
-        tz = timezone(timedelta(hours=8))
-        # Received Thursday: Friday and Monday are its two working days; overdue from Tuesday.
-        monday = datetime(2026, 1, 5, 10, tzinfo=tz)
-        assert triage_cutoff(monday + timedelta(days=1)) == datetime(2026, 1, 2, tzinfo=tz)
-        assert triage_cutoff(monday) == datetime(2026, 1, 1, tzinfo=tz)
+    tz = timezone(timedelta(hours=8))
+    # Received Thursday: Friday and Monday are its two working days; overdue from Tuesday.
+    monday = datetime(2026, 1, 5, 10, tzinfo=tz)
+    assert triage_cutoff(monday + timedelta(days=1)) == datetime(2026, 1, 2, tzinfo=tz)
+    assert triage_cutoff(monday) == datetime(2026, 1, 1, tzinfo=tz)
     _file(app.test_client(), world.a.id)
-    with app.app_context():
-        db.session.execute(sa.update(Complaint).values(received_at=datetime.now(timezone.utc) - timedelta(days=6)))
-        db.session.commit()
+    db.session.execute(sa.update(Complaint).values(received_at=datetime.now(timezone.utc) - timedelta(days=6)))
+    db.session.commit()
     assert "超过两个工作日未处理" in login_as("leader").get("/complaints/").get_data(as_text=True)
     assert "超过两个工作日未处理" in login_as("leader").get("/reports/").get_data(as_text=True)

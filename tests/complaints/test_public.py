@@ -18,7 +18,7 @@ def _count(app, model) -> int:
         return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
-def test_the_poster_leads_to_the_form_and_a_code_that_follows_the_complaint(app, browser, world, complain):
+def test_the_poster_leads_to_the_form_and_a_code_that_follows_the_complaint(db, browser, world, complain):
     landing = browser.get(f"/s/{world.a.qr_token}").get_data(as_text=True)
     assert f"/complaints/new?qr={world.a.qr_token}" in landing
     assert "正在开通" not in landing
@@ -33,12 +33,11 @@ def test_the_poster_leads_to_the_form_and_a_code_that_follows_the_complaint(app,
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "已受理" in text and "甲校" in text
     assert "13800001111" not in text and "消毒柜" not in text  # the complaint's own words are not shown back
-    with app.app_context():
-        complaint = db.session.scalar(sa.select(Complaint))
-        assert complaint.contact == "13800001111" and complaint.school_id == world.a.id
-        assert code.replace("-", "")[2:] not in str(complaint.code_hash)  # only a hash is kept
-        photo = db.session.get(Photo, db.session.scalar(sa.select(ComplaintPhoto.photo_id)))
-        assert photo.uploader_id is None
+    complaint = db.session.scalar(sa.select(Complaint))
+    assert complaint.contact == "13800001111" and complaint.school_id == world.a.id
+    assert code.replace("-", "")[2:] not in str(complaint.code_hash)  # only a hash is kept
+    photo = db.session.get(Photo, db.session.scalar(sa.select(ComplaintPhoto.photo_id)))
+    assert photo.uploader_id is None
 
 
 def test_a_code_is_found_however_it_is_typed(browser, world, complain):
@@ -61,11 +60,10 @@ def test_a_retried_submission_is_stored_once_and_answers_with_the_same_code(app,
 
 
 def test_a_store_that_is_down_keeps_the_form_and_stores_nothing_then_the_retry_goes_through(
-        app, browser, world, complain, monkeypatch):
+        app, db, browser, world, complain, monkeypatch):
     from inspect_app.photos.storage import S3Storage, storage
     from tests.storage_server import free_ports
-    with app.app_context():
-        working = storage()
+    working = storage()
     monkeypatch.setitem(app.extensions, "storage", S3Storage(
         "inspect-test", endpoint_url=f"http://127.0.0.1:{free_ports(1)[0]}", access_key="a", secret_key="b",
         attempts=1))

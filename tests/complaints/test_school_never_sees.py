@@ -15,7 +15,6 @@ import sqlalchemy as sa
 
 from inspect_app.accounts.models import Role
 from inspect_app.complaints.models import Complaint
-from inspect_app.extensions import db
 from inspect_app.plans.models import Task
 from inspect_app.tickets.models import Ticket
 
@@ -25,7 +24,7 @@ WATCHED = "体育馆的灭火器过期好几年"
 ASSIGNEE = dict(username="li_covert_parent", display_name="李真名家长", pseudonym="志愿者丙丁")
 
 
-def test_the_school_never_sees_the_complainant_or_the_planned_check(app, world, login_as, api_token, make_user):
+def test_the_school_never_sees_the_complainant_or_the_planned_check(app, db, world, login_as, api_token, make_user):
     public = app.test_client()
     codes = []
     for text in (OWN_WORDS, WATCHED):
@@ -33,8 +32,7 @@ def test_the_school_never_sees_the_complainant_or_the_planned_check(app, world, 
                                                          "idempotency_key": str(uuid.uuid4())})
         codes.append(answer.get_json()["tracking_code"])
     volunteer = make_user(Role.VOLUNTEER, assigned_school_ids=[world.a.id], **ASSIGNEE)
-    with app.app_context():
-        handed, watched = db.session.scalars(sa.select(Complaint.id).order_by(Complaint.id)).all()
+    handed, watched = db.session.scalars(sa.select(Complaint.id).order_by(Complaint.id)).all()
     leader = api_token("leader")
     assert public.post(f"/api/v1/complaints/{handed}/triage", headers=leader, json={
         "action": "ticket", "problem": "食堂饭菜质量问题，请自查留样制度"}).status_code == 200
@@ -43,9 +41,8 @@ def test_the_school_never_sees_the_complainant_or_the_planned_check(app, world, 
     assert public.post(f"/api/v1/complaints/{watched}/triage", headers=leader, json={
         "action": "visit", "assignee_id": volunteer.id, "window_start": start.isoformat(),
         "window_end": end.isoformat()}).status_code == 200
-    with app.app_context():
-        ticket_id = db.session.scalar(sa.select(Ticket.id))
-        task_id = db.session.scalar(sa.select(Task.id))
+    ticket_id = db.session.scalar(sa.select(Ticket.id))
+    task_id = db.session.scalar(sa.select(Task.id))
     secrets = [CONTACT, OWN_WORDS[:8], WATCHED[:6], *codes, *(c.replace("-", "") for c in codes),
                *ASSIGNEE.values()]
     day_words = {f"{d.month}月{d.day}日" for d in (start, end)} | {d.isoformat() for d in (start, end)}

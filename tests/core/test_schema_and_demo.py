@@ -21,20 +21,19 @@ def test_migrations_match_the_models(app):
     assert diff == []
 
 
-def test_demo_loads_the_city_and_the_accounts_once(app):
+def test_demo_loads_the_city_and_the_accounts_once(app, db):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     assert "demo-pass-1" in first.output and "officer2" in first.output
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(School)) == 30
-        users = {u.username: u for u in db.session.scalars(sa.select(User))}
-        assert set(users) == {"admin", "leader", "inspector", "inspector2", "volunteer", "officer", "officer2"}
-        schools = db.session.scalars(sa.select(School)).all()
-        assert all(s.responsible_inspectors for s in schools)
-        assert all(31.5 < s.lat < 32.2 and 119.9 < s.lon < 120.7 for s in schools)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(School)) == 30
+    users = {u.username: u for u in db.session.scalars(sa.select(User))}
+    assert set(users) == {"admin", "leader", "inspector", "inspector2", "volunteer", "officer", "officer2"}
+    schools = db.session.scalars(sa.select(School)).all()
+    assert all(s.responsible_inspectors for s in schools)
+    assert all(31.5 < s.lat < 32.2 and 119.9 < s.lon < 120.7 for s in schools)
 
     Browser(app).sign_in("officer", "demo-pass-1")
     client = app.test_client()

@@ -251,7 +251,7 @@ def test_the_daily_report_carries_the_section(app, world, api_token):
 
 # Reminders
 
-def test_reminders_go_to_the_school_before_and_to_its_inspector_at_the_deadline(app, world, login_as):
+def test_reminders_go_to_the_school_before_and_to_its_inspector_at_the_deadline(app, db, world, login_as):
     from inspect_app.tickets.models import EventKind, Notification
     day = today()
     deadline = due(app, day)
@@ -265,15 +265,13 @@ def test_reminders_go_to_the_school_before_and_to_its_inspector_at_the_deadline(
     assert remind(deadline - timedelta(minutes=10)) == 0  # once
     assert remind(deadline + timedelta(minutes=1)) == 1  # 甲校's responsible inspector
     assert remind(deadline + timedelta(minutes=6)) == 0
-    with app.app_context():
-        sent = db.session.execute(sa.select(Notification.user_id, Notification.kind, Notification.school_id)).all()
+    sent = db.session.execute(sa.select(Notification.user_id, Notification.kind, Notification.school_id)).all()
     assert sorted(sent) == sorted([(world.officer.id, EventKind.REPORT_DUE, world.a.id),
                                    (world.inspector.id, EventKind.REPORT_MISSING, world.a.id)])
     officer = login_as("officer")
     officer_page = officer.get("/tickets/notifications").get_data(as_text=True)
     assert "日报告即将截止" in officer_page and 'href="/duties/"' in officer_page
     officer.get("/duties/")  # opening the report reads its reminder
-    with app.app_context():
-        assert db.session.scalar(sa.select(Notification.read_at).where(Notification.user_id == world.officer.id))
+    assert db.session.scalar(sa.select(Notification.read_at).where(Notification.user_id == world.officer.id))
     inspector_page = login_as("inspector").get("/tickets/notifications").get_data(as_text=True)
     assert "日报告未报送" in inspector_page and f"/duties/day?date={day.isoformat()}" in inspector_page

@@ -93,16 +93,15 @@ def test_a_delivery_is_given_up_after_the_last_attempt_and_logged(
 
 
 def test_a_school_hears_of_a_bureau_step_outside_the_app_the_next_morning_not_at_its_hour(
-        app, world, make_visit, smtp_server, mail_to):
+        app, db, world, make_visit, smtp_server, mail_to):
     mail_to(smtp_server.start())
     _set_email(app, world.officer.id, "officer@school.example")
     _set_email(app, world.inspector.id, "inspector@bureau.example")
     before = utcnow()
     make_visit(world.inspector, world.a, fail=("G2",))
     [row] = _deliveries(app, address="officer@school.example")
-    with app.app_context():
-        tomorrow = before.astimezone(local_zone()).date() + timedelta(days=1)
-        morning = datetime.combine(tomorrow, time(7, 30), tzinfo=local_zone())
+    tomorrow = before.astimezone(local_zone()).date() + timedelta(days=1)
+    morning = datetime.combine(tomorrow, time(7, 30), tzinfo=local_zone())
     assert row.next_try_at == morning
     assert _run(app, utcnow())["sent"] == 0 and smtp_server.inbox.messages == []
     assert _run(app, morning)["sent"] == 1
@@ -145,34 +144,32 @@ def test_a_line_break_in_a_school_name_neither_breaks_the_mail_nor_adds_a_header
     assert smtp_server.inbox.envelopes == [("notices@bureau.example", ["officer@school.example"])]
 
 
-def test_a_rolled_back_step_sends_nothing(app, world, smtp_server, mail_to):
+def test_a_rolled_back_step_sends_nothing(app, db, world, smtp_server, mail_to):
     from inspect_app.tickets.models import EventKind, Notification
     mail_to(smtp_server.start())
     _set_email(app, world.inspector.id, "inspector@bureau.example")
-    with app.app_context():
-        db.session.add(Notification(user_id=world.inspector.id, kind=EventKind.REPORT_MISSING,
-                                    school_id=world.a.id, day=utcnow().date()))
-        db.session.flush()
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 1
-        db.session.rollback()
+    db.session.add(Notification(user_id=world.inspector.id, kind=EventKind.REPORT_MISSING,
+                                school_id=world.a.id, day=utcnow().date()))
+    db.session.flush()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 1
+    db.session.rollback()
     assert _deliveries(app) == [] and _run(app, utcnow())["sent"] == 0
 
 
-def test_a_row_is_claimed_by_one_run_only(app, world, smtp_server, mail_to):
+def test_a_row_is_claimed_by_one_run_only(app, db, world, smtp_server, mail_to):
     from inspect_app.notify.outbox import _claim
     from inspect_app.tickets.models import EventKind, Notification
     mail_to(smtp_server)
     _set_email(app, world.inspector.id, "inspector@bureau.example")
-    with app.app_context():
-        db.session.add(Notification(user_id=world.inspector.id, kind=EventKind.REPORT_MISSING,
-                                    school_id=world.a.id, day=utcnow().date()))
-        db.session.commit()
-        now = utcnow()
-        row_id = db.session.scalar(sa.select(Delivery.id))
-        # Two machines see the row due; the first takes it (and its lease moves it on), the second finds it gone.
-        assert _claim(row_id, now) is True
-        assert _claim(row_id, now) is False
-        db.session.commit()
+    db.session.add(Notification(user_id=world.inspector.id, kind=EventKind.REPORT_MISSING,
+                                school_id=world.a.id, day=utcnow().date()))
+    db.session.commit()
+    now = utcnow()
+    row_id = db.session.scalar(sa.select(Delivery.id))
+    # Two machines see the row due; the first takes it (and its lease moves it on), the second finds it gone.
+    assert _claim(row_id, now) is True
+    assert _claim(row_id, now) is False
+    db.session.commit()
     [row] = _deliveries(app)
     assert row.attempts == 1 and row.next_try_at > now
 
@@ -232,16 +229,15 @@ def test_mail_goes_over_starttls_with_a_password_and_the_servers_certificate_che
 
 
 def test_an_escalation_from_the_command_line_reaches_the_school_at_once(
-        app, world, make_visit, smtp_server, mail_to):
+        app, db, world, make_visit, smtp_server, mail_to):
     from inspect_app.tickets.models import Ticket
     from inspect_app.tickets.services import escalate_overdue
     mail_to(smtp_server.start())
     _set_email(app, world.officer.id, "officer@school.example")
     ticket_id = make_visit(world.inspector, world.a, fail=("G2",)).tickets[0]
-    with app.app_context():  # as `flask tickets escalate` runs: no request, the clock's own step
-        late = db.session.get(Ticket, ticket_id).deadline + timedelta(hours=1)
-        assert escalate_overdue(late) == 1
-        db.session.commit()
+    late = db.session.get(Ticket, ticket_id).deadline + timedelta(hours=1)
+    assert escalate_overdue(late) == 1
+    db.session.commit()
     reminder = [row for row in _deliveries(app, address="officer@school.example") if "逾期" in row.subject]
     assert len(reminder) == 1 and reminder[0].next_try_at < utcnow() + timedelta(seconds=5)
     assert "整改期限：" in reminder[0].body
@@ -256,24 +252,23 @@ def test_flask_notify_send_sends_what_is_due_and_says_so(app, world, smtp_server
     assert len(smtp_server.inbox.messages) == 1
 
 
-def test_rows_done_with_are_deleted_after_thirty_days_and_waiting_ones_never(app, world, smtp_server, mail_to):
+def test_rows_done_with_are_deleted_after_thirty_days_and_waiting_ones_never(app, db, world, smtp_server, mail_to):
     mail_to(smtp_server.start())
     _one_notice(app, world)
     assert _run(app, utcnow())["sent"] == 1
     _one_notice(app, world, days_ago=1)  # a second notice, never sent: its server is gone by then
     smtp_server.stop()
     later = utcnow() + timedelta(days=31)
-    with app.app_context():
-        db.session.execute(sa.update(Delivery).where(Delivery.status == DeliveryStatus.PENDING)
-                           .values(next_try_at=later + timedelta(days=1)))
-        db.session.commit()
+    db.session.execute(sa.update(Delivery).where(Delivery.status == DeliveryStatus.PENDING)
+                       .values(next_try_at=later + timedelta(days=1)))
+    db.session.commit()
     assert _run(app, utcnow() + timedelta(days=29)) == {"sent": 0, "retrying": 0, "failed": 0}
     assert [r.status for r in _deliveries(app)] == [DeliveryStatus.SENT, DeliveryStatus.PENDING]
     _run(app, later)
     assert [r.status for r in _deliveries(app)] == [DeliveryStatus.PENDING]
 
 
-def test_the_worker_sends_a_due_notice_within_its_minute(app, world, make_visit, login_as, smtp_server, mail_to):
+def test_the_worker_sends_a_due_notice_within_its_minute(app, db, world, make_visit, login_as, smtp_server, mail_to):
     """No cron: the worker's every-minute job is what takes a notice out of the app."""
     from inspect_app.worker import jobs
     mail_to(smtp_server.start())
@@ -281,9 +276,8 @@ def test_the_worker_sends_a_due_notice_within_its_minute(app, world, make_visit,
     _respond(login_as, make_visit(world.inspector, world.a, fail=("G2",)).tickets[0])
     assert jobs.JOBS["deliver-notices"].cron == {"minute": "*"}
     now = utcnow()
-    with app.app_context():
-        assert jobs.run("deliver-notices", now) is True
-        assert jobs.run("deliver-notices", now) is False  # the same minute, on a second machine: nothing
+    assert jobs.run("deliver-notices", now) is True
+    assert jobs.run("deliver-notices", now) is False  # the same minute, on a second machine: nothing
     [message] = smtp_server.inbox.messages
     assert message["To"] == "inspector@bureau.example"
     [row] = _deliveries(app, channel=Channel.EMAIL)

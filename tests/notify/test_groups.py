@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta
 from urllib.parse import unquote
 
 from inspect_app.dbtypes import utcnow
-from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.notify import deliver_due
 from inspect_app.notify.channels import dingtalk_signed
@@ -49,31 +48,29 @@ def test_a_notice_reaches_a_dingtalk_group_signed(app, world, make_visit, login_
     assert content.endswith("http://localhost/")
 
 
-def test_a_wrong_dingtalk_secret_is_retried_and_its_errcode_kept(app, world, make_visit, login_as, make_robot,
+def test_a_wrong_dingtalk_secret_is_retried_and_its_errcode_kept(app, db, world, make_visit, login_as, make_robot,
                                                                  monkeypatch):
     robot = make_robot(secret=SECRET)
     monkeypatch.setitem(app.config, "DINGTALK_WEBHOOK_URL", f"{robot.base}/robot/send?access_token=tok123")
     monkeypatch.setitem(app.config, "DINGTALK_SECRET", SECRET[:-1] + "0")
     _respond(login_as, make_visit(world.inspector, world.a, fail=("G2",)).tickets[0])
     assert _run(app, utcnow()) == {"sent": 0, "retrying": 1, "failed": 0}
-    with app.app_context():
         # The ticket's opening waits for the morning; the school's report was tried at once.
-        row = db.session.query(Delivery).filter(Delivery.attempts == 1).one()
-        assert row.status is DeliveryStatus.PENDING and row.last_error == "errcode 310000: sign not match"
-        assert "tok123" not in row.last_error
+    row = db.session.query(Delivery).filter(Delivery.attempts == 1).one()
+    assert row.status is DeliveryStatus.PENDING and row.last_error == "errcode 310000: sign not match"
+    assert "tok123" not in row.last_error
 
 
-def test_a_visits_findings_are_one_wecom_post_sent_the_next_morning(app, world, make_visit, make_robot, monkeypatch):
+def test_a_visits_findings_are_one_wecom_post_sent_the_next_morning(app, db, world, make_visit, make_robot, monkeypatch):
     robot = make_robot()
     monkeypatch.setitem(app.config, "WECOM_WEBHOOK_URL", f"{robot.base}/cgi-bin/webhook/send?key=693a91f6-7xxx")
     before = utcnow()
     make_visit(world.inspector, world.a, fail=("G1", "G2", "G3"))
-    with app.app_context():
-        [row] = db.session.query(Delivery).all()  # three tickets, one officer: one post for the group
-        assert row.channel is Channel.WECOM
-        morning = datetime.combine(before.astimezone(local_zone()).date() + timedelta(days=1), time(7, 30),
-                                   tzinfo=local_zone())
-        assert row.next_try_at == morning  # a bureau step: the group may include the school
+    [row] = db.session.query(Delivery).all()  # three tickets, one officer: one post for the group
+    assert row.channel is Channel.WECOM
+    morning = datetime.combine(before.astimezone(local_zone()).date() + timedelta(days=1), time(7, 30),
+                               tzinfo=local_zone())
+    assert row.next_try_at == morning  # a bureau step: the group may include the school
     assert _run(app, utcnow())["sent"] == 0 and robot.posts == []
     assert _run(app, morning)["sent"] == 1
     [post] = robot.posts

@@ -119,7 +119,7 @@ def test_a_photo_goes_to_s3_and_is_served_only_after_the_permission_check(app, s
 
 # ---- an outage -------------------------------------------------------------------------------------
 
-def test_a_dead_store_answers_503_in_chinese_and_keeps_no_record(app, use_store, world, api_token, login_as):
+def test_a_dead_store_answers_503_in_chinese_and_keeps_no_record(app, db, use_store, world, api_token, login_as):
     dead_port = free_ports(1)[0]
     dead = s3_store(f"http://127.0.0.1:{dead_port}", "dead", attempts=1)
     tries = []
@@ -136,10 +136,9 @@ def test_a_dead_store_answers_503_in_chinese_and_keeps_no_record(app, use_store,
     # A page that reads a file says the same in words, not a 500.
     page = login_as("inspector").get(f"/photos/{uuid.uuid4()}/display")
     assert page.status_code == 404  # no such photo: the store is not even asked
-    with app.app_context():
-        db.session.add(Photo(id=photo_id, uploader_id=world.inspector.id, sha256="0" * 64, request_hash="x",
-                             mime="image/jpeg", size_bytes=1, width=1, height=1))
-        db.session.commit()
+    db.session.add(Photo(id=photo_id, uploader_id=world.inspector.id, sha256="0" * 64, request_hash="x",
+                         mime="image/jpeg", size_bytes=1, width=1, height=1))
+    db.session.commit()
     page = login_as("inspector").get(f"/photos/{photo_id}/display")
     assert page.status_code == 503 and "照片存储暂时无法连接" in page.get_data(as_text=True)
 
@@ -296,8 +295,7 @@ def test_migrate_refuses_to_copy_a_folder_onto_itself(app, use_store, tmp_path):
     assert result.exit_code == 1 and "STORAGE_URL names the folder being copied" in result.output
 
 
-def test_the_app_store_is_made_once_and_is_the_one_the_run_asked_for(app):
-    with app.app_context():
-        assert storage() is storage()
-        # `make test`'s S3 pass must really store in S3, not quietly in the folder.
-        assert isinstance(storage(), S3Storage) == (os.environ.get("TEST_STORAGE") == "s3")
+def test_the_app_store_is_made_once_and_is_the_one_the_run_asked_for(db):
+    assert storage() is storage()
+    # `make test`'s S3 pass must really store in S3, not quietly in the folder.
+    assert isinstance(storage(), S3Storage) == (os.environ.get("TEST_STORAGE") == "s3")

@@ -29,16 +29,15 @@ def _plan(client, headers, **body):
 
 
 def test_a_risk_plan_draws_the_riskiest_school_with_its_reasons_and_can_be_drawn_again(
-        app, world, make_school, make_user, make_visit, api_token, templates):
+        app, db, world, make_school, make_user, make_visit, api_token, templates):
     quiet = [make_school(name=f"平安校{n}") for n in range(6)]
     inspector2 = make_user(Role.INSPECTOR, assigned_school_ids=[s.id for s in quiet] + [world.b.id])
     make_visit(world.inspector, world.a, fail=("G1", "G2", "G3"))
     for school in quiet + [world.b]:
         make_visit(inspector2, school, fail=())
-    with app.app_context():  # two of school A's tickets past their deadline
-        db.session.execute(sa.update(Ticket).where(Ticket.school_id == world.a.id)
-                           .values(deadline=utcnow() - timedelta(days=2)))
-        db.session.commit()
+    db.session.execute(sa.update(Ticket).where(Ticket.school_id == world.a.id)
+                       .values(deadline=utcnow() - timedelta(days=2)))
+    db.session.commit()
     client = app.test_client()
     answer = _plan(client, api_token("leader"), count=1, assignees=[world.inspector.id, inspector2.id])
     assert answer.status_code == 201, answer.get_json()
@@ -50,13 +49,12 @@ def test_a_risk_plan_draws_the_riskiest_school_with_its_reasons_and_can_be_drawn
     assert not a["due"] and "从未检查" not in a["reasons"]
     (task,) = plan["tasks"]
     assert task["school_id"] is not None and task["mode"] == "overt" and task["progress"] == "pending"
-    with app.app_context():
-        from inspect_app.plans.planning import redraw
-        stored = db.session.get(Plan, plan["id"])
-        again = redraw(stored)
-        assert [(d.school_id, d.user_id, d.day) for d in again.tasks] == \
-            [(t.school_id, t.assignee_id, t.window_start.astimezone(SHANGHAI).date()) for t in stored.tasks]
-        assert len(stored.seed) == 16
+    from inspect_app.plans.planning import redraw
+    stored = db.session.get(Plan, plan["id"])
+    again = redraw(stored)
+    assert [(d.school_id, d.user_id, d.day) for d in again.tasks] == \
+        [(t.school_id, t.assignee_id, t.window_start.astimezone(SHANGHAI).date()) for t in stored.tasks]
+    assert len(stored.seed) == 16
 
 
 def test_the_draw_is_weighted_by_risk_and_reproducible_from_its_seed(app):
@@ -74,17 +72,16 @@ def test_the_draw_is_weighted_by_risk_and_reproducible_from_its_seed(app):
     assert all(draw(f"{seed:016x}", due, 1, True, [day], people).tasks[0].school_id == 9 for seed in range(50))
 
 
-def test_load_is_spread_and_nobody_goes_where_they_may_not(app, world, make_school, make_user, api_token):
+def test_load_is_spread_and_nobody_goes_where_they_may_not(app, db, world, make_school, make_user, api_token):
     schools = [make_school() for _ in range(6)]
     ids = [s.id for s in schools]
     busy = make_user(Role.VOLUNTEER, assigned_school_ids=ids)
     other = make_user(Role.VOLUNTEER, assigned_school_ids=ids)
-    with app.app_context():  # the second volunteer's child studies at the first school
-        from inspect_app.accounts.models import User
-        from inspect_app.schools.models import School
-        user = db.session.get(User, other.id)
-        user.child_schools.append(db.session.get(School, ids[0]))
-        db.session.commit()
+    from inspect_app.accounts.models import User
+    from inspect_app.schools.models import School
+    user = db.session.get(User, other.id)
+    user.child_schools.append(db.session.get(School, ids[0]))
+    db.session.commit()
     answer = _plan(app.test_client(), api_token("leader"), count=6, mode="covert",
                    assignees=[busy.id, other.id], weighting="uniform")
     assert answer.status_code == 201, answer.get_json()
@@ -140,21 +137,20 @@ def test_a_task_shows_its_school_to_the_assignee_only_from_the_morning_of_its_da
         assert not can_view_task(inspector, stored)
 
 
-def test_progress_done_late_missed(app, world, make_visit, api_token, templates):
+def test_progress_done_late_missed(app, db, world, make_visit, api_token, templates):
     answer = _plan(app.test_client(), api_token("leader"), count=1, assignees=[world.inspector.id])
     plan_id = answer.get_json()["id"]
     (task,) = answer.get_json()["tasks"]
     make_visit(world.inspector, world.a if task["school_id"] == world.a.id else world.b, fail=())
-    with app.app_context():
-        stored = db.session.get(Task, task["id"])
-        assert stored.status is TaskStatus.DONE and stored.visit_id
-        now = utcnow()
-        assert stored.progress(now) is TaskProgress.DONE
-        stored.done_at = stored.window_end + timedelta(hours=1)
-        assert stored.progress(now) is TaskProgress.LATE
-        stored.status = TaskStatus.OPEN
-        assert stored.progress(stored.window_end + timedelta(seconds=1)) is TaskProgress.MISSED
-        db.session.rollback()
+    stored = db.session.get(Task, task["id"])
+    assert stored.status is TaskStatus.DONE and stored.visit_id
+    now = utcnow()
+    assert stored.progress(now) is TaskProgress.DONE
+    stored.done_at = stored.window_end + timedelta(hours=1)
+    assert stored.progress(now) is TaskProgress.LATE
+    stored.status = TaskStatus.OPEN
+    assert stored.progress(stored.window_end + timedelta(seconds=1)) is TaskProgress.MISSED
+    db.session.rollback()
     got = app.test_client().get(f"/api/v1/plans/{plan_id}", headers=api_token("leader")).get_json()
     assert got["progress"]["done"] == 1
 

@@ -32,7 +32,7 @@ def _miss(app, plan_id):
 
 
 def test_missed_tasks_are_redrawn_to_another_inspector_and_the_chain_keeps_both(
-        app, world, make_user, api_token, login_as):
+        app, db, world, make_user, api_token, login_as):
     other = make_user(Role.INSPECTOR, assigned_school_ids=[world.a.id, world.b.id])
     made = _plan(app.test_client(), api_token("leader"), count=1, assignees=[world.inspector.id, other.id])
     assert made.status_code == 201, made.get_json()
@@ -48,24 +48,23 @@ def test_missed_tasks_are_redrawn_to_another_inspector_and_the_chain_keeps_both(
     assert past.status_code == 422
     done = leader.form_post(f"/plans/{plan_id}/redraw", {"date_to": (_today() + timedelta(days=2)).isoformat()})
     assert done.status_code == 302
-    with app.app_context():
-        tasks = db.session.scalars(sa.select(Task).where(Task.plan_id == plan_id).order_by(Task.id)).all()
-        assert [t.status for t in tasks] == [TaskStatus.CANCELLED, TaskStatus.OPEN]
-        missed, again = tasks
-        assert again.school_id == missed.school_id == task["school_id"]
-        assert again.assignee_id != missed.assignee_id  # another may go: not the one who missed it
-        assert again.progress(utcnow()) is TaskProgress.PENDING
-        assert _today() <= again.window_start.astimezone(SHANGHAI).date() <= _today() + timedelta(days=2)
-        audited = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.object_type == "tasks",
-                                                                 AuditEntry.object_id.in_([str(missed.id),
-                                                                                           str(again.id)]))).all()
-        assert {(e.object_id, e.action) for e in audited} >= {(str(missed.id), "update"), (str(again.id), "create")}
+    tasks = db.session.scalars(sa.select(Task).where(Task.plan_id == plan_id).order_by(Task.id)).all()
+    assert [t.status for t in tasks] == [TaskStatus.CANCELLED, TaskStatus.OPEN]
+    missed, again = tasks
+    assert again.school_id == missed.school_id == task["school_id"]
+    assert again.assignee_id != missed.assignee_id  # another may go: not the one who missed it
+    assert again.progress(utcnow()) is TaskProgress.PENDING
+    assert _today() <= again.window_start.astimezone(SHANGHAI).date() <= _today() + timedelta(days=2)
+    audited = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.object_type == "tasks",
+                                                             AuditEntry.object_id.in_([str(missed.id),
+                                                                                       str(again.id)]))).all()
+    assert {(e.object_id, e.action) for e in audited} >= {(str(missed.id), "update"), (str(again.id), "create")}
     # Redrawn once: nothing left to redraw.
     assert leader.form_post(f"/plans/{plan_id}/redraw", {"date_to": _today().isoformat()}).status_code == 422
 
 
 def test_a_follow_up_plan_covers_every_school_with_responded_tickets_never_by_their_finder(
-        app, world, make_user, make_visit, login_as):
+        db, world, make_user, make_visit, login_as):
     other = make_user(Role.INSPECTOR, assigned_school_ids=[world.b.id])
     leader = login_as("leader")
     today = _today().isoformat()
@@ -77,9 +76,8 @@ def test_a_follow_up_plan_covers_every_school_with_responded_tickets_never_by_th
     assert officer.form_post(f"/tickets/{ticket}/respond", {"text": "已整改"}).status_code == 302
     drawn = leader.form_post("/plans/follow-ups", {"date_from": today, "date_to": today})
     assert drawn.status_code == 302, drawn.get_data(as_text=True)[:500]
-    with app.app_context():
-        plan = db.session.scalar(sa.select(Plan).order_by(Plan.id.desc()))
-        assert [m.value for m in plan.modes] == ["follow_up"]
-        assert [(t.school_id, t.mode.value) for t in plan.tasks] == [(world.a.id, "follow_up")]
-        # The finder may not verify their own finding: another inspector goes, from any school's list.
-        assert plan.tasks[0].assignee_id == other.id != world.inspector.id
+    plan = db.session.scalar(sa.select(Plan).order_by(Plan.id.desc()))
+    assert [m.value for m in plan.modes] == ["follow_up"]
+    assert [(t.school_id, t.mode.value) for t in plan.tasks] == [(world.a.id, "follow_up")]
+    # The finder may not verify their own finding: another inspector goes, from any school's list.
+    assert plan.tasks[0].assignee_id == other.id != world.inspector.id

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from inspect_app.extensions import db
 from inspect_app.plans.models import Task
 from tests.test_covert_source import LONG_TOKEN, _text, _urls, covert_world  # noqa: F401  (a fixture)
 
@@ -29,7 +28,7 @@ def _crawl(app, officer, bearer, urls) -> dict[str, tuple[int, str]]:
 
 
 def test_a_plan_naming_the_school_changes_nothing_its_duty_officer_can_reach(
-        app, world, login_as, api_token, make_user, covert_world):  # noqa: F811
+        app, db, world, login_as, api_token, make_user, covert_world):  # noqa: F811
     officer, bearer = login_as("officer"), api_token("officer")
     # The school reports on a ticket, so a follow-up plan (回头看) naming it can be drawn below, by an
     # inspector other than the one who found it.
@@ -46,10 +45,9 @@ def test_a_plan_naming_the_school_changes_nothing_its_duty_officer_can_reach(
             "date_from": today, "date_to": today, "count": 1, "mode": mode, "assignees": [who],
             "weighting": "risk"})
         assert made.status_code == 201, made.get_json()
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)
-                                 .where(Task.school_id == world.a.id, Task.plan_id.is_not(None))) >= 1
-        plan_ids = sorted(set(db.session.scalars(sa.select(Task.plan_id).where(Task.plan_id.is_not(None)))))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)
+                             .where(Task.school_id == world.a.id, Task.plan_id.is_not(None))) >= 1
+    plan_ids = sorted(set(db.session.scalars(sa.select(Task.plan_id).where(Task.plan_id.is_not(None)))))
     # The tasks go missed and a planner redraws them: the new tasks are as sealed as the first.
     from tests.plans.test_redraw_and_follow_ups import _miss
     leader = login_as("leader")
@@ -57,9 +55,8 @@ def test_a_plan_naming_the_school_changes_nothing_its_duty_officer_can_reach(
         _miss(app, plan_id)
         assert leader.form_post(f"/plans/{plan_id}/redraw", {"date_to": today}).status_code == 302
     assert leader.form_post("/plans/follow-ups", {"date_from": today, "date_to": today}).status_code == 302
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(
-            Task.school_id == world.a.id, Task.mode == "follow_up")) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(
+        Task.school_id == world.a.id, Task.mode == "follow_up")) == 1
     after = _crawl(app, officer, bearer, urls)
     assert before.keys() == after.keys()
     changed = [key for key in before if before[key] != after[key]]

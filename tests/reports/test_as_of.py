@@ -119,14 +119,13 @@ def test_every_figure_is_as_of_the_cutoff(app, world, templates, make_visit, mak
         assert sorted(t["ticket_id"] for t in next_day["overdue"]) == sorted([inside.tickets[0], after.tickets[0]])
 
 
-def test_signing_freezes_the_figures_of_the_cutoff_not_of_the_signing(app, world, templates, make_visit,
+def test_signing_freezes_the_figures_of_the_cutoff_not_of_the_signing(db, world, templates, make_visit,
                                                                        login_as):
     inside = make_visit(world.inspector, world.a, fail=("G2",), photo=False)
     after = make_visit(world.inspector, world.b, fail=("G3",), photo=False)
-    with app.app_context():
-        _visit_at(inside.id, BEFORE)
-        _visit_at(after.id, AFTER)
-        db.session.commit()
+    _visit_at(inside.id, BEFORE)
+    _visit_at(after.id, AFTER)
+    db.session.commit()
     leader = login_as("leader")
     assert leader.form_post(f"/reports/daily/{DAY}/sign").status_code == 302
     signed = leader.get(f"/api/v1/reports/daily/{DAY}").get_json()

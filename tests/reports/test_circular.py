@@ -100,7 +100,7 @@ def test_a_school_not_named_sees_no_problems_of_its_own_or_anyone_elses(app, log
     assert "甲校消防通道堵塞" in whole and "乙校食堂留样缺失" not in whole
 
 
-def test_notices_and_read_receipts(app, login_as, day_with_two_schools):
+def test_notices_and_read_receipts(app, db, login_as, day_with_two_schools):
     world = day_with_two_schools
     leader = _sign_and_send(login_as, [world.a.id, world.b.id])
     officer = login_as("officer")
@@ -112,17 +112,15 @@ def test_notices_and_read_receipts(app, login_as, day_with_two_schools):
     assert officer.get(URL).status_code == 200
     assert officer.get(URL).status_code == 200  # a second opening is not a second receipt
     from inspect_app.tickets.models import EventKind, Notification
-    with app.app_context():
-        mine = db.session.scalar(sa.select(Notification).where(Notification.user_id == world.officer.id,
-                                                               Notification.kind == EventKind.CIRCULAR))
-        assert mine.school_id == world.a.id and mine.day == DAY and mine.read_at is not None
+    mine = db.session.scalar(sa.select(Notification).where(Notification.user_id == world.officer.id,
+                                                           Notification.kind == EventKind.CIRCULAR))
+    assert mine.school_id == world.a.id and mine.day == DAY and mine.read_at is not None
     receipts = leader.get(URL).get_data(as_text=True)
     assert "2 所学校中 1 所已阅" in receipts and _name(app, world.officer) in receipts
     assert receipts.count("未读") == 1
     from inspect_app.reports.models import CircularRead
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(CircularRead)
-                                 .where(CircularRead.school_id == world.a.id)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CircularRead)
+                             .where(CircularRead.school_id == world.a.id)) == 1
 
 
 def test_refusals(app, login_as, day_with_two_schools):

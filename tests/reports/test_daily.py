@@ -28,11 +28,10 @@ def at(app, visit_id, server_time, phone_time=None):
     (datetime(2026, 3, 9, 8, 0, 0, tzinfo=UTC), date(2026, 3, 10)),      # opens the window
     (datetime(2026, 12, 31, 8, 0, 0, tzinfo=UTC), date(2027, 1, 1)),     # across the year
 ])
-def test_the_window_edges(app, moment, day):
-    with app.app_context():
-        assert services.report_day(moment) == day
-        start, end = services.window(day)
-        assert start <= moment < end
+def test_the_window_edges(db, moment, day):
+    assert services.report_day(moment) == day
+    start, end = services.window(day)
+    assert start <= moment < end
 
 
 def test_visits_fall_into_the_report_of_their_window_and_late_ones_are_marked(app, world, templates, make_visit):
@@ -52,7 +51,7 @@ def test_visits_fall_into_the_report_of_their_window_and_late_ones_are_marked(ap
         assert services.assemble(date(2026, 3, 11))["overview"]["visits"] == 1
 
 
-def test_a_signed_report_is_frozen(app, login_as, world, templates, make_visit):
+def test_a_signed_report_is_frozen(app, db, login_as, world, templates, make_visit):
     day = date(2026, 3, 10)
     first = make_visit(world.inspector, world.a, fail=("G2",))
     at(app, first.id, datetime(2026, 3, 10, 2, 0, tzinfo=UTC))
@@ -67,10 +66,9 @@ def test_a_signed_report_is_frozen(app, login_as, world, templates, make_visit):
     assert again == signed
     refused = leader.form_post(f"/reports/daily/{day}/sign")
     assert refused.status_code == 409 and "已签发" in refused.get_data(as_text=True)
-    with app.app_context():
-        from inspect_app.reports.models import DailyReport
-        report = db.session.query(DailyReport).one()
-        assert report.intact()
+    from inspect_app.reports.models import DailyReport
+    report = db.session.query(DailyReport).one()
+    assert report.intact()
 
 
 def test_a_report_cannot_be_signed_before_its_cutoff(app, login_as, world):
@@ -137,10 +135,9 @@ def test_exports_in_csv_and_xlsx_with_filters(app, login_as, world, templates, m
     assert leader.get("/reports/exports/secrets.csv").status_code == 404
 
 
-def test_volunteers_appear_in_exports_by_pseudonym(app, login_as, world, templates, make_visit):
+def test_volunteers_appear_in_exports_by_pseudonym(db, login_as, world, templates, make_visit):
     make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V3",))
     text = login_as("leader").get("/reports/exports/visits.csv").get_data(as_text=True)
-    with app.app_context():
-        from inspect_app.accounts.models import User
-        volunteer = db.session.get(User, world.volunteer.id)
-        assert volunteer.pseudonym in text and volunteer.display_name not in text
+    from inspect_app.accounts.models import User
+    volunteer = db.session.get(User, world.volunteer.id)
+    assert volunteer.pseudonym in text and volunteer.display_name not in text

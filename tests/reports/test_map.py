@@ -26,14 +26,13 @@ def states(app, **kwargs):
         return {s["name"]: s for s in services.school_states(**kwargs)}
 
 
-def test_each_school_gets_the_state_a_leader_acts_on(app, world, make_school, make_visit):
+def test_each_school_gets_the_state_a_leader_acts_on(app, db, world, make_school, make_visit):
     now = datetime.now(UTC)
     midnight = datetime.combine(now.astimezone(ZoneInfo("Asia/Shanghai")).date(), datetime.min.time(),
                                 tzinfo=ZoneInfo("Asia/Shanghai"))
     overdue = make_visit(world.inspector, world.a, fail=("G2",))  # 甲校: visited today, but overdue work
-    with app.app_context():
-        db.session.get(Ticket, overdue.tickets[0]).deadline = now - timedelta(hours=1)
-        db.session.commit()
+    db.session.get(Ticket, overdue.tickets[0]).deadline = now - timedelta(hours=1)
+    db.session.commit()
     today_with_ticket = make_visit(world.inspector, world.b, fail=("G2",))  # 乙校: today outranks open
     assert today_with_ticket.tickets
     open_school = make_school(name="丙校")

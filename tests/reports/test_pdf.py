@@ -8,7 +8,6 @@ from datetime import date, datetime, timezone
 from PIL import Image
 from pypdf import PdfReader
 
-from inspect_app.extensions import db
 from inspect_app.visits.models import Visit
 
 UTC = timezone.utc
@@ -22,18 +21,17 @@ def _fonts(reader):
             yield font, font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
 
 
-def test_the_signed_pdf_is_a_bureau_document(app, login_as, world, templates, make_visit, tmp_path):
+def test_the_signed_pdf_is_a_bureau_document(app, db, login_as, world, templates, make_visit, tmp_path):
     app.config["BUREAU_NAME"] = "江阴市教育局"
     visit = make_visit(world.inspector, world.a, fail=("G2",))
-    with app.app_context():
-        row = db.session.get(Visit, visit.id)
-        row.server_submitted_at = row.submitted_at = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
-        from inspect_app.photos.models import Photo
-        db.session.get(Photo, visit.photos[0]).created_at = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
-        from inspect_app.schools.models import School
-        for school in (world.a, world.b):  # registered before that day
-            db.session.get(School, school.id).created_at = datetime(2026, 1, 1, tzinfo=UTC)
-        db.session.commit()
+    row = db.session.get(Visit, visit.id)
+    row.server_submitted_at = row.submitted_at = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+    from inspect_app.photos.models import Photo
+    db.session.get(Photo, visit.photos[0]).created_at = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+    from inspect_app.schools.models import School
+    for school in (world.a, world.b):  # registered before that day
+        db.session.get(School, school.id).created_at = datetime(2026, 1, 1, tzinfo=UTC)
+    db.session.commit()
     leader = login_as("leader")
     assert leader.form_post(f"/reports/daily/{DAY}/sign").status_code == 302
     response = leader.get(f"/reports/daily/{DAY}.pdf")

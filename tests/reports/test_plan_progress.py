@@ -9,7 +9,6 @@ from openpyxl import load_workbook
 
 from inspect_app.accounts.models import User
 from inspect_app.checklists.models import VisitMode
-from inspect_app.extensions import db
 from inspect_app.plans.models import Plan, Task, TaskStatus, Weighting
 from inspect_app.reports import services
 from inspect_app.schools.models import School
@@ -29,25 +28,24 @@ TASKS = [
 ]
 
 
-def test_plan_progress_is_as_of_the_cutoff_and_for_planners_only(app, world, login_as, api_token):
-    with app.app_context():
-        leader = db.session.get(User, world.leader.id)
-        plan = Plan(date_from=DAY, date_to=DAY, count=len(TASKS), weighting=Weighting.RISK, modes_text="overt",
-                    seed="00ff", created_by_id=leader.id)
-        db.session.add(plan)
-        for window_end, status, done, cancelled, created, _then in TASKS:
-            db.session.add(Task(plan=plan, assignee_id=world.inspector.id, school=db.session.get(School, world.a.id),
-                                mode=VisitMode.OVERT, window_start=END - 30 * H, window_end=END + window_end,
-                                status=status, done_at=END + done if done is not None else None,
-                                cancelled_at=END + cancelled if cancelled is not None else None,
-                                created_at=END + (created if created is not None else -40 * H)))
-        db.session.commit()
-        expected = {"done": 0, "late": 0, "missed": 0, "pending": 0}
-        for *_rest, then in TASKS:
-            if then:
-                expected[then] += 1
-        assert expected == {"done": 1, "late": 1, "missed": 3, "pending": 1}
-        assert services.assemble(DAY)["plans"] == expected
+def test_plan_progress_is_as_of_the_cutoff_and_for_planners_only(app, db, world, login_as, api_token):
+    leader = db.session.get(User, world.leader.id)
+    plan = Plan(date_from=DAY, date_to=DAY, count=len(TASKS), weighting=Weighting.RISK, modes_text="overt",
+                seed="00ff", created_by_id=leader.id)
+    db.session.add(plan)
+    for window_end, status, done, cancelled, created, _then in TASKS:
+        db.session.add(Task(plan=plan, assignee_id=world.inspector.id, school=db.session.get(School, world.a.id),
+                            mode=VisitMode.OVERT, window_start=END - 30 * H, window_end=END + window_end,
+                            status=status, done_at=END + done if done is not None else None,
+                            cancelled_at=END + cancelled if cancelled is not None else None,
+                            created_at=END + (created if created is not None else -40 * H)))
+    db.session.commit()
+    expected = {"done": 0, "late": 0, "missed": 0, "pending": 0}
+    for *_rest, then in TASKS:
+        if then:
+            expected[then] += 1
+    assert expected == {"done": 1, "late": 1, "missed": 3, "pending": 1}
+    assert services.assemble(DAY)["plans"] == expected
     url = f"/reports/daily/{DAY.isoformat()}"
     page = login_as("leader").get(url).get_data(as_text=True)
     assert 'id="plans"' in page and "未完成 3" in page.split('id="plans"')[1].split("</section>")[0]

@@ -24,7 +24,7 @@ def _timed(visit_id, seconds, distance_m=10.0):
 
 
 def test_rushed_off_site_and_recycled_visits_are_flagged_on_the_visit_and_in_the_peer_table(
-        app, world, make_visit, make_user, login_as):
+        app, db, world, make_visit, make_user, login_as):
     other = make_user("inspector", assigned_school_ids=[world.a.id])
     rushed = make_visit(world.inspector, world.a, fail=())     # 28 items in 40 s
     careful = make_visit(world.inspector, world.a, fail=())    # the same in 40 minutes
@@ -56,8 +56,7 @@ def test_rushed_off_site_and_recycled_visits_are_flagged_on_the_visit_and_in_the
     assert "28 项仅用 40 秒" in shown
     assert "仅用" not in leader.get(f"/visits/{careful.id}").get_data(as_text=True)
     table = leader.get("/reports/").get_data(as_text=True).split("存疑检查")[1].split("</table>")[0]
-    with app.app_context():
-        viewer = db.session.get(User, world.leader.id)
-        names = {db.session.get(User, u.id).name_for(viewer): n for u, n in ((world.inspector, 3), (other, 1))}
+    viewer = db.session.get(User, world.leader.id)
+    names = {db.session.get(User, u.id).name_for(viewer): n for u, n in ((world.inspector, 3), (other, 1))}
     rows = {row.split("</td>")[0]: row.split("<td>")[-1].split("</td>")[0] for row in table.split("<tr><td>")[1:]}
     assert {name: rows[name] for name in names} == {name: str(n) for name, n in names.items()}

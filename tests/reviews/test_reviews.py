@@ -48,12 +48,11 @@ def test_a_failure_contradicting_a_recent_pass_opens_a_review_for_the_leader(
                                            {"outcome": "dismiss", "note": "x"}).status_code == 403
 
 
-def test_a_covert_check_contradicts_but_an_old_pass_does_not(app, world, make_visit, make_user):
+def test_a_covert_check_contradicts_but_an_old_pass_does_not(app, db, world, make_visit, make_user):
     old = make_visit(world.inspector, world.a, fail=())
-    with app.app_context():  # a pass older than the window
-        db.session.execute(sa.update(Visit).where(Visit.id == old.id)
-                           .values(server_submitted_at=utcnow() - timedelta(days=8)))
-        db.session.commit()
+    db.session.execute(sa.update(Visit).where(Visit.id == old.id)
+                       .values(server_submitted_at=utcnow() - timedelta(days=8)))
+    db.session.commit()
     other = make_user(Role.INSPECTOR)
     make_visit(other, world.a, fail=("G1",))
     assert _reviews(app) == []

@@ -1,7 +1,6 @@
 """QR tokens: unguessable, revocable, and a replaced poster never leads to the school."""
 import re
 
-from inspect_app.extensions import db
 from inspect_app.schools.models import School
 
 
@@ -35,12 +34,11 @@ def test_a_duty_officer_of_another_school_gets_a_clear_refusal(login_as, world):
     assert "这是其他学校的二维码" in response.get_data(as_text=True)
 
 
-def test_rotating_replaces_the_poster_and_the_old_code_answers_410(login_as, world, app):
+def test_rotating_replaces_the_poster_and_the_old_code_answers_410(login_as, world, db):
     admin = login_as("admin")
     response = admin.form_post(f"/schools/{world.a.id}/rotate-qr")
     assert response.status_code == 302
-    with app.app_context():
-        new_token = db.session.get(School, world.a.id).qr_token
+    new_token = db.session.get(School, world.a.id).qr_token
     assert new_token != world.a.qr_token
 
     for browser in (login_as(None), login_as("inspector")):

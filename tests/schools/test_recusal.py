@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from inspect_app.audit.models import AuditEntry
-from inspect_app.extensions import db
 from inspect_app.schools.models import Recusal
 from tests.plans.test_plans import _plan
 
@@ -21,7 +20,7 @@ def _overt(world, templates):
 
 
 def test_a_recused_inspector_is_never_drawn_there_nor_starts_a_visit_until_it_is_lifted(
-        app, world, templates, login_as, api_token):
+        app, db, world, templates, login_as, api_token):
     a = world.a.id
     new_visit = f"/visits/new?school_id={a}&mode=overt&template_id={templates['onsite'].id}"
     leader, inspector = login_as("leader"), login_as("inspector")
@@ -51,12 +50,10 @@ def test_a_recused_inspector_is_never_drawn_there_nor_starts_a_visit_until_it_is
     assert drawn.status_code == 201, drawn.get_json()
     assert drawn.get_json()["tasks"] and all(t["school_id"] != a for t in drawn.get_json()["tasks"])
 
-    with app.app_context():
-        recusal_id = db.session.scalar(sa.select(Recusal.id))
+    recusal_id = db.session.scalar(sa.select(Recusal.id))
     assert leader.form_post(f"/schools/{world.b.id}/recusals/{recusal_id}/lift").status_code == 404
     assert leader.form_post(f"/schools/{a}/recusals/{recusal_id}/lift").status_code == 302
     assert inspector.get(new_visit).status_code == 200
-    with app.app_context():
-        steps = db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.object_type == "recusals")
-                                   .order_by(AuditEntry.id)).all()
-        assert steps == ["create", "delete"]
+    steps = db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.object_type == "recusals")
+                               .order_by(AuditEntry.id)).all()
+    assert steps == ["create", "delete"]

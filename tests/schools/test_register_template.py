@@ -6,7 +6,6 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from inspect_app.extensions import db
 from inspect_app.schools.models import School
 from tests.schools.test_import import _schools, _upload
 
@@ -40,7 +39,7 @@ def test_town_level_and_marked_headers_are_read_as_the_district(login_as, world,
     assert schools["城中高中"][:2] == ("澄江街道", "senior_high")
 
 
-def test_assignments_are_searchable_ticks_not_a_multiple_select(login_as, world, app):
+def test_assignments_are_searchable_ticks_not_a_multiple_select(login_as, world, db):
     admin = login_as("admin")
     page = admin.get(f"/schools/{world.a.id}").get_data(as_text=True)
     section = page.split("schools/%d/assignments" % world.a.id)[1].split("</form>")[0]
@@ -49,10 +48,8 @@ def test_assignments_are_searchable_ticks_not_a_multiple_select(login_as, world,
     assert f'name="user_ids" value="{world.volunteer.id}" checked' in section
     response = admin.form_post(f"/schools/{world.a.id}/assignments", {"user_ids": [str(world.inspector.id)]})
     assert response.status_code == 302
-    with app.app_context():
-        assert [u.id for u in db.session.get(School, world.a.id).assigned_users] == [world.inspector.id]
+    assert [u.id for u in db.session.get(School, world.a.id).assigned_users] == [world.inspector.id]
     # Only inspectors and volunteers are assignable: a leader's id is refused, nothing changes.
     refused = admin.form_post(f"/schools/{world.a.id}/assignments", {"user_ids": [str(world.leader.id)]})
     assert refused.status_code == 422
-    with app.app_context():
-        assert [u.id for u in db.session.get(School, world.a.id).assigned_users] == [world.inspector.id]
+    assert [u.id for u in db.session.get(School, world.a.id).assigned_users] == [world.inspector.id]

@@ -82,24 +82,22 @@ def test_volunteer_page_title_gives_nothing_away(login_as, world):
     assert "督查" not in brand
 
 
-def test_the_admin_assigns_inspectors_and_volunteers_but_never_to_a_childs_school(app, login_as, world, make_user):
+def test_the_admin_assigns_inspectors_and_volunteers_but_never_to_a_childs_school(db, login_as, world, make_user):
     import sqlalchemy as sa
 
     from inspect_app.extensions import db
     from inspect_app.schools.models import School, volunteer_child_schools
     parent = make_user("volunteer", pseudonym="志愿者55")
-    with app.app_context():
-        db.session.execute(sa.insert(volunteer_child_schools), [{"user_id": parent.id, "school_id": world.b.id}])
-        db.session.commit()
+    db.session.execute(sa.insert(volunteer_child_schools), [{"user_id": parent.id, "school_id": world.b.id}])
+    db.session.commit()
     admin = login_as("admin")
     page = admin.get(f"/schools/{world.b.id}").get_data(as_text=True)
     assert "志愿者55" in page  # listed by pseudonym only
     ok = admin.form_post(f"/schools/{world.b.id}/assignments", {"user_ids": [str(world.inspector.id),
                                                                              str(world.volunteer.id)]})
     assert ok.status_code == 302
-    with app.app_context():
-        assert {u.id for u in db.session.get(School, world.b.id).assigned_users} == {world.inspector.id,
-                                                                                     world.volunteer.id}
+    assert {u.id for u in db.session.get(School, world.b.id).assigned_users} == {world.inspector.id,
+                                                                                 world.volunteer.id}
     refused = admin.form_post(f"/schools/{world.b.id}/assignments", {"user_ids": [str(parent.id)]})
     assert refused.status_code == 409 and "志愿者55" in refused.get_data(as_text=True)
     assert "乙校" in login_as("volunteer").get("/schools/").get_data(as_text=True)

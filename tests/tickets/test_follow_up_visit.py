@@ -30,7 +30,7 @@ def _state(app, ticket_id):
 
 
 def test_a_follow_up_visit_closes_and_reopens_on_site_with_its_proof_of_presence(
-        app, world, templates, make_visit, make_user, api_token):
+        app, db, world, templates, make_visit, make_user, api_token):
     other = make_user(Role.INSPECTOR, assigned_school_ids=[world.a.id], username="inspector_other")
     done = make_visit(world.inspector, world.a, fail=("G1", "G2"))
     first, second = done.tickets
@@ -51,9 +51,8 @@ def test_a_follow_up_visit_closes_and_reopens_on_site_with_its_proof_of_presence
     assert _state(app, second)[:3] == (TicketStatus.REOPENED, EventKind.REOPENED, visit_id)
     # The replay (the outbox sends again) is the same submission: nothing is written twice.
     assert client.put(f"/api/v1/visits/{visit_id}", json=sent, headers=theirs).status_code == 200
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(TicketEvent)
-                                 .where(TicketEvent.visit_id == visit_id)) == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TicketEvent)
+                             .where(TicketEvent.visit_id == visit_id)) == 2
     record = client.get(f"/api/v1/tickets/{first}", headers=theirs).get_json()["record"]
     presence = record[-1]["presence"]
     assert presence["visit_id"] == visit_id and presence["qr_scanned"] is True

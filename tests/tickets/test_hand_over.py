@@ -42,7 +42,7 @@ def _pdf_text(response) -> tuple[str, PdfReader]:
 
 
 def test_an_overt_visits_sheet_is_numbered_signed_for_and_downloadable_by_both_sides(
-        app, world, login_as, make_visit, templates):
+        app, db, world, login_as, make_visit, templates):
     visit = make_visit(world.inspector, world.a, fail=("G1", "G2"))
     _describe(app, visit, HOSTILE)
     inspector = login_as("inspector")
@@ -71,11 +71,10 @@ def test_an_overt_visits_sheet_is_numbered_signed_for_and_downloadable_by_both_s
     text, _ = _pdf_text(inspector.get(sheet_url + ".pdf"))
     assert f"{''.join(officer_name.split())}于" in text and "签收" in text
     from inspect_app.tickets.models import EventKind, HandOver, Notification
-    with app.app_context():
-        sheet = db.session.scalar(sa.select(HandOver))
-        assert sheet.acknowledged_by_id == world.officer.id and sheet.acknowledged_at is not None
-        note = db.session.scalar(sa.select(Notification).where(Notification.kind == EventKind.HAND_OVER))
-        assert note.user_id == world.officer.id and note.read_at is not None
+    sheet = db.session.scalar(sa.select(HandOver))
+    assert sheet.acknowledged_by_id == world.officer.id and sheet.acknowledged_at is not None
+    note = db.session.scalar(sa.select(Notification).where(Notification.kind == EventKind.HAND_OVER))
+    assert note.user_id == world.officer.id and note.read_at is not None
 
 
 def test_who_may_issue_see_and_sign(app, world, login_as, make_visit, templates):
@@ -114,33 +113,31 @@ def test_a_covert_checks_sheet_names_nobody(app, world, login_as, make_visit, ma
         assert "".join(secret.split()) not in text, secret
 
 
-def test_a_sheet_not_signed_for_after_a_working_day_shows_on_the_dashboard(app, world, login_as, make_visit, templates):
+def test_a_sheet_not_signed_for_after_a_working_day_shows_on_the_dashboard(db, world, login_as, make_visit, templates):
     visit = make_visit(world.inspector, world.a, fail=("G1",))
     _issue(login_as("inspector"), visit.id)
     leader = login_as("leader")
     board = leader.get("/reports/").get_data(as_text=True)
     assert "每份交办单都已按时签收" in board  # just issued: not late yet
     from inspect_app.tickets.models import HandOver
-    with app.app_context():
-        sheet = db.session.scalar(sa.select(HandOver))
-        sheet.issued_at = datetime.now(UTC) - timedelta(days=5)  # at least one working day ago
-        db.session.commit()
-        sheet_id = sheet.id
+    sheet = db.session.scalar(sa.select(HandOver))
+    sheet.issued_at = datetime.now(UTC) - timedelta(days=5)  # at least one working day ago
+    db.session.commit()
+    sheet_id = sheet.id
     board = leader.get("/reports/").get_data(as_text=True)
     assert f"/tickets/hand-overs/{sheet_id}" in board and "每份交办单都已按时签收" not in board
     assert login_as("officer").form_post(f"/tickets/hand-overs/{sheet_id}/acknowledge").status_code == 302
     assert "每份交办单都已按时签收" in leader.get("/reports/").get_data(as_text=True)
 
 
-def test_the_working_day_edge(app):
+def test_the_working_day_edge(db):
     from inspect_app.i18n import working_days_back
     shanghai = timezone(timedelta(hours=8))
-    with app.app_context():
         # Monday 2026-03-09 10:00: one working day back is the start of Friday the 6th.
-        assert working_days_back(datetime(2026, 3, 9, 10, tzinfo=shanghai), 1) == \
-            datetime(2026, 3, 6, tzinfo=shanghai)
-        assert working_days_back(datetime(2026, 3, 10, 0, 0, tzinfo=shanghai), 1) == \
-            datetime(2026, 3, 9, tzinfo=shanghai)
+    assert working_days_back(datetime(2026, 3, 9, 10, tzinfo=shanghai), 1) == \
+        datetime(2026, 3, 6, tzinfo=shanghai)
+    assert working_days_back(datetime(2026, 3, 10, 0, 0, tzinfo=shanghai), 1) == \
+        datetime(2026, 3, 9, tzinfo=shanghai)
 
 
 def test_the_visit_page_offers_the_sheet(app, world, login_as, make_visit, templates):
@@ -156,15 +153,14 @@ def test_the_visit_page_offers_the_sheet(app, world, login_as, make_visit, templ
     assert "交办" not in login_as("volunteer").get(f"/visits/{covert.id}").get_data(as_text=True)
 
 
-def test_the_rectification_feedback_gathers_the_schools_reports(app, world, login_as, make_visit, templates):
+def test_the_rectification_feedback_gathers_the_schools_reports(db, world, login_as, make_visit, templates):
     visit = make_visit(world.inspector, world.a, fail=("G1", "G2"))
     sheet_url = _issue(login_as("inspector"), visit.id)
     from inspect_app.accounts.models import User
     from inspect_app.tickets.models import Ticket
-    with app.app_context():
-        ticket = db.session.get(Ticket, visit.tickets[0])
-        ticket.respond(db.session.get(User, world.officer.id), "已清理通道并加装指示牌 <b>")
-        db.session.commit()
+    ticket = db.session.get(Ticket, visit.tickets[0])
+    ticket.respond(db.session.get(User, world.officer.id), "已清理通道并加装指示牌 <b>")
+    db.session.commit()
     for who in ("officer", "leader"):
         text, _ = _pdf_text(login_as(who).get(sheet_url + "/feedback.pdf"))
         for words in ("整改反馈", "已清理通道并加装指示牌<b>", "待核查", "学校尚未反馈该问题的整改情况", "甲校"):
@@ -172,19 +168,17 @@ def test_the_rectification_feedback_gathers_the_schools_reports(app, world, logi
     assert login_as("officer_b").get(sheet_url + "/feedback.pdf").status_code == 404
 
 
-def test_a_number_drawn_twice_is_a_409_not_a_500(app, world, login_as, make_visit, templates):
+def test_a_number_drawn_twice_is_a_409_not_a_500(db, world, login_as, make_visit, templates):
     """Two sheets issued at the same moment count the same sheets before them: the unique number
     refuses the second. Staged here with a sheet that already holds the next number."""
     first = make_visit(world.inspector, world.a, fail=("G1",))
     _issue(login_as("inspector"), first.id)
     from inspect_app.tickets.models import HandOver
-    with app.app_context():
-        sheet = db.session.scalar(sa.select(HandOver))
-        year = sheet.number.split("-")[0]
-        sheet.number = f"{year}-2"  # as if a concurrent issue had taken number 2 while we counted 1
-        db.session.commit()
+    sheet = db.session.scalar(sa.select(HandOver))
+    year = sheet.number.split("-")[0]
+    sheet.number = f"{year}-2"  # as if a concurrent issue had taken number 2 while we counted 1
+    db.session.commit()
     second = make_visit(world.inspector, world.a, fail=("G2",))
     refused = login_as("inspector").form_post(f"/tickets/hand-overs/visit/{second.id}")
     assert refused.status_code == 409 and "请重试" in refused.get_data(as_text=True)
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(HandOver)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(HandOver)) == 1

@@ -40,7 +40,7 @@ def _late_notices(app) -> list[tuple[int, int]]:
         return sorted((note.user_id, hand_over_of(note.ticket.visit_id).id) for note in notes)
 
 
-def test_a_fridays_sheet_escalates_on_tuesday_once(app, world, make_visit, make_user, templates):
+def test_a_fridays_sheet_escalates_on_tuesday_once(app, db, world, make_visit, make_user, templates):
     from inspect_app.accounts.models import Role
     gone = make_user(Role.DUTY_OFFICER, school_id=world.a.id, active=False)
     visit = make_visit(world.inspector, world.a, fail=("G1", "G2"))
@@ -59,8 +59,7 @@ def test_a_fridays_sheet_escalates_on_tuesday_once(app, world, make_visit, make_
     assert _late_notices(app) == sorted([(world.officer.id, sheet_id), (world.inspector.id, sheet_id)])
     assert gone.id not in {user for user, _ in _late_notices(app)}
     from inspect_app.tickets.models import HandOver
-    with app.app_context():
-        assert db.session.get(HandOver, sheet_id).escalated_at == tuesday
+    assert db.session.get(HandOver, sheet_id).escalated_at == tuesday
 
 
 def test_a_signed_sheet_does_not_escalate(app, world, login_as, make_visit, templates):
@@ -88,15 +87,14 @@ def test_a_school_is_never_told_of_another_schools_sheet(app, world, login_as, m
     assert f"/tickets/hand-overs/{theirs}" not in inbox
 
 
-def test_signing_reads_the_reminder(app, world, login_as, make_visit, templates):
+def test_signing_reads_the_reminder(app, db, world, login_as, make_visit, templates):
     from inspect_app.tickets.models import EventKind, Notification
     sheet_id = _sheet(app, make_visit(world.inspector, world.a, fail=("G1",)).id, world.inspector.id,
                       FRIDAY_AFTERNOON)
     assert _escalate(app, datetime(2026, 3, 10, 9, tzinfo=SHANGHAI)) == 1
     assert login_as("officer").form_post(f"/tickets/hand-overs/{sheet_id}/acknowledge").status_code == 302
-    with app.app_context():
-        unread = {(note.user_id, note.kind) for note in db.session.scalars(
-            sa.select(Notification).where(Notification.read_at.is_(None)))}
+    unread = {(note.user_id, note.kind) for note in db.session.scalars(
+        sa.select(Notification).where(Notification.read_at.is_(None)))}
     assert (world.officer.id, EventKind.HAND_OVER_OVERDUE) not in unread
     assert (world.inspector.id, EventKind.HAND_OVER_OVERDUE) in unread  # the bureau's copy is its own to read
 

@@ -24,7 +24,7 @@ def _rows(html: str) -> dict[int, str]:
             re.finditer(r'<li class="row">\s*<a[^>]*href="/tickets/(\d+)".*?</li>', html, re.S)}
 
 
-def test_a_responded_ticket_past_its_deadline_is_not_overdue_anywhere(app, login_as, api_token, world, templates,
+def test_a_responded_ticket_past_its_deadline_is_not_overdue_anywhere(app, db, login_as, api_token, world, templates,
                                                                       make_visit):
     from inspect_app.reports import services as reports
     from inspect_app.schools.models import School
@@ -39,11 +39,10 @@ def test_a_responded_ticket_past_its_deadline_is_not_overdue_anywhere(app, login
     overdue = {open_past, reopened_past}
 
     # Python and SQL agree: the hybrid is one rule in both.
-    with app.app_context():
-        tickets = db.session.scalars(sa.select(Ticket)).all()
-        assert {t.id for t in tickets if t.overdue} == overdue
-        assert set(db.session.scalars(sa.select(Ticket.id).where(Ticket.overdue))) == overdue
-        assert not db.session.get(Ticket, responded_past).overdue_at(now)
+    tickets = db.session.scalars(sa.select(Ticket)).all()
+    assert {t.id for t in tickets if t.overdue} == overdue
+    assert set(db.session.scalars(sa.select(Ticket.id).where(Ticket.overdue))) == overdue
+    assert not db.session.get(Ticket, responded_past).overdue_at(now)
 
     # The school's list page and the bureau's say 逾期 on the same rows.
     for who in ("officer", "leader"):
@@ -84,19 +83,18 @@ def test_a_responded_ticket_past_its_deadline_is_not_overdue_anywhere(app, login
     assert "已逾期 2 项" in login_as("officer").get(f"/schools/{world.a.id}").get_data(as_text=True)
 
 
-def test_the_api_gives_record_times_in_the_bureaus_zone(app, api_token, world, templates, make_visit):
+def test_the_api_gives_record_times_in_the_bureaus_zone(app, db, api_token, world, templates, make_visit):
     """An event at 07:00 on 5 Jan in Shanghai is 23:00 on 4 Jan in UTC: the API says the 5th, as the page does."""
     done = make_visit(world.inspector, world.a, fail=("G2",))
     ticket_id = done.tickets[0]
     morning = datetime(2026, 1, 4, 23, 0, tzinfo=timezone.utc)
-    with app.app_context():
-        from inspect_app.accounts.models import User
-        ticket = db.session.get(Ticket, ticket_id)
-        ticket.events[0].at = morning
-        ticket.status = TicketStatus.RESPONDED
-        ticket.events.append(TicketEvent(kind=EventKind.RESPONDED, actor=db.session.get(User, world.officer.id),
-                                         text="已整改", at=morning))
-        db.session.commit()
+    from inspect_app.accounts.models import User
+    ticket = db.session.get(Ticket, ticket_id)
+    ticket.events[0].at = morning
+    ticket.status = TicketStatus.RESPONDED
+    ticket.events.append(TicketEvent(kind=EventKind.RESPONDED, actor=db.session.get(User, world.officer.id),
+                                     text="已整改", at=morning))
+    db.session.commit()
     client = app.test_client()
     school = client.get(f"/api/v1/tickets/{ticket_id}", headers=api_token("officer")).get_json()["record"]
     assert school[0]["date"] == "2026-01-05" and "at" not in school[0]
@@ -105,7 +103,7 @@ def test_the_api_gives_record_times_in_the_bureaus_zone(app, api_token, world, t
     assert [entry["at"] for entry in bureau] == ["2026-01-05T07:00:00+08:00"] * 2
 
 
-def test_a_school_reports_once_per_round_on_the_page_and_over_the_api(app, login_as, api_token, world, templates,
+def test_a_school_reports_once_per_round_on_the_page_and_over_the_api(app, db, login_as, api_token, world, templates,
                                                                       make_visit):
     done = make_visit(world.inspector, world.a, fail=("G2",))
     ticket_id = done.tickets[0]
@@ -117,8 +115,7 @@ def test_a_school_reports_once_per_round_on_the_page_and_over_the_api(app, login
     assert f"/tickets/{ticket_id}/respond" not in page and 'id="responded"' in page
     again = client.put(url + str(uuid.uuid4()), headers=headers, json={"text": "又整改了一次"})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
-    with app.app_context():
-        kinds = [e.kind for e in db.session.get(Ticket, ticket_id).events]
+    kinds = [e.kind for e in db.session.get(Ticket, ticket_id).events]
     assert kinds == [EventKind.OPENED, EventKind.RESPONDED]
 
 

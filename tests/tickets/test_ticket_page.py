@@ -32,17 +32,16 @@ def _main(html: str) -> str:
 
 
 def test_the_school_sees_the_photos_the_requirement_the_place_and_the_exact_deadline(
-        app, login_as, world, templates, make_visit):
+        db, login_as, world, templates, make_visit):
     done = make_visit(world.inspector, world.a, fail=("G1",))
     ticket_id = done.tickets[0]
-    with app.app_context():
         # The inspector's own words replace the checklist's: the requirement must still be there.
-        db.session.execute(sa.update(Finding).values(description="体温点无人值守", lat=31.9003, lon=120.2801,
-                                                     accuracy_m=9))
-        db.session.commit()
-        ticket = db.session.get(Ticket, ticket_id)
-        requirement = ticket.requirement.text_zh
-        local = ticket.deadline.astimezone(SHANGHAI)
+    db.session.execute(sa.update(Finding).values(description="体温点无人值守", lat=31.9003, lon=120.2801,
+                                                 accuracy_m=9))
+    db.session.commit()
+    ticket = db.session.get(Ticket, ticket_id)
+    requirement = ticket.requirement.text_zh
+    local = ticket.deadline.astimezone(SHANGHAI)
     page = _main(login_as("officer").get(f"/tickets/{ticket_id}").get_data(as_text=True))
     assert f"/photos/{done.photos[0]}/thumb" in page
     assert "检查要求" in page and requirement in page
@@ -107,15 +106,14 @@ def test_after_reporting_the_form_gives_way_to_the_report_and_the_new_status(
 
 
 def test_the_verifier_sees_before_and_after_side_by_side_with_the_requirement(
-        app, login_as, world, templates, make_visit):
+        db, login_as, world, templates, make_visit):
     done = make_visit(world.inspector, world.a, template="plans27", fail=("D01",))  # a document: its close-out is offered here
     ticket_id = done.tickets[0]
     login_as("officer").form_post(f"/tickets/{ticket_id}/respond", {"text": "已整改", "photos": _photos(1)},
                                   content_type="multipart/form-data")
-    with app.app_context():
-        ticket = db.session.get(Ticket, ticket_id)
-        evidence = ticket.latest_response.photos[0].photo_id
-        requirement = ticket.requirement.text_zh
+    ticket = db.session.get(Ticket, ticket_id)
+    evidence = ticket.latest_response.photos[0].photo_id
+    requirement = ticket.requirement.text_zh
     page = _main(login_as("leader").get(f"/tickets/{ticket_id}").get_data(as_text=True))
     pair = page.split('class="before-after"')[1].split("</section>")[0]
     before, after = pair.split('class="after"')
@@ -172,24 +170,22 @@ def test_after_a_reopen_no_verification_until_the_school_reports_again(
     assert f"/tickets/{ticket_id}/verify" in leader.get(f"/tickets/{ticket_id}").get_data(as_text=True)
 
 
-def test_the_place_of_a_covert_finding_stays_with_the_bureau(app, login_as, world, templates, make_visit):
+def test_the_place_of_a_covert_finding_stays_with_the_bureau(db, login_as, world, templates, make_visit):
     ticket_id = make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V3",)).tickets[0]
-    with app.app_context():
-        db.session.execute(sa.update(Finding).values(lat=31.9003, lon=120.2801, accuracy_m=9))
-        db.session.commit()
+    db.session.execute(sa.update(Finding).values(lat=31.9003, lon=120.2801, accuracy_m=9))
+    db.session.commit()
     school = _main(login_as("officer").get(f"/tickets/{ticket_id}").get_data(as_text=True))
     assert "geo:" not in school and "距学校定位点" not in school and "31.900" not in school
     assert 'href="geo:31.90030,120.28010"' in login_as("leader").get(f"/tickets/{ticket_id}").get_data(as_text=True)
 
 
 def test_evidence_sent_while_the_photo_store_is_down_is_a_503_in_words_and_changes_nothing(
-        app, login_as, world, templates, make_visit, monkeypatch):
+        app, db, login_as, world, templates, make_visit, monkeypatch):
     from inspect_app.photos.models import Photo
     from inspect_app.photos.storage import S3Storage
     from tests.storage_server import free_ports
     ticket_id = make_visit(world.inspector, world.a, fail=("G2",)).tickets[0]
-    with app.app_context():
-        photos_before = db.session.scalar(sa.select(sa.func.count()).select_from(Photo))
+    photos_before = db.session.scalar(sa.select(sa.func.count()).select_from(Photo))
     monkeypatch.setitem(app.extensions, "storage", S3Storage(
         "inspect-test", endpoint_url=f"http://127.0.0.1:{free_ports(1)[0]}", access_key="a", secret_key="b",
         attempts=1))
@@ -201,5 +197,4 @@ def test_evidence_sent_while_the_photo_store_is_down_is_a_503_in_words_and_chang
     assert re.search(r'role="alert".*照片存储暂时无法连接', response.get_data(as_text=True), re.S)
     ticket = _ticket(app, ticket_id)
     assert ticket.status is TicketStatus.OPEN and len(ticket.events) == 1  # only "opened"
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == photos_before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == photos_before

@@ -26,23 +26,22 @@ def _photo_upload(n=1):
     return [(io.BytesIO(jpeg_bytes(color=(10 * i, 100, 50))), f"after{i}.jpg") for i in range(n)]
 
 
-def test_submitting_a_visit_opens_a_ticket_per_finding_not_fixed_on_site(app, world, templates, make_visit):
+def test_submitting_a_visit_opens_a_ticket_per_finding_not_fixed_on_site(db, world, templates, make_visit):
     done = make_visit(world.inspector, world.a, fail=("G1", "G2"))
     assert len(done.tickets) == 2
-    with app.app_context():
-        tickets = db.session.scalars(sa.select(Ticket).order_by(Ticket.id)).all()
-        # The items' own 24 hours, then to the end of that day where the school is (the default rounding).
-        local = timezone(timedelta(hours=8))
-        for t in tickets:
-            due = (t.visit.server_submitted_at + timedelta(hours=24)).astimezone(local)
-            assert t.deadline.astimezone(local) == due.replace(hour=23, minute=59, second=59, microsecond=0)
-        assert all(t.status is TicketStatus.OPEN and t.events[0].kind is EventKind.OPENED for t in tickets)
-        officer_notes = db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
-                                          .where(Notification.user_id == world.officer.id))
-        assert officer_notes == 2
+    tickets = db.session.scalars(sa.select(Ticket).order_by(Ticket.id)).all()
+    # The items' own 24 hours, then to the end of that day where the school is (the default rounding).
+    local = timezone(timedelta(hours=8))
+    for t in tickets:
+        due = (t.visit.server_submitted_at + timedelta(hours=24)).astimezone(local)
+        assert t.deadline.astimezone(local) == due.replace(hour=23, minute=59, second=59, microsecond=0)
+    assert all(t.status is TicketStatus.OPEN and t.events[0].kind is EventKind.OPENED for t in tickets)
+    officer_notes = db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
+                                      .where(Notification.user_id == world.officer.id))
+    assert officer_notes == 2
 
 
-def test_a_finding_fixed_on_the_spot_opens_no_ticket(app, login_as, world, templates):
+def test_a_finding_fixed_on_the_spot_opens_no_ticket(db, login_as, world, templates):
     browser = login_as("inspector")
     start = browser.form_post("/visits/start", {"school_id": world.a.id, "mode": "overt",
                                                 "template_id": templates["onsite"].id})
@@ -52,13 +51,11 @@ def test_a_finding_fixed_on_the_spot_opens_no_ticket(app, login_as, world, templ
         browser.post(f"/visits/{visit_id}/items/{code}", data={"csrf_token": token,
                                                                "result": "fail" if code == "G2" else "pass"})
     from inspect_app.visits.models import Finding
-    with app.app_context():
-        finding_id = db.session.scalar(sa.select(Finding.id).where(Finding.visit_id == visit_id))
+    finding_id = db.session.scalar(sa.select(Finding.id).where(Finding.visit_id == visit_id))
     browser.post(f"/visits/{visit_id}/findings/{finding_id}", data={
         "csrf_token": token, "description": "门卫未戴口罩，已当场纠正", "severity": "minor", "fixed_on_site": "y"})
     assert browser.form_post(f"/visits/{visit_id}/submit").status_code == 302
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 0
 
 
 def test_end_to_end_in_the_browser_school_responds_another_inspector_closes(
@@ -102,7 +99,7 @@ def test_end_to_end_in_the_browser_school_responds_another_inspector_closes(
 
 
 def test_a_desk_close_out_is_only_for_a_document_and_is_marked_as_such(
-        app, login_as, api_token, world, templates, make_visit):
+        app, db, login_as, api_token, world, templates, make_visit):
     site = make_visit(world.inspector, world.a, fail=("G2",)).tickets[0]
     document = make_visit(world.inspector, world.a, **DOCUMENT).tickets[0]
     leader = login_as("leader")
@@ -131,10 +128,9 @@ def test_a_desk_close_out_is_only_for_a_document_and_is_marked_as_such(
         assert "未到校回头看" in viewer.get(f"/tickets/{document}").get_data(as_text=True)
     record = client.get(f"/api/v1/tickets/{document}", headers=headers).get_json()["record"]
     assert record[-1]["desk_review"] is True and record[0]["desk_review"] is False
-    with app.app_context():
-        marks = dict(db.session.execute(sa.select(TicketEvent.ticket_id, TicketEvent.desk_review)
-                                        .where(TicketEvent.kind.in_((EventKind.CLOSED, EventKind.REOPENED)))).all())
-        assert marks == {site: False, document: True}
+    marks = dict(db.session.execute(sa.select(TicketEvent.ticket_id, TicketEvent.desk_review)
+                                    .where(TicketEvent.kind.in_((EventKind.CLOSED, EventKind.REOPENED)))).all())
+    assert marks == {site: False, document: True}
 
 
 def test_the_reopen_path_sets_a_new_deadline(app, login_as, world, templates, make_visit):
@@ -172,7 +168,7 @@ def test_the_finder_may_not_verify_by_default_and_self_verification_is_recorded_
 
 
 def test_a_leader_verifies_their_own_finding_only_with_a_reason_that_the_record_and_audit_keep(
-        app, login_as, api_token, world, templates, make_visit):
+        app, db, login_as, api_token, world, templates, make_visit):
     from inspect_app.audit.models import AuditEntry
     done = make_visit(world.leader, world.a, template="plans27", fail=("D01", "D02"))
     first, second = done.tickets
@@ -202,24 +198,22 @@ def test_a_leader_verifies_their_own_finding_only_with_a_reason_that_the_record_
     assert answer.status_code == 201, answer.get_json()
     last = answer.get_json()["record"][-1]
     assert last["self_verified"] is True and last["override_reason"] == "紧急"
-    with app.app_context():
-        reasons = db.session.scalars(sa.select(TicketEvent.override_reason)
-                                     .where(TicketEvent.override_reason.is_not(None))).all()
-        assert set(reasons) == {"督学均在外地，现场已核实", "紧急"}
-        written = db.session.scalars(sa.select(AuditEntry.data).where(AuditEntry.object_type == "ticket_events")).all()
-        assert any("紧急" in data for data in written)
+    reasons = db.session.scalars(sa.select(TicketEvent.override_reason)
+                                 .where(TicketEvent.override_reason.is_not(None))).all()
+    assert set(reasons) == {"督学均在外地，现场已核实", "紧急"}
+    written = db.session.scalars(sa.select(AuditEntry.data).where(AuditEntry.object_type == "ticket_events")).all()
+    assert any("紧急" in data for data in written)
 
 
 def test_another_schools_officer_gets_404_on_the_ticket_its_photos_and_the_api(
-        app, login_as, api_token, world, templates, make_visit):
+        app, db, login_as, api_token, world, templates, make_visit):
     done = make_visit(world.inspector, world.a, fail=("G1",))
     ticket_id = done.tickets[0]
     officer = login_as("officer")
     officer.form_post(f"/tickets/{ticket_id}/respond", {"text": "已整改", "photos": _photo_upload()},
                       content_type="multipart/form-data")
-    with app.app_context():
-        evidence = db.session.scalars(sa.select(TicketEvent).where(TicketEvent.kind == EventKind.RESPONDED)).one()
-        evidence_photo = evidence.photos[0].photo_id
+    evidence = db.session.scalars(sa.select(TicketEvent).where(TicketEvent.kind == EventKind.RESPONDED)).one()
+    evidence_photo = evidence.photos[0].photo_id
     other = login_as("officer_b")
     for url in (f"/tickets/{ticket_id}", f"/photos/{evidence_photo}/thumb", f"/photos/{done.photos[0]}/display"):
         assert other.get(url).status_code == 404
@@ -231,15 +225,14 @@ def test_another_schools_officer_gets_404_on_the_ticket_its_photos_and_the_api(
     assert officer.get(f"/photos/{evidence_photo}/thumb").status_code == 200
 
 
-def test_a_covert_source_never_reaches_the_school(app, login_as, api_token, world, templates, make_visit):
+def test_a_covert_source_never_reaches_the_school(app, db, login_as, api_token, world, templates, make_visit):
     done = make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=("V3",))
     ticket_id = done.tickets[0]
-    with app.app_context():
-        from inspect_app.accounts.models import User
-        volunteer = db.session.get(User, world.volunteer.id)
-        secrets_ = {volunteer.username, volunteer.display_name, volunteer.pseudonym, "家长志愿者", "暗访",
-                    "volunteer", "covert"}
-        opened_at = db.session.get(Ticket, ticket_id).opened_at
+    from inspect_app.accounts.models import User
+    volunteer = db.session.get(User, world.volunteer.id)
+    secrets_ = {volunteer.username, volunteer.display_name, volunteer.pseudonym, "家长志愿者", "暗访",
+                "volunteer", "covert"}
+    opened_at = db.session.get(Ticket, ticket_id).opened_at
     officer = login_as("officer")
     client = app.test_client()
     headers = api_token("officer")
@@ -352,12 +345,11 @@ def test_escalation_climbs_the_ladder_over_a_simulated_clock(app, world, templat
     assert steps == [0, 1, 0, 1, 1, 0]
 
 
-def test_a_late_start_climbs_several_steps_at_once_and_the_command_runs(app, world, templates, make_visit):
+def test_a_late_start_climbs_several_steps_at_once_and_the_command_runs(app, db, world, templates, make_visit):
     done = make_visit(world.inspector, world.a, fail=("G2",))
-    with app.app_context():
-        ticket = db.session.get(Ticket, done.tickets[0])
-        ticket.deadline = utcnow() - timedelta(days=5)
-        db.session.commit()
+    ticket = db.session.get(Ticket, done.tickets[0])
+    ticket.deadline = utcnow() - timedelta(days=5)
+    db.session.commit()
     result = app.test_cli_runner().invoke(args=["tickets", "escalate"])
     assert result.exit_code == 0 and "3 escalation steps" in result.output
     assert _ticket(app, done.tickets[0])[3] == 3
@@ -385,14 +377,13 @@ def test_notifications_show_unread_counts_and_clear_when_read(app, login_as, wor
     assert 'class="badge"' not in officer.get(f"/schools/{world.a.id}").get_data(as_text=True)
 
 
-def test_a_notice_names_the_problem_the_school_and_the_deadline(app, login_as, world, templates, make_visit):
+def test_a_notice_names_the_problem_the_school_and_the_deadline(db, login_as, world, templates, make_visit):
     import re
 
     from inspect_app.tickets.models import Ticket
     done = make_visit(world.inspector, world.a, fail=("G1",))
-    with app.app_context():
-        ticket = db.session.get(Ticket, done.tickets[0])
-        description, deadline = ticket.finding.description, ticket.deadline
+    ticket = db.session.get(Ticket, done.tickets[0])
+    description, deadline = ticket.finding.description, ticket.deadline
     page = login_as("officer").get("/tickets/notifications").get_data(as_text=True)
     local = deadline.astimezone(timezone(timedelta(hours=8)))
     assert f"：{description[:39]}" in page and "甲校" in page
@@ -403,7 +394,7 @@ def test_a_notice_names_the_problem_the_school_and_the_deadline(app, login_as, w
 @pytest.mark.parametrize("shift, words", [
     (timedelta(days=3), "剩余 3 天"), (timedelta(hours=0.5), None), (timedelta(days=-2), "已逾期 2 天"),
 ])
-def test_deadlines_read_in_calendar_days_where_the_school_is(app, login_as, world, templates, make_visit,
+def test_deadlines_read_in_calendar_days_where_the_school_is(db, login_as, world, templates, make_visit,
                                                              shift, words):
     from zoneinfo import ZoneInfo
     done = make_visit(world.inspector, world.a, fail=("G2",))
@@ -414,10 +405,9 @@ def test_deadlines_read_in_calendar_days_where_the_school_is(app, login_as, worl
         words = "今天到期" if deadline > now_local else "已逾期"
     else:
         deadline = (now_local + shift).replace(hour=12, minute=0, second=0)
-    with app.app_context():
-        ticket = db.session.get(Ticket, done.tickets[0])
-        ticket.deadline = deadline.astimezone(timezone.utc)
-        db.session.commit()
+    ticket = db.session.get(Ticket, done.tickets[0])
+    ticket.deadline = deadline.astimezone(timezone.utc)
+    db.session.commit()
     page = login_as("officer").get(f"/tickets/{done.tickets[0]}").get_data(as_text=True)
     assert words in page
 
@@ -430,20 +420,19 @@ def test_deadlines_read_in_calendar_days_where_the_school_is(app, login_as, worl
     ("hour", "2026-11-25T22:41:07.123456+00:00", 24, "2026-11-26T23:00:00+00:00"),
     ("hour", "2026-11-25T22:00:00+00:00", 48, "2026-11-27T22:00:00+00:00"),  # already on the hour
 ])
-def test_a_deadline_is_rounded_up_never_down(app, monkeypatch, rounding, submitted, hours, due):
+def test_a_deadline_is_rounded_up_never_down(app, db, monkeypatch, rounding, submitted, hours, due):
     from inspect_app.tickets.services import planned_deadline
     monkeypatch.setitem(app.config, "TICKET_DEADLINE_ROUNDING", rounding)
-    with app.app_context():
-        deadline = planned_deadline(datetime.fromisoformat(submitted), hours)
+    deadline = planned_deadline(datetime.fromisoformat(submitted), hours)
     assert deadline == datetime.fromisoformat(due)
     assert deadline >= datetime.fromisoformat(submitted) + timedelta(hours=hours)
     assert deadline.second == 59 if rounding == "day" else (deadline.minute, deadline.second) == (0, 0)
 
 
-def test_an_unknown_deadline_rounding_is_refused(app, monkeypatch):
+def test_an_unknown_deadline_rounding_is_refused(app, db, monkeypatch):
     from inspect_app.tickets.services import planned_deadline
     monkeypatch.setitem(app.config, "TICKET_DEADLINE_ROUNDING", "minute")
-    with app.app_context(), pytest.raises(ValueError, match="TICKET_DEADLINE_ROUNDING"):
+    with pytest.raises(ValueError, match="TICKET_DEADLINE_ROUNDING"):
         planned_deadline(utcnow(), 24)
 
 

@@ -56,107 +56,97 @@ def put(app, api_token):
     return lambda visit_id, body: client.put(f"/api/v1/visits/{visit_id}", json=body, headers=headers)
 
 
-def test_a_whole_visit_put_records_every_answer_as_stored(app, put, world, templates):
+def test_a_whole_visit_put_records_every_answer_as_stored(db, put, world, templates):
     codes = templates["onsite"].codes
     fail = {code: str(uuid.uuid4()) for code in codes[1:4]}
     visit_id = str(uuid.uuid4())
-    with app.app_context():
-        before = _last_id()
+    before = _last_id()
     response = put(visit_id, _whole_visit(world, templates, fail, codes, True))
     assert response.status_code == 201, response.get_json()
-    with app.app_context():
-        entries = _entries_since(before)
-        answers = list(db.session.scalars(sa.select(Answer).where(Answer.visit_id == visit_id).order_by(Answer.id)))
-        assert [a.code for a in answers] == codes
-        kinds = [(object_type, action) for object_type, _id, action, _data in entries]
-        assert kinds.count(("visits", "create")) == 1 and kinds.count(("findings", "create")) == len(fail)
-        assert [e for e in entries if e[0] == "answers"] == [("answers", str(a.id), "create", _stored(a))
-                                                              for a in answers]
-        assert answers[2].note == "备注 G3"
-        assert {object_id for object_type, object_id, _a, _d in entries if object_type == "findings"} \
-            == set(fail.values())
-        assert ("tickets", "create") in kinds
-        assert not [kind for kind in kinds if kind[0] == "answers" and kind[1] != "create"]
-        assert verify().ok
+    entries = _entries_since(before)
+    answers = list(db.session.scalars(sa.select(Answer).where(Answer.visit_id == visit_id).order_by(Answer.id)))
+    assert [a.code for a in answers] == codes
+    kinds = [(object_type, action) for object_type, _id, action, _data in entries]
+    assert kinds.count(("visits", "create")) == 1 and kinds.count(("findings", "create")) == len(fail)
+    assert [e for e in entries if e[0] == "answers"] == [("answers", str(a.id), "create", _stored(a))
+                                                          for a in answers]
+    assert answers[2].note == "备注 G3"
+    assert {object_id for object_type, object_id, _a, _d in entries if object_type == "findings"} \
+        == set(fail.values())
+    assert ("tickets", "create") in kinds
+    assert not [kind for kind in kinds if kind[0] == "answers" and kind[1] != "create"]
+    assert verify().ok
 
 
-def test_replacing_a_draft_records_what_changed_and_what_went(app, put, world, templates):
+def test_replacing_a_draft_records_what_changed_and_what_went(db, put, world, templates):
     codes = templates["onsite"].codes
     visit_id = str(uuid.uuid4())
     draft = _whole_visit(world, templates, {}, codes[:5], False)
     assert put(visit_id, draft).status_code == 201
-    with app.app_context():
-        before = _last_id()
-        kept = {a.code: _stored(a) for a in db.session.scalars(sa.select(Answer).where(Answer.visit_id == visit_id))}
+    before = _last_id()
+    kept = {a.code: _stored(a) for a in db.session.scalars(sa.select(Answer).where(Answer.visit_id == visit_id))}
     finding = str(uuid.uuid4())
     # G1 changes its mind, G2 is sent again unchanged, G4 and G5 are no longer sent, two are new.
     again = _whole_visit(world, templates, {codes[0]: finding}, codes[:3] + codes[5:7], False)
     response = put(visit_id, again)
     assert response.status_code == 200, response.get_json()
     assert [a["code"] for a in response.get_json()["answers"]] == codes[:3] + codes[5:7]
-    with app.app_context():
-        entries = _entries_since(before)
-        answers = {a.code: a for a in db.session.scalars(sa.select(Answer).where(Answer.visit_id == visit_id))}
-        about_answers = [e for e in entries if e[0] == "answers"]
-        when = answers[codes[0]].answered_at.astimezone(timezone.utc).isoformat()
-        expected = ([("answers", str(answers[c].id), "update",
-                      {"answered_at": when} | ({"result": "fail"} if c == codes[0] else {}))
-                     for c in codes[:3]]
-                    + [("answers", str(answers[c].id), "create", _stored(answers[c])) for c in codes[5:7]])
-        # The answers no longer sent go as orphans of the visit: recorded as deleted, with what they held.
-        expected += [("answers", str(kept[c]["id"]), "delete", kept[c]) for c in codes[3:5]]
-        assert sorted(about_answers, key=repr) == sorted(expected, key=repr)
-        assert codes[3] not in answers and codes[4] not in answers and kept[codes[1]]["id"] == answers[codes[1]].id
-        assert ("findings", finding, "create") in [e[:3] for e in entries]
-        assert verify().ok
+    entries = _entries_since(before)
+    answers = {a.code: a for a in db.session.scalars(sa.select(Answer).where(Answer.visit_id == visit_id))}
+    about_answers = [e for e in entries if e[0] == "answers"]
+    when = answers[codes[0]].answered_at.astimezone(timezone.utc).isoformat()
+    expected = ([("answers", str(answers[c].id), "update",
+                  {"answered_at": when} | ({"result": "fail"} if c == codes[0] else {}))
+                 for c in codes[:3]]
+                + [("answers", str(answers[c].id), "create", _stored(answers[c])) for c in codes[5:7]])
+    # The answers no longer sent go as orphans of the visit: recorded as deleted, with what they held.
+    expected += [("answers", str(kept[c]["id"]), "delete", kept[c]) for c in codes[3:5]]
+    assert sorted(about_answers, key=repr) == sorted(expected, key=repr)
+    assert codes[3] not in answers and codes[4] not in answers and kept[codes[1]]["id"] == answers[codes[1]].id
+    assert ("findings", finding, "create") in [e[:3] for e in entries]
+    assert verify().ok
 
 
-def test_a_tap_that_changes_an_answer_records_the_change(app, login_as, world, templates):
+def test_a_tap_that_changes_an_answer_records_the_change(db, login_as, world, templates):
     browser = login_as("inspector")
     visit_id = _start(browser, world.a, templates).headers["Location"].rsplit("/", 1)[1]
     code = templates["onsite"].codes[0]
     token = browser.csrf()
-    with app.app_context():
-        before = _last_id()
+    before = _last_id()
     assert _answer(browser, visit_id, code, "pass", token).status_code == 302
-    with app.app_context():
-        answer = db.session.scalar(sa.select(Answer).where(Answer.visit_id == visit_id))
-        assert _entries_since(before) == [("answers", str(answer.id), "create", _stored(answer))]
-        first = _stored(answer)
-        before = _last_id()
+    answer = db.session.scalar(sa.select(Answer).where(Answer.visit_id == visit_id))
+    assert _entries_since(before) == [("answers", str(answer.id), "create", _stored(answer))]
+    first = _stored(answer)
+    before = _last_id()
     assert _answer(browser, visit_id, code, "fail", token).status_code == 302
-    with app.app_context():
-        answer = db.session.get(Answer, first["id"])
-        finding = db.session.scalar(sa.select(Finding).where(Finding.visit_id == visit_id))
-        entries = sorted(_entries_since(before))
-        assert entries[0] == ("answers", str(answer.id), "update",
-                              {"result": "fail", "answered_at": _stored(answer)["answered_at"]})
-        assert [e[:3] for e in entries[1:]] == [("findings", finding.id, "create")]
-        before = _last_id()
+    answer = db.session.get(Answer, first["id"])
+    finding_id = db.session.scalar(sa.select(Finding.id).where(Finding.visit_id == visit_id))
+    entries = sorted(_entries_since(before))
+    assert entries[0] == ("answers", str(answer.id), "update",
+                          {"result": "fail", "answered_at": _stored(answer)["answered_at"]})
+    assert [e[:3] for e in entries[1:]] == [("findings", finding_id, "create")]
+    before = _last_id()
     assert _answer(browser, visit_id, code, "pass", token).status_code == 302
-    with app.app_context():
-        entries = _entries_since(before)
-        # The finding goes as an orphan of the visit, and is recorded as deleted.
-        assert [e[:3] for e in entries if e[0] == "answers"] == [("answers", str(answer.id), "update")]
-        assert [e[:3] for e in entries if e[0] == "findings"] == [("findings", finding.id, "delete")]
-        assert db.session.get(Finding, finding.id) is None
-        assert db.session.get(Visit, visit_id).answers[0].result.value == "pass"
-        assert verify().ok
+    entries = _entries_since(before)
+    # The finding goes as an orphan of the visit, and is recorded as deleted.
+    assert [e[:3] for e in entries if e[0] == "answers"] == [("answers", str(answer.id), "update")]
+    assert [e[:3] for e in entries if e[0] == "findings"] == [("findings", finding_id, "delete")]
+    assert db.session.get(Finding, finding_id) is None
+    assert db.session.get(Visit, visit_id).answers[0].result.value == "pass"
+    assert verify().ok
 
 
-def test_a_refused_replacement_keeps_no_answer_and_records_nothing(app, put, world, templates):
+def test_a_refused_replacement_keeps_no_answer_and_records_nothing(db, put, world, templates):
     codes = templates["onsite"].codes
     visit_id = str(uuid.uuid4())
     assert put(visit_id, _whole_visit(world, templates, {}, codes[:3], False)).status_code == 201
-    with app.app_context():
-        before = _last_id()
-        stored = _answers_of(visit_id)
+    before = _last_id()
+    stored = _answers_of(visit_id)
     # Changed answers and new ones, then a submission the unanswered items refuse: none of it stays.
     refused = _whole_visit(world, templates, {codes[0]: str(uuid.uuid4())}, codes[:5], True)
     response = put(visit_id, refused)
     assert response.status_code == 422, response.get_json()
-    with app.app_context():
-        assert _answers_of(visit_id) == stored
-        assert _entries_since(before) == []
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Finding)
-                                 .where(Finding.visit_id == visit_id)) == 0
+    assert _answers_of(visit_id) == stored
+    assert _entries_since(before) == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Finding)
+                             .where(Finding.visit_id == visit_id)) == 0

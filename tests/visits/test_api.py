@@ -90,7 +90,7 @@ def test_first_put_creates_a_replay_changes_nothing_and_a_different_body_conflic
     assert conflict.get_json()["error"]["code"] == "visit_submitted"
 
 
-def test_a_whole_visit_costs_the_same_statements_whatever_it_holds(client, api_token, world, templates, app):
+def test_a_whole_visit_costs_the_same_statements_whatever_it_holds(client, api_token, world, templates, db):
     """The phone's PUT writes a visit in one flush and answers from what it wrote (issue 18): one failed
     item or six (six findings, six tickets, their events and audit entries) cost the same number of
     SQL statements, and the answer never reads the visit back after its commit."""
@@ -108,8 +108,7 @@ def test_a_whole_visit_costs_the_same_statements_whatever_it_holds(client, api_t
 
     statements(1)  # what a process caches once (the token's first use, the checklist) is not the visit's cost
     one, six = statements(1), statements(6)
-    with app.app_context():
-        dialect = db.engine.dialect.name
+    dialect = db.engine.dialect.name
 
     def reads(seen):
         return [s for s in seen if s.lstrip().upper().startswith("SELECT")]
@@ -197,12 +196,11 @@ def test_a_photo_used_in_two_visits_is_flagged(client, api_token, world, templat
     assert len(flags["reused_photos"]) == 1
 
 
-def test_distance_on_site_and_clock_skew_flags(client, api_token, world, templates, app):
+def test_distance_on_site_and_clock_skew_flags(client, api_token, world, templates, db):
     headers = api_token("inspector")
-    with app.app_context():
-        from inspect_app.schools.models import School
-        school = db.session.get(School, world.a.id)
-        here = (school.lat, school.lon)
+    from inspect_app.schools.models import School
+    school = db.session.get(School, world.a.id)
+    here = (school.lat, school.lon)
     near = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=body(world, templates, location=here),
                       headers={**headers, "X-Client-Time": now().isoformat()}).get_json()["flags"]
     assert near["on_site"] is True and near["distance_m"] < 1 and near["clock_skew_flag"] is False

@@ -28,16 +28,15 @@ def _answer(browser, visit_id, code, result, token):
     return browser.post(f"/visits/{visit_id}/items/{code}", data={"result": result, "csrf_token": token})
 
 
-def test_the_whole_loop_in_the_browser(login_as, world, templates, app):
+def test_the_whole_loop_in_the_browser(login_as, world, templates, db):
     browser = login_as("inspector")
     start = _start(browser, world.a, templates, qr_token=world.a.qr_token)
     assert start.status_code == 302
     visit_id = start.headers["Location"].rsplit("/", 1)[1]
-    with app.app_context():
-        visit = db.session.get(Visit, visit_id)
-        assert visit.status is VisitStatus.IN_PROGRESS and visit.qr_scanned
-        assert visit.distance_m is not None and visit.accuracy_m == 12
-        assert visit.clock_skew_s > 3600  # the phone said 2026-01-01
+    visit = db.session.get(Visit, visit_id)
+    assert visit.status is VisitStatus.IN_PROGRESS and visit.qr_scanned
+    assert visit.distance_m is not None and visit.accuracy_m == 12
+    assert visit.clock_skew_s > 3600  # the phone said 2026-01-01
 
     token = browser.csrf()
     codes = templates["onsite"].codes
@@ -54,8 +53,7 @@ def test_the_whole_loop_in_the_browser(login_as, world, templates, app):
     assert "第 1 项需要照片" in page and "disabled" in page
     refused = browser.form_post(f"/visits/{visit_id}/submit")
     assert refused.status_code == 422
-    with app.app_context():
-        finding_id = db.session.scalar(sa.select(Finding.id).where(Finding.visit_id == visit_id))
+    finding_id = db.session.scalar(sa.select(Finding.id).where(Finding.visit_id == visit_id))
 
     photo = browser.post(f"/visits/{visit_id}/findings/{finding_id}/photos",
                          data={"csrf_token": token, "file": (io.BytesIO(jpeg_bytes()), "p.jpg"),
@@ -82,7 +80,7 @@ def test_the_whole_loop_in_the_browser(login_as, world, templates, app):
     assert "不能再修改" in again.get_data(as_text=True)
 
 
-def test_answers_survive_a_reload_and_a_change_of_mind_removes_the_finding(login_as, world, templates, app):
+def test_answers_survive_a_reload_and_a_change_of_mind_removes_the_finding(login_as, world, templates, db):
     browser = login_as("inspector")
     visit_id = _start(browser, world.a, templates).headers["Location"].rsplit("/", 1)[1]
     token = browser.csrf()
@@ -92,9 +90,8 @@ def test_answers_survive_a_reload_and_a_change_of_mind_removes_the_finding(login
     assert re.search(r'choice-fail"\s+aria-pressed="true"', item)
     assert 'class="finding"' in item
     _answer(browser, visit_id, "G2", "pass", token)
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Finding)
-                                 .where(Finding.visit_id == visit_id)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Finding)
+                             .where(Finding.visit_id == visit_id)) == 0
 
 
 def test_the_start_page_offers_what_the_role_may_start(login_as, world, templates):
@@ -155,7 +152,7 @@ def test_the_school_sees_a_submitted_visit_without_its_source(login_as, world, t
 
 
 def test_an_edited_template_makes_a_new_version_and_answered_visits_keep_theirs(
-        login_as, world, templates, make_visit, app):
+        login_as, world, templates, make_visit, db):
     done = make_visit(world.inspector, world.a)
     admin = login_as("admin")
     page = admin.get(f"/checklists/{templates['onsite'].id}/edit").get_data(as_text=True)
@@ -164,26 +161,23 @@ def test_an_edited_template_makes_a_new_version_and_answered_visits_keep_theirs(
     data["items-0-text_zh"] = "校门测温点设置规范（新版）"
     response = admin.form_post(f"/checklists/{templates['onsite'].id}/edit", data)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    with app.app_context():
-        template = db.session.get(ChecklistTemplate, templates["onsite"].id)
-        assert template.current_version.number == 2
-        assert template.current_version.items[0].text_zh == "校门测温点设置规范（新版）"
-        old = db.session.get(Visit, done.id)
-        assert old.version.number == 1 and old.version.items[0].text_zh != "校门测温点设置规范（新版）"
+    template = db.session.get(ChecklistTemplate, templates["onsite"].id)
+    assert template.current_version.number == 2
+    assert template.current_version.items[0].text_zh == "校门测温点设置规范（新版）"
+    old = db.session.get(Visit, done.id)
+    assert old.version.number == 1 and old.version.items[0].text_zh != "校门测温点设置规范（新版）"
     inspector_page = login_as("inspector").get(f"/visits/{done.id}").get_data(as_text=True)
     assert "校门测温点设置规范（新版）" not in inspector_page
 
 
-def test_bad_photo_uploads_get_a_clear_message_and_leave_nothing_behind(login_as, world, templates, app):
+def test_bad_photo_uploads_get_a_clear_message_and_leave_nothing_behind(login_as, world, templates, db):
     browser = login_as("inspector")
     visit_id = _start(browser, world.a, templates).headers["Location"].rsplit("/", 1)[1]
     token = browser.csrf()
     _answer(browser, visit_id, "G1", "fail", token)
-    with app.app_context():
-        finding_id = db.session.scalar(sa.select(Finding.id).where(Finding.visit_id == visit_id))
+    finding_id = db.session.scalar(sa.select(Finding.id).where(Finding.visit_id == visit_id))
     from inspect_app.photos.storage import storage
-    with app.app_context():
-        store = storage()
+    store = storage()
     before = sorted(store.keys())
     for payload, status, message in [
         (b"<svg><script>alert(1)</script></svg>", 415, "无法识别该照片"),
@@ -199,14 +193,13 @@ def test_bad_photo_uploads_get_a_clear_message_and_leave_nothing_behind(login_as
     assert sorted(store.keys()) == before
 
 
-def test_a_volunteer_never_checks_the_school_their_child_attends(app, login_as, world, templates):
+def test_a_volunteer_never_checks_the_school_their_child_attends(db, login_as, world, templates):
     import sqlalchemy as sa
 
     from inspect_app.schools.models import volunteer_child_schools
-    with app.app_context():
-        db.session.execute(sa.insert(volunteer_child_schools), [{"user_id": world.volunteer.id,
-                                                                 "school_id": world.a.id}])
-        db.session.commit()
+    db.session.execute(sa.insert(volunteer_child_schools), [{"user_id": world.volunteer.id,
+                                                             "school_id": world.a.id}])
+    db.session.commit()
     volunteer = login_as("volunteer")
     # Assigned and holding the poster: still refused, and the school is not in their list.
     assert _start(volunteer, world.a, templates, mode="covert", template="covert",
@@ -215,7 +208,7 @@ def test_a_volunteer_never_checks_the_school_their_child_attends(app, login_as, 
     assert 'value="covert"' not in volunteer.get(f"/s/{world.a.qr_token}").get_data(as_text=True)
 
 
-def test_the_admin_records_a_volunteers_child_school(app, login_as, world):
+def test_the_admin_records_a_volunteers_child_school(db, login_as, world):
     import sqlalchemy as sa
 
     from inspect_app.schools.models import volunteer_child_schools
@@ -224,6 +217,5 @@ def test_the_admin_records_a_volunteers_child_school(app, login_as, world):
         "username": "parent7", "display_name": "王家长", "role": "volunteer", "pseudonym": "志愿者77",
         "school_id": "0", "child_school_ids": [str(world.b.id)], "password": "a-long-password"})
     assert response.status_code == 302
-    with app.app_context():
-        rows = db.session.execute(sa.select(volunteer_child_schools.c.school_id)).scalars().all()
-        assert rows == [world.b.id]
+    rows = db.session.execute(sa.select(volunteer_child_schools.c.school_id)).scalars().all()
+    assert rows == [world.b.id]

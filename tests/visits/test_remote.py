@@ -7,7 +7,6 @@ import pytest
 import sqlalchemy as sa
 
 from inspect_app.checklists.models import MODES_BY_ROLE, VisitMode
-from inspect_app.extensions import db
 from inspect_app.tickets.models import Ticket
 from inspect_app.visits.models import Finding, Visit
 
@@ -26,7 +25,7 @@ def remote_body(world, templates, fail_code="G1", finding_id=None, mode="remote"
     }
 
 
-def test_a_remote_check_needs_no_location_scan_or_photo_and_opens_tickets(app, world, templates, api_token):
+def test_a_remote_check_needs_no_location_scan_or_photo_and_opens_tickets(app, db, world, templates, api_token):
     assert "G1" in templates["onsite"].photo_codes  # on site, a failed G1 needs a photo
     visit_id = str(uuid.uuid4())
     response = app.test_client().put(f"/api/v1/visits/{visit_id}", headers=api_token("inspector"),
@@ -35,11 +34,10 @@ def test_a_remote_check_needs_no_location_scan_or_photo_and_opens_tickets(app, w
     flags = response.get_json()["flags"]
     assert flags["remote"] is True and flags["no_location"] is False and flags["missing_photos"] == []
     assert flags["distance_m"] is None and flags["qr_scanned"] is False
-    with app.app_context():
-        visit = db.session.get(Visit, visit_id)
-        assert visit.mode is VisitMode.REMOTE and visit.lat is None and not visit.qr_scanned
-        assert all(f.lat is None for f in db.session.scalars(sa.select(Finding).where(Finding.visit_id == visit_id)))
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.visit_id == visit_id)) == 1
+    visit = db.session.get(Visit, visit_id)
+    assert visit.mode is VisitMode.REMOTE and visit.lat is None and not visit.qr_scanned
+    assert all(f.lat is None for f in db.session.scalars(sa.select(Finding).where(Finding.visit_id == visit_id)))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.visit_id == visit_id)) == 1
 
 
 def test_the_same_visit_on_site_still_needs_its_photo(app, world, templates, api_token):

@@ -7,7 +7,6 @@ import pydantic
 import pytest
 
 from inspect_app.api import schemas
-from inspect_app.extensions import db
 from inspect_app.parsing import FieldError, Location, parse_location
 from inspect_app.photos.services import parse_fields
 from inspect_app.visits.models import Visit
@@ -55,14 +54,13 @@ def test_a_place_reads_the_same_from_a_form_a_photo_and_json(app):
     assert schemas.Location(lat=90, lon=-180).lat == 90
 
 
-def test_the_page_reads_a_garbled_start_position_as_none(login_as, world, templates, app):
+def test_the_page_reads_a_garbled_start_position_as_none(login_as, world, templates, db):
     start = login_as("inspector").form_post("/visits/start", {
         "school_id": world.a.id, "mode": "overt", "template_id": templates["onsite"].id,
         "lat": "31.9", "lon": "far east"})
     assert start.status_code == 302
-    with app.app_context():
-        visit = db.session.get(Visit, start.headers["Location"].rsplit("/", 1)[1])
-        assert visit.lat is None and visit.distance_m is None
+    visit = db.session.get(Visit, start.headers["Location"].rsplit("/", 1)[1])
+    assert visit.lat is None and visit.distance_m is None
 
 
 def test_the_phone_gets_the_submit_rule_and_its_words_from_the_server(login_as, world, templates, make_visit):
@@ -87,7 +85,7 @@ def test_the_api_refuses_to_submit_what_the_page_would_not(app, api_token, world
     assert templates["onsite"].codes[0] in response.get_json()["error"]["message"]
 
 
-def test_an_added_problem_needs_words_on_the_page_as_over_the_api(login_as, world, templates, app):
+def test_an_added_problem_needs_words_on_the_page_as_over_the_api(login_as, world, templates, db):
     browser = login_as("inspector")
     visit_id = browser.form_post("/visits/start", {"school_id": world.a.id, "mode": "overt",
                                                    "template_id": templates["onsite"].id}
@@ -100,6 +98,5 @@ def test_an_added_problem_needs_words_on_the_page_as_over_the_api(login_as, worl
     said = browser.form_post(f"/visits/{visit_id}/findings/{finding_id}",
                              {"description": " 楼梯扶手松动 ", "severity": "major", "fixed_on_site": "y"})
     assert said.status_code == 302
-    with app.app_context():
-        finding = db.session.get(Visit, visit_id).findings[0]
-        assert (finding.description, finding.severity.value, finding.fixed_on_site) == ("楼梯扶手松动", "major", True)
+    finding = db.session.get(Visit, visit_id).findings[0]
+    assert (finding.description, finding.severity.value, finding.fixed_on_site) == ("楼梯扶手松动", "major", True)

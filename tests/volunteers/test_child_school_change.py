@@ -41,7 +41,7 @@ def _covert_body(world, templates, school_id, submitted=True):
             "answers": [{"code": c, "result": "pass"} for c in templates["covert"].codes], "findings": []}
 
 
-def test_a_volunteer_records_a_childs_new_school_and_is_refused_there_at_once(app, world, login_as, templates,
+def test_a_volunteer_records_a_childs_new_school_and_is_refused_there_at_once(app, db, world, login_as, templates,
                                                                             api_token):
     coordinator, volunteer = login_as("admin"), login_as("volunteer")
     today = _today()
@@ -61,12 +61,11 @@ def test_a_volunteer_records_a_childs_new_school_and_is_refused_there_at_once(ap
     saved = volunteer.form_post("/programme/children", {"child_school_ids": [str(world.a.id)]})
     assert saved.status_code == 302
 
-    with app.app_context():
-        user = db.session.get(User, world.volunteer.id)
-        assert [s.id for s in user.child_schools] == [world.a.id]
-        # Never assigned there (by id: users compare by their session key); the inspector stays.
-        assert [u.id for u in db.session.get(School, world.a.id).assigned_users] == [world.inspector.id]
-        assert db.session.scalars(sa.select(Task.status)).all() == [TaskStatus.CANCELLED]
+    user = db.session.get(User, world.volunteer.id)
+    assert [s.id for s in user.child_schools] == [world.a.id]
+    # Never assigned there (by id: users compare by their session key); the inspector stays.
+    assert [u.id for u in db.session.get(School, world.a.id).assigned_users] == [world.inspector.id]
+    assert db.session.scalars(sa.select(Task.status)).all() == [TaskStatus.CANCELLED]
     # Audited, by the volunteer: the new link, the assignment dropped, the task cancelled.
     assert [(a, o, actor) for a, o, _, actor in _entries(app, since, "volunteer_child_schools")] == [
         ("create", f"{world.volunteer.id}:{world.a.id}", world.volunteer.id)]
@@ -99,11 +98,10 @@ def test_a_volunteer_records_a_childs_new_school_and_is_refused_there_at_once(ap
     assert verify(app)[0] == 0
 
 
-def test_the_coordinator_records_a_move_old_to_new_and_the_draw_never_sends_them_there(app, world, login_as,
+def test_the_coordinator_records_a_move_old_to_new_and_the_draw_never_sends_them_there(app, db, world, login_as,
                                                                                       api_token):
-    with app.app_context():  # the volunteer checks A; their child is at B
-        db.session.get(User, world.volunteer.id).child_schools = [db.session.get(School, world.b.id)]
-        db.session.commit()
+    db.session.get(User, world.volunteer.id).child_schools = [db.session.get(School, world.b.id)]
+    db.session.commit()
     coordinator = login_as("admin")
     form = form_fields(coordinator.get(f"/programme/{world.volunteer.id}").get_data(as_text=True),
                        action=f"/programme/{world.volunteer.id}/children")

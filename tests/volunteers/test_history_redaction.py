@@ -92,48 +92,40 @@ def test_the_upgrade_redacts_old_history_the_chain_verifies_and_the_file_no_long
 
 
 @pytest.mark.real_commits  # edits audit rows behind the app's back, as an attacker with the database would
-def test_a_redacted_entry_cannot_be_altered_forged_or_made_from_an_altered_one(app):
+def test_a_redacted_entry_cannot_be_altered_forged_or_made_from_an_altered_one(app, db):
     from tests.audit.test_chain import raw
-    with app.app_context():
-        _write_the_old_way()
-        db.session.add(User(username="an.inspector", display_name="孙督学", role=Role.INSPECTOR, password_hash="x"))
-        db.session.commit()  # an entry about someone else: never redacted
+    _write_the_old_way()
+    db.session.add(User(username="an.inspector", display_name="孙督学", role=Role.INSPECTOR, password_hash="x"))
+    db.session.commit()  # an entry about someone else: never redacted
     result = app.test_cli_runner().invoke(args=["volunteers", "scrub-history"])
     assert result.exit_code == 0 and "2 audit entries redacted" in result.output, result.output
-    with app.app_context():
-        assert verify().ok
-        assert db.session.scalar(sa.select(AuditEntry.redacted_at).where(AuditEntry.data.contains("孙督学"))) is None
-        redacted = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.redacted_at.is_not(None)).limit(1))
-        entry_id, data = redacted.id, redacted.data
+    assert verify().ok
+    assert db.session.scalar(sa.select(AuditEntry.redacted_at).where(AuditEntry.data.contains("孙督学"))) is None
+    redacted = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.redacted_at.is_not(None)).limit(1))
+    entry_id, data = redacted.id, redacted.data
     # Put the name back into a redacted entry: its seal no longer matches.
     raw(app, "UPDATE audit_entries SET data = :d WHERE id = :id",
         d=data.replace("(redacted)", REAL_NAME, 1), id=entry_id)
-    with app.app_context():
-        verdict = verify()
-        assert not verdict.ok and verdict.broken_id == entry_id and "redaction seal" in verdict.reason
+    verdict = verify()
+    assert not verdict.ok and verdict.broken_id == entry_id and "redaction seal" in verdict.reason
     raw(app, "UPDATE audit_entries SET data = :d WHERE id = :id", d=data, id=entry_id)
     # "Redact" an entry that was never redacted, without the key: refused by verify.
-    with app.app_context():
-        other = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.redacted_at.is_(None))
-                                  .order_by(AuditEntry.id.desc()).limit(1))
-        other_id, other_data = other.id, other.data
+    other = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.redacted_at.is_(None))
+                              .order_by(AuditEntry.id.desc()).limit(1))
+    other_id, other_data = other.id, other.data
     raw(app, "UPDATE audit_entries SET data = '{}', redacted_at = :at, redaction = :r WHERE id = :id",
         at="2026-11-26 00:00:00", r="k1:" + "0" * 64, id=other_id)
-    with app.app_context():
-        verdict = verify()
-        assert not verdict.ok and verdict.broken_id == other_id, verdict.reason
+    verdict = verify()
+    assert not verdict.ok and verdict.broken_id == other_id, verdict.reason
     raw(app, "UPDATE audit_entries SET data = :d, redacted_at = NULL, redaction = NULL WHERE id = :id",
         d=other_data, id=other_id)
-    with app.app_context():
-        assert verify().ok
+    assert verify().ok
     # An entry altered before any redaction is never sealed: the scrub refuses and writes nothing.
-    with app.app_context():
-        db.session.add(User(username="older.parent", display_name="另一位家长", role=Role.VOLUNTEER,
-                            pseudonym="志愿者42", password_hash="x"))
-        db.session.commit()
-        victim = db.session.scalar(sa.select(AuditEntry.id).where(AuditEntry.data.contains("另一位家长")))
+    db.session.add(User(username="older.parent", display_name="另一位家长", role=Role.VOLUNTEER,
+                        pseudonym="志愿者42", password_hash="x"))
+    db.session.commit()
+    victim = db.session.scalar(sa.select(AuditEntry.id).where(AuditEntry.data.contains("另一位家长")))
     raw(app, "UPDATE audit_entries SET data = replace(data, '另一位家长', '改过的家长') WHERE id = :id", id=victim)
     refused = app.test_cli_runner().invoke(args=["volunteers", "scrub-history"])
     assert refused.exit_code != 0 and f"audit entry {victim}" in refused.output and "nothing was redacted" in refused.output
-    with app.app_context():
-        assert db.session.scalar(sa.select(AuditEntry.redacted_at).where(AuditEntry.id == victim)) is None
+    assert db.session.scalar(sa.select(AuditEntry.redacted_at).where(AuditEntry.id == victim)) is None

@@ -36,22 +36,20 @@ def _invite(app, world) -> str:
     return code
 
 
-def test_a_registered_volunteers_identity_is_sealed_and_the_pseudonym_is_shown(app, world, make_browser):
+def test_a_registered_volunteers_identity_is_sealed_and_the_pseudonym_is_shown(app, db, world, make_browser):
     response = _join(make_browser(), _invite(app, world))
     assert response.status_code == 302, response.get_data(as_text=True)[:400]
-    with app.app_context():
-        user = db.session.scalar(sa.select(User).where(User.username == "ouyang.parent"))
-        assert user.display_name == user.pseudonym and user.pseudonym.startswith("志愿者")
-        assert user.phone is None and REAL_NAME not in user.identity_sealed
-        assert user.identity() == escrow.Identity(REAL_NAME, PHONE)
+    user = db.session.scalar(sa.select(User).where(User.username == "ouyang.parent"))
+    assert user.display_name == user.pseudonym and user.pseudonym.startswith("志愿者")
+    assert user.phone is None and REAL_NAME not in user.identity_sealed
+    assert user.identity() == escrow.Identity(REAL_NAME, PHONE)
 
 
 def test_no_page_api_answer_export_or_audit_view_carries_the_real_name_or_phone(
-        app, world, login_as, crawl, api_token):  # noqa: F811
-    with app.app_context():
-        volunteer = db.session.get(User, world.volunteer.id)
-        volunteer.seal_identity(REAL_NAME, PHONE)  # the volunteer who did the crawl's covert check
-        db.session.commit()
+        app, db, world, login_as, crawl, api_token):  # noqa: F811
+    volunteer = db.session.get(User, world.volunteer.id)
+    volunteer.seal_identity(REAL_NAME, PHONE)  # the volunteer who did the crawl's covert check
+    db.session.commit()
     coordinator = login_as("admin")
     assert coordinator.form_post(f"/accounts/users/{world.volunteer.id}/reveal",
                                  {"reason": "核实家长投诉"}).status_code == 200  # the reveal list has a row
@@ -96,7 +94,7 @@ def test_the_database_file_never_holds_the_plain_real_name(tmp_path, tmp_path_fa
         assert secret.encode() not in stored and secret.encode("utf-16-le") not in stored
 
 
-def test_only_the_coordinator_reveals_with_a_reason_and_the_leader_sees_the_list(app, world, login_as, make_user):
+def test_only_the_coordinator_reveals_with_a_reason_and_the_leader_sees_the_list(db, world, login_as, make_user):
     volunteer = make_user("volunteer", real_name=REAL_NAME, phone=PHONE, pseudonym="志愿者77")
     plain_admin = make_user("admin")
     for who in ("leader", "inspector", "volunteer", "officer"):
@@ -109,8 +107,7 @@ def test_only_the_coordinator_reveals_with_a_reason_and_the_leader_sees_the_list
     assert silent.status_code == 422 and REAL_NAME.encode() not in silent.get_data()
     shown = coordinator.form_post(f"/accounts/users/{volunteer.id}/reveal", {"reason": "家长在校门口与保安争执，需联系本人"})
     assert REAL_NAME in shown.get_data(as_text=True) and PHONE in shown.get_data(as_text=True)
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(IdentityReveal)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(IdentityReveal)) == 1
     reveals = login_as("leader").get("/programme/reveals")
     page = reveals.get_data(as_text=True)
     assert reveals.status_code == 200 and "志愿者77" in page and "家长在校门口与保安争执" in page
@@ -119,7 +116,7 @@ def test_only_the_coordinator_reveals_with_a_reason_and_the_leader_sees_the_list
         assert login_as(who).get("/programme/reveals").status_code == 403
 
 
-def test_an_admins_edit_of_a_volunteer_keeps_the_sealed_identity_unless_retyped(app, world, login_as, make_user):
+def test_an_admins_edit_of_a_volunteer_keeps_the_sealed_identity_unless_retyped(db, world, login_as, make_user):
     volunteer = make_user("volunteer", real_name=REAL_NAME, phone=PHONE, pseudonym="志愿者78")
     admin = login_as("admin")
     form = admin.get(f"/accounts/users/{volunteer.id}/edit").get_data(as_text=True)
@@ -127,16 +124,14 @@ def test_an_admins_edit_of_a_volunteer_keeps_the_sealed_identity_unless_retyped(
     saved = admin.form_post(f"/accounts/users/{volunteer.id}/edit", {
         "display_name": "", "role": "volunteer", "school_id": "0", "pseudonym": "志愿者78", "phone": ""})
     assert saved.status_code == 302, saved.get_data(as_text=True)[:300]
-    with app.app_context():
-        assert db.session.get(User, volunteer.id).identity() == escrow.Identity(REAL_NAME, PHONE)
+    assert db.session.get(User, volunteer.id).identity() == escrow.Identity(REAL_NAME, PHONE)
     admin.form_post(f"/accounts/users/{volunteer.id}/edit", {
         "display_name": "欧阳改名", "role": "volunteer", "school_id": "0", "pseudonym": "志愿者78", "phone": ""})
-    with app.app_context():
-        user = db.session.get(User, volunteer.id)
-        assert user.identity() == escrow.Identity("欧阳改名", PHONE) and user.display_name == "志愿者78"
+    user = db.session.get(User, volunteer.id)
+    assert user.identity() == escrow.Identity("欧阳改名", PHONE) and user.display_name == "志愿者78"
 
 
-def test_rekey_reseals_with_the_newest_key_and_the_old_key_can_go(app, make_user):
+def test_rekey_reseals_with_the_newest_key_and_the_old_key_can_go(app, db, make_user):
     volunteer = make_user("volunteer", real_name=REAL_NAME, phone=PHONE)
     old = app.config["VOLUNTEER_IDENTITY_KEYS"]
     new = escrow.new_key()
@@ -145,8 +140,7 @@ def test_rekey_reseals_with_the_newest_key_and_the_old_key_can_go(app, make_user
         result = app.test_cli_runner().invoke(args=["volunteers", "rekey"])
         assert result.exit_code == 0 and "1 identities" in result.output
         app.config["VOLUNTEER_IDENTITY_KEYS"] = new  # the old key dropped
-        with app.app_context():
-            assert db.session.get(User, volunteer.id).identity() == escrow.Identity(REAL_NAME, PHONE)
+        assert db.session.get(User, volunteer.id).identity() == escrow.Identity(REAL_NAME, PHONE)
         app.config["VOLUNTEER_IDENTITY_KEYS"] = escrow.new_key()  # a key that never sealed it
         with app.app_context(), pytest.raises(escrow.IdentityKeyError):
             db.session.get(User, volunteer.id).identity()

@@ -22,7 +22,7 @@ def _codes(app, person, mode):
         return [t.code for t in templates_for(db.session.get(User, person.id), mode)]
 
 
-def test_volunteers_get_the_parents_template_for_overt_visits_and_nobody_else_does(app, world, templates):
+def test_volunteers_get_the_parents_template_for_overt_visits_and_nobody_else_does(app, db, world, templates):
     assert _codes(app, world.volunteer, VisitMode.OVERT) == ["parent_overt"]
     assert _codes(app, world.volunteer, VisitMode.COVERT) == ["covert"]
     for person in (world.inspector, world.leader):
@@ -30,10 +30,9 @@ def test_volunteers_get_the_parents_template_for_overt_visits_and_nobody_else_do
             codes = _codes(app, person, mode)
             assert codes and "parent_overt" not in codes
     # The template is installed with the others, in Chinese, from the seed documents' gate/canteen/hygiene.
-    with app.app_context():
-        parent = db.session.scalar(sa.select(ChecklistTemplate).where(ChecklistTemplate.code == "parent_overt"))
-        sections = {item.section_zh for item in parent.current_version.items}
-        assert sections == {"校门", "食堂", "卫生"} and parent.modes == {VisitMode.OVERT}
+    parent = db.session.scalar(sa.select(ChecklistTemplate).where(ChecklistTemplate.code == "parent_overt"))
+    sections = {item.section_zh for item in parent.current_version.items}
+    assert sections == {"校门", "食堂", "卫生"} and parent.modes == {VisitMode.OVERT}
 
 
 def test_start_accepts_the_parents_template_overtly_and_refuses_the_inspectors_one(app, world, templates):
@@ -71,7 +70,7 @@ def test_create_task_takes_a_mode_the_role_may_run_and_defaults_as_before(app, w
         db.session.rollback()
 
 
-def test_the_coordinator_sends_a_volunteer_openly_and_their_screens_stay_neutral(app, world, login_as, templates):
+def test_the_coordinator_sends_a_volunteer_openly_and_their_screens_stay_neutral(db, world, login_as, templates):
     coordinator = login_as("admin")
     today = _today()
     page = coordinator.get(f"/programme/{world.volunteer.id}").get_data(as_text=True)
@@ -81,11 +80,9 @@ def test_the_coordinator_sends_a_volunteer_openly_and_their_screens_stay_neutral
     for hostile in ("remote", "follow_up", "self_check", "OVERT", "x" * 500):
         answer = coordinator.form_post(f"/programme/{world.volunteer.id}", {**fields, "mode": hostile})
         assert answer.status_code == 422
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)) == 0
     assert coordinator.form_post(f"/programme/{world.volunteer.id}", {**fields, "mode": "overt"}).status_code == 302
-    with app.app_context():
-        assert db.session.scalars(sa.select(Task.mode)).all() == [VisitMode.OVERT]
+    assert db.session.scalars(sa.select(Task.mode)).all() == [VisitMode.OVERT]
     assert "明查" in coordinator.get(f"/programme/{world.volunteer.id}").get_data(as_text=True)
     volunteer = login_as("volunteer")
     home = volunteer.get("/").get_data(as_text=True)
@@ -115,7 +112,7 @@ def test_plans_send_volunteers_openly_only_when_named_for_an_overt_plan(app, wor
         assert modes([VisitMode.OVERT], auto=False) == [VisitMode.OVERT]
 
 
-def test_the_month_of_coverage_counts_volunteers_checks_per_school(app, world, login_as, make_visit):
+def test_the_month_of_coverage_counts_volunteers_checks_per_school(db, world, login_as, make_visit):
     make_visit(world.volunteer, world.a, template="covert", mode="covert", fail=())
     make_visit(world.volunteer, world.a, template="parent_overt", mode="overt", fail=())
     make_visit(world.inspector, world.b, fail=())  # an inspector's check is not the programme's
@@ -126,13 +123,12 @@ def test_the_month_of_coverage_counts_volunteers_checks_per_school(app, world, l
     unchecked = page[page.index('id="unchecked"'):page.index('id="checked"')]
     assert f'id="school-{world.a.id}"' in checked and "2 次" in checked
     assert "乙校" in unchecked and "甲校" not in unchecked
-    with app.app_context():  # last month: nothing yet
-        from inspect_app.volunteers.services import month_coverage
-        earlier = (_today().replace(day=1) - timedelta(days=1)).replace(day=1)
-        coverage = month_coverage(earlier)
-        assert coverage.checked == [] and coverage.checks == 0 and len(coverage.unchecked) == 2
-        this_month = month_coverage(_today().replace(day=1))
-        assert [(s.id, n) for s, n in this_month.checked] == [(world.a.id, 2)] and this_month.checks == 2
+    from inspect_app.volunteers.services import month_coverage
+    earlier = (_today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    coverage = month_coverage(earlier)
+    assert coverage.checked == [] and coverage.checks == 0 and len(coverage.unchecked) == 2
+    this_month = month_coverage(_today().replace(day=1))
+    assert [(s.id, n) for s, n in this_month.checked] == [(world.a.id, 2)] and this_month.checks == 2
     earlier_page = coordinator.get(f"/programme/coverage?month={earlier:%Y-%m}").get_data(as_text=True)
     assert "甲校" in earlier_page[earlier_page.index('id="unchecked"'):earlier_page.index('id="checked"')]
     for hostile in ("2026-13", "2026-1", "abcd-ef", "1999-12", "2026-11-01", "%00"):
@@ -144,11 +140,10 @@ def test_the_month_of_coverage_counts_volunteers_checks_per_school(app, world, l
 
 
 def test_a_hand_over_sheet_of_a_parents_open_check_names_a_parent_supervisor_not_a_pseudonym(
-        app, world, login_as, make_visit):
+        db, world, login_as, make_visit):
     visit = make_visit(world.volunteer, world.a, template="parent_overt", mode="overt", fail=("PC1",))
     response = login_as("inspector").form_post(f"/tickets/hand-overs/visit/{visit.id}")
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    with app.app_context():
-        pseudonym = db.session.get(User, world.volunteer.id).pseudonym
+    pseudonym = db.session.get(User, world.volunteer.id).pseudonym
     sheet = login_as("officer").get(response.headers["Location"]).get_data(as_text=True)
     assert "家长监督员" in sheet and pseudonym not in sheet

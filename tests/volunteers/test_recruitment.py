@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from inspect_app.accounts.models import User
 from inspect_app.dbtypes import utcnow
-from inspect_app.extensions import db
 from inspect_app.volunteers.models import VolunteerAgreement, VolunteerInvitation
 from inspect_app.volunteers.services import AGREEMENT_VERSION
 from tests.conftest import PASSWORD
@@ -27,7 +26,7 @@ def _issue(client, headers, days=7):
     return response.get_json()
 
 
-def test_an_invited_parent_registers_once_through_the_api(app, world, api_token):
+def test_an_invited_parent_registers_once_through_the_api(app, db, world, api_token):
     client = app.test_client()
     issued = _issue(client, api_token("admin"))
     assert issued["url"].startswith("http://localhost/programme/join/") and issued["url"].endswith(issued["code"])
@@ -37,25 +36,23 @@ def test_an_invited_parent_registers_once_through_the_api(app, world, api_token)
     assert created.get_json()["pseudonym"].startswith("志愿者") and "李秘密" not in created.get_data(as_text=True)
     again = client.post("/api/v1/volunteers", json=_body(issued["code"], username="li.baba"))
     assert again.status_code == 410
-    with app.app_context():
-        user = db.session.scalar(sa.select(User).where(User.username == "li.mama"))
-        assert [s.id for s in user.child_schools] == [world.b.id] and not user.must_change_password
-        agreement = db.session.scalars(sa.select(VolunteerAgreement)).one()
-        assert (agreement.user_id, agreement.version) == (user.id, AGREEMENT_VERSION)
+    user = db.session.scalar(sa.select(User).where(User.username == "li.mama"))
+    assert [s.id for s in user.child_schools] == [world.b.id] and not user.must_change_password
+    agreement = db.session.scalars(sa.select(VolunteerAgreement)).one()
+    assert (agreement.user_id, agreement.version) == (user.id, AGREEMENT_VERSION)
     token = client.post("/api/v1/auth/token", json={"username": "li.mama", "password": PASSWORD})
     assert token.status_code == 200
 
 
-def test_expired_withdrawn_unknown_and_hostile_codes_are_refused(app, world, api_token, login_as):
+def test_expired_withdrawn_unknown_and_hostile_codes_are_refused(app, db, world, api_token, login_as):
     client = app.test_client()
     expired = _issue(client, api_token("admin"))
     withdrawn = _issue(client, api_token("admin"))
-    with app.app_context():
-        for invitation in db.session.scalars(sa.select(VolunteerInvitation)):
-            if invitation.id == min(i.id for i in db.session.scalars(sa.select(VolunteerInvitation))):
-                invitation.expires_at = utcnow() - timedelta(minutes=1)
-        db.session.commit()
-        withdrawn_id = max(db.session.scalars(sa.select(VolunteerInvitation.id)))
+    for invitation in db.session.scalars(sa.select(VolunteerInvitation)):
+        if invitation.id == min(i.id for i in db.session.scalars(sa.select(VolunteerInvitation))):
+            invitation.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    withdrawn_id = max(db.session.scalars(sa.select(VolunteerInvitation.id)))
     assert login_as("admin").form_post(f"/programme/invitations/{withdrawn_id}/withdraw").status_code == 302
     assert client.post("/api/v1/volunteers", json=_body(expired["code"])).status_code == 410
     assert client.post("/api/v1/volunteers", json=_body(withdrawn["code"])).status_code == 410
@@ -63,8 +60,7 @@ def test_expired_withdrawn_unknown_and_hostile_codes_are_refused(app, world, api
     for code in ("no-such-invitation-code", "x" * 64, "' OR 1=1 --"):
         assert client.post("/api/v1/volunteers", json=_body(code)).status_code == 404
     assert client.post("/api/v1/volunteers", json=_body("x" * 65)).status_code == 422  # over its length
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.role == "volunteer")) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.role == "volunteer")) == 1
 
 
 def test_registration_follows_the_account_rules_and_the_agreement(app, world, api_token):
@@ -115,7 +111,7 @@ def test_the_coordinator_prints_qr_codes_and_lists_invitations_by_state(app, wor
     assert coordinator.form_post("/programme/invitations", {"count": "1", "expires_in_days": "91"}).status_code == 422
 
 
-def test_guessing_invitation_codes_is_limited_per_client_and_logged(app, world, api_token, caplog):
+def test_guessing_invitation_codes_is_limited_per_client_and_logged(app, db, world, api_token, caplog):
     """Unknown codes cost the client one of its misses, on the page and in the API alike; past the
     limit even a real code waits (429, in Chinese, with Retry-After), and another client is not held up."""
     import logging
@@ -139,5 +135,4 @@ def test_guessing_invitation_codes_is_limited_per_client_and_logged(app, world, 
         assert client.get("/c/JY-2222-2222-2222").status_code == 404
     finally:
         app.config["INVITATION_CODE_MISSES_PER_HOUR"] = 10
-    with app.app_context():  # the refused registration made no account
-        assert db.session.scalar(sa.select(User.id).where(User.username == "li.mama")) is None
+    assert db.session.scalar(sa.select(User.id).where(User.username == "li.mama")) is None

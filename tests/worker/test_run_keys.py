@@ -7,7 +7,6 @@ import pytest
 import sqlalchemy as sa
 
 from inspect_app.accounts.models import Role
-from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.tickets.models import EventKind, Notification
 from inspect_app.worker import jobs
@@ -36,19 +35,18 @@ def _after_cutoff(app) -> datetime:
         return datetime.combine(day, time(16, 0, 30), tzinfo=local_zone())
 
 
-def test_the_report_reminder_fired_twice_at_once_tells_each_leader_once(app):
+def test_the_report_reminder_fired_twice_at_once_tells_each_leader_once(app, db):
     factories = Factories(app)
     leaders = [factories.user(Role.LEADER) for _ in range(2)]
     now = _after_cutoff(app)
     outcomes = _at_once(app, "report-signing-reminder", now)
     assert sorted(outcomes, key=str) == [False, True], outcomes
-    with app.app_context():
-        told = db.session.scalars(sa.select(Notification.user_id).where(
-            Notification.kind == EventKind.REPORT_UNSIGNED)).all()
-        assert sorted(told) == sorted(leader.id for leader in leaders)
-        run = db.session.scalars(sa.select(JobRun)).one()
-        assert (run.job, run.period) == ("report-signing-reminder", now.date().isoformat())
-        assert run.finished_at is not None and run.outcome == "2 leaders told"
+    told = db.session.scalars(sa.select(Notification.user_id).where(
+        Notification.kind == EventKind.REPORT_UNSIGNED)).all()
+    assert sorted(told) == sorted(leader.id for leader in leaders)
+    run = db.session.scalars(sa.select(JobRun)).one()
+    assert (run.job, run.period) == ("report-signing-reminder", now.date().isoformat())
+    assert run.finished_at is not None and run.outcome == "2 leaders told"
 
 
 def test_a_job_fired_twice_at_once_does_its_work_once(app, monkeypatch):
@@ -63,7 +61,7 @@ def test_a_job_fired_twice_at_once_does_its_work_once(app, monkeypatch):
     assert len(calls) == 2
 
 
-def test_a_failed_run_gives_its_period_back(app, monkeypatch):
+def test_a_failed_run_gives_its_period_back(app, db, monkeypatch):
     attempts = []
 
     def flaky(now):
@@ -73,10 +71,9 @@ def test_a_failed_run_gives_its_period_back(app, monkeypatch):
         return "done"
     monkeypatch.setitem(jobs.JOBS, "flaky", jobs.Job("flaky", flaky, slot_minutes=5))
     now = _after_cutoff(app)
-    with app.app_context():
-        with pytest.raises(RuntimeError):
-            jobs.run("flaky", now)
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(JobRun)) == 0
-        assert jobs.run("flaky", now) is True
-        assert jobs.run("flaky", now) is False
+    with pytest.raises(RuntimeError):
+        jobs.run("flaky", now)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(JobRun)) == 0
+    assert jobs.run("flaky", now) is True
+    assert jobs.run("flaky", now) is False
     assert len(attempts) == 2

@@ -69,7 +69,7 @@ def _slower(app) -> set:
     return {run for run in _runs(app) if run[0] != "deliver-notices"}
 
 
-def test_the_worker_runs_due_jobs_once_each_and_catches_up_after_a_restart(app, world, clock, tmp_path):
+def test_the_worker_runs_due_jobs_once_each_and_catches_up_after_a_restart(app, db, world, clock, tmp_path):
     store = f"sqlite:///{tmp_path / 'jobstore.db'}"
     day = clock.at.date().isoformat()
     scheduler = _worker(app, store)
@@ -81,9 +81,8 @@ def test_the_worker_runs_due_jobs_once_each_and_catches_up_after_a_restart(app, 
     scheduler.step()
     assert _slower(app) == {("escalate", f"{day}T16:00"), ("self-report-reminders", f"{day}T16:00"),
                           ("report-signing-reminder", day)}
-    with app.app_context():
-        told = db.session.scalars(sa.select(Notification.user_id).where(
-            Notification.kind == EventKind.REPORT_UNSIGNED, Notification.day == clock.at.date())).all()
+    told = db.session.scalars(sa.select(Notification.user_id).where(
+        Notification.kind == EventKind.REPORT_UNSIGNED, Notification.day == clock.at.date())).all()
     assert told == [world.leader.id]
     scheduler.step()  # the same moment again: each job has moved on to its next time
     assert len(_slower(app)) == 3
