@@ -199,8 +199,10 @@ def _shown(value) -> str:
     return _UNSTORABLE.sub("\ufffd", str(value)[:40])
 
 
-class BodyTooLarge(Exception):
-    """The JSON body is over its size or nesting limit (413)."""
+class BodyTooLarge(DomainError):
+    """The JSON body is over its size or nesting limit."""
+
+    status = 413
 
 
 def load_json(data: bytes, max_depth: int):
@@ -211,7 +213,7 @@ def load_json(data: bytes, max_depth: int):
         raise BodyTooLarge(_("The request is nested too deeply (at most %(n)s levels).", n=max_depth)) from None
     except ValueError:
         # Also invalid UTF-8 (UnicodeDecodeError is a ValueError).
-        raise FieldError(_("The request body is not valid JSON.")) from None
+        raise FieldError(_("The request body is not valid JSON."), 400) from None
     _check_document(document, max_depth)
     return document
 
@@ -224,7 +226,7 @@ def _check_document(document, max_depth: int) -> None:
         if isinstance(node, str):
             if _UNSTORABLE.search(node):
                 raise FieldError(_("The request contains characters that cannot be stored "
-                                   "(a NUL byte or a lone surrogate)."))
+                                   "(a NUL byte or a lone surrogate)."), 400)
         elif isinstance(node, (dict, list)):
             if depth > max_depth:
                 raise BodyTooLarge(_("The request is nested too deeply (at most %(n)s levels).", n=max_depth))

@@ -35,6 +35,14 @@ BUREAU_ROLES = (Role.ADMIN, Role.LEADER, Role.INSPECTOR)
 FIELD_ROLES = frozenset({Role.INSPECTOR, Role.LEADER})
 # Who goes to schools to check them: their own visits, and schools kept on the phone for offline use.
 VISITOR_ROLES = FIELD_ROLES | {Role.VOLUNTEER}
+# Who is assigned schools and checks to make (a plan's or a complaint's tasks).
+ASSIGNEE_ROLES = frozenset({Role.INSPECTOR, Role.VOLUNTEER})
+# Who runs the bureau's desk: plans, recusals, the audit trail.
+MANAGER_ROLES = frozenset({Role.ADMIN, Role.LEADER})
+# Who is told of a ticket's steps (the notices page): the bureau's people in the field and the schools.
+NOTIFIED_ROLES = FIELD_ROLES | {Role.DUTY_OFFICER}
+# Everyone but a volunteer: the bureau and the schools' officers (a school's ticket counts, the circular).
+STAFF_ROLES = frozenset(BUREAU_ROLES) | {Role.DUTY_OFFICER}
 
 
 class AccountError(DomainError):

@@ -5,7 +5,7 @@ from flask import jsonify, request
 from flask_login import current_user, login_required
 from spectree import Response
 
-from inspect_app.accounts.models import Role
+from inspect_app.accounts.models import ASSIGNEE_ROLES
 from inspect_app.api import bp, paging, schemas
 from inspect_app.api import schemas_complaints as s
 from inspect_app.api.openapi import api, looked_up_first
@@ -116,7 +116,7 @@ def triage_complaint(complaint_id: int):
 @api.validate(query=s.TaskQuery, resp=Response(HTTP_200=s.TaskList, HTTP_403=(schemas.Error, "Only inspectors and volunteers are assigned tasks")))
 def list_tasks():
     """The user's own assigned checks (open ones first, in pages of at most 500). A school never sees any."""
-    if current_user.role not in (Role.INSPECTOR, Role.VOLUNTEER):
+    if current_user.role not in ASSIGNEE_ROLES:
         refuse(403, services.tasks_refusal())
     sent = request.context.query
     now = utcnow()

@@ -209,9 +209,9 @@ class PhotoForm(BaseModel):
 
     file: Annotated[Any, WithJsonSchema({"type": "string", "format": "binary"})]
     captured_at: OptionalTime = None
-    lat: FormNumber(-90, 90) = None
-    lon: FormNumber(-180, 180) = None
-    accuracy_m: FormNumber(0, 100_000) = None
+    lat: FormNumber(*LAT_RANGE) = None
+    lon: FormNumber(*LON_RANGE) = None
+    accuracy_m: FormNumber(*ACCURACY_RANGE) = None
     finding_id: OptionalUuid = Field(None, description="the finding it shows; left out for ticket evidence")
 
 

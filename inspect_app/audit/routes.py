@@ -4,7 +4,7 @@ from flask import render_template, request
 from flask_login import current_user
 
 from inspect_app.accounts.access import roles_required
-from inspect_app.accounts.models import Role
+from inspect_app.accounts.models import MANAGER_ROLES
 from inspect_app.audit import bp
 from inspect_app.audit.models import AuditEntry
 from inspect_app.audit.present import describe, object_label, readable
@@ -14,7 +14,7 @@ from inspect_app.parsing import page_arg
 
 
 @bp.get("/")
-@roles_required(Role.ADMIN, Role.LEADER)
+@roles_required(*MANAGER_ROLES)
 def list_entries():
     """The newest entries, filterable by object type, with the chain's verdict; volunteers stay pseudonymous."""
     object_type = (request.args.get("type") or "").strip()[:40]

@@ -16,7 +16,7 @@ from inspect_app.complaints.forms import ComplaintForm, LogForm, TriageForm
 from inspect_app.complaints.models import ComplaintSource, ComplaintStatus
 from inspect_app.complaints.present import bureau_view, public_view
 from inspect_app.dbtypes import utcnow
-from inspect_app.errors import DomainError, error_page
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.parsing import id_arg
 from inspect_app.plans.services import assignees
@@ -57,10 +57,7 @@ def new_complaint():
                 sa.or_(contains_text(School.name, q), contains_text(School.district, q)))
                 .order_by(School.district, School.name).limit(PICKER_LIMIT)).all()
         return render_template("complaints/choose_school.html", q=q, schools=schools, limit=PICKER_LIMIT)
-    try:
-        school = services.school_for(school_id, qr)
-    except DomainError as error:
-        return error_page(error.status, error.message)
+    school = services.school_for(school_id, qr)  # refused with its own page and status (errors.py)
     form = ComplaintForm()
     status = 200
     if form.validate_on_submit():

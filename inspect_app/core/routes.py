@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
-from inspect_app.accounts.models import BUREAU_ROLES, FIELD_ROLES, VISITOR_ROLES, Role
+from inspect_app.accounts.models import (ASSIGNEE_ROLES, BUREAU_ROLES, FIELD_ROLES, NOTIFIED_ROLES, STAFF_ROLES,
+                                         VISITOR_ROLES, Role)
 from inspect_app.core import bp
 from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
@@ -36,7 +37,8 @@ def shell_context():
     # No form objects here: one built for every page read the request it was rendered for, and an
     # upload past the size limit turned its clear 413 page into a bare "Internal Server Error".
     return {"languages": current_app.config["LANGUAGES"], "Role": Role, "BUREAU_ROLES": BUREAU_ROLES,
-            "FIELD_ROLES": FIELD_ROLES, "VISITOR_ROLES": VISITOR_ROLES, "disguised": disguised()}
+            "FIELD_ROLES": FIELD_ROLES, "VISITOR_ROLES": VISITOR_ROLES, "NOTIFIED_ROLES": NOTIFIED_ROLES,
+            "STAFF_ROLES": STAFF_ROLES, "disguised": disguised()}
 
 
 def disguised() -> bool:
@@ -65,7 +67,7 @@ def home():
     from inspect_app.plans.services import open_tasks
     now = utcnow()
     tasks = [task_view(t, current_user, now) for t in open_tasks(current_user)] \
-        if current_user.role in (Role.INSPECTOR, Role.VOLUNTEER) else []
+        if current_user.role in ASSIGNEE_ROLES else []
     return render_template("core/home.html", school_count=school_count, tasks=tasks)
 
 

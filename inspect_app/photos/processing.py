@@ -21,6 +21,7 @@ from pillow_heif import register_heif_opener
 
 from inspect_app.errors import DomainError
 from inspect_app.i18n import local_zone
+from inspect_app.parsing import LAT_RANGE, LON_RANGE
 
 register_heif_opener()
 
@@ -108,7 +109,8 @@ def _gps(exif) -> tuple[float | None, float | None, bool]:
             lon = -lon
     except (TypeError, ValueError, ZeroDivisionError, IndexError):
         return None, None, True
-    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+    if not (math.isfinite(lat) and math.isfinite(lon) and LAT_RANGE[0] <= lat <= LAT_RANGE[1]
+            and LON_RANGE[0] <= lon <= LON_RANGE[1]):
         return None, None, True
     return round(lat, 7), round(lon, 7), False
 

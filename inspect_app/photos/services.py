@@ -14,7 +14,7 @@ from inspect_app.accounts.models import User
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.idempotency import first_writer_wins
-from inspect_app.parsing import parse_location, parse_time, parse_uuid
+from inspect_app.parsing import ACCURACY_RANGE, parse_location, parse_number, parse_time, parse_uuid
 from inspect_app.photos.models import SIZES, Photo, file_key
 from inspect_app.photos.processing import PhotoRejected, ProcessedPhoto, process
 from inspect_app.photos.storage import forget, storage
@@ -32,8 +32,10 @@ class PhotoFields:
 def parse_fields(form) -> PhotoFields:
     """What an upload says of its photo (the API's form fields), refused where malformed."""
     place = parse_location(form.get("lat"), form.get("lon"), form.get("accuracy_m"))
+    # An accuracy sent without a position is kept as sent: it is part of what a replay must match.
+    accuracy = place.accuracy_m if place else parse_number(form.get("accuracy_m"), *ACCURACY_RANGE, "accuracy_m")
     return PhotoFields(captured_at=parse_time(form.get("captured_at")), finding_id=parse_uuid(form.get("finding_id")),
-                       **(asdict(place) if place else {}))
+                       lat=place.lat if place else None, lon=place.lon if place else None, accuracy_m=accuracy)
 
 
 def _request_hash(sha256: str, fields: PhotoFields) -> str:

@@ -8,12 +8,12 @@ from datetime import datetime, time
 
 from flask import abort, current_app
 
-from inspect_app.accounts.models import Role, User
+from inspect_app.accounts.models import MANAGER_ROLES, User
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.plans.models import Plan, Task
 
-PLANNER_ROLES = frozenset({Role.LEADER, Role.ADMIN})
+PLANNER_ROLES = MANAGER_ROLES
 
 
 def can_plan(user: User) -> bool:

@@ -14,14 +14,14 @@ import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
 
-from inspect_app.accounts.models import Role, User
+from inspect_app.accounts.models import ASSIGNEE_ROLES, Role, User
 from inspect_app.checklists.models import MODES_BY_ROLE, VisitMode
 from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.plans import risk
 from inspect_app.plans.models import Plan, Task, TaskError, TaskProgress, TaskStatus, Weighting
-from inspect_app.plans.services import ASSIGNEE_ROLES, create_task
+from inspect_app.plans.services import create_task
 from inspect_app.schools.models import School, child_school_ids, recusals_by_user, school_assignments
 from inspect_app.schools.services import conflicting_schools
 from inspect_app.tickets.models import Ticket, TicketStatus

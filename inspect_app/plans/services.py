@@ -8,7 +8,7 @@ from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 
-from inspect_app.accounts.models import Role, User
+from inspect_app.accounts.models import ASSIGNEE_ROLES, User
 from inspect_app.checklists.models import MODES_BY_ROLE, VisitMode
 from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
@@ -25,7 +25,6 @@ task_done = signals.signal("task-done")
 
 # An unannounced check is planned days ahead, not months: a long window would stale the complaint.
 MAX_WINDOW_DAYS = 31
-ASSIGNEE_ROLES = (Role.INSPECTOR, Role.VOLUNTEER)
 
 
 def assignees() -> list[User]:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from inspect_app.accounts.access import roles_required
-from inspect_app.accounts.models import BUREAU_ROLES, Role
+from inspect_app.accounts.models import BUREAU_ROLES, STAFF_ROLES, Role
 from inspect_app.dbtypes import utcnow
 from inspect_app.documents import attachment
 from inspect_app.i18n import local_day
@@ -238,7 +238,7 @@ def report_xlsx(day: str):
 
 
 @bp.get("/daily/<day>/circular")
-@roles_required(*BUREAU_ROLES, Role.DUTY_OFFICER)
+@roles_required(*STAFF_ROLES)
 def show_circular(day: str):
     """The day's circular: for the bureau the whole of it with read receipts (and, for a leader of
     a signed report not yet sent, the choice of schools to name); for a school its own excerpt,

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from inspect_app.accounts.access import roles_required
-from inspect_app.accounts.models import Role, User
+from inspect_app.accounts.models import ASSIGNEE_ROLES, MANAGER_ROLES, Role, User
 from inspect_app.errors import error_page, refuse
 from inspect_app.extensions import db
 from inspect_app.htmx import render
@@ -70,7 +70,7 @@ def show_school(school_id: int):
     return _start_page(school, assignment_form)
 
 
-RECUSERS = (Role.ADMIN, Role.LEADER)
+RECUSERS = MANAGER_ROLES
 
 
 def _start_page(school: School, assignment_form=None, recusal_form=None, status: int = 200):
@@ -208,5 +208,5 @@ def update_assignments(school_id: int):
 
 
 def _candidates() -> list[User]:
-    return db.session.scalars(sa.select(User).where(User.role.in_([Role.INSPECTOR, Role.VOLUNTEER]), User.active)
+    return db.session.scalars(sa.select(User).where(User.role.in_(ASSIGNEE_ROLES), User.active)
                               .order_by(User.role, User.username)).all()

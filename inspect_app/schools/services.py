@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from inspect_app.accounts.models import Role, User
+from inspect_app.accounts.models import ASSIGNEE_ROLES, Role, User
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
+from inspect_app.parsing import LAT_RANGE, LON_RANGE, or_none, parse_location
 from inspect_app.schools.models import School, SchoolKind, child_school_ids
 
 # Header names as people write them in Excel, in Chinese or English.
@@ -116,10 +117,10 @@ def _parse_row(cells: list[str], cols: dict[str, int], inspectors: dict[str, Use
     if kind is None:
         problems.append(_("unknown school type \"%(value)s\"", value=cell("kind")))
     row["kind"] = kind
-    row["lat"] = _float(cell("lat"), -90, 90)
+    row["lat"] = _float(cell("lat"), *LAT_RANGE)
     if row["lat"] is None:
         problems.append(_("latitude \"%(value)s\" is not a number between -90 and 90", value=cell("lat")))
-    row["lon"] = _float(cell("lon"), -180, 180)
+    row["lon"] = _float(cell("lon"), *LON_RANGE)
     if row["lon"] is None:
         problems.append(_("longitude \"%(value)s\" is not a number between -180 and 180", value=cell("lon")))
     radius = cell("radius_m")
@@ -204,7 +205,7 @@ def conflicting_schools(role: Role, children: set[int], assigned: set[int]) -> s
 
 def set_assignments(school: School, users: list[User], viewer: User) -> None:
     """A school's responsible inspectors and assigned volunteers, in one go (caller commits)."""
-    wrong = [u for u in users if u.role not in (Role.INSPECTOR, Role.VOLUNTEER) or not u.active]
+    wrong = [u for u in users if u.role not in ASSIGNEE_ROLES or not u.active]
     if wrong:
         raise DomainError(_("Choose from the listed people."), 422, "user_ids")
     conflicted = [u for u in users if conflicting_schools(u.role, child_school_ids(u), {school.id})]
@@ -217,13 +218,9 @@ def set_assignments(school: School, users: list[User], viewer: User) -> None:
 # ---- Nearby schools -------------------------------------------------------------------------------
 def parse_near(value: str | None) -> tuple[float, float] | None:
     """"31.9088,120.2791" from the phone, or None for anything else (then the list keeps its order)."""
-    try:
-        lat, lon = (float(part) for part in (value or "").split(","))
-    except ValueError:
-        return None
-    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
-    return lat, lon
+    parts = (value or "").split(",")
+    place = or_none(lambda p: parse_location(*p), parts) if len(parts) == 2 else None
+    return (place.lat, place.lon) if place else None
 
 
 def nearest_first(query: sa.Select, lat: float, lon: float) -> sa.Select:

@@ -48,6 +48,9 @@ def test_a_place_reads_the_same_from_a_form_a_photo_and_json(app):
             with pytest.raises(FieldError):
                 parse_fields({"lat": lat, "lon": lon})
         assert parse_fields({"lat": "31.9", "lon": "120.28", "accuracy_m": "8"}).accuracy_m == 8
+        # An accuracy alone is kept as sent (a replay of that upload must match it), with no position.
+        alone = parse_fields({"accuracy_m": "8"})
+        assert (alone.lat, alone.lon, alone.accuracy_m) == (None, None, 8)
     for lat, lon in ((91, 0), (0, 180.5)):
         with pytest.raises(pydantic.ValidationError):
             schemas.Location(lat=lat, lon=lon)
