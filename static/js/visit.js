@@ -16,6 +16,9 @@
   var OUTBOX = "outbox";
   var state = null;
   var flushing = false;
+  // Asked to send while a round was under way (the signal came back during a round that was failing
+  // for the lack of it): one more round follows, rather than waiting for the 30 s tick.
+  var flushAgain = false;
   var lastError = "";
   var csrfToken = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
 
@@ -789,8 +792,9 @@
   }
 
   function flush() {
-    if (flushing) return Promise.resolve();
+    if (flushing) { flushAgain = true; return Promise.resolve(); }
     flushing = true;
+    flushAgain = false;
     var failed = [];  // entries that failed in this round wait for the next one
     var messages = [];
     function next() {
@@ -820,6 +824,7 @@
       else lastError = (error && error.message) || String(error);
     }).then(function () {
       flushing = false;
+      if (flushAgain) flushSoon();
       renderStatus();
       return idb.get(OUTBOX).then(function (list) {
         list = list || [];

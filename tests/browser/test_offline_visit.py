@@ -113,6 +113,33 @@ def test_submitting_while_offline_is_sent_when_the_signal_returns(server, phone)
     assert page.evaluate(f"fetch('/api/v1/visits/{visit_id}').then(r => r.json())")["status"] == "submitted"
 
 
+# A round whose first request fails three seconds later, as a request sent as the signal went does
+# (a TypeError); the requests after it go out as usual.
+FAILING_ROUND = """() => {
+  const real = window.fetch;
+  window.fetch = (...args) => {
+    window.fetch = real;
+    return new Promise((_, reject) => setTimeout(() => reject(new TypeError("Failed to fetch")), 3000));
+  };
+  window.safecampusOutbox.flush();
+}"""
+
+
+def test_a_signal_back_during_a_failing_round_sends_at_once(server, phone):
+    """A phone regaining its signal while a round is still failing for the lack of it sends as soon as
+    that round ends, not at the next 30 s tick (the "online" event came while the round was busy)."""
+    page = phone.new_page()
+    sign_in(page, server.url)
+    visit_id = start_visit(page, server.url, school_id=3)
+    phone.set_offline(True)
+    answer_everything(page, fail=())
+    submit_visit(page)
+    page.evaluate(FAILING_ROUND)
+    phone.set_offline(False)  # its "online" event comes while that round still waits
+    page.wait_for_selector("text=到场核验", timeout=15000)  # the summary, after the next round
+    assert page.evaluate(f"fetch('/api/v1/visits/{visit_id}').then(r => r.json())")["status"] == "submitted"
+
+
 def test_the_phone_shrinks_a_12mp_photo_before_upload(server, phone):
     page = phone.new_page()
     sign_in(page, server.url)
