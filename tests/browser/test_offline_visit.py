@@ -23,6 +23,10 @@ REPLAY = """async () => {
   return window.safecampusOutbox.pending();
 }"""
 SAVED = "() => document.querySelector('[data-sync-state]').dataset.state === 'saved'"
+HAS_FIX = """async () => {
+  const visit = await idbKeyval.get("visit:" + window.safecampusOutbox.visitId());
+  return !!(visit && visit.location);
+}"""
 
 
 def start_visit(page, base: str, school_id: int = 1) -> str:
@@ -238,6 +242,9 @@ def test_a_school_kept_offline_can_start_and_finish_a_visit_with_no_signal(serve
     page.click("text=开始检查")
     page.wait_for_selector("#checklist.js")
     answer_everything(page, fail=())
+    # The check-in place is the phone's first fix; a person finishing a visit has had one long before,
+    # a test answering every item in a millisecond on a loaded machine may not yet.
+    page.wait_for_function(HAS_FIX, timeout=15000)
     submit_visit(page)
     assert "已在本机提交" in page.inner_text("#submit-reason")
     assert server.count("visits") == visits_before
