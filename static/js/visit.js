@@ -59,15 +59,19 @@
     var el = document.querySelector("[data-sync-state]");
     if (el && el.dataset.state === "saved") { el.textContent = L.saving; el.dataset.state = "saving"; }
     function done() { saving -= 1; }
-    return idb.set(visitKey, state).then(function () { return enqueue({ kind: "visit", id: state.id }); })
+    return idb.set(visitKey, state).then(function () { return enqueue({ kind: "visit", id: state.id, rev: state.rev }); })
       .then(done, function (error) { done(); renderStatus(); throw error; });
   }
 
+  // A visit's entry carries the newest revision saved (rev): the entry goes only once that revision
+  // has been sent (dequeue), in the same transaction that reads it, so a change saved while an older
+  // one was on its way is never dropped with it.
   function enqueue(entry) {
     return idb.update(OUTBOX, function (list) {
       list = list || [];
-      var exists = list.some(function (e) { return e.kind === entry.kind && e.id === entry.id; });
-      if (!exists) list.push(Object.assign({ queued_at: now() }, entry));
+      var existing = list.filter(function (e) { return sameEntry(e, entry); })[0];
+      if (!existing) list.push(Object.assign({ queued_at: now() }, entry));
+      else if (entry.rev) existing.rev = Math.max(existing.rev || 0, entry.rev);
       return list;
     }).then(function () {
       renderStatus();
@@ -712,19 +716,18 @@
     if (entry.kind === "visit") {
       var key = "visit:" + entry.id;
       return idb.get(key).then(function (v) {
-        if (!v) return true;
+        if (!v) return {};
         var rev = v.rev;
         return send("PUT", server.urls.visits + entry.id, JSON.stringify(body(v)), true).then(function (r) {
           return answerOf(r).then(function (data) {
             if (!r.ok) throw failure(r, data);
-            // Done only if nothing changed while it was on the way; otherwise it goes again.
-            return idb.get(key).then(function (current) { return !current || current.rev === rev; });
+            return { rev: rev };  // what was sent: a later revision keeps the entry (dequeue)
           });
         });
       });
     }
     return idb.get("photo:" + entry.id).then(function (p) {
-      if (!p) return true;
+      if (!p) return {};
       var form = new FormData();
       form.append("file", new Blob([p.buf], { type: p.type }), p.type === "image/webp" ? "photo.webp" : "photo.jpg");
       if (p.finding_id) form.append("finding_id", p.finding_id);
@@ -737,7 +740,7 @@
         return answerOf(r).then(function (data) {
           if (!r.ok) throw failure(r, data);
           // Confirmed: only now does the phone let go of the bytes.
-          return idb.del("photo:" + p.id).then(function () { return true; });
+          return idb.del("photo:" + p.id).then(function () { return {}; });
         });
       });
     });
@@ -745,9 +748,11 @@
 
   function sameEntry(a, b) { return a.kind === b.kind && a.id === b.id; }
 
-  function dequeue(entry) {
+  // `sent.rev`: the visit's revision that went; an entry saved again since stays, and goes next.
+  function dequeue(entry, sent) {
+    var rev = sent && sent.rev;
     return idb.update(OUTBOX, function (current) {
-      return (current || []).filter(function (e) { return !sameEntry(e, entry); });
+      return (current || []).filter(function (e) { return !sameEntry(e, entry) || (rev !== undefined && e.rev > rev); });
     });
   }
 
@@ -803,9 +808,9 @@
           return isDue(e) && !failed.some(function (f) { return sameEntry(f, e); });
         }));
         if (!entry) return;
-        return sendEntry(entry).then(function (done) {
+        return sendEntry(entry).then(function (sent) {
           // A visit changed while it was being sent stays queued and goes again at once.
-          return done ? dequeue(entry) : null;
+          return dequeue(entry, sent);
         }, function (error) {
           // No network or no session: nothing else will get through either; stop this round.
           if (error instanceof TypeError || (error && error.signedOut)) throw error;
