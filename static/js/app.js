@@ -26,6 +26,20 @@
     }).catch(function () {}).then(function () { form.submit(); });
   });
 
+  // The offline page stands in for the page that was asked for (the service worker's fallback keeps
+  // its address): once that page answers again, it is loaded, so a phone whose signal comes back
+  // (or a link that failed on a bad bar) lands where it was going without a tap.
+  var offline = document.querySelector("[data-offline-page]");
+  if (offline && location.pathname !== offline.dataset.offlinePage) {
+    var retry = function () {
+      if (navigator.onLine === false) return;
+      fetch(location.href, { method: "HEAD", cache: "no-store", credentials: "same-origin" })
+        .then(function (r) { if (r.ok) location.reload(); }, function () {});
+    };
+    window.addEventListener("online", retry);
+    setInterval(retry, 5000);
+  }
+
   // --- Location -------------------------------------------------------------------------------
   // The latest fix from watchPosition; forms take it when they are sent (flagged, never required).
   var lastFix = null;

@@ -220,6 +220,9 @@ def test_a_page_never_opened_shows_the_offline_page(server, phone):
     assert response.from_service_worker
     assert "网络未连接" in page.content()
     phone.set_offline(False)
+    # Once that page answers again, the phone loads it without a tap (its address never changed).
+    page.wait_for_function("() => !document.querySelector('[data-offline-page]')", timeout=20000)
+    assert page.url == server.url + "/schools/7" and "开始检查" in page.content()
 
 
 def test_a_school_kept_offline_can_start_and_finish_a_visit_with_no_signal(server, phone):
