@@ -144,6 +144,39 @@ def test_a_signal_back_during_a_failing_round_sends_at_once(server, phone):
     assert page.evaluate(f"fetch('/api/v1/visits/{visit_id}').then(r => r.json())")["status"] == "submitted"
 
 
+# The moment the outbox lets go of a visit it has just sent, another tap is saved first (as a thumb
+# going down the list does): that later change must still go.
+TAP_AS_IT_DEQUEUES = """([first, second]) => new Promise(resolve => {
+  const idb = window.idbKeyval, update = idb.update, fetch = window.fetch;
+  let sent = false, armed = true;
+  window.fetch = (...args) => fetch(...args).then(r => {
+    if (String(args[0]).includes("/api/v1/visits/")) sent = true;
+    return r;
+  });
+  idb.update = function (key, fn) {
+    if (!(armed && sent && key === "outbox")) return update.call(idb, key, fn);
+    armed = false;
+    document.querySelector(`#item-${second} button.choice-pass`).click();
+    return new Promise(r => setTimeout(r, 500)).then(() => update.call(idb, key, fn)).then(v => {
+      resolve(true);
+      return v;
+    });
+  };
+  document.querySelector(`#item-${first} button.choice-pass`).click();
+})"""
+
+
+def test_a_tap_saved_as_the_outbox_lets_go_of_the_visit_is_still_sent(server, phone):
+    page = phone.new_page()
+    sign_in(page, server.url)
+    visit_id = start_visit(page, server.url)
+    codes = page.eval_on_selector_all("#checklist article.item", "els => els.map(e => e.id.slice(5))")
+    assert page.evaluate(TAP_AS_IT_DEQUEUES, codes[:2])
+    page.wait_for_function(SAVED, timeout=30000)
+    eventually(page, f"""fetch('/api/v1/visits/{visit_id}').then(r => r.json()).then(v =>
+        ['{codes[0]}', '{codes[1]}'].every(code => v.answers.some(a => a.code === code)))""", timeout=10)
+
+
 def test_the_phone_shrinks_a_12mp_photo_before_upload(server, phone):
     page = phone.new_page()
     sign_in(page, server.url)
@@ -247,7 +280,7 @@ def test_a_school_kept_offline_can_start_and_finish_a_visit_with_no_signal(serve
     answer_everything(page, fail=())
     # The check-in place is the phone's first fix; a person finishing a visit has had one long before,
     # a test answering every item in a millisecond on a loaded machine may not yet.
-    page.wait_for_function(HAS_FIX, timeout=15000)
+    eventually(page, HAS_FIX, timeout=15)
     submit_visit(page)
     assert "已在本机提交" in page.inner_text("#submit-reason")
     assert server.count("visits") == visits_before
