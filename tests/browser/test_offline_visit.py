@@ -169,7 +169,7 @@ TAP_AS_IT_DEQUEUES = """([first, second]) => new Promise(resolve => {
 def test_a_tap_saved_as_the_outbox_lets_go_of_the_visit_is_still_sent(server, phone):
     page = phone.new_page()
     sign_in(page, server.url)
-    visit_id = start_visit(page, server.url)
+    visit_id = start_visit(page, server.url, school_id=5)  # a school of its own: the draft stays open
     codes = page.eval_on_selector_all("#checklist article.item", "els => els.map(e => e.id.slice(5))")
     assert page.evaluate(TAP_AS_IT_DEQUEUES, codes[:2])
     page.wait_for_function(SAVED, timeout=30000)
