@@ -31,11 +31,11 @@ class PhotoFields:
 
 def parse_fields(form) -> PhotoFields:
     """What an upload says of its photo (the API's form fields), refused where malformed."""
-    place = parse_location(form.get("lat"), form.get("lon"), form.get("accuracy_m"))
-    # An accuracy sent without a position is kept as sent: it is part of what a replay must match.
-    accuracy = place.accuracy_m if place else parse_number(form.get("accuracy_m"), *ACCURACY_RANGE, "accuracy_m")
+    place = parse_location(form.get("lat"), form.get("lon"))
+    # The accuracy is kept as sent, with a position or without: it is part of what a replay must match.
     return PhotoFields(captured_at=parse_time(form.get("captured_at")), finding_id=parse_uuid(form.get("finding_id")),
-                       lat=place.lat if place else None, lon=place.lon if place else None, accuracy_m=accuracy)
+                       lat=place.lat if place else None, lon=place.lon if place else None,
+                       accuracy_m=parse_number(form.get("accuracy_m"), *ACCURACY_RANGE, "accuracy_m"))
 
 
 def _request_hash(sha256: str, fields: PhotoFields) -> str:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from inspect_app.accounts.models import ASSIGNEE_ROLES, Role, User
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
-from inspect_app.parsing import LAT_RANGE, LON_RANGE, or_none, parse_location
+from inspect_app.parsing import LAT_RANGE, LON_RANGE, or_none, parse_location, parse_number
 from inspect_app.schools.models import School, SchoolKind, child_school_ids
 
 # Header names as people write them in Excel, in Chinese or English.
@@ -92,11 +92,8 @@ def _header_map(header: list[str]) -> dict[str, int]:
 
 
 def _float(value: str, low: float, high: float) -> float | None:
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) and low <= number <= high else None
+    """A number cell within [low, high], or None (the row's problems say what was wrong)."""
+    return or_none(lambda text: parse_number(text, low, high, ""), value)
 
 
 def _parse_row(cells: list[str], cols: dict[str, int], inspectors: dict[str, User],

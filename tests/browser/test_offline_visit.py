@@ -104,14 +104,20 @@ def test_offline_visit_with_photos_survives_a_reload_and_syncs_exactly_once(serv
     assert server.count("photos") == photos_before + 1
 
 
-def test_submitting_while_offline_is_sent_when_the_signal_returns(server, phone):
-    page = phone.new_page()
+def submitted_offline(page, server, phone) -> str:
+    """A visit at the third school answered and submitted with no signal; the phone is still offline."""
     sign_in(page, server.url)
     visit_id = start_visit(page, server.url, school_id=3)
     phone.set_offline(True)
     answer_everything(page, fail=())
     submit_visit(page)
     assert "已在本机提交" in page.inner_text("#submit-reason")
+    return visit_id
+
+
+def test_submitting_while_offline_is_sent_when_the_signal_returns(server, phone):
+    page = phone.new_page()
+    visit_id = submitted_offline(page, server, phone)
     phone.set_offline(False)  # the page's "online" listener sends it without a tap
     page.wait_for_selector("text=到场核验", timeout=30000)
     assert page.evaluate(f"fetch('/api/v1/visits/{visit_id}').then(r => r.json())")["status"] == "submitted"
@@ -133,11 +139,7 @@ def test_a_signal_back_during_a_failing_round_sends_at_once(server, phone):
     """A phone regaining its signal while a round is still failing for the lack of it sends as soon as
     that round ends, not at the next 30 s tick (the "online" event came while the round was busy)."""
     page = phone.new_page()
-    sign_in(page, server.url)
-    visit_id = start_visit(page, server.url, school_id=3)
-    phone.set_offline(True)
-    answer_everything(page, fail=())
-    submit_visit(page)
+    visit_id = submitted_offline(page, server, phone)
     page.evaluate(FAILING_ROUND)
     phone.set_offline(False)  # its "online" event comes while that round still waits
     page.wait_for_selector("text=到场核验", timeout=15000)  # the summary, after the next round
