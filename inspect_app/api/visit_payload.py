@@ -8,6 +8,7 @@ replaced by its author.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,19 +39,23 @@ def _place(sent: schemas.Location | None) -> Location | None:
 
 
 def apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
-          client_time: datetime | None) -> Outcome:
+          client_time: datetime | None, look_first: bool = True) -> Outcome:
     """Create, replay or (while in progress) replace a visit; `digest` is the body's hash (a replay's key).
+
+    `look_first=False` does not ask beforehand whether another visit holds an id sent for an added
+    problem: the findings' primary key refuses it at the flush (IntegrityError), and the caller tries
+    again looking first (idempotency.first_writer_wins), which names the id in a 409.
 
     Nothing is flushed while the body is applied: a query on the way (the checklist's items, the ids
     taken elsewhere, the school's people) would otherwise write the visit and its first answer early,
     then update them and load their collections back, and one visit cost three flushes instead of one.
     The caller's flush or commit writes it all at once."""
     with db.session.no_autoflush:
-        return _apply(user, visit_id, sent, digest, client_time)
+        return _apply(user, visit_id, sent, digest, client_time, look_first)
 
 
 def _apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
-           client_time: datetime | None) -> Outcome:
+           client_time: datetime | None, look_first: bool) -> Outcome:
     visit_id = in_url(parse_uuid, visit_id)
     existing = db.session.get(Visit, visit_id)
     if existing is not None:
@@ -85,7 +90,7 @@ def _apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
     visit.clock_skew_s = services.clock_skew(client_time)
     services.set_check_in(visit, _place(sent.location))
     _apply_answers(visit, version, sent.answers)
-    _apply_findings(visit, version, sent.findings)
+    _apply_findings(visit, version, sent.findings, look_first)
     visit.body_hash = digest
 
     if sent.submitted_at is not None:
@@ -102,10 +107,16 @@ def _school_and_version(school_id: int, version_id: int) -> tuple[School | None,
     """The school and the checklist version (with its template) a visit names, in one query: each of
     a PUT's queries costs about as much of the app's time as the rows it reads (issue 18). No school,
     no row: start_target refuses a missing school before it looks at the version."""
-    row = db.session.execute(
-        sa.select(School, TemplateVersion).outerjoin(TemplateVersion, TemplateVersion.id == version_id)
-        .options(so.joinedload(TemplateVersion.template)).where(School.id == school_id)).first()
+    row = db.session.execute(_school_and_version_query(), {"school_id": school_id, "version_id": version_id}).first()
     return (row.School, row.TemplateVersion) if row is not None else (None, None)
+
+
+@functools.cache
+def _school_and_version_query() -> sa.Select:
+    """Built once: building and keying a select cost about as much of the app's time as running it."""
+    return (sa.select(School, TemplateVersion)
+            .outerjoin(TemplateVersion, TemplateVersion.id == sa.bindparam("version_id"))
+            .options(so.joinedload(TemplateVersion.template)).where(School.id == sa.bindparam("school_id")))
 
 
 def _corrects(user: User, target_id: str | None) -> str | None:
@@ -139,9 +150,10 @@ def _apply_answers(visit: Visit, version: TemplateVersion, rows: list[schemas.An
             visit.answers.remove(answer)
 
 
-def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[schemas.FindingInput]) -> None:
+def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[schemas.FindingInput],
+                    look_first: bool) -> None:
     sent: dict[str, Finding] = {}
-    taken = _taken_elsewhere(visit, {row.id for row in rows})
+    taken = _taken_elsewhere(visit, {row.id for row in rows}) if look_first else set()
     for n, row in enumerate(rows):
         where = f"findings[{n}]"
         if row.code is not None:

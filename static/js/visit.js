@@ -676,7 +676,11 @@
 
   function send(method, url, payload, json) {
     var headers = { "X-CSRFToken": csrfToken, "X-Client-Time": now(), "Accept-Language": document.documentElement.lang };
-    if (json) headers["Content-Type"] = "application/json";
+    if (json) {
+      headers["Content-Type"] = "application/json";
+      // The outbox reads nothing back from a visit's PUT but its status: no body over one bar (RFC 7240).
+      headers["Prefer"] = "return=minimal";
+    }
     return fetch(url, { method: method, body: payload, headers: headers, credentials: "same-origin" })
       .then(function (response) {
         if (response.status === 400 || response.status === 401) {

@@ -121,6 +121,61 @@ def test_a_whole_visit_costs_the_same_statements_whatever_it_holds(client, api_t
     assert not [s for s in after_insert if "FROM answers" in s or "FROM visits" in s], after_insert
 
 
+def test_an_added_problem_whose_id_another_visit_holds_is_refused_and_nothing_is_kept(
+        client, api_token, world, templates, app):
+    """The first try does not ask whether another visit holds a problem's id: the findings' key refuses
+    it at the flush, and the try after it names the id (409). Nothing of the second visit is kept, the
+    first visit's problem is untouched, and the phone can send the second visit again with a new id."""
+    def added(fid, text):
+        return [{"id": fid, "code": None, "description": text, "severity": "minor", "fixed_on_site": False,
+                 "location": None, "captured_at": now().isoformat()}]
+    taken = str(uuid.uuid4())
+    first = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=body(world, templates, findings=added(taken, "楼道堆物")),
+                       headers=api_token("inspector"))
+    assert first.status_code == 201, first.get_json()
+    rows = (count(app, Visit), count(app, Answer), count(app, Finding))
+    for who in ("inspector", "leader"):
+        for draft in (False, True):
+            sent = body(world, templates, findings=added(taken, "别的问题"), submitted=not draft)
+            refused = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=sent, headers=api_token(who))
+            assert refused.status_code == 409, refused.get_json()
+            assert "findings[0]" in refused.get_json()["error"]["message"]
+    assert (count(app, Visit), count(app, Answer), count(app, Finding)) == rows
+    with app.app_context():
+        assert db.session.get(Finding, taken).description == "楼道堆物"
+    fresh = body(world, templates, findings=added(str(uuid.uuid4()), "别的问题"))
+    assert client.put(f"/api/v1/visits/{uuid.uuid4()}", json=fresh, headers=api_token("inspector")).status_code == 201
+
+
+def test_prefer_return_minimal_answers_the_same_status_without_a_body(client, api_token, world, templates, app):
+    """The phone's outbox reads nothing back from a PUT: with Prefer: return=minimal (RFC 7240) the
+    visit is stored exactly as without it, the status still tells created (201) from replayed (200),
+    and no body is sent over the phone's one bar. A refusal keeps its JSON error."""
+    headers = dict(api_token("inspector"), Prefer="return=minimal")
+    visit_id = str(uuid.uuid4())
+    sent = body(world, templates, fail={"G2": str(uuid.uuid4())})
+    created = client.put(f"/api/v1/visits/{visit_id}", json=sent, headers=headers)
+    assert created.status_code == 201 and created.get_data() == b""
+    assert created.headers["Preference-Applied"] == "return=minimal"
+    replay = client.put(f"/api/v1/visits/{visit_id}", json=sent, headers=headers)
+    assert replay.status_code == 200 and replay.get_data() == b""
+    stored = client.get(f"/api/v1/visits/{visit_id}", headers=api_token("inspector")).get_json()
+    assert stored["status"] == "submitted" and [f["code"] for f in stored["findings"]] == ["G2"]
+    # Without the preference (or with another one) the whole visit comes back, as before.
+    for prefer in (None, "return=representation", "respond-async"):
+        other = dict(api_token("inspector"), **({"Prefer": prefer} if prefer else {}))
+        full = client.put(f"/api/v1/visits/{visit_id}", json=sent, headers=other)
+        assert full.status_code == 200 and full.get_json()["id"] == visit_id
+        assert "Preference-Applied" not in full.headers
+    # Parsed as RFC 7240 writes it: several preferences, spaces, a quoted value, any case.
+    for prefer in ('wait=5, return="minimal"', "Return=Minimal; x=1"):
+        assert client.put(f"/api/v1/visits/{visit_id}", json=sent,
+                          headers=dict(api_token("inspector"), Prefer=prefer)).get_data() == b""
+    changed = dict(sent, answers=[dict(a, note="改了") for a in sent["answers"]])
+    conflict = client.put(f"/api/v1/visits/{visit_id}", json=changed, headers=headers)
+    assert conflict.status_code == 409 and conflict.get_json()["error"]["code"] == "visit_submitted"
+
+
 def test_a_visit_in_progress_can_be_replaced_until_it_is_submitted(client, api_token, world, templates, app):
     headers = api_token("inspector")
     visit_id = str(uuid.uuid4())
