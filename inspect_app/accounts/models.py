@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -224,8 +225,7 @@ class AuthSession(db.Model):
     @classmethod
     def find_valid(cls, raw_key: str, kind: SessionKind) -> "AuthSession | None":
         # With its user in the same query: every signed-in request asks for both.
-        session = db.session.scalar(sa.select(cls).where(cls.key_hash == _digest(raw_key), cls.kind == kind)
-                                    .options(so.joinedload(cls.user)))
+        session = db.session.scalar(_session_by_key(), {"key_hash": _digest(raw_key), "kind": kind})
         if session is None or not session.is_valid():
             return None
         return session
@@ -241,6 +241,15 @@ class AuthSession(db.Model):
     def revoke(self) -> None:
         if self.revoked_at is None:
             self.revoked_at = utcnow()
+
+
+@functools.cache
+def _session_by_key() -> sa.Select:
+    """The one statement every signed-in request runs, built once: building and keying a select cost
+    about as much of the app's time as running it (issue 18)."""
+    return (sa.select(AuthSession).where(AuthSession.key_hash == sa.bindparam("key_hash"),
+                                         AuthSession.kind == sa.bindparam("kind"))
+            .options(so.joinedload(AuthSession.user)))
 
 
 class SignInAttempt(db.Model):

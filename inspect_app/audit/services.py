@@ -99,10 +99,19 @@ def _chain_head(connection) -> tuple[int, str]:
     """(last id, last hash), holding the appender lock on PostgreSQL until the transaction ends."""
     if connection.dialect.name == "postgresql":
         # Serialise appenders; the unique prev_hash is the backstop (and SQLite's only guard).
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
-    row = connection.execute(sa.select(AuditEntry.id, AuditEntry.hash)
-                             .order_by(AuditEntry.id.desc()).limit(1)).first()
+        connection.execute(_LOCK, {"key": CHAIN_LOCK})
+    row = connection.execute(_head_query()).first()
     return (row.id, row.hash) if row else (0, GENESIS)
+
+
+_LOCK = sa.text("SELECT pg_advisory_xact_lock(:key)")
+
+
+@functools.cache
+def _head_query() -> sa.Select:
+    """Built once: every write asks, and building and keying a select cost about as much of the app's
+    time as running it (issue 18)."""
+    return sa.select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Receiving a photo: idempotent on the phone's UUID, image work outside any transaction."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass
@@ -145,12 +146,19 @@ def _replay(existing: Photo, uploader: User | None, request_hash: str) -> Photo:
 def photos_for_findings(finding_ids: list[str]) -> dict[str, list[Photo]]:
     if not finding_ids:
         return {}
-    photos = db.session.scalars(sa.select(Photo).where(Photo.finding_id.in_(finding_ids))
-                                .order_by(Photo.created_at, Photo.id)).all()
+    photos = db.session.scalars(_photos_of_findings(), {"ids": list(finding_ids)}).all()
     grouped: dict[str, list[Photo]] = {}
     for photo in photos:
         grouped.setdefault(photo.finding_id, []).append(photo)
     return grouped
+
+
+@functools.cache
+def _photos_of_findings() -> sa.Select:
+    """Built once: every visit shown asks, and building and keying a select cost about as much of the
+    app's time as running it (issue 18)."""
+    return (sa.select(Photo).where(Photo.finding_id.in_(sa.bindparam("ids", expanding=True)))
+            .order_by(Photo.created_at, Photo.id))
 
 
 def thumbnails(photo_ids: list[str]) -> dict[str, bytes]:

@@ -1,6 +1,7 @@
 """Schools and the QR tokens printed on their posters."""
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import datetime
 
@@ -129,7 +130,14 @@ class Recusal(db.Model):
 
 
 def recused_school_ids(user_id: int) -> set[int]:
-    return set(db.session.scalars(sa.select(Recusal.school_id).where(Recusal.user_id == user_id)))
+    return set(db.session.scalars(_recused_from(), {"user_id": user_id}))
+
+
+@functools.cache
+def _recused_from() -> sa.Select:
+    """Built once: every visit started asks it, and building and keying a select cost about as much of
+    the app's time as running it (issue 18)."""
+    return sa.select(Recusal.school_id).where(Recusal.user_id == sa.bindparam("user_id"))
 
 
 def recusals_by_user() -> dict[int, set[int]]:

@@ -1,6 +1,7 @@
 """Opening tickets from submitted visits, the school's responses, verification, escalation, notices."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -220,16 +221,22 @@ def _school_people(school_id: int, group: str) -> list[User]:
     with the transaction: dropped at its commit or rollback by the session hooks below)."""
     cache = db.session.info.setdefault("school_people", {})
     if (school_id, group) not in cache:
-        if group == "officers":
-            query = sa.select(User).where(User.school_id == school_id, User.active)
-        else:
-            query = (sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
-                     .where(school_assignments.c.school_id == school_id, User.role == Role.INSPECTOR, User.active))
         # Only users are read: flushing the pending tickets first would cost one flush per ticket of a
         # 200-finding visit (docs/limits.md), and they are written at commit anyway.
         with db.session.no_autoflush:
-            cache[school_id, group] = list(db.session.scalars(query))
+            cache[school_id, group] = list(db.session.scalars(_people_query(group), {"school_id": school_id}))
     return cache[school_id, group]
+
+
+@functools.cache
+def _people_query(group: str) -> sa.Select:
+    """Built once per group: every submission asks, and building and keying a select cost about as
+    much of the app's time as running it (issue 18)."""
+    if group == "officers":
+        return sa.select(User).where(User.school_id == sa.bindparam("school_id"), User.active)
+    return (sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
+            .where(school_assignments.c.school_id == sa.bindparam("school_id"), User.role == Role.INSPECTOR,
+                   User.active))
 
 
 def recipients(ticket: Ticket, kind: EventKind) -> list[User]:
