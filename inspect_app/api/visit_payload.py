@@ -57,7 +57,9 @@ def apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
 def _apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
            client_time: datetime | None, look_first: bool) -> Outcome:
     visit_id = in_url(parse_uuid, visit_id)
-    existing = db.session.get(Visit, visit_id)
+    # Not Session.get: a request starts with nothing in the session to find, and get's statement is
+    # built at each call (a third of its cost); _visit_by_id is built once.
+    existing = db.session.scalars(_visit_by_id(), {"visit_id": visit_id}).first()
     if existing is not None:
         if existing.author_id != user.id:
             raise VisitError(_("This id belongs to another visit."), 409)
@@ -109,6 +111,11 @@ def _school_and_version(school_id: int, version_id: int) -> tuple[School | None,
     no row: start_target refuses a missing school before it looks at the version."""
     row = db.session.execute(_school_and_version_query(), {"school_id": school_id, "version_id": version_id}).first()
     return (row.School, row.TemplateVersion) if row is not None else (None, None)
+
+
+@functools.cache
+def _visit_by_id() -> sa.Select:
+    return sa.select(Visit).where(Visit.id == sa.bindparam("visit_id"))
 
 
 @functools.cache
