@@ -98,13 +98,16 @@ def _actor_id() -> int | None:
 def _chain_head(connection) -> tuple[int, str]:
     """(last id, last hash), holding the appender lock on PostgreSQL until the transaction ends."""
     if connection.dialect.name == "postgresql":
-        # Serialise appenders; the unique prev_hash is the backstop (and SQLite's only guard).
-        connection.execute(_LOCK, {"key": CHAIN_LOCK})
-    row = connection.execute(_head_query()).first()
+        # Serialise appenders; the unique prev_hash is the backstop (and SQLite's only guard). The lock
+        # and the head in one round trip: the function reads the head after the lock is granted, with
+        # a snapshot of its own (migration f4b8d2e6a1c3).
+        row = connection.execute(_LOCKED_HEAD, {"key": CHAIN_LOCK}).first()
+    else:
+        row = connection.execute(_head_query()).first()
     return (row.id, row.hash) if row else (0, GENESIS)
 
 
-_LOCK = sa.text("SELECT pg_advisory_xact_lock(:key)")
+_LOCKED_HEAD = sa.text("SELECT head_id AS id, head_hash AS hash FROM audit_chain_head(:key)")
 
 
 @functools.cache
