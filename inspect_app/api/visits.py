@@ -81,7 +81,14 @@ def put_visit(visit_id: str):
         # afterwards it cost nine queries and a second load of every answer, finding and item.
         db.session.flush()
         return outcome, visit_json(outcome.visit, current_user)
-    outcome, answer = first_writer_wins(attempt)
+    # Nothing is read from this session after the commit (the answer is drawn before it, and the
+    # request ends): expiring its ~45 objects for nobody was 2 % of a PUT.
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        outcome, answer = first_writer_wins(attempt)
+    finally:
+        session.expire_on_commit = True
     status = 201 if outcome.created else 200
     if minimal:
         return minimal_response(status)
