@@ -104,6 +104,36 @@ def test_concurrent_appenders_cannot_fork_the_chain(app, db, world):
     assert verify(app)[0] == 0
 
 
+def test_on_postgresql_an_appender_reads_the_head_after_the_lock_is_granted(app, db, world):
+    """The lock and the head are one statement (audit_chain_head): an appender that waited for the lock
+    still reads the entry the holder committed meanwhile, so it chains after it, not after the old head."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the appenders' lock is PostgreSQL's; SQLite's one writer serialises them")
+    import threading
+    from inspect_app.audit.keys import keyring
+    from inspect_app.audit.services import _chain_head
+    db.session.commit()  # what the fixture wrote is the chain both appenders start from
+    with db.engine.connect() as first, db.engine.connect() as second:
+        first.begin()
+        last_id, last_hash = _chain_head(first)  # holds the lock until `first` commits
+        entry = AuditEntry(id=last_id + 1, at=db.session.scalar(sa.select(sa.func.now())), actor_id=None,
+                           action="create", object_type="x", object_id="1", data="{}", prev_hash=last_hash,
+                           key_id=keyring().current)
+        entry.hash = entry.compute_hash(keyring().secret(entry.key_id))
+        first.execute(sa.insert(AuditEntry), [{c.name: getattr(entry, c.key) for c in AuditEntry.__table__.columns}])
+        seen = []
+        second.begin()
+        waiter = threading.Thread(target=lambda: seen.append(_chain_head(second)))
+        waiter.start()
+        waiter.join(0.5)
+        assert waiter.is_alive() and not seen  # waiting for the lock
+        first.commit()
+        waiter.join(10)
+        second.rollback()
+    assert seen == [(entry.id, entry.hash)]
+    assert verify(app)[0] == 0
+
+
 def test_on_postgresql_the_app_cannot_update_or_delete_audit_rows(db, world):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the append-only trigger is PostgreSQL's (SQLite is the single-machine default)")
