@@ -80,8 +80,8 @@ def prefers_minimal() -> bool:
     for header in request.headers.getlist("Prefer"):
         for preference in header.split(","):
             name, _sep, value = preference.split(";")[0].partition("=")
-            if name.strip().lower() == "return" and value.strip().strip('"').lower() == "minimal":
-                return True
+            if name.strip().lower() == "return":  # only its first instance counts (RFC 7240 §2)
+                return value.strip().strip('"').lower() == "minimal"
     return False
 
 

@@ -42,9 +42,10 @@ def apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
           client_time: datetime | None, look_first: bool = True) -> Outcome:
     """Create, replay or (while in progress) replace a visit; `digest` is the body's hash (a replay's key).
 
-    `look_first=False` does not ask beforehand whether another visit holds an id sent for an added
-    problem: the findings' primary key refuses it at the flush (IntegrityError), and the caller tries
-    again looking first (idempotency.first_writer_wins), which names the id in a 409.
+    `look_first=False` does not ask beforehand whether another visit holds an id sent for a problem:
+    the findings' primary key refuses it at the flush (IntegrityError), and the caller tries again
+    looking first (idempotency.first_writer_wins), which names the id in a 409. A body wrong in another
+    way as well is refused for that first (422).
 
     Nothing is flushed while the body is applied: a query on the way (the checklist's items, the ids
     taken elsewhere, the school's people) would otherwise write the visit and its first answer early,
@@ -174,6 +175,8 @@ def _apply_findings(visit: Visit, version: TemplateVersion, rows: list[schemas.F
                 raise VisitError(_("%(where)s: item %(code)s has two findings.", where=where, code=row.code))
             if finding.id != row.id:
                 # The phone's id wins: its photos were uploaded naming it.
+                if row.id in taken:
+                    raise VisitError(_("%(where)s: this id belongs to another visit.", where=where), 409)
                 visit.findings.remove(finding)
                 finding = Finding(id=row.id, item_code=row.code, position=item.position,
                                   description=item.text_zh, severity=item.severity)

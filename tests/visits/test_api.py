@@ -140,6 +140,11 @@ def test_an_added_problem_whose_id_another_visit_holds_is_refused_and_nothing_is
             refused = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=sent, headers=api_token(who))
             assert refused.status_code == 409, refused.get_json()
             assert "findings[0]" in refused.get_json()["error"]["message"]
+            # The same id sent for a failed item's problem (the phone's id wins over the item's own).
+            sent = body(world, templates, fail={"G2": taken}, submitted=not draft)
+            refused = client.put(f"/api/v1/visits/{uuid.uuid4()}", json=sent, headers=api_token(who))
+            assert refused.status_code == 409, refused.get_json()
+            assert "findings[0]" in refused.get_json()["error"]["message"]
     assert (count(app, Visit), count(app, Answer), count(app, Finding)) == rows
     with app.app_context():
         assert db.session.get(Finding, taken).description == "楼道堆物"
@@ -171,6 +176,10 @@ def test_prefer_return_minimal_answers_the_same_status_without_a_body(client, ap
     for prefer in ('wait=5, return="minimal"', "Return=Minimal; x=1"):
         assert client.put(f"/api/v1/visits/{visit_id}", json=sent,
                           headers=dict(api_token("inspector"), Prefer=prefer)).get_data() == b""
+    # A preference's first instance is the one that counts (RFC 7240 §2).
+    first_wins = client.put(f"/api/v1/visits/{visit_id}", json=sent,
+                            headers=dict(api_token("inspector"), Prefer="return=representation, return=minimal"))
+    assert first_wins.get_json()["id"] == visit_id
     changed = dict(sent, answers=[dict(a, note="改了") for a in sent["answers"]])
     conflict = client.put(f"/api/v1/visits/{visit_id}", json=changed, headers=headers)
     assert conflict.status_code == 409 and conflict.get_json()["error"]["code"] == "visit_submitted"
