@@ -15,7 +15,6 @@ from inspect_app.duties.models import SelfReport
 from inspect_app.duties.present import report_view
 from inspect_app.i18n import local_iso
 from inspect_app.idempotency import first_writer_wins
-from inspect_app.parsing import in_url, parse_day
 
 
 def report_json(report: SelfReport) -> dict:
@@ -28,10 +27,6 @@ def report_json(report: SelfReport) -> dict:
     return data
 
 
-def _day(value: str | None, status: int):
-    return in_url(parse_day, value, status) or services.today()
-
-
 @bp.put("/self-reports/<day>")
 @login_required
 @api.validate(json=schemas.SelfReportInput, resp=Response(
@@ -39,7 +34,7 @@ def _day(value: str | None, status: int):
     HTTP_403=(Error, "Not a school's duty officer"), HTTP_409=(Error, "The client_id was used for another report")))
 def put_self_report(day: str):
     """The school's daily report for its day (日报告/零报告); late is recorded as late, never refused."""
-    the_day = _day(day, 404)
+    the_day = services.day_or_today(day, 404)
     sent = request.context.json
     fields = services.ReportFields(zero=sent.zero, absent=sent.absent, absent_illness=sent.absent_illness,
                                    fever=sent.fever, isolated=sent.isolated, staff_absent=sent.staff_absent,
@@ -58,7 +53,7 @@ def list_self_reports():
     if not sees_every_school(current_user):
         abort(403)
     query = request.context.query
-    view = services.day_view(_day(query.date, 400), query.district or None)
+    view = services.day_view(services.day_or_today(query.date, 400), query.district or None)
 
     def school(row: dict) -> dict:
         return {"school_id": row["school_id"], "school": row["school"], "district": row["district"],

@@ -19,13 +19,8 @@ from inspect_app.duties.present import report_view
 from inspect_app.errors import refuse
 from inspect_app.extensions import db
 from inspect_app.idempotency import first_writer_wins
-from inspect_app.parsing import in_url, or_none, parse_day, parse_uuid
+from inspect_app.parsing import or_none, parse_uuid
 from inspect_app.schools.models import School
-
-
-def _day(value: str | None) -> date:
-    """?date= (YYYY-MM-DD), today where the bureau is when left out; malformed is a 400."""
-    return in_url(parse_day, value, 400) or services.today()
 
 
 def _client_id(value: str | None) -> str | None:
@@ -51,7 +46,7 @@ def _page(day: date, form: ReportForm | None = None, status: int = 200):
 @roles_required(Role.DUTY_OFFICER)
 def show_report():
     """Today's report (or ?date= a day missed): one tap for 零报告, or the numbers and a note."""
-    day = _day(request.args.get("date"))
+    day = services.day_or_today(request.args.get("date"), 400)
     services.mark_reminders_read(current_user, day)
     return _page(day)
 
@@ -85,7 +80,7 @@ def _clock(moment) -> str:
 def file_report():
     """File or correct the day's numbers (a correction is a new version; the old one is kept)."""
     form = ReportForm()
-    day = _day(form.day.data)
+    day = services.day_or_today(form.day.data, 400)
     if not form.validate_on_submit():
         return _page(day, form, 422)
     fields = services.ReportFields(note=form.note.data or "", **{name: form[name].data for name in COUNTS})
@@ -99,14 +94,15 @@ def file_zero():
     form = ZeroForm()
     if not form.validate_on_submit():
         refuse(400, _("This form has expired. Please reload the page and try again."))
-    return _file(_day(form.day.data), services.ReportFields(zero=True), _client_id(form.client_id.data), None)
+    return _file(services.day_or_today(form.day.data, 400), services.ReportFields(zero=True),
+                 _client_id(form.client_id.data), None)
 
 
 @bp.get("/day")
 @roles_required(*BUREAU_ROLES)
 def show_day():
     """The bureau's day: who filed, who late, who not yet; totals by district; fever jumps first."""
-    day = _day(request.args.get("date"))
+    day = services.day_or_today(request.args.get("date"), 400)
     districts = db.session.scalars(sa.select(School.district).distinct().order_by(School.district)).all()
     district = request.args.get("district") or None
     if district not in districts:

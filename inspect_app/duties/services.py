@@ -22,6 +22,7 @@ from inspect_app.duties.models import COUNT_LABELS, COUNT_MAX, COUNTS, DutyError
 from inspect_app.extensions import db
 from inspect_app.i18n import local_zone
 from inspect_app.idempotency import body_hash
+from inspect_app.parsing import in_url, parse_day
 from inspect_app.schools.models import School, school_assignments
 
 HISTORY_DAYS = 7  # the jump is measured against the school's own reports of this many days before
@@ -51,6 +52,11 @@ def deadline(day: date) -> datetime:
 def today(now: datetime | None = None) -> date:
     """The school's day now, where the bureau is."""
     return (now or utcnow()).astimezone(local_zone()).date()
+
+
+def day_or_today(value: str | None, status: int) -> date:
+    """A day named in the address (YYYY-MM-DD), today when none is; malformed, refused with `status`."""
+    return in_url(parse_day, value, status) or today()
 
 
 @dataclass

@@ -75,9 +75,9 @@ def recheck_blocks(*, close: bool | None = None, photos: bool = True, deadline_a
     refuse by it, each asking about what it holds, and a follow-up visit's phone is sent its table
     (tickets.follow_up.recheck_rule) to warn before it submits, offline too."""
     blocks = []
-    if close is not None and bool(close) and not photos:
+    if close and not photos:
         blocks.append("close_needs_photo")
-    if close is not None and not close and not deadline_ahead:
+    if close is False and not deadline_ahead:
         blocks.append("reopen_needs_deadline")
     if reason_needed and not reason_given:
         blocks.append("needs_reason")

@@ -68,10 +68,6 @@ def _position(form) -> Location | None:
     return or_none(lambda f: parse_location(f.lat.data, f.lon.data, f.accuracy_m.data), form)
 
 
-def _client_time(value: str | None) -> datetime | None:
-    return or_none(parse_time, value)
-
-
 def _editable(visit_id: str) -> Visit:
     """The visit, if the signed-in user is its author and it is still in progress."""
     visit = get_visit_or_404(visit_id, current_user)
@@ -92,7 +88,7 @@ def start_visit():
     school, mode, version = _start_target(form.school_id.data, form.mode.data, form.template_id.data)
     visit = services.start_visit(current_user, school, mode, version,
                                  started_at=utcnow(), location=_position(form),
-                                 qr_token=form.qr_token.data, client_time=_client_time(form.client_time.data))
+                                 qr_token=form.qr_token.data, client_time=or_none(parse_time, form.client_time.data))
     db.session.commit()
     return redirect(url_for("visits.show_visit", visit_id=visit.id))
 
@@ -358,7 +354,7 @@ def submit_visit(visit_id: str):
     if services.blockers(visit, photos):
         # The checklist again, with what is missing above its Submit button.
         return render_template("visits/checklist.html", **_page_context(visit, photos)), 422
-    client_time = _client_time(form.client_time.data)
+    client_time = or_none(parse_time, form.client_time.data)
     # A double tap submits once; the other request finds the visit submitted (409).
     first_writer_wins(lambda: services.submit(visit, utcnow(), client_time, photos))
     flash(_("Submitted. The school will see the problems as rectification tasks."), "success")

@@ -69,7 +69,7 @@
   function enqueue(entry) {
     return idb.update(OUTBOX, function (list) {
       list = list || [];
-      var existing = list.filter(function (e) { return sameEntry(e, entry); })[0];
+      var existing = list.find(function (e) { return sameEntry(e, entry); });
       if (!existing) list.push(Object.assign({ queued_at: now() }, entry));
       else if (entry.rev) existing.rev = Math.max(existing.rev || 0, entry.rev);
       return list;
