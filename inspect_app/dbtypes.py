@@ -12,16 +12,20 @@ class UTCDateTime(sa.types.TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return None if value is None else as_stored(value)
 
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+def as_stored(value: datetime) -> datetime:
+    """An aware datetime as a UTCDateTime column stores it (naive UTC), for a value written without its
+    type's bind step (a batch sent as one JSON document)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def enum_column(cls, length: int = 20) -> sa.Enum:

@@ -173,6 +173,32 @@ def test_unstorable_characters_in_any_json_text_are_refused(app, api_token, worl
     assert_api_error(response, 400)
 
 
+@pytest.mark.parametrize("raw", [
+    '{"a": ["\\u0000"]}'.encode(),  # an escaped NUL
+    '{"a": {"b": "\\ud800"}}'.encode(),  # an escaped lone surrogate
+    b'{"a": "\xed\xa0\x80"}',  # a surrogate written in UTF-8: json.loads lets it through
+    '{"a": "\ud800"}'.encode("utf-16", "surrogatepass"),  # a UTF-16 body: no escape, no 0xED
+    '{"\\u0000": 1}'.encode(),  # in a key
+])
+def test_unstorable_text_is_found_whichever_way_it_is_written(app, raw):
+    from inspect_app.parsing import FieldError, load_json
+    with app.test_request_context(), pytest.raises(FieldError) as refused:
+        load_json(raw, 8)
+    assert "无法保存" in str(refused.value)  # this check's refusal, not the parser's
+
+
+def test_plain_text_skips_the_string_check_but_never_the_depth(app):
+    # Hangul is written with 0xED bytes too (U+D000–U+D7FF): read, and stored as it is.
+    from inspect_app.parsing import BodyTooLarge, load_json
+    with app.test_request_context():
+        assert load_json('{"note": "휴지 없음", "n": [1, {"a": "洗手液"}]}'.encode(), 8)["note"] == "휴지 없음"
+        assert load_json(b'{"a": [{"b": [[1]]}]}', 5) == {"a": [{"b": [[1]]}]}
+        with pytest.raises(BodyTooLarge):
+            load_json(b'{"a": [{"b": [[1]]}]}', 4)
+        with pytest.raises(BodyTooLarge):
+            load_json(b'{"a": "x", "b": {"c": {"d": {"e": {}}}}}', 4)
+
+
 @pytest.mark.parametrize("path", ["/schools/?q=%00", "/accounts/sign-in?next=%00"])
 def test_a_nul_byte_in_a_query_string_is_a_400(login_as, path):
     response = login_as("admin").get(path)

@@ -147,3 +147,19 @@ def test_on_postgresql_the_app_cannot_update_or_delete_audit_rows(db, world):
 def test_admins_and_leaders_read_and_verify_the_trail(login_as, world):
     page = login_as("leader").get("/audit/?verify=1").get_data(as_text=True)
     assert "记录链完整" in page
+
+
+def test_an_entry_hash_is_the_same_bytes_as_every_chain_already_written():
+    """Chains written before stay verifiable: the HMAC is over json.dumps of the columns in a fixed order
+    (compact, not ASCII-escaped), whatever the code that computes it now."""
+    import hashlib
+    import hmac
+    from datetime import datetime, timezone
+
+    from inspect_app.audit.models import entry_hash
+    at = datetime(2026, 11, 26, 23, 30, 1, 250, tzinfo=timezone.utc)
+    columns = [7, "2026-11-26T23:30:01.000250+00:00", None, "create", "answers", "42",
+               '{"note": "备注 \\"G3\\"", "result": "pass"}', "0" * 64, "k2026"]
+    expected = hmac.new(b"secret", json.dumps(columns, ensure_ascii=False, separators=(",", ":")).encode(),
+                        hashlib.sha256).hexdigest()
+    assert entry_hash(b"secret", 7, at, None, "create", "answers", "42", columns[6], "0" * 64, "k2026") == expected

@@ -16,6 +16,11 @@ from inspect_app.visits.models import Answer, Finding, Visit
 from tests.visits.test_flow import _answer, _start
 
 
+# Quotes, a backslash and a character outside the BMP: on PostgreSQL the answers travel as one JSON
+# document (visits.services._write_answers), and what is stored must be what was sent.
+NOTE = '备注 "G3" \\ 🧼'
+
+
 def _last_id() -> int:
     return db.session.scalar(sa.select(sa.func.max(AuditEntry.id))) or 0
 
@@ -42,7 +47,7 @@ def _whole_visit(world, templates, fail: dict[str, str], answers: list[str], sub
             "started_at": (now - timedelta(minutes=30)).isoformat(),
             "submitted_at": now.isoformat() if submitted else None,
             "location": {"lat": 31.9011, "lon": 120.2811, "accuracy_m": 15},
-            "answers": [{"code": c, "result": "fail" if c in fail else "pass", "note": f"备注 {c}" if c == "G3" else ""}
+            "answers": [{"code": c, "result": "fail" if c in fail else "pass", "note": NOTE if c == "G3" else ""}
                         for c in answers],
             "findings": [{"id": fid, "code": code, "description": f"问题 {code}", "severity": "major",
                           "fixed_on_site": False, "location": None, "captured_at": now.isoformat()}
@@ -70,7 +75,7 @@ def test_a_whole_visit_put_records_every_answer_as_stored(db, put, world, templa
     assert kinds.count(("visits", "create")) == 1 and kinds.count(("findings", "create")) == len(fail)
     assert [e for e in entries if e[0] == "answers"] == [("answers", str(a.id), "create", _stored(a))
                                                           for a in answers]
-    assert answers[2].note == "备注 G3"
+    assert answers[2].note == NOTE
     assert {object_id for object_type, object_id, _a, _d in entries if object_type == "findings"} \
         == set(fail.values())
     assert ("tickets", "create") in kinds
