@@ -21,7 +21,7 @@ from inspect_app.api import schemas
 from inspect_app.checklists.models import Severity, TemplateVersion, VisitMode
 from inspect_app.extensions import db
 from inspect_app.parsing import Location, in_url, parse_uuid
-from inspect_app.schools.models import School
+from inspect_app.schools.models import School, is_recused
 from inspect_app.tickets.services import TicketResult, apply_follow_up
 from inspect_app.visits import services
 from inspect_app.visits.models import Finding, Result, Visit
@@ -58,9 +58,8 @@ def apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
 def _apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
            client_time: datetime | None, look_first: bool) -> Outcome:
     visit_id = in_url(parse_uuid, visit_id)
-    # Not Session.get: a request starts with nothing in the session to find, and get's statement is
-    # built at each call (a third of its cost); _visit_by_id is built once.
-    existing = db.session.scalars(_visit_by_id(), {"visit_id": visit_id}).first()
+    found = _lookups(user, visit_id, sent.school_id, sent.version_id)
+    existing = found.visit
     if existing is not None:
         if existing.author_id != user.id:
             raise VisitError(_("This id belongs to another visit."), 409)
@@ -71,8 +70,7 @@ def _apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
                                "Send a correction as a new visit that names it in “corrects”."),
                              409, code="visit_submitted")
 
-    school, version = _school_and_version(sent.school_id, sent.version_id)
-    school, mode, version = services.start_target(user, school, sent.mode, version)
+    school, mode, version = services.start_target(user, found.school, sent.mode, found.version, found.recused)
     if sent.ticket_results and mode not in VisitMode.MAY_CLOSE_TICKETS:
         raise VisitError(_("ticket_results belong to a follow-up visit (mode “follow_up”)."), field="ticket_results")
     services.check_not_ahead(sent.started_at, "started_at")
@@ -106,24 +104,43 @@ def _apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
     return Outcome(visit, created=existing is None)
 
 
-def _school_and_version(school_id: int, version_id: int) -> tuple[School | None, TemplateVersion | None]:
-    """The school and the checklist version (with its template) a visit names, in one query: each of
-    a PUT's queries costs about as much of the app's time as the rows it reads (issue 18). No school,
-    no row: start_target refuses a missing school before it looks at the version."""
-    row = db.session.execute(_school_and_version_query(), {"school_id": school_id, "version_id": version_id}).first()
-    return (row.School, row.TemplateVersion) if row is not None else (None, None)
+@dataclass
+class Lookups:
+    visit: Visit | None
+    school: School | None
+    version: TemplateVersion | None
+    recused: bool | None
+
+
+def _lookups(user: User, visit_id: str, school_id: int, version_id: int) -> Lookups:
+    """What a PUT reads before it applies anything, in one round trip: each query cost about as much of
+    the app's time as the rows it reads, and each round trip CPU in the app and the server (issue 18).
+    The visit under this id, if any; the school and the checklist version (with its template) it
+    names; whether the user is recused from that school (can_start's question). No school, no row:
+    the visit is then looked up alone (a replay under a school since removed still finds its visit),
+    and start_target refuses the missing school before it looks at anything else."""
+    row = db.session.execute(_lookups_query(), {"visit_id": visit_id, "school_id": school_id,
+                                                "version_id": version_id, "user_id": user.id}).first()
+    if row is None:
+        visit = db.session.scalars(_visit_by_id(), {"visit_id": visit_id}).first()
+        return Lookups(visit, None, None, None)
+    return Lookups(row.Visit, row.School, row.TemplateVersion, row.recused)
 
 
 @functools.cache
 def _visit_by_id() -> sa.Select:
+    # Not Session.get: a request starts with nothing in the session to find, and get's statement is
+    # built at each call (a third of its cost); this one is built once.
     return sa.select(Visit).where(Visit.id == sa.bindparam("visit_id"))
 
 
 @functools.cache
-def _school_and_version_query() -> sa.Select:
+def _lookups_query() -> sa.Select:
     """Built once: building and keying a select cost about as much of the app's time as running it."""
-    return (sa.select(School, TemplateVersion)
-            .outerjoin(TemplateVersion, TemplateVersion.id == sa.bindparam("version_id"))
+    return (sa.select(School, TemplateVersion, Visit,
+                      is_recused(sa.bindparam("user_id"), School.id).label("recused"))
+            .select_from(School).outerjoin(TemplateVersion, TemplateVersion.id == sa.bindparam("version_id"))
+            .outerjoin(Visit, Visit.id == sa.bindparam("visit_id"))
             .options(so.joinedload(TemplateVersion.template)).where(School.id == sa.bindparam("school_id")))
 
 

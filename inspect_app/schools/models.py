@@ -133,6 +133,12 @@ def recused_school_ids(user_id: int) -> set[int]:
     return set(db.session.scalars(_recused_from(), {"user_id": user_id}))
 
 
+def is_recused(user_id, school_id) -> sa.Exists:
+    """Whether a person is recused from a school (回避), as a clause: for a query that reads the school
+    anyway, and answers this in the same round trip (issue 18)."""
+    return sa.exists().where(Recusal.user_id == user_id, Recusal.school_id == school_id)
+
+
 @functools.cache
 def _recused_from() -> sa.Select:
     """Built once: every visit started asks it, and building and keying a select cost about as much of

@@ -15,19 +15,24 @@ from inspect_app.visits.models import Finding, Visit
 
 
 
-def can_start(user: User, school: School, mode: VisitMode) -> bool:
+def can_start(user: User, school: School, mode: VisitMode, recused: bool | None = None) -> bool:
     """Overt: leaders and inspectors; covert: inspectors, and volunteers at a school assigned to them;
     self-check: the school's own duty officer.
 
     A volunteer's poster scan opens nothing more than their assignments do: the programme admin
     assigns schools on purpose (never their own child's), so holding a poster, or a photo of one,
-    is no licence to check a school, and the URL, the scan, the offline pack and the API agree."""
+    is no licence to check a school, and the URL, the scan, the offline pack and the API agree.
+
+    `recused`: whether this user is recused from this school, when the caller's own query already
+    asked (schools.models.is_recused); otherwise it is looked up here."""
     if mode not in MODES_BY_ROLE.get(user.role, ()):
         return False
     if mode is VisitMode.SELF_CHECK:
         return user.school_id == school.id
     # Recused from this school (回避): no visit of any kind, by the page, the scan, the pack or the API.
-    if school.id in recused_school_ids(user.id):
+    if recused is None:
+        recused = school.id in recused_school_ids(user.id)
+    if recused:
         return False
     return can_view_school(user, school)
 

@@ -51,16 +51,17 @@ class VisitError(DomainError):
     status = 422
 
 
-def start_target(user: User, school: School | None, mode_value, version: TemplateVersion | None
-                 ) -> tuple[School, VisitMode, TemplateVersion]:
+def start_target(user: User, school: School | None, mode_value, version: TemplateVersion | None,
+                 recused: bool | None = None) -> tuple[School, VisitMode, TemplateVersion]:
     """(school, mode, version) for a visit this user may start, after every check starting makes;
-    the page and the API ask the same questions in the same order and get the same answers."""
+    the page and the API ask the same questions in the same order and get the same answers.
+    `recused` is can_start's, for a caller that read it with the school."""
     try:
         mode = VisitMode(mode_value)
     except ValueError:
         raise VisitError(_("mode must be one of overt, covert, self_check."), field="mode") from None
     # A school that does not exist answers as one this user may not visit: ids reveal nothing.
-    if school is None or not can_start(user, school, mode):
+    if school is None or not can_start(user, school, mode, recused):
         raise VisitError(_("You cannot start this kind of visit at this school."), 403)
     if version is None or not may_use(user, mode, version.template, version):
         raise VisitError(_("This checklist version cannot be used for this visit."))

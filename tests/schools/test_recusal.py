@@ -45,6 +45,10 @@ def test_a_recused_inspector_is_never_drawn_there_nor_starts_a_visit_until_it_is
     refused = client.put(f"/api/v1/visits/{uuid.uuid4()}", headers=api_token("inspector"),
                          json=_overt(world, templates))
     assert refused.status_code == 403
+    # Only from that school: the API asks it with the school it reads (visit_payload._lookups).
+    elsewhere = client.put(f"/api/v1/visits/{uuid.uuid4()}", headers=api_token("inspector"),
+                           json=_overt(world, templates) | {"school_id": world.b.id})
+    assert elsewhere.status_code == 201, elsewhere.get_json()
     # The draw: a plan sending only this inspector never sends them to the school.
     drawn = _plan(client, api_token("leader"), count=5, assignees=[world.inspector.id])
     assert drawn.status_code == 201, drawn.get_json()
@@ -54,6 +58,8 @@ def test_a_recused_inspector_is_never_drawn_there_nor_starts_a_visit_until_it_is
     assert leader.form_post(f"/schools/{world.b.id}/recusals/{recusal_id}/lift").status_code == 404
     assert leader.form_post(f"/schools/{a}/recusals/{recusal_id}/lift").status_code == 302
     assert inspector.get(new_visit).status_code == 200
+    lifted = client.put(f"/api/v1/visits/{uuid.uuid4()}", headers=api_token("inspector"), json=_overt(world, templates))
+    assert lifted.status_code == 201, lifted.get_json()
     steps = db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.object_type == "recusals")
                                .order_by(AuditEntry.id)).all()
     assert steps == ["create", "delete"]

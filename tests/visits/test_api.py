@@ -185,6 +185,21 @@ def test_prefer_return_minimal_answers_the_same_status_without_a_body(client, ap
     assert conflict.status_code == 409 and conflict.get_json()["error"]["code"] == "visit_submitted"
 
 
+def test_an_existing_id_is_found_even_when_the_body_names_no_school(client, api_token, world, templates):
+    """The visit under an id is read with the school a body names (one round trip); a body naming no
+    school still meets the visit first: another's id is 409, one's own submitted visit is 409 too."""
+    visit_id = str(uuid.uuid4())
+    sent = body(world, templates)
+    assert client.put(f"/api/v1/visits/{visit_id}", json=sent, headers=api_token("inspector")).status_code == 201
+    nowhere = dict(sent, school_id=2_000_000_000)
+    theirs = client.put(f"/api/v1/visits/{visit_id}", json=nowhere, headers=api_token("leader"))
+    assert theirs.status_code == 409 and theirs.get_json()["error"]["code"] != "visit_submitted"
+    mine = client.put(f"/api/v1/visits/{visit_id}", json=nowhere, headers=api_token("inspector"))
+    assert mine.status_code == 409 and mine.get_json()["error"]["code"] == "visit_submitted"
+    # A new id naming no school: refused as a school this user may not visit.
+    assert client.put(f"/api/v1/visits/{uuid.uuid4()}", json=nowhere, headers=api_token("inspector")).status_code == 403
+
+
 def test_a_visit_in_progress_can_be_replaced_until_it_is_submitted(client, api_token, world, templates, app):
     headers = api_token("inspector")
     visit_id = str(uuid.uuid4())
