@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from inspect_app.accounts.models import User
 from inspect_app.api import schemas
 from inspect_app.checklists.models import Severity, TemplateVersion, VisitMode
+from inspect_app.checklists.services import items_of
 from inspect_app.extensions import db
 from inspect_app.parsing import Location, in_url, parse_uuid
 from inspect_app.schools.models import School, is_recused
@@ -155,7 +156,7 @@ def _corrects(user: User, target_id: str | None) -> str | None:
 
 def _apply_answers(visit: Visit, version: TemplateVersion, rows: list[schemas.AnswerInput]) -> None:
     seen = set()
-    items = {item.code: item for item in version.items}
+    items = {item.code: item for item in items_of(version)}
     answers = []
     for n, row in enumerate(rows):
         item = items.get(row.code)

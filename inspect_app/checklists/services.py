@@ -1,6 +1,8 @@
 """Installing the shipped templates, choosing templates for a visit, publishing edits."""
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -62,3 +64,20 @@ def may_use(user: User, mode: VisitMode, template: ChecklistTemplate, version: T
 
 def get_version(version_id: int) -> TemplateVersion | None:
     return db.session.get(TemplateVersion, version_id)
+
+
+def items_of(version: TemplateVersion) -> list[ChecklistItem]:
+    """`version.items`, read by a statement built once when the collection is not loaded yet: a whole
+    visit's PUT reads every item, and the relationship's lazy load built and keyed its select at each
+    call (a quarter of the items' cost, issue 18). Loaded into the collection, as the lazy load would."""
+    if "items" not in sa.inspect(version).unloaded:
+        return version.items
+    items = list(db.session.scalars(_items_query(), {"version_id": version.id}))
+    so.attributes.set_committed_value(version, "items", items)
+    return items
+
+
+@functools.cache
+def _items_query() -> sa.Select:
+    return (sa.select(ChecklistItem).where(ChecklistItem.version_id == sa.bindparam("version_id"))
+            .order_by(ChecklistItem.position))

@@ -121,6 +121,23 @@ def test_a_whole_visit_costs_the_same_statements_whatever_it_holds(client, api_t
     assert not [s for s in after_insert if "FROM answers" in s or "FROM visits" in s], after_insert
 
 
+def test_a_versions_items_are_read_once_and_in_order(app, templates, db):
+    """checklists.services.items_of reads a version's items into its collection, as the relationship's
+    lazy load would, and a second ask reads nothing."""
+    from inspect_app.checklists.models import TemplateVersion
+    from inspect_app.checklists.services import items_of
+    from tests.conftest import counted
+    db.session.expire_all()
+    version = db.session.get(TemplateVersion, templates["onsite"].version_id)
+    with counted() as seen:
+        items = items_of(version)
+        again = items_of(version)
+        assert version.items is again
+    assert len(seen) == 1
+    assert [item.code for item in items] == templates["onsite"].codes == [item.code for item in again]
+    assert [item.position for item in items] == sorted(item.position for item in items)
+
+
 def test_an_added_problem_whose_id_another_visit_holds_is_refused_and_nothing_is_kept(
         client, api_token, world, templates, app):
     """The first try does not ask whether another visit holds a problem's id: the findings' key refuses
