@@ -71,7 +71,8 @@ def _apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
                                "Send a correction as a new visit that names it in “corrects”."),
                              409, code="visit_submitted")
 
-    school, mode, version = services.start_target(user, found.school, sent.mode, found.version, found.recused)
+    school, mode, version = services.start_target(user, found.school, sent.mode, found.version,
+                                                  recused=found.recused)
     if sent.ticket_results and mode not in VisitMode.MAY_CLOSE_TICKETS:
         raise VisitError(_("ticket_results belong to a follow-up visit (mode “follow_up”)."), field="ticket_results")
     services.check_not_ahead(sent.started_at, "started_at")

@@ -79,5 +79,6 @@ def items_of(version: TemplateVersion) -> list[ChecklistItem]:
 
 @functools.cache
 def _items_query() -> sa.Select:
+    # In the relationship's own order, so the PUT and the pages list the items alike.
     return (sa.select(ChecklistItem).where(ChecklistItem.version_id == sa.bindparam("version_id"))
-            .order_by(ChecklistItem.position))
+            .order_by(*TemplateVersion.items.property.order_by))

@@ -15,7 +15,7 @@ from inspect_app.visits.models import Finding, Visit
 
 
 
-def can_start(user: User, school: School, mode: VisitMode, recused: bool | None = None) -> bool:
+def can_start(user: User, school: School, mode: VisitMode, *, recused: bool | None = None) -> bool:
     """Overt: leaders and inspectors; covert: inspectors, and volunteers at a school assigned to them;
     self-check: the school's own duty officer.
 
@@ -24,7 +24,8 @@ def can_start(user: User, school: School, mode: VisitMode, recused: bool | None 
     is no licence to check a school, and the URL, the scan, the offline pack and the API agree.
 
     `recused`: whether this user is recused from this school, when the caller's own query already
-    asked (schools.models.is_recused); otherwise it is looked up here."""
+    asked (schools.models.is_recused, with this user's id and this school's); otherwise it is looked
+    up here. Trusted as given: only a caller that read it for this pair passes it."""
     if mode not in MODES_BY_ROLE.get(user.role, ()):
         return False
     if mode is VisitMode.SELF_CHECK:

@@ -1,6 +1,7 @@
 """Starting, answering and submitting visits; one set of rules for the pages and the API."""
 from __future__ import annotations
 
+import enum
 import functools
 import json
 import uuid
@@ -51,17 +52,18 @@ class VisitError(DomainError):
     status = 422
 
 
-def start_target(user: User, school: School | None, mode_value, version: TemplateVersion | None,
+def start_target(user: User, school: School | None, mode_value, version: TemplateVersion | None, *,
                  recused: bool | None = None) -> tuple[School, VisitMode, TemplateVersion]:
     """(school, mode, version) for a visit this user may start, after every check starting makes;
     the page and the API ask the same questions in the same order and get the same answers.
-    `recused` is can_start's, for a caller that read it with the school."""
+    `recused` is can_start's: whether this user is recused from this school, for a caller that read it
+    with the school."""
     try:
         mode = VisitMode(mode_value)
     except ValueError:
         raise VisitError(_("mode must be one of overt, covert, self_check."), field="mode") from None
     # A school that does not exist answers as one this user may not visit: ids reveal nothing.
-    if school is None or not can_start(user, school, mode, recused):
+    if school is None or not can_start(user, school, mode, recused=recused):
         raise VisitError(_("You cannot start this kind of visit at this school."), 403)
     if version is None or not may_use(user, mode, version.template, version):
         raise VisitError(_("This checklist version cannot be used for this visit."))
@@ -219,17 +221,25 @@ _SENT_COLUMNS = ("code", "result", "note", "answered_at")
 def _insert_from_json() -> sa.Insert:
     """INSERT … SELECT FROM json_to_recordset(the rows as one JSON array) RETURNING code, id
     (PostgreSQL): a visit's new answers as two parameters, the rows encoded by the json module's C
-    encoder rather than bound element by element. The columns as stored: a result by its value, a
-    time as naive UTC (dbtypes.as_stored), so the server's own casts make them what the types would."""
+    encoder rather than bound element by element. Each field is read as the table's own column type,
+    from the value as that column stores it (_as_sent)."""
     table = Answer.__table__
     source = (sa.func.json_to_recordset(sa.bindparam("rows", type_=sa.Text).cast(postgresql.JSON))
-              .table_valued(sa.column("code", sa.String), sa.column("result", sa.String), sa.column("note", sa.String),
-                            sa.column("answered_at", sa.DateTime)).render_derived("sent", with_types=True))
+              .table_valued(*[sa.column(name, table.c[name].type) for name in _SENT_COLUMNS])
+              .render_derived("sent", with_types=True))
     rows = sa.select(sa.bindparam("visit_id", type_=table.c.visit_id.type), *source.c)
     return sa.insert(table).from_select(["visit_id", *_SENT_COLUMNS], rows).returning(table.c.code, table.c.id)
 
 
 _json_rows = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _as_sent(value):
+    """A value as the JSON document carries it to its column: a time as the column stores it
+    (dbtypes.as_stored), an enum by the value enum_column stores, anything else as it is."""
+    if isinstance(value, datetime):
+        return as_stored(value).isoformat()
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _write_answers(session: so.Session, visit: Visit, created: list[Answer],
@@ -245,8 +255,7 @@ def _write_answers(session: so.Session, visit: Visit, created: list[Answer],
             # The rows as one JSON document: an executemany of 28 rows bound, adapted and parsed 140
             # parameters (psycopg caches no statement with more than 50), and one array per column still
             # bound and adapted each element in Python, twice the app's time of this (issue 18).
-            sent = _json_rows([{"code": row["code"], "result": row["result"].value, "note": row["note"],
-                                "answered_at": as_stored(row["answered_at"]).isoformat()} for row in rows])
+            sent = _json_rows([{column: _as_sent(row[column]) for column in _SENT_COLUMNS} for row in rows])
             ids = dict(connection.execute(_insert_from_json(), {"visit_id": visit.id, "rows": sent}).all())
         else:
             ids = dict(connection.execute(sa.insert(table).returning(table.c.code, table.c.id), rows).all())

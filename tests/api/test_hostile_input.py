@@ -178,6 +178,9 @@ def test_unstorable_characters_in_any_json_text_are_refused(app, api_token, worl
     '{"a": {"b": "\\ud800"}}'.encode(),  # an escaped lone surrogate
     b'{"a": "\xed\xa0\x80"}',  # a surrogate written in UTF-8: json.loads lets it through
     '{"a": "\ud800"}'.encode("utf-16", "surrogatepass"),  # a UTF-16 body: no escape, no 0xED
+    '{"a": "\udfff"}'.encode("utf-16-be", "surrogatepass"),  # without a byte order mark
+    '{"a": "\ud800"}'.encode("utf-32", "surrogatepass"),
+    b'\xef\xbb\xbf{"a": "\xed\xa0\x80"}',  # UTF-8 with its byte order mark
     '{"\\u0000": 1}'.encode(),  # in a key
 ])
 def test_unstorable_text_is_found_whichever_way_it_is_written(app, raw):

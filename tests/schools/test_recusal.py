@@ -63,3 +63,30 @@ def test_a_recused_inspector_is_never_drawn_there_nor_starts_a_visit_until_it_is
     steps = db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.object_type == "recusals")
                                .order_by(AuditEntry.id)).all()
     assert steps == ["create", "delete"]
+
+
+def test_a_recusal_binds_only_its_inspector_and_stops_their_draft_there(app, world, templates, factories, login_as,
+                                                                       api_token):
+    """The API reads the recusal with the school (visit_payload._lookups): by this user's id and this
+    school's, so a colleague's recusal at the same school refuses nobody else, and one's own refuses a
+    draft started there before it."""
+    from tests.conftest import PASSWORD
+    a = world.a.id
+    colleague = factories.user("inspector", assigned_school_ids=[a])
+    client = app.test_client()
+    draft_id = str(uuid.uuid4())
+    mine = api_token("inspector")
+    assert client.put(f"/api/v1/visits/{draft_id}", headers=mine, json=_overt(world, templates)).status_code == 201
+
+    leader = login_as("leader")
+    assert leader.form_post(f"/schools/{a}/recusals", {"user_id": colleague.id, "reason": "其子女在该校就读"}
+                            ).status_code == 302
+    theirs = {"Authorization": "Bearer " + client.post("/api/v1/auth/token", json={
+        "username": colleague.username, "password": PASSWORD}).get_json()["token"]}
+    assert client.put(f"/api/v1/visits/{uuid.uuid4()}", headers=theirs, json=_overt(world, templates)).status_code == 403
+    assert client.put(f"/api/v1/visits/{uuid.uuid4()}", headers=mine, json=_overt(world, templates)).status_code == 201
+
+    assert leader.form_post(f"/schools/{a}/recusals", {"user_id": world.inspector.id, "reason": "其配偶在该校任教"}
+                            ).status_code == 302
+    changed = _overt(world, templates) | {"started_at": (datetime.now(timezone.utc) - timedelta(minutes=9)).isoformat()}
+    assert client.put(f"/api/v1/visits/{draft_id}", headers=mine, json=changed).status_code == 403

@@ -155,3 +155,21 @@ def test_a_refused_replacement_keeps_no_answer_and_records_nothing(db, put, worl
     assert _entries_since(before) == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Finding)
                              .where(Finding.visit_id == visit_id)) == 0
+
+
+@pytest.mark.parametrize("microsecond", [0, 999_999])
+def test_an_answers_time_is_stored_to_the_microsecond_whatever_its_zone(db, put, world, templates, monkeypatch,
+                                                                       microsecond):
+    """On PostgreSQL the answers travel as one JSON document with their times as text: a time in
+    another zone, on a whole second (isoformat then drops the fraction) or just before the next one,
+    is stored as the same instant, and the chain records what was stored."""
+    import inspect_app.visits.services as services
+    zone = timezone(timedelta(hours=8))
+    when = datetime.now(zone).replace(microsecond=microsecond) - timedelta(seconds=1)
+    monkeypatch.setattr(services, "utcnow", lambda: when)
+    visit_id, codes = str(uuid.uuid4()), templates["onsite"].codes
+    before = _last_id()
+    assert put(visit_id, _whole_visit(world, templates, {}, codes, False)).status_code == 201
+    stored = _answers_of(visit_id)
+    assert {a["answered_at"] for a in stored} == {when.astimezone(timezone.utc).isoformat()}
+    assert [data for object_type, _id, _action, data in _entries_since(before) if object_type == "answers"] == stored
