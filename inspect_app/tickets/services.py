@@ -214,11 +214,13 @@ def escalate_overdue(now: datetime | None = None) -> int:
     return steps
 
 
-def _school_people(school_id: int, group: str) -> list[User]:
-    """The school's active duty officers ("officers") or assigned inspectors ("inspectors"), each read
-    once per transaction and only when a notice needs them: a visit's tickets are all at one school, a
-    200-finding visit asked 400 times, and a visit's openings notify only the officers (the cache goes
-    with the transaction: dropped at its commit or rollback by the session hooks below)."""
+def _school_people(school_id: int, group: str) -> list[int]:
+    """The ids of the school's active duty officers ("officers") or assigned inspectors ("inspectors"),
+    each read once per transaction and only when a notice needs them: a visit's tickets are all at one
+    school, a 200-finding visit asked 400 times, and a visit's openings notify only the officers (the
+    cache goes with the transaction: dropped at its commit or rollback by the session hooks below). A
+    notice needs whom, not the account: ids, not users (loading each user's row as an object was most
+    of this query's cost on every submission, issue 18)."""
     cache = db.session.info.setdefault("school_people", {})
     if (school_id, group) not in cache:
         # Only users are read: flushing the pending tickets first would cost one flush per ticket of a
@@ -233,30 +235,31 @@ def _people_query(group: str) -> sa.Select:
     """Built once per group: every submission asks, and building and keying a select cost about as
     much of the app's time as running it (issue 18)."""
     if group == "officers":
-        return sa.select(User).where(User.school_id == sa.bindparam("school_id"), User.active)
-    return (sa.select(User).join(school_assignments, school_assignments.c.user_id == User.id)
+        return sa.select(User.id).where(User.school_id == sa.bindparam("school_id"), User.active).order_by(User.id)
+    return (sa.select(User.id).join(school_assignments, school_assignments.c.user_id == User.id)
             .where(school_assignments.c.school_id == sa.bindparam("school_id"), User.role == Role.INSPECTOR,
-                   User.active))
+                   User.active).order_by(User.id))
 
 
-def recipients(ticket: Ticket, kind: EventKind) -> list[User]:
+def recipients(ticket: Ticket, kind: EventKind) -> list[int]:
+    """The ids of the users a step of this ticket is announced to, each once."""
     if kind is EventKind.RESPONDED:
         author = ticket.visit.author if ticket.visit is not None else None
         bureau = _school_people(ticket.school_id, "inspectors") + (
-            [author] if author is not None and author.role in VERIFIER_ROLES else [])
-        return list({u.id: u for u in bureau}.values())
+            [author.id] if author is not None and author.role in VERIFIER_ROLES else [])
+        return list(dict.fromkeys(bureau))
     officers = _school_people(ticket.school_id, "officers")
     if kind is EventKind.BUREAU_NOTICE:
-        leaders = db.session.scalars(sa.select(User).where(User.role == Role.LEADER, User.active)).all()
-        people = [*officers, *_school_people(ticket.school_id, "inspectors"), *leaders]
-        return list({u.id: u for u in people}.values())
+        leaders = db.session.scalars(sa.select(User.id).where(User.role == Role.LEADER, User.active)
+                                     .order_by(User.id)).all()
+        return list(dict.fromkeys([*officers, *_school_people(ticket.school_id, "inspectors"), *leaders]))
     return list(officers)
 
 
 def notify(ticket: Ticket, kind: EventKind) -> None:
     """An inbox entry for everyone concerned (e-mail and group robots follow from it: inspect_app.notify)."""
-    for user in recipients(ticket, kind):
-        db.session.add(Notification(user_id=user.id, ticket=ticket, kind=kind))
+    for user_id in recipients(ticket, kind):
+        db.session.add(Notification(user_id=user_id, ticket=ticket, kind=kind))
 
 
 # The people read for notices (_school_people) are kept for one transaction: the next reads them afresh.

@@ -441,3 +441,28 @@ def test_a_misspelt_deadline_rounding_stops_the_app_at_start():
     from inspect_app.config import TestConfig
     with pytest.raises(RuntimeError, match="TICKET_DEADLINE_ROUNDING must be one of day, hour"):
         create_app(TestConfig, TICKET_DEADLINE_ROUNDING="daily")
+
+
+def test_each_step_is_announced_to_whom_it_concerns_each_person_once(app, db, world, templates, make_visit):
+    """Opened and reminders: the school's active duty officers. Responded: the school's assigned
+    inspectors and the visit's author (once, though the author is both). The bureau's notice: officers,
+    assigned inspectors and every active leader, each once. Nobody at another school, nobody inactive."""
+    from inspect_app.accounts.models import Role, User
+    from inspect_app.tickets.services import notify
+    done = make_visit(world.inspector, world.a, fail=("G2",))
+    with app.test_request_context("/"):
+        idle = User(username="idle-officer", display_name="停用", role=Role.DUTY_OFFICER, school_id=world.a.id,
+                    active=False)
+        idle.set_password("x" * 12)
+        db.session.add(idle)
+        ticket = db.session.get(Ticket, done.tickets[0])
+        db.session.execute(sa.delete(Notification))
+
+        def noticed(kind):
+            notify(ticket, kind)
+            db.session.flush()
+            return sorted(db.session.scalars(sa.select(Notification.user_id).where(Notification.kind == kind)))
+        assert noticed(EventKind.OPENED) == [world.officer.id]
+        assert noticed(EventKind.RESPONDED) == [world.inspector.id]
+        assert noticed(EventKind.BUREAU_NOTICE) == sorted([world.officer.id, world.inspector.id, world.leader.id])
+        db.session.rollback()
