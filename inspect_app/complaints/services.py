@@ -36,8 +36,8 @@ from inspect_app.photos.services import PhotoFields, read_upload, receive_photo
 from inspect_app.plans.services import create_task, task_done
 from inspect_app.schools.access import resolve_qr_token
 from inspect_app.schools.models import School
-from inspect_app.tickets.models import EventKind, Ticket
-from inspect_app.tickets.services import DEFAULT_DEADLINE_HOURS, notify, planned_deadline, ticket_closed
+from inspect_app.tickets.models import Ticket
+from inspect_app.tickets.services import DEFAULT_DEADLINE_HOURS, open_all, planned_deadline, ticket_closed
 
 # Who triages (and so sees the complainant's contact), and who reads the queue: the bureau.
 TRIAGE_ROLES = FIELD_ROLES
@@ -273,13 +273,10 @@ def _open_ticket(complaint: Complaint, actor: User, sent: Triage) -> Ticket:
         severity = Severity(sent.severity or Severity.MAJOR.value)
     except ValueError:
         raise FieldError(_("Choose a severity."), field="severity") from None
-    ticket = Ticket(school_id=complaint.school_id, severity=severity, problem_text=problem,
-                    deadline=planned_deadline(utcnow(), DEFAULT_DEADLINE_HOURS[severity]))
-    ticket.school = complaint.school
-    db.session.add(ticket)
-    ticket.open(actor)
-    notify(ticket, EventKind.OPENED)
-    return ticket
+    [ticket_id] = open_all(db.session(), [dict(
+        finding_id=None, visit_id=None, problem_text=problem, school_id=complaint.school_id, severity=severity,
+        deadline=planned_deadline(utcnow(), DEFAULT_DEADLINE_HOURS[severity]))], [problem], actor.id)
+    return db.session.get(Ticket, ticket_id)
 
 
 @ticket_closed.connect

@@ -183,9 +183,6 @@ class Ticket(db.Model):
         self.events.append(event)
         return event
 
-    def open(self, inspector: User) -> "TicketEvent":
-        return self._record(EventKind.OPENED, inspector, self.description)
-
     def response_refused(self, officer: User) -> TicketError | None:
         """Why `officer` may not report rectification now, or None. The one rule: the transition
         raises it, and tickets.access.can_respond asks it for the routes, the pages and the API.

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from inspect_app.accounts.models import Role, User
+from inspect_app.audit import services as audit
 from inspect_app.checklists.models import Severity, VisitMode
 from inspect_app.dbtypes import utcnow
 from inspect_app.extensions import db
@@ -67,25 +68,55 @@ def planned_deadline(submitted: datetime, hours: int) -> datetime:
 
 
 @visit_submitted.connect
-def open_tickets(sender, visit: Visit, **_extra) -> list[Ticket]:
+def open_tickets(sender, visit: Visit, **_extra) -> list[int]:
     """Each finding not fixed on the spot becomes a ticket for the school, in the same transaction."""
-    tickets = []
-    for finding in visit.findings:
-        if finding.fixed_on_site:
-            continue
+    findings = [finding for finding in visit.findings if not finding.fixed_on_site]
+    if not findings:
+        return []
+    # The tickets point at the visit and its findings: those are stored first, by the flush the commit
+    # would have made anyway.
+    session = db.session()
+    if session.new or session.dirty:
+        session.flush()
+    submitted = visit.server_submitted_at or utcnow()
+    rows = []
+    for finding in findings:
         item = visit.version.item(finding.item_code) if finding.item_code else None
         # The item's own deadline; an ad-hoc finding's follows its severity. A finding the inspector
         # judged critical never waits longer than a critical one would.
         hours = item.deadline_hours if item else DEFAULT_DEADLINE_HOURS[finding.severity]
         if finding.severity is Severity.CRITICAL:
             hours = min(hours, DEFAULT_DEADLINE_HOURS[Severity.CRITICAL])
-        ticket = Ticket(finding=finding, visit=visit, school_id=visit.school_id, severity=finding.severity,
-                        deadline=planned_deadline(visit.server_submitted_at or utcnow(), hours))
-        db.session.add(ticket)
-        ticket.open(visit.author)
-        notify(ticket, EventKind.OPENED)
-        tickets.append(ticket)
-    return tickets
+        rows.append(dict(finding_id=finding.id, visit_id=visit.id, problem_text=None, school_id=visit.school_id,
+                         severity=finding.severity, deadline=planned_deadline(submitted, hours)))
+    return open_all(session, rows, [finding.description for finding in findings], visit.author_id)
+
+
+def open_all(session: so.Session, tickets: list[dict], texts: list[str], actor_id: int | None) -> list[int]:
+    """Open tickets (开单), each row a ticket's finding_id, visit_id, problem_text, school_id, severity
+    and deadline: each with its first event, OPENED by `actor_id` with its `texts` entry (what the school
+    is to fix), the columns' defaults giving the rest (open, level 0, version 1, the times), each
+    announced to whom an opening concerns. The one way a ticket is opened, for a visit's findings and
+    for a complaint handed over. Returns the new tickets' ids, in order; the caller commits.
+
+    Written as rows, with their entries in the audit chain as the flush would have recorded them, not
+    through the unit of work: a visit's tickets and their events as objects were a quarter of its
+    whole-visit PUT, to be written once and read again in later requests (issue 18)."""
+    if not tickets:
+        return []
+    table, events = Ticket.__table__, TicketEvent.__table__
+    connection = session.connection()
+    # Every column back, as stored: the audit records a new row whole.
+    written = connection.execute(sa.insert(table).returning(*table.c, sort_by_parameter_order=True), tickets).all()
+    opened = connection.execute(sa.insert(events).returning(*events.c, sort_by_parameter_order=True),
+                                [{"ticket_id": row.id, "kind": EventKind.OPENED, "actor_id": actor_id, "text": text}
+                                 for row, text in zip(written, texts)]).all()
+    audit.record_rows(session, "create", table, [(row.id, row._asdict()) for row in written])
+    audit.record_rows(session, "create", events, [(row.id, row._asdict()) for row in opened])
+    for row in written:
+        for user_id in recipients(EventKind.OPENED, row.school_id):
+            session.add(Notification(user_id=user_id, ticket_id=row.id, kind=EventKind.OPENED))
+    return [row.id for row in written]
 
 
 def check_photo_count(count: int) -> None:
@@ -241,24 +272,25 @@ def _people_query(group: str) -> sa.Select:
                    User.active).order_by(User.id))
 
 
-def recipients(ticket: Ticket, kind: EventKind) -> list[int]:
-    """The ids of the users a step of this ticket is announced to, each once."""
+def recipients(kind: EventKind, school_id: int, author: User | None = None) -> list[int]:
+    """The ids of the users a step of a ticket at `school_id` is announced to, each once. `author`: the
+    author of the visit the ticket came from, for a school's response."""
     if kind is EventKind.RESPONDED:
-        author = ticket.visit.author if ticket.visit is not None else None
-        bureau = _school_people(ticket.school_id, "inspectors") + (
+        bureau = _school_people(school_id, "inspectors") + (
             [author.id] if author is not None and author.role in VERIFIER_ROLES else [])
         return list(dict.fromkeys(bureau))
-    officers = _school_people(ticket.school_id, "officers")
+    officers = _school_people(school_id, "officers")
     if kind is EventKind.BUREAU_NOTICE:
         leaders = db.session.scalars(sa.select(User.id).where(User.role == Role.LEADER, User.active)
                                      .order_by(User.id)).all()
-        return list(dict.fromkeys([*officers, *_school_people(ticket.school_id, "inspectors"), *leaders]))
+        return list(dict.fromkeys([*officers, *_school_people(school_id, "inspectors"), *leaders]))
     return list(officers)
 
 
 def notify(ticket: Ticket, kind: EventKind) -> None:
     """An inbox entry for everyone concerned (e-mail and group robots follow from it: inspect_app.notify)."""
-    for user_id in recipients(ticket, kind):
+    author = ticket.visit.author if kind is EventKind.RESPONDED and ticket.visit is not None else None
+    for user_id in recipients(kind, ticket.school_id, author):
         db.session.add(Notification(user_id=user_id, ticket=ticket, kind=kind))
 
 

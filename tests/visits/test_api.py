@@ -118,7 +118,10 @@ def test_a_whole_visit_costs_the_same_statements_whatever_it_holds(client, api_t
         # inserts tickets and their events one by one on it.
         assert len(one) == len(six), (one, six)
     after_insert = six[next(n for n, s in enumerate(six) if s.lstrip().upper().startswith("INSERT")):]
-    assert not [s for s in after_insert if "FROM answers" in s or "FROM visits" in s], after_insert
+    # Nothing reads this visit or its answers back once written. The question 一案双查 asks (did anyone
+    # pass these items here lately?) reads other visits, after the visit is stored as before it.
+    assert not [s for s in after_insert if ("FROM answers" in s or "FROM visits" in s) and "visits.id !=" not in s], \
+        after_insert
 
 
 def test_a_versions_items_are_read_once_and_in_order(app, templates, db):
