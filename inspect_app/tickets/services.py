@@ -199,14 +199,18 @@ class TicketResult:
 
 def apply_follow_up(visit: Visit, verifier: User, results: list[TicketResult]) -> list[TicketEvent]:
     """Close out or send back each named ticket of the visit's school on the submitted follow-up visit
-    (回头看), through verify() and so the ticket's own guard; a refusal names its place in the list."""
+    (回头看), through verify() and so the ticket's own guard; a refusal names its place in the list.
+    Only tickets that came before this visit: the ones its own findings have just opened (stored
+    already, open_tickets) are the school's to rectify first, never closed or re-dated by the visit
+    that found them."""
     if results and visit.mode not in VisitMode.MAY_CLOSE_TICKETS:
         raise TicketError(_("Only a follow-up visit verifies tickets."), 422, "ticket_results")
     ids = [r.ticket_id for r in results]
     if len(set(ids)) != len(ids):
         raise TicketError(_("A ticket is named twice in ticket_results."), 422, "ticket_results")
     tickets = {t.id: t for t in db.session.scalars(sa.select(Ticket).where(
-        Ticket.id.in_(ids), Ticket.school_id == visit.school_id))} if ids else {}
+        Ticket.id.in_(ids), Ticket.school_id == visit.school_id,
+        sa.or_(Ticket.visit_id.is_(None), Ticket.visit_id != visit.id)))} if ids else {}
     events = []
     for n, result in enumerate(results):
         ticket = tickets.get(result.ticket_id)

@@ -147,3 +147,25 @@ def test_the_phone_warns_of_exactly_what_the_server_refuses_on_a_re_check(
         assert answer.status_code == (422 if table.get(key) else 201), (key, answer.get_json())
     assert [k for _, (k, _v) in zip(done.tickets, cases) if table.get(k)] == ["close|0|0|0", "reopen|0|0|0"]
     assert recheck_rule(True)["close|1|0|0"] == ["needs_reason"] and "close|1|0|1" not in recheck_rule(True)
+
+
+def test_a_follow_up_never_closes_or_re_dates_a_ticket_its_own_findings_open(app, db, world, templates, make_visit,
+                                                                               api_token):
+    """The tickets a follow-up's own failed items open are the school's to rectify first: naming one in
+    the same visit's ticket_results (its id is the next one) is refused and nothing is written, even for
+    a leader with a reason, who may otherwise re-date a ticket."""
+    codes = templates["onsite"].codes
+    make_visit(world.inspector, world.a, fail=(codes[1],))
+    next_id = db.session.scalar(sa.select(sa.func.max(Ticket.id))) + 1
+    later = (datetime.now(timezone.utc) + timedelta(days=300)).isoformat()
+    sent = _follow_up(world, templates, [{"ticket_id": next_id, "outcome": "reopen", "note": "改期",
+                                          "new_deadline": later, "override_reason": "现场协商"}])
+    sent["answers"] = [{"code": codes[2], "result": "fail", "note": ""}]
+    sent["findings"] = [{"id": str(uuid.uuid4()), "code": codes[2], "description": "新发现的问题", "severity": "critical",
+                         "fixed_on_site": False, "location": None, "captured_at": datetime.now(timezone.utc).isoformat()}]
+    response = app.test_client().put(f"/api/v1/visits/{uuid.uuid4()}", json=sent, headers=api_token("leader"))
+    assert response.status_code == 422, response.get_json()
+    assert "ticket_results[0]" in response.get_json()["error"]["message"]
+    db.session.expire_all()
+    assert db.session.get(Ticket, next_id) is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 1
