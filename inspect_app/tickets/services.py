@@ -97,7 +97,8 @@ def open_all(session: so.Session, tickets: list[dict], texts: list[str], actor_i
     and deadline: each with its first event, OPENED by `actor_id` with its `texts` entry (what the school
     is to fix), the columns' defaults giving the rest (open, level 0, version 1, the times), each
     announced to whom an opening concerns. The one way a ticket is opened, for a visit's findings and
-    for a complaint handed over. Returns the new tickets' ids, in order; the caller commits.
+    for a complaint handed over. What the rows point to (a visit and its findings, the school) is
+    stored already. Returns the new tickets' ids, in order; the caller commits.
 
     Written as rows, with their entries in the audit chain as the flush would have recorded them, not
     through the unit of work: a visit's tickets and their events as objects were a quarter of its
