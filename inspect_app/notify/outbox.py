@@ -80,18 +80,19 @@ def enqueue(session: so.Session, _flush_context, _instances) -> None:
     now = utcnow()
     # A notice names its ticket by object or, when the ticket was written as a row (tickets.services.
     # open_all), by id: those are read in a few queries here, not one each.
+    # (A notice given its ticket as an object has no ticket_id until this flush writes it.)
     named = {note.ticket_id for note in notes if note.ticket is None and note.ticket_id is not None}
-    tickets = {ticket.id: ticket for chunk in _chunks(named)
-               for ticket in session.scalars(sa.select(Ticket).where(Ticket.id.in_(chunk)))}
-    tickets.update((note.ticket_id, note.ticket) for note in notes if note.ticket is not None)
+    read = {ticket.id: ticket for chunk in _chunks(named)
+            for ticket in session.scalars(sa.select(Ticket).where(Ticket.id.in_(chunk)))}
+    tickets = [note.ticket or read.get(note.ticket_id) for note in notes]
     # A circular or a morning's reminders notify every school at once: their names are read in a few
     # queries here, not one each.
     school_ids = {note.school_id for note in notes if note.school_id} | {
-        ticket.school_id for ticket in tickets.values() if ticket.school_id}
+        ticket.school_id for ticket in tickets if ticket is not None and ticket.school_id}
     schools = dict(row for chunk in _chunks(school_ids)
                    for row in session.execute(sa.select(School.id, School.name).where(School.id.in_(chunk))))
     with force_locale("zh"):  # the bureau's channels are read in Chinese, whoever's request it was
-        about = [_About.of(note, note.ticket or tickets.get(note.ticket_id), schools) for note in notes]
+        about = [_About.of(note, ticket, schools) for note, ticket in zip(notes, tickets)]
         if Channel.EMAIL in channels:
             _mails(session, about, now)
         groups = [channel for channel in GROUPS if channel in channels]

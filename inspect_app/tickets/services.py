@@ -74,10 +74,9 @@ def open_tickets(sender, visit: Visit, **_extra) -> list[int]:
     if not findings:
         return []
     # The tickets point at the visit and its findings: those are stored first, by the flush the commit
-    # would have made anyway.
+    # would have made anyway (nothing to write, nothing done).
     session = db.session()
-    if session.new or session.dirty:
-        session.flush()
+    session.flush()
     submitted = visit.server_submitted_at or utcnow()
     rows = []
     for finding in findings:
@@ -265,7 +264,7 @@ def _school_people(school_id: int, group: str) -> list[int]:
     of this query's cost on every submission, issue 18)."""
     cache = db.session.info.setdefault("school_people", {})
     if (school_id, group) not in cache:
-        # Only users are read: flushing the pending tickets first would cost one flush per ticket of a
+        # Only users are read: flushing the pending notices first would cost one flush per ticket of a
         # 200-finding visit (docs/limits.md), and they are written at commit anyway.
         with db.session.no_autoflush:
             cache[school_id, group] = list(db.session.scalars(_people_query(group), {"school_id": school_id}))

@@ -243,6 +243,24 @@ def test_an_escalation_from_the_command_line_reaches_the_school_at_once(
     assert "整改期限：" in reminder[0].body
 
 
+def test_notices_about_several_schools_in_one_flush_each_name_their_own_school(
+        app, db, world, make_visit, smtp_server, mail_to):
+    """Notices about tickets at schools A and B written together: each mail names its own school."""
+    from inspect_app.tickets.models import EventKind, Ticket
+    from inspect_app.tickets.services import notify
+    mail_to(smtp_server.start())
+    _set_email(app, world.officer.id, "officer@a.example")
+    _set_email(app, world.officer_b.id, "officer@b.example")
+    tickets = [make_visit(world.inspector, school, fail=("G2",)).tickets[0] for school in (world.a, world.b)]
+    with app.test_request_context("/"):
+        for ticket in db.session.scalars(sa.select(Ticket).where(Ticket.id.in_(tickets))).all():
+            notify(ticket, EventKind.REMINDER)
+        db.session.commit()
+    for address, school in (("officer@a.example", "甲校"), ("officer@b.example", "乙校")):
+        [reminder] = [row for row in _deliveries(app, address=address) if "逾期" in row.subject]
+        assert reminder.subject.endswith(f" · {school}"), reminder.subject
+
+
 def test_flask_notify_send_sends_what_is_due_and_says_so(app, world, smtp_server, mail_to):
     mail_to(smtp_server.start())
     _one_notice(app, world)
