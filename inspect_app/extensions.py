@@ -44,3 +44,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def enable_sqlite_pragmas() -> None:
     if not sa.event.contains(sa.Engine, "connect", _sqlite_pragmas):
         sa.event.listen(sa.Engine, "connect", _sqlite_pragmas)
+
+
+# What a transaction read once and its later steps reuse (the people a ticket's notice goes to, what
+# a whole-visit PUT learnt in its first query), by name in session.info: gone when the transaction
+# commits or rolls back, so the next one reads afresh.
+_KNOWN: set[str] = set()
+
+
+def known(name: str) -> dict:
+    """This transaction's facts under `name` (an empty dict at first), forgotten when it ends."""
+    _KNOWN.add(name)
+    return db.session.info.setdefault(name, {})
+
+
+@sa.event.listens_for(so.Session, "after_commit")
+def _forget_known(session) -> None:
+    for name in _KNOWN:
+        session.info.pop(name, None)
+
+
+@sa.event.listens_for(so.Session, "after_soft_rollback")
+def _forget_known_on_rollback(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        _forget_known(session)

@@ -22,8 +22,9 @@ from inspect_app.checklists.models import Severity, TemplateVersion, VisitMode
 from inspect_app.checklists.services import items_of
 from inspect_app.extensions import db
 from inspect_app.parsing import Location, in_url, parse_uuid
+from inspect_app.plans.services import has_open_task, remember_open_tasks
 from inspect_app.schools.models import School, is_recused
-from inspect_app.tickets.services import TicketResult, apply_follow_up
+from inspect_app.tickets.services import TicketResult, apply_follow_up, officers_at, remember_officers
 from inspect_app.visits import services
 from inspect_app.visits.models import Finding, Result, Visit
 from inspect_app.visits.services import VisitError
@@ -51,7 +52,8 @@ def apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
     Nothing is flushed while the body is applied: a query on the way (the checklist's items, the ids
     taken elsewhere, the school's people) would otherwise write the visit and its first answer early,
     then update them and load their collections back, and one visit cost three flushes instead of one.
-    The caller's flush or commit writes it all at once."""
+    A new visit is stored as rows once complete (visits.services.store); a draft replaced, by the
+    caller's flush or commit, all at once."""
     with db.session.no_autoflush:
         return _apply(user, visit_id, sent, digest, client_time, look_first)
 
@@ -79,10 +81,10 @@ def _apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
     corrects = _corrects(user, sent.corrects)
 
     if existing is None:
-        # The ids as well as the objects: the rules that run before the flush (tickets, tasks) read them.
+        # The ids as well as the objects: the rules that run before it is stored read them. Not added to
+        # the session: it is stored as rows when it is complete (services.store).
         visit = Visit(id=visit_id, school=school, school_id=school.id, version=version, version_id=version.id,
                       mode=mode, author=user, author_id=user.id, started_at=sent.started_at)
-        db.session.add(visit)
     else:
         visit = existing
         if (visit.school_id, visit.version_id, visit.mode) != (school.id, version.id, mode):
@@ -103,6 +105,8 @@ def _apply(user: User, visit_id: str, sent: schemas.VisitInput, digest: str,
         apply_follow_up(visit, user, [TicketResult(
             r.ticket_id, r.outcome == "close", r.note or "", list(r.photo_ids), r.new_deadline, r.override_reason or "")
             for r in sent.ticket_results])
+    else:
+        services.store(db.session(), visit)  # a new draft; a submitted one was stored by submit
     return Outcome(visit, created=existing is None)
 
 
@@ -120,12 +124,16 @@ def _lookups(user: User, visit_id: str, school_id: int, version_id: int) -> Look
     The visit under this id, if any; the school and the checklist version (with its template) it
     names; whether the user is recused from that school (can_start's question). No school, no row:
     the visit is then looked up alone (a replay under a school since removed still finds its visit),
-    and start_target refuses the missing school before it looks at anything else."""
+    and start_target refuses the missing school before it looks at anything else. With them, for the
+    submission's later steps, whether the user has an open task at the school and who its duty
+    officers are (told to the tasks and the tickets for this transaction: each was a query of its own)."""
     row = db.session.execute(_lookups_query(), {"visit_id": visit_id, "school_id": school_id,
                                                 "version_id": version_id, "user_id": user.id}).first()
     if row is None:
         visit = db.session.scalars(_visit_by_id(), {"visit_id": visit_id}).first()
         return Lookups(visit, None, None, None)
+    remember_open_tasks(user.id, school_id, row.open_task)
+    remember_officers(school_id, row.officers)
     return Lookups(row.Visit, row.School, row.TemplateVersion, row.recused)
 
 
@@ -140,7 +148,9 @@ def _visit_by_id() -> sa.Select:
 def _lookups_query() -> sa.Select:
     """Built once: building and keying a select cost about as much of the app's time as running it."""
     return (sa.select(School, TemplateVersion, Visit,
-                      is_recused(sa.bindparam("user_id"), School.id).label("recused"))
+                      is_recused(sa.bindparam("user_id"), School.id).label("recused"),
+                      has_open_task(sa.bindparam("user_id"), School.id).label("open_task"),
+                      officers_at(School.id).label("officers"))
             .select_from(School).outerjoin(TemplateVersion, TemplateVersion.id == sa.bindparam("version_id"))
             .outerjoin(Visit, Visit.id == sa.bindparam("visit_id"))
             .options(so.joinedload(TemplateVersion.template)).where(School.id == sa.bindparam("school_id")))

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from inspect_app.accounts.models import ASSIGNEE_ROLES, User
 from inspect_app.checklists.models import MODES_BY_ROLE, VisitMode
 from inspect_app.dbtypes import utcnow
-from inspect_app.extensions import db
+from inspect_app.extensions import db, known
 from inspect_app.i18n import local_zone
 from inspect_app.plans.models import Task, TaskError, TaskStatus
 from inspect_app.schools.access import can_view_school
@@ -88,6 +88,8 @@ def complete_tasks(sender, visit: Visit, **_extra) -> None:
     (a late one too: the check happened, and the record says when)."""
     if visit.mode is VisitMode.SELF_CHECK:
         return
+    if known("open_tasks").get((visit.author_id, visit.school_id)) is False:
+        return  # the request already knows there is none (remember_open_tasks)
     at = visit.server_submitted_at or utcnow()
     with db.session.no_autoflush:
         tasks = db.session.scalars(_open_tasks_query(), {"author_id": visit.author_id, "school_id": visit.school_id,
@@ -95,6 +97,17 @@ def complete_tasks(sender, visit: Visit, **_extra) -> None:
     for task in tasks[:1]:
         task.complete(visit, at)
         task_done.send(current_app._get_current_object(), task=task)
+
+
+def has_open_task(user_id, school_id) -> sa.Exists:
+    """Whether a person has an open task at a school, as a clause: for a query that reads the school
+    anyway (the whole-visit PUT), so a submission without a task to do asks nothing more (issue 18)."""
+    return sa.exists().where(Task.assignee_id == user_id, Task.school_id == school_id, Task.status == TaskStatus.OPEN)
+
+
+def remember_open_tasks(user_id: int, school_id: int, any_open: bool) -> None:
+    """What has_open_task said, for this transaction: with none open, complete_tasks looks no further."""
+    known("open_tasks")[user_id, school_id] = any_open
 
 
 @functools.cache

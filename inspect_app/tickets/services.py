@@ -14,11 +14,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
+from inspect_app import bulk
 from inspect_app.accounts.models import Role, User
 from inspect_app.audit import services as audit
 from inspect_app.checklists.models import Severity, VisitMode
 from inspect_app.dbtypes import utcnow
-from inspect_app.extensions import db
+from inspect_app.extensions import db, known
 from inspect_app.i18n import local_zone
 from inspect_app.photos.models import Photo
 from inspect_app.schools.models import School, school_assignments
@@ -105,8 +106,8 @@ def open_all(session: so.Session, tickets: list[dict], texts: list[str], actor_i
     if not tickets:
         return []
     connection = session.connection()
-    written = connection.execute(_inserted(Ticket.__table__), tickets).all()
-    opened = connection.execute(_inserted(TicketEvent.__table__),
+    written = connection.execute(bulk.inserted(Ticket.__table__), tickets).all()
+    opened = connection.execute(bulk.inserted(TicketEvent.__table__),
                                 [{"ticket_id": row.id, "kind": EventKind.OPENED, "actor_id": actor_id, "text": text}
                                  for row, text in zip(written, texts)]).all()
     audit.record_rows(session, "create", Ticket.__table__, [(row.id, row._asdict()) for row in written])
@@ -115,14 +116,6 @@ def open_all(session: so.Session, tickets: list[dict], texts: list[str], actor_i
         for user_id in recipients(EventKind.OPENED, row.school_id):
             session.add(Notification(user_id=user_id, ticket_id=row.id, kind=EventKind.OPENED))
     return [row.id for row in written]
-
-
-@functools.cache
-def _inserted(table: sa.Table) -> sa.Insert:
-    """INSERT … RETURNING every column, as stored (the audit records a new row whole), in the order of
-    the rows sent. Built once: building and keying a statement cost about as much of the app's time as
-    running it (issue 18)."""
-    return sa.insert(table).returning(*table.c, sort_by_parameter_order=True)
 
 
 def check_photo_count(count: int) -> None:
@@ -259,10 +252,11 @@ def _school_people(school_id: int, group: str) -> list[int]:
     """The ids of the school's active duty officers ("officers") or assigned inspectors ("inspectors"),
     each read once per transaction and only when a notice needs them: a visit's tickets are all at one
     school, a 200-finding visit asked 400 times, and a visit's openings notify only the officers (the
-    cache goes with the transaction: dropped at its commit or rollback by the session hooks below). A
+    cache goes with the transaction: extensions.known). A whole-visit PUT reads the officers with its
+    first query (officers_at, remember_officers). A
     notice needs whom, not the account: ids, not users (loading each user's row as an object was most
     of this query's cost on every submission, issue 18)."""
-    cache = db.session.info.setdefault("school_people", {})
+    cache = known("school_people")
     if (school_id, group) not in cache:
         # Only users are read: flushing the pending notices first would cost one flush per ticket of a
         # 200-finding visit (docs/limits.md), and they are written at commit anyway.
@@ -271,12 +265,30 @@ def _school_people(school_id: int, group: str) -> list[int]:
     return cache[school_id, group]
 
 
+def _officers(school_id) -> sa.ColumnElement[bool]:
+    return sa.and_(User.school_id == school_id, User.active)
+
+
+def officers_at(school_id) -> sa.ScalarSelect:
+    """The ids of the school's active duty officers as one comma-separated text (NULL for none), as a
+    clause: for a query that reads the school anyway, so that the notices of the tickets a visit opens
+    need no query of their own (remember_officers; issue 18)."""
+    return sa.select(sa.func.aggregate_strings(sa.cast(User.id, sa.String), ",")).where(
+        _officers(school_id)).scalar_subquery()
+
+
+def remember_officers(school_id: int, listed: str | None) -> None:
+    """What officers_at read for this school, kept for this transaction's notices as _school_people
+    would have read them (in the order of their ids)."""
+    known("school_people")[school_id, "officers"] = sorted(int(i) for i in listed.split(",")) if listed else []
+
+
 @functools.cache
 def _people_query(group: str) -> sa.Select:
     """Built once per group: every submission asks, and building and keying a select cost about as
     much of the app's time as running it (issue 18)."""
     if group == "officers":
-        return sa.select(User.id).where(User.school_id == sa.bindparam("school_id"), User.active).order_by(User.id)
+        return sa.select(User.id).where(_officers(sa.bindparam("school_id"))).order_by(User.id)
     return (sa.select(User.id).join(school_assignments, school_assignments.c.user_id == User.id)
             .where(school_assignments.c.school_id == sa.bindparam("school_id"), User.role == Role.INSPECTOR,
                    User.active).order_by(User.id))
@@ -302,18 +314,6 @@ def notify(ticket: Ticket, kind: EventKind) -> None:
     author = ticket.visit.author if kind is EventKind.RESPONDED and ticket.visit is not None else None
     for user_id in recipients(kind, ticket.school_id, author):
         db.session.add(Notification(user_id=user_id, ticket=ticket, kind=kind))
-
-
-# The people read for notices (_school_people) are kept for one transaction: the next reads them afresh.
-@sa.event.listens_for(so.Session, "after_commit")
-def _forget_school_people(session) -> None:
-    session.info.pop("school_people", None)
-
-
-@sa.event.listens_for(so.Session, "after_soft_rollback")
-def _forget_school_people_on_rollback(session, previous_transaction) -> None:
-    if previous_transaction.parent is None:
-        session.info.pop("school_people", None)
 
 
 def unread_count(user: User) -> int:

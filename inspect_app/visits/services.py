@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import functools
-import json
-import operator
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,14 +12,14 @@ from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from geopy.distance import geodesic
-from sqlalchemy.dialects import postgresql
 
+from inspect_app import bulk
 from inspect_app.accounts.models import User
 from inspect_app.audit import services as audit
 from inspect_app.checklists.models import ChecklistItem, Severity, TemplateVersion, VisitMode
 from inspect_app.checklists.services import may_use
 from inspect_app.config import DESCRIPTION_MAX_CHARS
-from inspect_app.dbtypes import UTCDateTime, as_stored, utcnow
+from inspect_app.dbtypes import utcnow
 from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.parsing import Location
@@ -215,41 +212,34 @@ def _as_loaded(**values) -> Answer:
     return answer
 
 
-_SENT_COLUMNS = ("code", "result", "note", "answered_at")
+_ANSWER_COLUMNS = ("visit_id", "code", "result", "note", "answered_at")
 
 
 @functools.cache
-def _insert_from_json() -> sa.Insert:
-    """INSERT … SELECT FROM json_to_recordset(the rows as one JSON array) RETURNING code, id
-    (PostgreSQL): a visit's new answers as two parameters, the rows encoded by the json module's C
-    encoder rather than bound element by element. Each field is read as the table's own column type,
-    from the value as that column stores it (_as_sent)."""
+def _insert_answers() -> sa.Insert:
+    """(PostgreSQL) A visit's new answers from one JSON document (bulk.as_json), RETURNING code, id."""
     table = Answer.__table__
-    source = (sa.func.json_to_recordset(sa.bindparam("rows", type_=sa.Text).cast(postgresql.JSON))
-              .table_valued(*[sa.column(name, table.c[name].type) for name in _SENT_COLUMNS])
-              .render_derived("sent", with_types=True))
-    rows = sa.select(sa.bindparam("visit_id", type_=table.c.visit_id.type), *source.c)
-    return sa.insert(table).from_select(["visit_id", *_SENT_COLUMNS], rows).returning(table.c.code, table.c.id)
-
-
-_json_rows = json.JSONEncoder(ensure_ascii=False).encode
+    return bulk.inserted_from_json(table, "answers", _ANSWER_COLUMNS).returning(table.c.code, table.c.id)
 
 
 @functools.cache
-def _as_sent() -> list[tuple[str, Callable | None]]:
-    """Each sent column with how the JSON document carries its value, from the column's type: a time
-    as UTCDateTime stores it (dbtypes.as_stored), an enum by the value its column stores, anything
-    else as it is. Worked out once per process; a whole visit sends 28 rows of them."""
-    table, sent = Answer.__table__, []
-    for name in _SENT_COLUMNS:
-        kind = table.c[name].type
-        if isinstance(kind, UTCDateTime):
-            sent.append((name, lambda value: as_stored(value).isoformat()))
-        elif isinstance(kind, sa.Enum):
-            sent.append((name, operator.attrgetter("value")))
-        else:
-            sent.append((name, None))
-    return sent
+def _insert_visit() -> sa.Insert:
+    """(PostgreSQL) A new visit, its findings and its answers in one statement: the visit and the
+    findings inserted by the statement's WITH clause, each table's rows as one JSON document."""
+    stored_visit = bulk.inserted_from_json(Visit.__table__, "visit").cte("stored_visit")
+    stored_findings = bulk.inserted_from_json(Finding.__table__, "findings").cte("stored_findings")
+    return _insert_answers().add_cte(stored_visit, stored_findings)
+
+
+def _answer_rows(visit: Visit, created: list[Answer]) -> list[dict]:
+    # Read from each answer's dict, where _as_loaded put the values (an attribute read is a call).
+    return [{"visit_id": visit.id, **{column: a.__dict__[column] for column in _ANSWER_COLUMNS[1:]}} for a in created]
+
+
+def _answers_written(session: so.Session, created: list[Answer], rows: list[dict], ids: dict[str, int]) -> None:
+    for answer, row in zip(created, rows):
+        answer.__dict__["id"] = row["id"] = ids[answer.code]  # as _as_loaded set the rest
+    audit.record_rows(session, "create", Answer.__table__, [(row["id"], row) for row in rows])
 
 
 def _write_answers(session: so.Session, visit: Visit, created: list[Answer],
@@ -259,21 +249,12 @@ def _write_answers(session: so.Session, visit: Visit, created: list[Answer],
     table = Answer.__table__
     connection = session.connection()
     if created:
-        # Read from each answer's dict, where _as_loaded put the values (an attribute read is a call).
-        rows = [{"visit_id": visit.id, **{column: a.__dict__[column] for column in _SENT_COLUMNS}} for a in created]
+        rows = _answer_rows(visit, created)
         if connection.dialect.name == "postgresql":
-            # The rows as one JSON document: an executemany of 28 rows bound, adapted and parsed 140
-            # parameters (psycopg caches no statement with more than 50), and one array per column still
-            # bound and adapted each element in Python, twice the app's time of this (issue 18).
-            columns = _as_sent()
-            sent = _json_rows([{name: row[name] if carried is None else carried(row[name]) for name, carried in columns}
-                               for row in rows])
-            ids = dict(connection.execute(_insert_from_json(), {"visit_id": visit.id, "rows": sent}).all())
+            ids = dict(connection.execute(_insert_answers(), {"answers": bulk.as_json(table, rows)}).all())
         else:
             ids = dict(connection.execute(sa.insert(table).returning(table.c.code, table.c.id), rows).all())
-        for answer, row in zip(created, rows):
-            answer.__dict__["id"] = row["id"] = ids[answer.code]  # as _as_loaded set the rest
-        audit.record_rows(session, "create", table, [(row["id"], row) for row in rows])
+        _answers_written(session, created, rows, ids)
     if changed:
         by_columns: dict[tuple[str, ...], list[dict]] = {}
         for answer, update in changed:
@@ -297,6 +278,54 @@ def write_waiting(session: so.Session, flush_context) -> None:
     for visit, created in waiting.items():
         if visit in stored:
             _write_answers(session, visit, created, [])
+
+
+def store(session: so.Session, visit: Visit) -> None:
+    """Store a visit made in no session (a whole visit from the phone) with its findings and answers,
+    as rows, and attach it to `session` as if loaded; the caller commits. On PostgreSQL that is one
+    statement (_insert_visit), elsewhere one per table. A visit already in a session is its flush's to
+    store: nothing is done here.
+
+    The unit of work for a new visit and its findings (sorting, bookkeeping and history for objects
+    written once and read again only in later requests), and a statement per table, were a fifth of
+    a whole-visit PUT (issue 18). The rows are recorded in the audit chain as the flush would have:
+    whole, as sent, every value set or defaulted in Python (bulk.values_of), so as stored."""
+    if not sa.inspect(visit).transient:
+        return
+    connection = session.connection()
+    findings = list(visit.findings)
+    visit_row = bulk.values_of(visit)
+    finding_rows = [bulk.values_of(finding) | {"visit_id": visit.id} for finding in findings]
+    answers = list(visit.answers)
+    created = [answer for answer in answers if answer.id is None]
+    answer_rows = _answer_rows(visit, created)
+    if connection.dialect.name == "postgresql":
+        ids = dict(connection.execute(_insert_visit(), {
+            "visit": bulk.as_json(Visit.__table__, [visit_row]),
+            "findings": bulk.as_json(Finding.__table__, finding_rows),
+            "answers": bulk.as_json(Answer.__table__, answer_rows)}).all())
+    else:
+        connection.execute(_plain_insert(Visit.__table__), visit_row)
+        if finding_rows:
+            connection.execute(_plain_insert(Finding.__table__), finding_rows)
+        table = Answer.__table__
+        ids = dict(connection.execute(sa.insert(table).returning(table.c.code, table.c.id), answer_rows).all()
+                   ) if answer_rows else {}
+    audit.record_rows(session, "create", Visit.__table__, [(visit.id, visit_row)])
+    audit.record_rows(session, "create", Finding.__table__, [(row["id"], row) for row in finding_rows])
+    _answers_written(session, created, answer_rows, ids)
+    for obj, row in ((visit, visit_row), *zip(findings, finding_rows)):
+        bulk.as_loaded(obj, row)
+    # Attached with its findings (the save-update cascade); the answers stay out of the session, as
+    # record_answers keeps them, so they are set aside while it cascades.
+    so.attributes.set_committed_value(visit, "answers", [])
+    session.add(visit)
+    so.attributes.set_committed_value(visit, "answers", answers)
+
+
+@functools.cache
+def _plain_insert(table: sa.Table) -> sa.Insert:
+    return sa.insert(table)
 
 
 def install() -> None:
@@ -466,6 +495,8 @@ def submit(visit: Visit, submitted_at: datetime, client_time: datetime | None,
     visit.submit(submitted_at)
     if client_time is not None:
         visit.clock_skew_s = clock_skew(client_time)
+    # What the receivers write points at the visit: one made in no session is stored first.
+    store(db.session(), visit)
     visit_submitted.send(current_app._get_current_object(), visit=visit)
 
 

@@ -1,0 +1,105 @@
+"""New rows written without the unit of work, for the writes a whole visit makes many of (issue 18).
+
+A whole-visit PUT creates a visit, its findings and answers, and the tickets they open. As ORM objects
+going through the session's flush, with its sorting, per-object bookkeeping and history, they were
+most of the request's work; as rows, each table is one INSERT … RETURNING. Whoever writes rows this
+way records them in the audit chain itself (`audit.record_rows`): the chain's flush hooks never see
+them.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Mapping
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.dialects import postgresql
+
+from inspect_app.dbtypes import UTCDateTime, as_stored
+
+
+@functools.cache
+def inserted(table: sa.Table) -> sa.Insert:
+    """INSERT … RETURNING every column, as stored (the audit records a new row whole), in the order of
+    the rows sent. Built once: building and keying a statement cost about as much of the app's time as
+    running it."""
+    return sa.insert(table).returning(*table.c, sort_by_parameter_order=True)
+
+
+@functools.cache
+def _columns(mapper: so.Mapper) -> list[tuple[str, str, sa.schema.ColumnDefault | None]]:
+    """(attribute, column, Python default) of each column a class maps, worked out once per class. A
+    column whose default lives only in the database is refused here: every row of one INSERT must name
+    the same columns, so each value is decided in Python (values_of)."""
+    columns = []
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if column.server_default is not None and column.default is None:
+            raise TypeError(f"{column} has a server default only: values_of cannot fill it")
+        columns.append((prop.key, column.name, column.default))
+    return columns
+
+
+def values_of(obj) -> dict:
+    """A new object's row, by column name: each value set on it, else its column's default (called, if
+    it is a function), else None, as the flush would have written it."""
+    values, row = obj.__dict__, {}
+    for key, name, default in _columns(sa.inspect(obj).mapper):
+        if key in values:
+            row[name] = values[key]
+        elif default is None:
+            row[name] = None
+        else:
+            # A callable default is wrapped by SQLAlchemy to take the execution context, unused here.
+            row[name] = default.arg(None) if default.is_callable else default.arg
+    return row
+
+
+def as_loaded(obj, row: Mapping) -> None:
+    """Give a new object the values of the row just inserted for it (by column name) and make it
+    detached, as if it had been loaded (its history cleared): Session.add then attaches it as
+    persistent, without an INSERT."""
+    values = obj.__dict__
+    for key, name, _default in _columns(sa.inspect(obj).mapper):
+        values[key] = row[name]
+    so.make_transient_to_detached(obj)
+
+
+# PostgreSQL: rows sent as one JSON document, a parameter or two for a whole batch. An executemany
+# binds, adapts and parses every value of every row in Python (psycopg caches no statement with more
+# than 50 parameters); the json module's C encoder writes them all at once.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+@functools.cache
+def _carriers(table: sa.Table) -> dict[str, Callable]:
+    """How a JSON document carries the value of each column that needs it, from the column's type: a
+    time as UTCDateTime stores it (dbtypes.as_stored), an enum by the value its column stores; any
+    other value as it is. Worked out once per table."""
+    carriers: dict[str, Callable] = {}
+    for column in table.c:
+        if isinstance(column.type, UTCDateTime):
+            carriers[column.name] = lambda value: None if value is None else as_stored(value).isoformat()
+        elif isinstance(column.type, sa.Enum):
+            carriers[column.name] = lambda value: getattr(value, "value", value)
+    return carriers
+
+
+def as_json(table: sa.Table, rows: list[dict]) -> str:
+    """Rows of `table` (by column name) as one JSON array, each value as its column stores it."""
+    carriers = _carriers(table)
+    return _encode([{name: carriers[name](value) if name in carriers else value for name, value in row.items()}
+                    for row in rows])
+
+
+def inserted_from_json(table: sa.Table, parameter: str, columns: tuple[str, ...] | None = None) -> sa.Insert:
+    """(PostgreSQL) INSERT INTO `table` the rows of the JSON array bound as `parameter` (as_json),
+    read by json_populate_recordset: each field as the database's own column type, picked by name.
+    `columns`: those the rows give (the rest take their defaults, a serial id its next value); every
+    column if None (values_of fills them all)."""
+    names = [column.name for column in table.c] if columns is None else list(columns)
+    sent = (sa.func.json_populate_recordset(sa.literal_column(f"NULL::{table.name}"),
+                                            sa.bindparam(parameter, type_=sa.Text).cast(postgresql.JSON))
+            .table_valued(*[sa.column(name) for name in names]).alias(f"sent_{table.name}"))
+    return sa.insert(table).from_select(names, sa.select(*sent.c))
