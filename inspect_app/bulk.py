@@ -2,9 +2,11 @@
 
 A whole-visit PUT creates a visit, its findings and answers, and the tickets they open. As ORM objects
 going through the session's flush, with its sorting, per-object bookkeeping and history, they were
-most of the request's work; as rows, each table is one INSERT … RETURNING. Whoever writes rows this
-way records them in the audit chain itself (`audit.record_rows`): the chain's flush hooks never see
-them.
+most of the request's work, and each statement (each table) costs a round trip and about 300 Python
+calls more. As rows, every value but a serial id is decided in Python (values_of, with_defaults), so
+what is sent is what is stored; on PostgreSQL each table's rows go as one JSON document and several
+tables in one statement (inserted_from_json, numbered_pairs). Whoever writes rows this way records
+them in the audit chain itself (`audit.record_rows`): the chain's flush hooks never see them.
 """
 from __future__ import annotations
 
@@ -37,6 +39,8 @@ def _columns(mapper: so.Mapper) -> list[tuple[str, str, sa.schema.ColumnDefault 
         column = prop.columns[0]
         if column.server_default is not None and column.default is None:
             raise TypeError(f"{column} has a server default only: values_of cannot fill it")
+        if column.default is not None and not (column.default.is_scalar or column.default.is_callable):
+            raise TypeError(f"{column}'s default is SQL: values_of cannot fill it")
         columns.append((prop.key, column.name, column.default))
     return columns
 
@@ -44,8 +48,21 @@ def _columns(mapper: so.Mapper) -> list[tuple[str, str, sa.schema.ColumnDefault 
 def values_of(obj) -> dict:
     """A new object's row, by column name: each value set on it, else its column's default (called, if
     it is a function), else None, as the flush would have written it."""
-    values, row = obj.__dict__, {}
-    for key, name, default in _columns(sa.inspect(obj).mapper):
+    return _filled(sa.inspect(obj).mapper, obj.__dict__)
+
+
+def with_defaults(cls, given: dict, generated: tuple[str, ...] = ("id",)) -> dict:
+    """A new row of a mapped class from the values `given` by attribute, as values_of makes it (by
+    column name), but for the `generated` columns the database numbers (left out)."""
+    row = _filled(sa.inspect(cls), given)
+    for name in generated:
+        del row[name]
+    return row
+
+
+def _filled(mapper: so.Mapper, values: dict) -> dict:
+    row = {}
+    for key, name, default in _columns(mapper):
         if key in values:
             row[name] = values[key]
         elif default is None:
@@ -64,6 +81,35 @@ def as_loaded(obj, row: Mapping) -> None:
     for key, name, _default in _columns(sa.inspect(obj).mapper):
         values[key] = row[name]
     so.make_transient_to_detached(obj)
+
+
+def attach(session: so.Session, obj, aside: tuple[str, ...] = ()) -> None:
+    """Attach an object made detached by as_loaded, with what it cascades to, to `session` as
+    persistent; the collections named `aside` are kept out of the cascade (objects meant to stay out
+    of the session). If the transaction rolls back, its rows are gone and the object goes too, as a
+    rollback takes out the objects its flushes inserted: a try after a lost race (idempotency) then
+    stores it afresh rather than meeting a stale copy of it in the session."""
+    kept = {name: list(getattr(obj, name)) for name in aside}
+    for name in kept:
+        so.attributes.set_committed_value(obj, name, [])
+    session.add(obj)
+    for name, members in kept.items():
+        so.attributes.set_committed_value(obj, name, members)
+    session.info.setdefault("attached_rows", []).append(obj)
+
+
+@sa.event.listens_for(so.Session, "after_commit")
+def _attached_for_good(session) -> None:
+    session.info.pop("attached_rows", None)
+
+
+@sa.event.listens_for(so.Session, "after_soft_rollback")
+def _detach_rolled_back(session, previous_transaction) -> None:
+    if previous_transaction.parent is not None:
+        return  # a savepoint: the rows of the transaction around it are still there
+    for obj in session.info.pop("attached_rows", ()):
+        if obj in session:
+            session.expunge(obj)  # with what it cascaded to
 
 
 # PostgreSQL: rows sent as one JSON document, a parameter or two for a whole batch. An executemany
@@ -103,3 +149,30 @@ def inserted_from_json(table: sa.Table, parameter: str, columns: tuple[str, ...]
                                             sa.bindparam(parameter, type_=sa.Text).cast(postgresql.JSON))
             .table_valued(*[sa.column(name) for name in names]).alias(f"sent_{table.name}"))
     return sa.insert(table).from_select(names, sa.select(*sent.c))
+
+
+def numbered_pairs(parents: sa.Table, children: sa.Table, link: str) -> sa.TextClause:
+    """(PostgreSQL) One statement that inserts rows of `parents` and, for each, one row of `children`
+    whose `link` column names it: the JSON arrays bound as "parents" and "children" (as_json, in the
+    same order, every column given but the ids), each row numbered from its table's sequence. Answers
+    (parent id, child id) per pair, in the order sent. Two INSERT … RETURNING, the second waiting on the
+    first's ids, were a round trip and a statement's work more (issue 18)."""
+    def columns(table: sa.Table, leave: set[str]) -> list[str]:
+        return [column.name for column in table.c if column.name not in leave]
+    parent_columns, child_columns = columns(parents, {"id"}), columns(children, {"id", link})
+    p, c = parents.name, children.name
+    return sa.text(f"""
+        WITH sent_parents AS MATERIALIZED (
+            SELECT nextval(pg_get_serial_sequence('{p}', 'id')) AS new_id, sent.*
+            FROM json_populate_recordset(NULL::{p}, CAST(:parents AS JSON)) WITH ORDINALITY AS sent),
+        sent_children AS MATERIALIZED (
+            SELECT nextval(pg_get_serial_sequence('{c}', 'id')) AS new_id, sent_parents.new_id AS parent_id, sent.*
+            FROM json_populate_recordset(NULL::{c}, CAST(:children AS JSON)) WITH ORDINALITY AS sent
+            JOIN sent_parents USING (ordinality)),
+        stored_parents AS (
+            INSERT INTO {p} (id, {", ".join(parent_columns)})
+            SELECT new_id, {", ".join(parent_columns)} FROM sent_parents),
+        stored_children AS (
+            INSERT INTO {c} (id, {link}, {", ".join(child_columns)})
+            SELECT new_id, parent_id, {", ".join(child_columns)} FROM sent_children)
+        SELECT parent_id, new_id AS child_id FROM sent_children ORDER BY ordinality""")

@@ -60,7 +60,7 @@ def known(name: str) -> dict:
 
 @sa.event.listens_for(so.Session, "after_commit")
 def _forget_known(session) -> None:
-    for name in _KNOWN:
+    for name in tuple(_KNOWN):  # a copy: another thread may be adding a name
         session.info.pop(name, None)
 
 

@@ -102,20 +102,38 @@ def open_all(session: so.Session, tickets: list[dict], texts: list[str], actor_i
 
     Written as rows, with their entries in the audit chain as the flush would have recorded them, not
     through the unit of work: a visit's tickets and their events as objects were a quarter of its
-    whole-visit PUT, to be written once and read again in later requests (issue 18)."""
+    whole-visit PUT, to be written once and read again in later requests (issue 18). Every value but
+    the ids is decided here (bulk.with_defaults), so what is sent is what is stored and recorded."""
     if not tickets:
         return []
     connection = session.connection()
-    written = connection.execute(bulk.inserted(Ticket.__table__), tickets).all()
-    opened = connection.execute(bulk.inserted(TicketEvent.__table__),
-                                [{"ticket_id": row.id, "kind": EventKind.OPENED, "actor_id": actor_id, "text": text}
-                                 for row, text in zip(written, texts)]).all()
-    audit.record_rows(session, "create", Ticket.__table__, [(row.id, row._asdict()) for row in written])
-    audit.record_rows(session, "create", TicketEvent.__table__, [(row.id, row._asdict()) for row in opened])
+    written = [bulk.with_defaults(Ticket, row) for row in tickets]
+    opened = [bulk.with_defaults(TicketEvent, {"kind": EventKind.OPENED, "actor_id": actor_id, "text": text},
+                                 generated=("id", "ticket_id")) for text in texts]
+    if connection.dialect.name == "postgresql":
+        # Both tables in one statement, each row as sent and numbered by its sequence: as stored.
+        ids = connection.execute(_open_statement(), {"parents": bulk.as_json(Ticket.__table__, written),
+                                                     "children": bulk.as_json(TicketEvent.__table__, opened)}).all()
+    else:
+        # SQLite: each table by INSERT … RETURNING the ids, in the order of the rows sent.
+        numbered = connection.execute(bulk.inserted(Ticket.__table__), written).all()
+        ids = [(row.id, event.id) for row, event in zip(numbered, connection.execute(
+            bulk.inserted(TicketEvent.__table__), [dict(event, ticket_id=row.id)
+                                                   for row, event in zip(numbered, opened)]).all())]
+    for row, event, (ticket_id, event_id) in zip(written, opened, ids):
+        row["id"] = event["ticket_id"] = ticket_id
+        event["id"] = event_id
+    audit.record_rows(session, "create", Ticket.__table__, [(row["id"], row) for row in written])
+    audit.record_rows(session, "create", TicketEvent.__table__, [(event["id"], event) for event in opened])
     for row in written:
-        for user_id in recipients(EventKind.OPENED, row.school_id):
-            session.add(Notification(user_id=user_id, ticket_id=row.id, kind=EventKind.OPENED))
-    return [row.id for row in written]
+        for user_id in recipients(EventKind.OPENED, row["school_id"]):
+            session.add(Notification(user_id=user_id, ticket_id=row["id"], kind=EventKind.OPENED))
+    return [row["id"] for row in written]
+
+
+@functools.cache
+def _open_statement() -> sa.TextClause:
+    return bulk.numbered_pairs(Ticket.__table__, TicketEvent.__table__, "ticket_id")
 
 
 def check_photo_count(count: int) -> None:

@@ -314,13 +314,15 @@ def store(session: so.Session, visit: Visit) -> None:
     audit.record_rows(session, "create", Visit.__table__, [(visit.id, visit_row)])
     audit.record_rows(session, "create", Finding.__table__, [(row["id"], row) for row in finding_rows])
     _answers_written(session, created, answer_rows, ids)
+    # Its collections as loaded, the empty ones too: an untouched collection of a new object is not
+    # in its __dict__, and once the object is detached it would be loaded (a query, or an error).
+    so.attributes.set_committed_value(visit, "findings", findings)
+    so.attributes.set_committed_value(visit, "answers", answers)
     for obj, row in ((visit, visit_row), *zip(findings, finding_rows)):
         bulk.as_loaded(obj, row)
-    # Attached with its findings (the save-update cascade); the answers stay out of the session, as
-    # record_answers keeps them, so they are set aside while it cascades.
-    so.attributes.set_committed_value(visit, "answers", [])
-    session.add(visit)
-    so.attributes.set_committed_value(visit, "answers", answers)
+    # With its findings (the save-update cascade); the answers stay out of the session, as
+    # record_answers keeps them.
+    bulk.attach(session, visit, aside=("answers",))
 
 
 @functools.cache

@@ -148,3 +148,35 @@ def test_a_school_without_officers_opens_its_tickets_unannounced(db, put, world,
     assert response.status_code == 201, response.get_json()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+
+
+@pytest.mark.parametrize("minimal", [True, False])
+def test_a_race_lost_after_the_visit_was_stored_is_tried_again(app, db, world, templates, api_token, monkeypatch,
+                                                              minimal):
+    """A lost race noticed at the commit, after store() attached the visit (the chain's append meeting
+    a concurrent writer, a ticket changed meanwhile): the rollback takes the stored objects out of the
+    session with their rows, so the second try stores the visit afresh and answers, not a 500."""
+    import sqlalchemy.exc
+
+    from inspect_app.audit import services as audit
+    headers = api_token("inspector") | ({"Prefer": "return=minimal"} if minimal else {})
+    real, calls = audit._append, []
+
+    def lose_once(connection, rows):
+        calls.append(len(rows))
+        if len(calls) == 1:
+            raise sqlalchemy.exc.IntegrityError("INSERT INTO audit_entries", None, Exception("lost the race"))
+        return real(connection, rows)
+    monkeypatch.setattr(audit, "_append", lose_once)
+    codes = templates["onsite"].codes
+    visit_id = str(uuid.uuid4())
+    response = app.test_client().put(f"/api/v1/visits/{visit_id}", headers=headers,
+                                     json=_whole_visit(world, templates, {codes[0]: str(uuid.uuid4())}, codes, True))
+    assert response.status_code == 201, response.get_data(as_text=True)[:500]
+    assert len(calls) == 2
+    db.session.expire_all()
+    visit = db.session.get(Visit, visit_id)
+    assert visit.submitted and len(visit.answers) == len(codes) and len(visit.findings) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.visit_id == visit_id)) == 1
+    assert _recorded(db, "visits", visit_id) == [("create", _as_recorded(visit))]
+    assert verify().ok
