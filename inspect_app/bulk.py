@@ -84,32 +84,55 @@ def as_loaded(obj, row: Mapping) -> None:
 
 
 def attach(session: so.Session, obj, aside: tuple[str, ...] = ()) -> None:
-    """Attach an object made detached by as_loaded, with what it cascades to, to `session` as
-    persistent; the collections named `aside` are kept out of the cascade (objects meant to stay out
-    of the session). If the transaction rolls back, its rows are gone and the object goes too, as a
-    rollback takes out the objects its flushes inserted: a try after a lost race (idempotency) then
-    stores it afresh rather than meeting a stale copy of it in the session."""
+    """Attach an object made detached by as_loaded, with the detached objects it cascades to (its
+    children, made the same way), to `session` as persistent; the collections named `aside` are kept
+    out of the cascade (objects meant to stay out of the session). If the transaction (or the
+    savepoint) it was attached in rolls back, their rows are gone and they go too, as a rollback takes
+    out the objects its flushes inserted: a try after a lost race (idempotency) then stores them afresh
+    rather than meeting stale copies in the session."""
     kept = {name: list(getattr(obj, name)) for name in aside}
     for name in kept:
         so.attributes.set_committed_value(obj, name, [])
+    state = sa.inspect(obj)
+    # Listed now, while the collections are loaded: a rollback expires them before its hooks run.
+    attached = [obj, *(child for child, _mapper, child_state, _dict in state.mapper.cascade_iterator("save-update", state)
+                       if child_state.detached)]
     session.add(obj)
     for name, members in kept.items():
         so.attributes.set_committed_value(obj, name, members)
-    session.info.setdefault("attached_rows", []).append(obj)
+    session.info.setdefault("attached_rows", []).extend(attached)
+
+
+@sa.event.listens_for(so.Session, "after_transaction_create")
+def _mark_savepoint(session, transaction) -> None:
+    if transaction.nested:
+        session.info.setdefault("attached_marks", {})[transaction] = len(session.info.get("attached_rows", ()))
 
 
 @sa.event.listens_for(so.Session, "after_commit")
 def _attached_for_good(session) -> None:
-    session.info.pop("attached_rows", None)
+    if not session.in_nested_transaction():  # not a savepoint released: the transaction committed
+        session.info.pop("attached_rows", None)
+        session.info.pop("attached_marks", None)
 
 
 @sa.event.listens_for(so.Session, "after_soft_rollback")
 def _detach_rolled_back(session, previous_transaction) -> None:
-    if previous_transaction.parent is not None:
-        return  # a savepoint: the rows of the transaction around it are still there
-    for obj in session.info.pop("attached_rows", ()):
+    attached = session.info.get("attached_rows", [])
+    if previous_transaction.nested:
+        mark = session.info.get("attached_marks", {}).pop(previous_transaction, None)
+        if mark is None:
+            return
+        gone = attached[mark:]
+        del attached[mark:]
+    elif previous_transaction.parent is None:
+        gone = session.info.pop("attached_rows", [])
+        session.info.pop("attached_marks", None)
+    else:
+        return  # a flush's inner transaction: the caller's rollback of the whole one follows
+    for obj in gone:
         if obj in session:
-            session.expunge(obj)  # with what it cascaded to
+            session.expunge(obj)
 
 
 # PostgreSQL: rows sent as one JSON document, a parameter or two for a whole batch. An executemany

@@ -180,3 +180,54 @@ def test_a_race_lost_after_the_visit_was_stored_is_tried_again(app, db, world, t
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.visit_id == visit_id)) == 1
     assert _recorded(db, "visits", visit_id) == [("create", _as_recorded(visit))]
     assert verify().ok
+
+
+def _new_visit(world, templates) -> Visit:
+    from inspect_app.checklists.models import Severity, VisitMode
+    visit = Visit(id=str(uuid.uuid4()), school_id=world.a.id, version_id=templates["onsite"].version_id,
+                  mode=VisitMode.OVERT, author_id=world.inspector.id, started_at=datetime.now(timezone.utc))
+    visit.findings.append(Finding(id=str(uuid.uuid4()), item_code=None, position=1, description="楼道堆物",
+                                  severity=Severity.MINOR))
+    return visit
+
+
+def test_what_store_attached_leaves_the_session_with_its_rows(db, world, templates):
+    """Rolled back, whole or to a savepoint, the visit and its findings leave the session (their rows
+    are gone); committed, and a savepoint released, they stay."""
+    from inspect_app.visits.services import store
+    session = db.session()
+    visit = _new_visit(world, templates)
+    [finding] = visit.findings
+    visit_id = visit.id
+    store(session, visit)
+    assert visit in session and finding in session
+    session.rollback()
+    assert visit not in session and finding not in session
+    assert db.session.get(Visit, visit_id) is None
+
+    kept = _new_visit(world, templates)
+    kept_finding = kept.findings[0]
+    store(session, kept)
+    savepoint = session.begin_nested()
+    inner = _new_visit(world, templates)
+    inner_finding = inner.findings[0]
+    store(session, inner)
+    savepoint.rollback()
+    assert inner not in session and inner_finding not in session
+    assert kept in session and kept_finding in session
+    released = session.begin_nested()
+    later = _new_visit(world, templates)
+    later_finding = later.findings[0]
+    store(session, later)
+    released.commit()
+    session.rollback()  # the whole transaction: what the released savepoint attached goes too
+    assert later not in session and later_finding not in session
+    assert kept not in session and kept_finding not in session
+
+    stored = _new_visit(world, templates)
+    stored_finding, stored_id = stored.findings[0], stored.id
+    store(session, stored)
+    session.commit()
+    assert stored in session and stored_finding in session
+    session.rollback()  # a new, empty transaction: nothing of the committed one leaves
+    assert stored in session and stored_finding in session and db.session.get(Visit, stored_id) is stored
