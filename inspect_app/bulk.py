@@ -93,14 +93,22 @@ def attach(session: so.Session, obj, aside: tuple[str, ...] = ()) -> None:
     kept = {name: list(getattr(obj, name)) for name in aside}
     for name in kept:
         so.attributes.set_committed_value(obj, name, [])
-    state = sa.inspect(obj)
-    # Listed now, while the collections are loaded: a rollback expires them before its hooks run.
-    attached = [obj, *(child for child, _mapper, child_state, _dict in state.mapper.cascade_iterator("save-update", state)
-                       if child_state.detached)]
-    session.add(obj)
+    # Each object the add attaches is listed as it is (_listed), not found again at the rollback: the
+    # rollback expires the collections before its hooks run.
+    session.info["attaching"] = session.info.setdefault("attached_rows", [])
+    try:
+        session.add(obj)
+    finally:
+        del session.info["attaching"]
     for name, members in kept.items():
         so.attributes.set_committed_value(obj, name, members)
-    session.info.setdefault("attached_rows", []).extend(attached)
+
+
+@sa.event.listens_for(so.Session, "detached_to_persistent")
+def _listed(session, instance) -> None:
+    attaching = session.info.get("attaching")
+    if attaching is not None:
+        attaching.append(instance)
 
 
 @sa.event.listens_for(so.Session, "after_transaction_create")
