@@ -74,8 +74,8 @@ def open_tickets(sender, visit: Visit, **_extra) -> list[int]:
     findings = [finding for finding in visit.findings if not finding.fixed_on_site]
     if not findings:
         return []
-    # The tickets point at the visit and its findings: those are stored first, by the flush the commit
-    # would have made anyway (nothing to write, nothing done).
+    # The tickets point at the visit and its findings: those are stored first (a visit from the phone
+    # already is, visits.services.store; one from the pages by the flush the commit would have made).
     session = db.session()
     session.flush()
     submitted = visit.server_submitted_at or utcnow()
@@ -271,9 +271,8 @@ def _school_people(school_id: int, group: str) -> list[int]:
     each read once per transaction and only when a notice needs them: a visit's tickets are all at one
     school, a 200-finding visit asked 400 times, and a visit's openings notify only the officers (the
     cache goes with the transaction: extensions.known). A whole-visit PUT reads the officers with its
-    first query (officers_at, remember_officers). A
-    notice needs whom, not the account: ids, not users (loading each user's row as an object was most
-    of this query's cost on every submission, issue 18)."""
+    first query (officers_at, remember_officers). A notice needs whom, not the account: ids, not users
+    (loading each user's row as an object was most of this query's cost on every submission, issue 18)."""
     cache = known("school_people")
     if (school_id, group) not in cache:
         # Only users are read: flushing the pending notices first would cost one flush per ticket of a

@@ -242,6 +242,16 @@ def _answers_written(session: so.Session, created: list[Answer], rows: list[dict
     audit.record_rows(session, "create", Answer.__table__, [(row["id"], row) for row in rows])
 
 
+def _inserted_answers(connection: sa.Connection, rows: list[dict]) -> dict[str, int]:
+    """Insert a visit's new answers in one statement; their ids by code."""
+    table = Answer.__table__
+    if not rows:
+        return {}
+    if connection.dialect.name == "postgresql":
+        return dict(connection.execute(_insert_answers(), {"answers": bulk.as_json(table, rows)}).all())
+    return dict(connection.execute(sa.insert(table).returning(table.c.code, table.c.id), rows).all())
+
+
 def _write_answers(session: so.Session, visit: Visit, created: list[Answer],
                    changed: list[tuple[Answer, dict]]) -> None:
     """Insert the new answers in one statement and update the changed ones, on the session's
@@ -250,11 +260,7 @@ def _write_answers(session: so.Session, visit: Visit, created: list[Answer],
     connection = session.connection()
     if created:
         rows = _answer_rows(visit, created)
-        if connection.dialect.name == "postgresql":
-            ids = dict(connection.execute(_insert_answers(), {"answers": bulk.as_json(table, rows)}).all())
-        else:
-            ids = dict(connection.execute(sa.insert(table).returning(table.c.code, table.c.id), rows).all())
-        _answers_written(session, created, rows, ids)
+        _answers_written(session, created, rows, _inserted_answers(connection, rows))
     if changed:
         by_columns: dict[tuple[str, ...], list[dict]] = {}
         for answer, update in changed:
@@ -305,12 +311,10 @@ def store(session: so.Session, visit: Visit) -> None:
             "findings": bulk.as_json(Finding.__table__, finding_rows),
             "answers": bulk.as_json(Answer.__table__, answer_rows)}).all())
     else:
-        connection.execute(_plain_insert(Visit.__table__), visit_row)
+        connection.execute(sa.insert(Visit.__table__), visit_row)
         if finding_rows:
-            connection.execute(_plain_insert(Finding.__table__), finding_rows)
-        table = Answer.__table__
-        ids = dict(connection.execute(sa.insert(table).returning(table.c.code, table.c.id), answer_rows).all()
-                   ) if answer_rows else {}
+            connection.execute(sa.insert(Finding.__table__), finding_rows)
+        ids = _inserted_answers(connection, answer_rows)
     audit.record_rows(session, "create", Visit.__table__, [(visit.id, visit_row)])
     audit.record_rows(session, "create", Finding.__table__, [(row["id"], row) for row in finding_rows])
     _answers_written(session, created, answer_rows, ids)
@@ -323,11 +327,6 @@ def store(session: so.Session, visit: Visit) -> None:
     # With its findings (the save-update cascade); the answers stay out of the session, as
     # record_answers keeps them.
     bulk.attach(session, visit, aside=("answers",))
-
-
-@functools.cache
-def _plain_insert(table: sa.Table) -> sa.Insert:
-    return sa.insert(table)
 
 
 def install() -> None:
